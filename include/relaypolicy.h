@@ -1,0 +1,678 @@
+/*
+ * relaypolicy.h - the public interface of librelaypolicy.
+ *
+ * relaypolicy decides, for every SMTP recipient, whether a mail server
+ * accepts it for local delivery (submit), accepts it for relaying, or
+ * rejects it, and with which SMTP reply.  A policy is compiled once into an
+ * immutable object; any number of threads then call rp_decide() on it.
+ *
+ * This header is the whole contract.  Anything not declared here is not
+ * API.  See doc/relaypolicy.3.md for an overview and an example.
+ *
+ * Thread safety
+ * -------------
+ * A compiled rp_policy never changes.  rp_decide(), rp_policy_dump(),
+ * rp_policy_lint() and every other function taking a `const rp_policy *`
+ * may be called on the same policy from any number of threads at once,
+ * without locks.  rp_policy_ref() and rp_policy_free() use atomic reference
+ * counting and are safe to call concurrently on one policy.  An rp_builder
+ * belongs to one thread at a time.  The library keeps no global state.
+ *
+ * Ownership
+ * ---------
+ * Inputs are borrowed for the duration of a call and never kept: compile
+ * copies what it needs, and rp_decide() keeps nothing of the query.
+ * Strings reached through an rp_decision (listener, rule_file, text) are
+ * borrowed from the policy and stay valid until the last reference to that
+ * policy is released.  Handles are freed with their matching _free()
+ * function; every _free(NULL) is a no-op.
+ */
+#ifndef RELAYPOLICY_H
+#define RELAYPOLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Version
+ * ------------------------------------------------------------------------ */
+
+#define RP_VERSION_MAJOR 0
+#define RP_VERSION_MINOR 1
+#define RP_VERSION_PATCH 0
+#define RP_VERSION_STRING "0.1.0"
+#define RP_VERSION_NUM                                                         \
+    ((RP_VERSION_MAJOR << 16) | (RP_VERSION_MINOR << 8) | RP_VERSION_PATCH)
+/** True when the header is at least version x.y.z. */
+#define RP_VERSION_AT_LEAST(x, y, z)                                           \
+    (RP_VERSION_NUM >= (((x) << 16) | ((y) << 8) | (z)))
+
+/* ------------------------------------------------------------------------
+ * Symbol visibility
+ * ------------------------------------------------------------------------ */
+
+#if defined(_WIN32) && !defined(RP_STATIC)
+#if defined(RP_BUILDING)
+#define RP_API __declspec(dllexport)
+#else
+#define RP_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__)
+#define RP_API __attribute__((visibility("default")))
+#else
+#define RP_API
+#endif
+
+/** A length meaning "the string is NUL-terminated; measure it". */
+#define RP_NTS ((size_t)-1)
+
+/* ------------------------------------------------------------------------
+ * Status codes
+ *
+ * Values are only ever appended.  A status says whether a call worked; it
+ * never carries a decision (see rp_verdict and rp_reason for those).
+ * ------------------------------------------------------------------------ */
+
+#define RP_STATUS_MAP(XX)                                                      \
+    XX(OK, 0, "success")                                                       \
+    XX(E_ARG, 1, "invalid argument")                                           \
+    XX(E_NOMEM, 2, "out of memory")                                            \
+    XX(E_SYNTAX, 3, "policy syntax error")                                     \
+    XX(E_POLICY, 4, "invalid policy")                                          \
+    XX(E_UNSAFE, 5, "unsafe policy refused (open relay)")                      \
+    XX(E_LIMIT, 6, "limit exceeded")                                           \
+    XX(E_IO, 7, "cannot read file")                                            \
+    XX(E_REGEX, 8, "invalid regular expression")                               \
+    XX(E_MATCH, 9, "regular expression match failed or hit its limit")        \
+    XX(E_INTERNAL, 10, "internal error")                                       \
+    XX(E_STATE, 11, "call not valid in this state")
+
+/** The status of a call.  RP_OK is 0; everything else is an error. */
+typedef enum rp_status {
+#define RP__STATUS_ENUM(name, value, text) RP_##name = value,
+    RP_STATUS_MAP(RP__STATUS_ENUM)
+#undef RP__STATUS_ENUM
+} rp_status;
+
+/**
+ * A static, human-readable description of a status.
+ *
+ * @param status  any value, including ones this version does not know.
+ * @return never NULL; "unknown status" for unknown values.  Do not free.
+ * Thread safety: safe from any thread.
+ */
+RP_API const char *rp_strerror(rp_status status);
+
+/**
+ * The symbolic name of a status, e.g. "RP_E_SYNTAX".
+ *
+ * @return never NULL; "RP_E_UNKNOWN" for unknown values.  Do not free.
+ */
+RP_API const char *rp_status_name(rp_status status);
+
+/* ------------------------------------------------------------------------
+ * Decision vocabulary
+ * ------------------------------------------------------------------------ */
+
+/** What the server does with the recipient. */
+typedef enum rp_verdict {
+    RP_VERDICT_NONE = 0, /**< no decision: the call failed (see status). */
+    RP_ACCEPT = 1,       /**< accept for local delivery (submit). */
+    RP_RELAY = 2,        /**< accept for relaying to another server. */
+    RP_REJECT = 3,       /**< permanent refusal (5xx). */
+    RP_TEMPFAIL = 4      /**< temporary refusal (4xx). */
+} rp_verdict;
+
+/** Why; stable names are given by rp_reason_name(). */
+#define RP_REASON_MAP(XX)                                                      \
+    XX(NONE, 0, "none")                                                        \
+    XX(ACCEPTED, 1, "accepted")                                                \
+    XX(RELAYED, 2, "relayed")                                                  \
+    XX(RELAY_DENIED, 3, "relay-denied")                                        \
+    XX(UNKNOWN_USER, 4, "unknown-user")                                        \
+    XX(NO_LISTENER, 5, "no-listener")                                          \
+    XX(CLIENT_BLOCKED, 6, "client-blocked")                                    \
+    XX(SENDER_DENIED, 7, "sender-denied")                                      \
+    XX(RECIPIENT_DENIED, 8, "recipient-denied")                                \
+    XX(AUTH_REQUIRED, 9, "auth-required")                                      \
+    XX(NOT_PERMITTED, 10, "not-permitted")                                     \
+    XX(SENDER_SPOOF, 11, "sender-spoof")                                       \
+    XX(SENDER_LOGIN_MISMATCH, 12, "sender-login-mismatch")                     \
+    XX(BAD_RECIPIENT_SYNTAX, 13, "bad-recipient-syntax")                       \
+    XX(BAD_SENDER_SYNTAX, 14, "bad-sender-syntax")                             \
+    XX(INTERNAL_ERROR, 15, "internal-error")
+
+typedef enum rp_reason {
+#define RP__REASON_ENUM(name, value, text) RP_REASON_##name = value,
+    RP_REASON_MAP(RP__REASON_ENUM)
+#undef RP__REASON_ENUM
+} rp_reason;
+
+/** Number of reasons (one past the largest value). */
+#define RP_REASON_COUNT 16
+
+/**
+ * The stable name of a reason ("relay-denied"), as used in policy files
+ * (`reply relay-denied ...`) and in batch output.
+ * @return never NULL; "unknown" for unknown values.
+ */
+RP_API const char *rp_reason_name(rp_reason reason);
+
+/**
+ * Look up a reason by its stable name.
+ * @param name  NUL-terminated; NULL gives RP_E_ARG.
+ * @param out   receives the reason; must not be NULL.
+ * @return RP_OK, or RP_E_ARG for NULL or an unknown name.
+ */
+RP_API rp_status rp_reason_from_name(const char *name, rp_reason *out);
+
+/** The name of a verdict: "ACCEPT", "RELAY", "REJECT", "TEMPFAIL", "NONE". */
+RP_API const char *rp_verdict_name(rp_verdict verdict);
+
+/** The SPEC section 5 step that produced a decision. */
+typedef enum rp_step {
+    RP_STEP_NONE = 0,
+    RP_STEP_LISTENER = 1,     /**< 1: listener selection. */
+    RP_STEP_DENY_CLIENT = 2,  /**< 2: global client deny list. */
+    RP_STEP_SYNTAX = 3,       /**< 3: sender and recipient syntax. */
+    RP_STEP_DENY_ADDRESS = 4, /**< 4: global sender/recipient deny lists. */
+    RP_STEP_REQUIRE_AUTH = 5, /**< 5: the listener's require-auth gate. */
+    RP_STEP_DESTINATION = 6,  /**< 6: effective destination resolution. */
+    RP_STEP_CLASS = 7         /**< 7: the decision by recipient class. */
+} rp_step;
+
+/** Permissions a listener grants (bit flags). */
+typedef enum rp_permission {
+    RP_PERM_SUBMIT = 1u << 0,       /**< deliver to local domains. */
+    RP_PERM_RELAY = 1u << 1,        /**< relay to any domain. */
+    RP_PERM_ROUTING = 1u << 2,      /**< take %, ! and quoted @ literally. */
+    RP_PERM_LOCAL_SENDER = 1u << 3, /**< use a local sender unauthenticated. */
+    RP_PERM_ALL = 0xF
+} rp_permission;
+
+/** Whom a listener rule applies to. */
+typedef enum rp_principal {
+    RP_PRINCIPAL_ANONYMOUS = 1,      /**< every client. */
+    RP_PRINCIPAL_AUTHENTICATED = 2,  /**< every logged-in client. */
+    RP_PRINCIPAL_USER = 3,           /**< one user name. */
+    RP_PRINCIPAL_GROUP = 4,          /**< a group (policy or caller's). */
+    RP_PRINCIPAL_NETWORK = 5,        /**< client IP inside a network list. */
+    RP_PRINCIPAL_NETWORK_EXCEPT = 6, /**< client IP NOT inside the list. */
+    RP_PRINCIPAL_INTERFACE = 7       /**< local IP inside a network list. */
+} rp_principal;
+
+/** Role presets (SPEC 4.2). */
+typedef enum rp_role {
+    RP_ROLE_GATEWAY = 1,
+    RP_ROLE_ALL_IN_ONE = 2,
+    RP_ROLE_MAILBOX = 3,
+    RP_ROLE_FRONTEND = 4,
+    RP_ROLE_SUBMISSION = 5
+} rp_role;
+
+/** What the policy is for a domain (SPEC 4.1). */
+typedef enum rp_domain_kind {
+    RP_DOMAIN_LOCAL = 1,  /**< final destination. */
+    RP_DOMAIN_RELAY = 2,  /**< accepted for anyone and passed on. */
+    RP_DOMAIN_REROUTE = 3 /**< accepted for anyone, rewritten to a target. */
+} rp_domain_kind;
+
+/* ------------------------------------------------------------------------
+ * Options and errors
+ * ------------------------------------------------------------------------ */
+
+/** An allocator used for everything a policy or builder allocates. */
+typedef struct rp_allocator {
+    void *(*malloc)(size_t size, void *ctx);
+    void *(*realloc)(void *ptr, size_t size, void *ctx);
+    void (*free)(void *ptr, void *ctx);
+    void *ctx;
+} rp_allocator;
+
+/** Forbid `include` and list files: compile from the given text only. */
+#define RP_OPT_NO_FILES (1u << 0)
+/** Do not JIT-compile regular expressions. */
+#define RP_OPT_NO_JIT (1u << 1)
+
+/**
+ * Compile-time options.  A zeroed struct means "all defaults"; every zero
+ * field takes its default.  Call rp_options_init() to see the defaults.
+ */
+typedef struct rp_options {
+    const rp_allocator *allocator; /**< NULL: malloc/realloc/free. */
+    uint32_t flags;                /**< RP_OPT_* bits. */
+    uint32_t max_policy_bytes;     /**< one file's size (default 64 MiB). */
+    uint32_t max_line_length;      /**< bytes per line (default 8192). */
+    uint32_t max_entries;          /**< entries across lists (default 16M). */
+    uint32_t max_rules;            /**< rules and listeners (default 65536). */
+    uint32_t max_regex_length;     /**< bytes per pattern (default 1024). */
+    uint32_t max_include_depth;    /**< nested includes (default 8). */
+    uint32_t regex_match_limit;    /**< PCRE2 match limit (default 100000). */
+    uint32_t regex_depth_limit;    /**< PCRE2 depth limit (default 1000). */
+    const char *base_dir; /**< relative include paths (NULL: cwd). */
+    void *reserved[8];    /**< must be zero. */
+} rp_options;
+
+/** Fill @p opts with the defaults.  NULL is a no-op. */
+RP_API void rp_options_init(rp_options *opts);
+
+/** Details of a failed compile or builder call. */
+typedef struct rp_error {
+    rp_status status;
+    uint32_t line;     /**< 1-based; 0 when not tied to a line. */
+    uint32_t column;   /**< 1-based; 0 when not tied to a column. */
+    uint64_t offset;   /**< byte offset into the file or text. */
+    char file[256];    /**< the file the error is in ("<string>"). */
+    char message[160]; /**< "line:col: text", or just "text". */
+    char snippet[32];  /**< the offending token, possibly cut. */
+    void *reserved[4];
+} rp_error;
+
+/* ------------------------------------------------------------------------
+ * Policies
+ * ------------------------------------------------------------------------ */
+
+typedef struct rp_policy rp_policy;
+
+/**
+ * Compile a policy from text.
+ *
+ * @param text  the policy; need not be NUL-terminated.  NULL is allowed
+ *              only with len 0 (an empty policy, which rejects everything).
+ * @param len   its length in bytes, or RP_NTS.
+ * @param opts  NULL for defaults.
+ * @param out   receives the new policy (reference count 1), or NULL on
+ *              failure.  Must not be NULL.  Free with rp_policy_free().
+ * @param err   optional; filled on failure with the location and message.
+ * @return RP_OK; RP_E_SYNTAX, RP_E_POLICY, RP_E_UNSAFE, RP_E_REGEX,
+ *         RP_E_LIMIT, RP_E_IO (an include), RP_E_NOMEM, RP_E_ARG.
+ * Thread safety: safe; the options and text are only read.
+ */
+RP_API rp_status rp_policy_compile(const char *text,
+                                   size_t len,
+                                   const rp_options *opts,
+                                   rp_policy **out,
+                                   rp_error *err);
+
+/**
+ * Compile a policy from a file.  Relative includes are resolved against
+ * the file's directory unless opts->base_dir is set.  Errors name the file.
+ * @param path  NUL-terminated; NULL gives RP_E_ARG.
+ * Otherwise as rp_policy_compile().
+ */
+RP_API rp_status rp_policy_compile_file(const char *path,
+                                        const rp_options *opts,
+                                        rp_policy **out,
+                                        rp_error *err);
+
+/**
+ * Take another reference to a policy, e.g. before handing it to another
+ * thread.  Atomic.
+ * @return @p policy; NULL for NULL.
+ */
+RP_API rp_policy *rp_policy_ref(const rp_policy *policy);
+
+/**
+ * Release a reference; the last one frees the policy.  NULL is a no-op.
+ * Atomic: threads may release their references concurrently.
+ */
+RP_API void rp_policy_free(rp_policy *policy);
+
+/** A sink for text output (dump): return 0 to continue, non-zero to stop. */
+typedef int (*rp_write_fn)(void *ctx, const char *data, size_t len);
+
+/**
+ * Write the compiled policy in normalised policy-language form: what the
+ * library understood, with role presets expanded and lists sorted, so two
+ * policies can be compared with diff.
+ * @return RP_OK, RP_E_ARG for NULL arguments, RP_E_IO when @p write
+ *         returned non-zero.
+ */
+RP_API rp_status rp_policy_dump(const rp_policy *policy,
+                                rp_write_fn write,
+                                void *ctx);
+
+/** Severity of a lint finding. */
+typedef enum rp_severity {
+    RP_SEV_INFO = 1,
+    RP_SEV_WARNING = 2,
+    RP_SEV_CRITICAL = 3
+} rp_severity;
+
+/** One lint finding; every pointer is valid only during the callback. */
+typedef struct rp_finding {
+    rp_severity severity;
+    const char *code;    /**< stable identifier, e.g. "anonymous-relay". */
+    const char *file;    /**< policy file, or "<string>". */
+    uint32_t line;       /**< 0 when the finding is not tied to a line. */
+    const char *message; /**< what is wrong. */
+    const char *advice;  /**< one line of what to do. */
+    void *reserved[4];
+} rp_finding;
+
+/** Receives lint findings: return 0 to continue, non-zero to stop. */
+typedef int (*rp_finding_fn)(void *ctx, const rp_finding *finding);
+
+/**
+ * Audit a policy (SPEC section 7) and report each finding.
+ * @param count  optional; receives the number of findings reported.
+ * @return RP_OK, RP_E_ARG for NULL policy or callback.
+ */
+RP_API rp_status rp_policy_lint(const rp_policy *policy,
+                                rp_finding_fn report,
+                                void *ctx,
+                                size_t *count);
+
+/** A listener as compiled (see rp_policy_listener()). */
+typedef struct rp_listener_info {
+    const char *name;   /**< borrowed from the policy. */
+    const char *file;   /**< where it was defined. */
+    uint32_t line;
+    uint32_t n_binds;
+    bool require_auth;
+    char bind_ip[48];   /**< first explicit bind address, or "" if none. */
+    uint32_t bind_port; /**< first explicit bind port, or 0 if any. */
+    int32_t bind_family; /**< 4 or 6: the family of the first bind. */
+    void *reserved[4];
+} rp_listener_info;
+
+/** The number of listeners of a policy (0 for NULL). */
+RP_API size_t rp_policy_listener_count(const rp_policy *policy);
+
+/**
+ * Describe listener @p index (0-based, in file order).
+ * @return RP_OK, or RP_E_ARG for NULL or an index out of range.
+ */
+RP_API rp_status rp_policy_listener(const rp_policy *policy,
+                                    size_t index,
+                                    rp_listener_info *info);
+
+/* ------------------------------------------------------------------------
+ * Deciding
+ * ------------------------------------------------------------------------ */
+
+/** Fill rp_decision.explanation with a step-by-step trace. */
+#define RP_QUERY_EXPLAIN (1u << 0)
+
+/**
+ * The session facts for one recipient (SPEC section 2).  Every string is a
+ * pointer and a length (or RP_NTS); the caller owns them and the library
+ * keeps none after the call.  Zero the struct before filling it.
+ */
+typedef struct rp_query {
+    const char *client_ip; /**< required: strict IPv4 or IPv6 text. */
+    size_t client_ip_len;
+    const char *local_ip; /**< required: the address the client reached. */
+    size_t local_ip_len;
+    uint32_t local_port; /**< required: 1-65535. */
+    uint32_t flags;      /**< RP_QUERY_* bits. */
+    const char *user;    /**< NULL: unauthenticated; else the login. */
+    size_t user_len;
+    const char *const *groups; /**< n_groups NUL-terminated group names */
+    size_t n_groups;           /**< the caller resolved for the user. */
+    const char *sender; /**< MAIL FROM; NULL or "" or "<>": null sender. */
+    size_t sender_len;
+    const char *recipient; /**< required: RCPT TO, brackets optional. */
+    size_t recipient_len;
+    const char *helo; /**< optional; for explanations only. */
+    size_t helo_len;
+    bool tls; /**< reserved for future rules; not used yet. */
+    void *reserved[8];
+} rp_query;
+
+/** Size of rp_decision's address buffers (RFC 5321 path limit + NUL). */
+#define RP_ADDR_MAX 320
+/** Size of rp_decision.reply. */
+#define RP_REPLY_MAX 512
+/** Size of rp_decision.explanation. */
+#define RP_EXPLAIN_MAX 2048
+
+/**
+ * A decision.  Caller-allocated; rp_decide() fills every field.  Borrowed
+ * pointers stay valid while the policy is referenced.
+ */
+typedef struct rp_decision {
+    rp_verdict verdict;
+    rp_reason reason;
+    rp_step step;      /**< the SPEC 5 step that decided. */
+    uint32_t code;     /**< basic reply code, e.g. 550. */
+    char enhanced[16]; /**< enhanced status code, e.g. "5.7.1". */
+    const char *text;  /**< reply text without codes (borrowed). */
+    char reply[RP_REPLY_MAX]; /**< full reply line, no CRLF. */
+    int32_t listener_index;   /**< -1 when no listener matched. */
+    const char *listener;     /**< its name, or "" (borrowed). */
+    int32_t rule;          /**< deciding rule's index, -1 for none. */
+    const char *rule_file; /**< its file, or "" (borrowed). */
+    uint32_t rule_line;    /**< its line, 0 for none. */
+    int32_t prefix_len;    /**< matched network prefix, -1 for none. */
+    uint32_t permissions;  /**< RP_PERM_* the client holds. */
+    const char *detail;    /**< static text for a failed call, or "". */
+    char destination[RP_ADDR_MAX]; /**< effective destination, or "". */
+    char rewritten[RP_ADDR_MAX];   /**< rewritten recipient, or "". */
+    char explanation[RP_EXPLAIN_MAX]; /**< trace, with RP_QUERY_EXPLAIN. */
+    void *reserved[8];
+} rp_decision;
+
+/**
+ * Decide one recipient (SPEC section 5).
+ *
+ * Never allocates, never blocks, keeps nothing.  On RP_OK the decision is
+ * complete.  An internal failure (a regex hitting its limit) still returns
+ * RP_OK with a TEMPFAIL 451 4.3.0 decision, reason internal-error, and
+ * `detail` saying what happened: a failure never accepts or relays.
+ *
+ * @param policy    a compiled policy; NULL gives RP_E_ARG.
+ * @param query     the facts; NULL gives RP_E_ARG.
+ * @param decision  filled in; NULL gives RP_E_ARG.  On an error status the
+ *                  verdict is RP_VERDICT_NONE and `detail` says why.
+ * @return RP_OK, or RP_E_ARG for bad facts: a NULL pointer, a client or
+ *         local IP that is not strict inet_pton text, a port outside
+ *         1-65535, an empty user or group name or one with control
+ *         characters, a missing recipient.
+ * Thread safety: any number of threads may decide on one policy at once.
+ */
+RP_API rp_status rp_decide(const rp_policy *policy,
+                           const rp_query *query,
+                           rp_decision *decision);
+
+/* ------------------------------------------------------------------------
+ * Builder: a policy assembled by calls instead of text
+ *
+ * The policy language is compiled through exactly these calls.  Strings are
+ * NUL-terminated and copied.  A failed call leaves the builder usable but
+ * rp_builder_build() will then refuse to build.  Patterns:
+ *   domains:   "example.com" exact, ".example.com" the domain and every
+ *              subdomain, "/regex/" a PCRE2 pattern;
+ *   addresses: "user@example.com", "@example.com", "@.example.com" or
+ *              ".example.com", "/regex/";
+ *   networks:  "192.0.2.0/24", "2001:db8::/32", "192.0.2.1".
+ * ------------------------------------------------------------------------ */
+
+typedef struct rp_builder rp_builder;
+
+/**
+ * Start a policy.
+ * @param opts  NULL for defaults; copied.
+ * @param out   receives the builder, or NULL on failure.
+ * @return RP_OK, RP_E_NOMEM, RP_E_ARG.
+ */
+RP_API rp_status rp_builder_new(const rp_options *opts, rp_builder **out);
+
+/** Free a builder (NULL is a no-op).  Built policies are unaffected. */
+RP_API void rp_builder_free(rp_builder *b);
+
+/**
+ * Set the source location recorded with every following item, for
+ * explanations, lint and error messages.
+ * @param file  NULL keeps the current file name ("<builder>" at first).
+ */
+RP_API rp_status rp_builder_set_source(rp_builder *b,
+                                       const char *file,
+                                       uint32_t line,
+                                       uint32_t column);
+
+/**
+ * Declare a domain.
+ * @param target  for RP_DOMAIN_REROUTE, the domain to rewrite to; else NULL.
+ */
+RP_API rp_status rp_builder_domain(rp_builder *b,
+                                   const char *pattern,
+                                   rp_domain_kind kind,
+                                   const char *target,
+                                   rp_error *err);
+
+/**
+ * Add a known recipient to a local domain's list (recipient validation).
+ * @param domain     a domain declared with rp_builder_domain() (any order).
+ * @param recipient  a local part ("alice") or a full address.
+ */
+RP_API rp_status rp_builder_recipient(rp_builder *b,
+                                      const char *domain,
+                                      const char *recipient,
+                                      rp_error *err);
+
+/** Add an entry (CIDR or address) to the named network list. */
+RP_API rp_status rp_builder_network(rp_builder *b,
+                                    const char *name,
+                                    const char *cidr,
+                                    rp_error *err);
+
+/** Add a user to a policy-defined group. */
+RP_API rp_status rp_builder_group(rp_builder *b,
+                                  const char *group,
+                                  const char *user,
+                                  rp_error *err);
+
+/**
+ * Begin a listener.
+ * @param index  receives the listener's index for the listener calls.
+ */
+RP_API rp_status rp_builder_listener(rp_builder *b,
+                                     const char *name,
+                                     uint32_t *index,
+                                     rp_error *err);
+
+/**
+ * Add a bind address: "0.0.0.0:25", "[::]:25", "*:587", "192.0.2.1:*",
+ * "[2001:db8::1]:25", "*" (every address, every port).
+ */
+RP_API rp_status rp_builder_bind(rp_builder *b,
+                                 uint32_t listener,
+                                 const char *bind,
+                                 rp_error *err);
+
+/** Add a remote range (CIDR, or a network list name) the listener serves. */
+RP_API rp_status rp_builder_remote(rp_builder *b,
+                                   uint32_t listener,
+                                   const char *cidr_or_list,
+                                   rp_error *err);
+
+/** Apply a role preset (SPEC 4.2). */
+RP_API rp_status rp_builder_role(rp_builder *b,
+                                 uint32_t listener,
+                                 rp_role role,
+                                 rp_error *err);
+
+/** Set `require auth` on a listener. */
+RP_API rp_status rp_builder_require_auth(rp_builder *b,
+                                         uint32_t listener,
+                                         bool on,
+                                         rp_error *err);
+
+/**
+ * Grant (deny = false) or deny permissions to a principal.
+ * @param arg    the user, group, network list name or CIDR for the
+ *               principals that take one; NULL for anonymous/authenticated.
+ * @param perms  a non-empty set of RP_PERM_* bits.
+ */
+RP_API rp_status rp_builder_rule(rp_builder *b,
+                                 uint32_t listener,
+                                 bool deny,
+                                 rp_principal principal,
+                                 const char *arg,
+                                 uint32_t perms,
+                                 rp_error *err);
+
+/** Global deny lists (SPEC 4.3): a client CIDR or network list name. */
+RP_API rp_status rp_builder_deny_client(rp_builder *b,
+                                        const char *cidr_or_list,
+                                        rp_error *err);
+/** Global sender deny list entry (address pattern). */
+RP_API rp_status rp_builder_deny_sender(rp_builder *b,
+                                        const char *pattern,
+                                        rp_error *err);
+/** Global recipient deny list entry (address pattern). */
+RP_API rp_status rp_builder_deny_recipient(rp_builder *b,
+                                           const char *pattern,
+                                           rp_error *err);
+
+/**
+ * Sender-login map entry: @p sender ("a@example.com" or "@example.com")
+ * belongs to @p user.
+ */
+RP_API rp_status rp_builder_sender_login(rp_builder *b,
+                                         const char *sender,
+                                         const char *user,
+                                         rp_error *err);
+
+/** Declare one of the server's own addresses (for address literals). */
+RP_API rp_status rp_builder_self(rp_builder *b, const char *ip, rp_error *err);
+
+/** Validate local parts at the server's own address literals as @p domain. */
+RP_API rp_status rp_builder_self_domain(rp_builder *b,
+                                        const char *domain,
+                                        rp_error *err);
+
+/** Qualify unqualified recipients and senders with @p domain. */
+RP_API rp_status rp_builder_qualify_domain(rp_builder *b,
+                                           const char *domain,
+                                           rp_error *err);
+
+/**
+ * Override the reply for a reason.
+ * @param code      3 digits in the reason's class (2xx, 4xx or 5xx).
+ * @param enhanced  "x.y.z" with the same class digit.
+ * @param text      the reply text, printable ASCII.
+ */
+RP_API rp_status rp_builder_reply(rp_builder *b,
+                                  rp_reason reason,
+                                  uint32_t code,
+                                  const char *enhanced,
+                                  const char *text,
+                                  rp_error *err);
+
+/** `soft-fail`: turn every policy rejection into a temporary failure. */
+RP_API rp_status rp_builder_soft_fail(rp_builder *b, bool on);
+
+/** `allow open-relay`: let an unsafe policy compile. */
+RP_API rp_status rp_builder_allow_open_relay(rp_builder *b, bool on);
+
+/**
+ * Freeze the builder's content into a policy.  The builder may be freed
+ * afterwards or built again.
+ * @return RP_OK, RP_E_POLICY, RP_E_UNSAFE, RP_E_STATE (an earlier call
+ *         failed), RP_E_NOMEM, RP_E_LIMIT.
+ */
+RP_API rp_status rp_builder_build(rp_builder *b,
+                                  rp_policy **out,
+                                  rp_error *err);
+
+/* ------------------------------------------------------------------------
+ * Version at run time
+ * ------------------------------------------------------------------------ */
+
+/** The library's version as RP_VERSION_NUM (0xMMmmpp). */
+RP_API uint32_t rp_version(void);
+/** The library's version as a static string, e.g. "0.1.0". */
+RP_API const char *rp_version_string(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RELAYPOLICY_H */

@@ -1,0 +1,501 @@
+/*
+ * compile.c - freezing a builder into an immutable policy, the compile
+ * entry points, and the policy's reference count.
+ */
+#include "builder.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena: many small blocks, freed at once ---------------------------- */
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, size;
+    _Alignas(16) unsigned char data[];
+} arena_chunk;
+
+#define ARENA_CHUNK 65536
+
+void *
+rp__arena_alloc(void **arena, const rp__alloc *a, size_t size)
+{
+    arena_chunk *c = *arena;
+    size_t need = (size + 15) & ~(size_t)15;
+
+    if (need < size)
+        return NULL;
+    if (c == NULL || c->size - c->used < need) {
+        size_t csize = need > ARENA_CHUNK / 4 ? need : ARENA_CHUNK;
+        if (csize > SIZE_MAX - sizeof(*c))
+            return NULL;
+        c = rp__malloc(a, sizeof(*c) + csize);
+        if (c == NULL)
+            return NULL;
+        c->size = csize;
+        c->used = 0;
+        if (need > ARENA_CHUNK / 4 && *arena != NULL) {
+            /* A big block: keep the current chunk in front for reuse. */
+            arena_chunk *head = *arena;
+            c->next = head->next;
+            head->next = c;
+            c->used = need;
+            return c->data;
+        }
+        c->next = *arena;
+        *arena = c;
+    }
+    c->used += need;
+    return c->data + c->used - need;
+}
+
+void
+rp__arena_free(void **arena, const rp__alloc *a)
+{
+    arena_chunk *c = *arena;
+
+    while (c != NULL) {
+        arena_chunk *next = c->next;
+        rp__free(a, c);
+        c = next;
+    }
+    *arena = NULL;
+}
+
+/* ---- the freeze --------------------------------------------------------- */
+
+void *
+p_alloc(freeze *f, size_t size)
+{
+    void *m = rp__arena_alloc(&f->p->arena, &f->p->alloc, size);
+
+    if (m == NULL)
+        f->st = RP_E_NOMEM;
+    else
+        memset(m, 0, size);
+    return m;
+}
+
+const char *
+p_str(freeze *f, const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    char *m = p_alloc(f, n + 1);
+
+    if (m != NULL && n > 0)
+        memcpy(m, s, n);
+    return m;
+}
+
+/* Fail at an item's location. */
+void
+f_fail(freeze *f, rp_status st, uint32_t item, const char *fmt, ...)
+{
+    const rp__item *it = item < f->b->n_items ? &f->b->items[item] : NULL;
+    char text[160];
+    va_list ap;
+
+    f->st = st;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    rp__error_set(f->err, st, it ? it->file : NULL, it ? it->line : 0,
+                  it ? it->column : 0, 0, NULL, 0, "%s", text);
+}
+
+static bool
+copy_items(freeze *f)
+{
+    const char *last_in = NULL, *last_out = NULL;
+
+    f->p->items = p_alloc(f, (f->b->n_items + 1) * sizeof(rp__item));
+    if (f->p->items == NULL)
+        return false;
+    for (size_t i = 0; i < f->b->n_items; i++) {
+        const rp__item *in = &f->b->items[i];
+        rp__item *out = &f->p->items[i];
+
+        if (in->file != last_in) {
+            last_in = in->file;
+            if ((last_out = p_str(f, in->file)) == NULL)
+                return false;
+        }
+        *out = *in;
+        out->file = last_out;
+        if ((out->text = p_str(f, in->text)) == NULL)
+            return false;
+    }
+    f->p->n_items = (uint32_t)f->b->n_items;
+    return true;
+}
+
+
+static bool
+copy_listeners(freeze *f, const uint32_t *remote_ids, const uint32_t *rule_ids)
+{
+    rp_policy *p = f->p;
+    size_t r = 0;
+
+    p->listeners = p_alloc(f, (f->b->n_listeners + 1) * sizeof(rp__listener));
+    if (p->listeners == NULL)
+        return false;
+    for (size_t i = 0; i < f->b->n_listeners; i++) {
+        const rp__blistener *in = &f->b->listeners[i];
+        rp__listener *out = &p->listeners[i];
+
+        out->name = p_str(f, in->name);
+        out->item = in->item;
+        out->binds = p_alloc(f, (in->n_binds + 1) * sizeof(rp__bind));
+        out->rules = p_alloc(f, (in->n_rules + 1) * sizeof(rp__rule));
+        if (out->name == NULL || out->binds == NULL || out->rules == NULL)
+            return false;
+        memcpy(out->binds, in->binds, in->n_binds * sizeof(rp__bind));
+        out->n_binds = (uint32_t)in->n_binds;
+        out->remote_list = remote_ids[i];
+        out->require_auth = in->require_auth;
+        out->require_auth_item = in->require_auth_item;
+        for (size_t k = 0; k < in->n_rules; k++, r++) {
+            const rp__brule *br = &in->rules[k];
+            rp__rule *pr = &out->rules[k];
+
+            pr->deny = br->deny;
+            pr->principal = br->principal;
+            pr->perms = br->perms;
+            pr->item = br->item;
+            pr->list = rule_ids[r];
+            if (br->name != NULL) {
+                if ((pr->name = p_str(f, br->name)) == NULL)
+                    return false;
+                pr->name_len = strlen(br->name);
+            }
+        }
+        out->n_rules = (uint32_t)in->n_rules;
+    }
+    p->n_listeners = (uint32_t)f->b->n_listeners;
+    return true;
+}
+
+static const rp__reply default_replies[RP_REASON_COUNT] = {
+    [RP_REASON_ACCEPTED] = {250, "2.1.5", "OK", RP__NONE},
+    [RP_REASON_RELAYED] = {250, "2.1.5", "OK", RP__NONE},
+    [RP_REASON_RELAY_DENIED] = {550, "5.7.1", "Relaying prohibited", RP__NONE},
+    [RP_REASON_UNKNOWN_USER] = {550, "5.1.1", "User unknown", RP__NONE},
+    [RP_REASON_NO_LISTENER] = {554, "5.7.1", "Access denied", RP__NONE},
+    [RP_REASON_CLIENT_BLOCKED] = {554, "5.7.1", "Access denied", RP__NONE},
+    [RP_REASON_SENDER_DENIED] = {550, "5.7.1", "Sender address rejected",
+                                 RP__NONE},
+    [RP_REASON_RECIPIENT_DENIED] = {550, "5.7.1",
+                                    "Recipient address rejected", RP__NONE},
+    [RP_REASON_AUTH_REQUIRED] = {530, "5.7.0", "Authentication required",
+                                 RP__NONE},
+    [RP_REASON_NOT_PERMITTED] = {550, "5.7.1", "Not authorized", RP__NONE},
+    [RP_REASON_SENDER_SPOOF] = {553, "5.7.1", "Sender address rejected: not "
+                                "owned by user", RP__NONE},
+    [RP_REASON_SENDER_LOGIN_MISMATCH] = {553, "5.7.1", "Sender address "
+                                         "rejected: not owned by user",
+                                         RP__NONE},
+    [RP_REASON_BAD_RECIPIENT_SYNTAX] = {501, "5.1.3", "Bad recipient address "
+                                        "syntax", RP__NONE},
+    [RP_REASON_BAD_SENDER_SYNTAX] = {501, "5.1.7", "Bad sender address "
+                                     "syntax", RP__NONE},
+    [RP_REASON_INTERNAL_ERROR] = {451, "4.3.0", "Temporary internal error",
+                                  RP__NONE},
+};
+
+static bool
+copy_settings(freeze *f)
+{
+    rp_policy *p = f->p;
+
+    for (int i = 1; i < RP_REASON_COUNT; i++) {
+        p->replies[i] = f->b->replies[i].item != RP__NONE ? f->b->replies[i]
+                                                         : default_replies[i];
+        if ((p->replies[i].text = p_str(f, p->replies[i].text)) == NULL)
+            return false;
+    }
+    p->replies[0] = default_replies[RP_REASON_INTERNAL_ERROR];
+    p->replies[0].text = p->replies[RP_REASON_INTERNAL_ERROR].text;
+    p->soft_fail = f->b->soft_fail;
+    p->allow_open_relay = f->b->allow_open_relay;
+    if (f->b->qualify_domain != NULL &&
+        (p->qualify_domain = p_str(f, f->b->qualify_domain)) == NULL)
+        return false;
+    return true;
+}
+
+static rp_status
+freeze_all(freeze *f)
+{
+    uint32_t *remote_ids = NULL, *rule_ids = NULL;
+    bool ok;
+
+    ok = copy_items(f) && rp__freeze_domains(f) && rp__freeze_recipients(f) &&
+         rp__freeze_lists(f, &remote_ids, &rule_ids) &&
+         copy_listeners(f, remote_ids, rule_ids) && rp__freeze_self(f) &&
+         rp__freeze_groups(f) && rp__freeze_addrsets(f) && rp__freeze_logins(f) &&
+         copy_settings(f) && rp__check_safety(f) &&
+         rp__dump_build(f->b, f->p) == RP_OK && rp__lint_build(f->b, f->p) ==
+         RP_OK;
+    rp__free(&f->p->alloc, remote_ids);
+    rp__free(&f->p->alloc, rule_ids);
+    if (!ok && f->st == RP_OK)
+        f->st = RP_E_NOMEM;
+    if (f->st == RP_E_NOMEM)
+        rp__error_set(f->err, RP_E_NOMEM, NULL, 0, 0, 0, NULL, 0,
+                      "out of memory");
+    return f->st;
+}
+
+rp_status
+rp_builder_build(rp_builder *b, rp_policy **out, rp_error *err)
+{
+    freeze f;
+    rp_status st;
+
+    if (out != NULL)
+        *out = NULL;
+    if (b == NULL || out == NULL)
+        return RP_E_ARG;
+    if (b->failed != RP_OK) {
+        rp__error_set(err, RP_E_STATE, b->file, 0, 0, 0, NULL, 0,
+                      "an earlier builder call failed (%s)",
+                      rp_strerror(b->failed));
+        return RP_E_STATE;
+    }
+    memset(&f, 0, sizeof(f));
+    f.b = b;
+    f.err = err;
+    f.p = rp__calloc(&b->alloc, 1, sizeof(*f.p));
+    f.scratch = rp__malloc(&b->alloc, sizeof(*f.scratch));
+    if (f.p == NULL || f.scratch == NULL) {
+        rp__free(&b->alloc, f.p);
+        rp__free(&b->alloc, f.scratch);
+        rp__error_set(err, RP_E_NOMEM, NULL, 0, 0, 0, NULL, 0,
+                      "out of memory");
+        return RP_E_NOMEM;
+    }
+    rp__scratch_init(f.scratch);
+    f.p->alloc = b->alloc;
+    f.p->opts = b->opts;
+    f.p->refs = 1;
+    st = freeze_all(&f);
+    rp__free(&b->alloc, f.scratch);
+    if (st != RP_OK) {
+        rp_policy_free(f.p);
+        return st;
+    }
+    *out = f.p;
+    return RP_OK;
+}
+
+/* ---- reference counting ------------------------------------------------- */
+
+rp_policy *
+rp_policy_ref(const rp_policy *policy)
+{
+    rp_policy *p = (rp_policy *)policy;
+
+    if (p != NULL)
+        __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+static void
+free_addrset(rp__addrset *s)
+{
+    rp__strmap_free(s->exact);
+    rp__domtab_free(s->domains);
+    for (uint32_t i = 0; i < s->n_regex; i++)
+        rp__regex_free(s->regex[i]);
+}
+
+void
+rp_policy_free(rp_policy *p)
+{
+    rp__alloc a;
+
+    if (p == NULL || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    a = p->alloc;
+    rp__domtab_free(p->domtab);
+    rp__strmap_free(p->recipients);
+    rp__radix_free(p->radix);
+    rp__strmap_free(p->groups);
+    rp__strmap_free(p->self_ips);
+    free_addrset(&p->deny_sender);
+    free_addrset(&p->deny_recipient);
+    rp__strmap_free(p->login_owner);
+    rp__strmap_free(p->login_mapped);
+    rp__arena_free(&p->arena, &a);
+    rp__free(&a, p);
+}
+
+/* ---- compile entry points ----------------------------------------------- */
+
+rp_status
+rp_policy_compile(const char *text,
+                  size_t len,
+                  const rp_options *opts,
+                  rp_policy **out,
+                  rp_error *err)
+{
+    return rp__compile_named(text, len, opts, "<string>", out, err);
+}
+
+rp_status
+rp__compile_named(const char *text, size_t len, const rp_options *opts,
+                  const char *name, rp_policy **out, rp_error *err)
+{
+    rp_builder *b;
+    rp_status st;
+
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || (text == NULL && len != 0 && len != RP_NTS))
+        return RP_E_ARG;
+    if (text == NULL)
+        len = 0;
+    else if (len == RP_NTS)
+        len = strlen(text);
+    st = rp_builder_new(opts, &b);
+    if (st != RP_OK) {
+        rp__error_set(err, st, NULL, 0, 0, 0, NULL, 0, "%s", rp_strerror(st));
+        return st;
+    }
+    if (len > b->opts.max_policy_bytes) {
+        rp__error_set(err, RP_E_LIMIT, name, 0, 0, 0, NULL, 0,
+                      "policy larger than %u bytes",
+                      (unsigned)b->opts.max_policy_bytes);
+        rp_builder_free(b);
+        return RP_E_LIMIT;
+    }
+    st = rp__parse(b, name, text != NULL ? text : "", len, 0, err);
+    if (st == RP_OK)
+        st = rp_builder_build(b, out, err);
+    rp_builder_free(b);
+    return st;
+}
+
+rp_status
+rp_policy_compile_file(const char *path,
+                       const rp_options *opts,
+                       rp_policy **out,
+                       rp_error *err)
+{
+    rp_options o;
+    char *text = NULL, dir[4096];
+    size_t len = 0;
+    rp_status st;
+    const char *slash;
+
+    if (out != NULL)
+        *out = NULL;
+    if (path == NULL || out == NULL)
+        return RP_E_ARG;
+    rp_options_init(&o);
+    if (opts != NULL)
+        o = *opts;
+    st = rp__read_file(path, &o, &text, &len, err);
+    if (st != RP_OK)
+        return st;
+    if (o.base_dir == NULL && (slash = strrchr(path, '/')) != NULL &&
+        (size_t)(slash - path) < sizeof(dir)) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+        o.base_dir = slash == path ? "/" : dir;
+    }
+    st = rp__compile_named(text, len, &o, path, out, err);
+    free(text);
+    return st;
+}
+
+rp_status
+rp__read_file(const char *path, const rp_options *opts, char **text,
+              size_t *len, rp_error *err)
+{
+    uint32_t max = opts->max_policy_bytes ? opts->max_policy_bytes
+                                          : 64u << 20;
+    FILE *fp = fopen(path, "rb");
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+
+    *text = NULL;
+    *len = 0;
+    if (fp == NULL) {
+        rp__error_set(err, RP_E_IO, path, 0, 0, 0, NULL, 0, "cannot open: %s",
+                      strerror(errno));
+        return RP_E_IO;
+    }
+    for (;;) {
+        if (n == cap) {
+            char *nb;
+            cap = cap ? cap * 2 : 65536;
+            if (n > max || (nb = realloc(buf, cap + 1)) == NULL)
+                break;
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(fp) || n > max || buf == NULL) {
+        rp_status st = n > max ? RP_E_LIMIT : buf == NULL ? RP_E_NOMEM
+                                                           : RP_E_IO;
+        rp__error_set(err, st, path, 0, 0, 0, NULL, 0, "%s",
+                      st == RP_E_LIMIT ? "file is too large"
+                                       : "cannot read the file");
+        fclose(fp);
+        free(buf);
+        return st;
+    }
+    fclose(fp);
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return RP_OK;
+}
+
+/* ---- listener introspection --------------------------------------------- */
+
+size_t
+rp_policy_listener_count(const rp_policy *policy)
+{
+    return policy != NULL ? policy->n_listeners : 0;
+}
+
+rp_status
+rp_policy_listener(const rp_policy *policy, size_t index,
+                   rp_listener_info *info)
+{
+    const rp__listener *l;
+
+    if (policy == NULL || info == NULL || index >= policy->n_listeners)
+        return RP_E_ARG;
+    l = &policy->listeners[index];
+    memset(info, 0, sizeof(*info));
+    info->name = l->name;
+    info->file = policy->items[l->item].file;
+    info->line = policy->items[l->item].line;
+    info->n_binds = l->n_binds;
+    info->require_auth = l->require_auth;
+    info->bind_family = 4;
+    for (uint32_t i = 0; i < l->n_binds; i++) {
+        const rp__bind *bd = &l->binds[i];
+        if (i == 0) {
+            info->bind_port = bd->port;
+            info->bind_family = bd->any == RP__BIND_ANY6 ? 6
+                                : bd->any == RP__BIND_EXACT ? bd->ip.family
+                                                            : 4;
+        }
+        if (bd->any == RP__BIND_EXACT && info->bind_ip[0] == '\0') {
+            rp__ip_format(&bd->ip, info->bind_ip, sizeof(info->bind_ip));
+            if (bd->port != 0)
+                info->bind_port = bd->port;
+        }
+    }
+    return RP_OK;
+}

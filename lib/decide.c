@@ -1,0 +1,722 @@
+/*
+ * decide.c - evaluating one query: the steps of SPEC section 5, in order.
+ *
+ * Nothing here allocates: the context, the regex scratch and the decision
+ * live on the caller's stack or in the caller's rp_decision.  Any internal
+ * failure ends in TEMPFAIL 451 4.3.0, never in an accept or a relay.
+ */
+#include "decide.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NAME_MAX_LEN 255
+
+static const char *const step_names[] = {
+    "", "listener", "deny client", "syntax", "deny lists", "require auth",
+    "destination", "class"};
+
+void
+rp__explain(rp__ctx *c, const char *fmt, ...)
+{
+    rp_decision *d = c->d;
+    va_list ap;
+    int n;
+
+    if (!(c->q->flags & RP_QUERY_EXPLAIN) ||
+        c->xlen + 2 >= sizeof(d->explanation))
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(d->explanation + c->xlen, sizeof(d->explanation) - c->xlen,
+                  fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    c->xlen += (size_t)n;
+    if (c->xlen >= sizeof(d->explanation) - 1) {
+        c->xlen = sizeof(d->explanation) - 1;
+        return;
+    }
+    d->explanation[c->xlen++] = '\n';
+    d->explanation[c->xlen] = '\0';
+}
+
+int
+rp__perm_bit(uint32_t perm)
+{
+    return perm == RP_PERM_SUBMIT ? 0 : perm == RP_PERM_RELAY ? 1
+           : perm == RP_PERM_ROUTING ? 2 : 3;
+}
+
+/* ---- the reply ---------------------------------------------------------- */
+
+static bool
+is_policy_rejection(rp_reason r)
+{
+    return r != RP_REASON_ACCEPTED && r != RP_REASON_RELAYED &&
+           r != RP_REASON_AUTH_REQUIRED && r != RP_REASON_INTERNAL_ERROR &&
+           r != RP_REASON_BAD_RECIPIENT_SYNTAX &&
+           r != RP_REASON_BAD_SENDER_SYNTAX;
+}
+
+/* Which address the reply names, if any. */
+static const rp__addr *
+reply_subject(const rp__ctx *c, rp_reason r)
+{
+    switch (r) {
+    case RP_REASON_RELAY_DENIED:
+    case RP_REASON_UNKNOWN_USER:
+    case RP_REASON_RECIPIENT_DENIED:
+    case RP_REASON_NOT_PERMITTED:
+        return &c->rcpt;
+    case RP_REASON_SENDER_DENIED:
+    case RP_REASON_SENDER_SPOOF:
+    case RP_REASON_SENDER_LOGIN_MISMATCH:
+        return c->sender.is_null ? NULL : &c->sender;
+    default:
+        return NULL;
+    }
+}
+
+static void
+set_rule(rp__ctx *c, uint32_t item)
+{
+    const rp__item *it;
+
+    if (item == RP__NONE || item >= c->p->n_items)
+        return;
+    it = &c->p->items[item];
+    c->d->rule = (int32_t)item;
+    c->d->rule_file = it->file;
+    c->d->rule_line = it->line;
+}
+
+/* Finish the decision with @p reason at @p step, decided by @p item. */
+static rp_status
+finish(rp__ctx *c, rp_reason reason, rp_step step, uint32_t item)
+{
+    rp_decision *d = c->d;
+    const rp__reply *r = &c->p->replies[reason];
+    const rp__addr *subj = reply_subject(c, reason);
+    char addr[RP_ADDR_MAX];
+    bool soft = c->p->soft_fail && is_policy_rejection(reason);
+
+    d->reason = reason;
+    d->step = step;
+    d->code = r->code;
+    d->text = r->text;
+    memcpy(d->enhanced, r->enhanced, sizeof(d->enhanced));
+    set_rule(c, item);
+    if (reason == RP_REASON_ACCEPTED)
+        d->verdict = RP_ACCEPT;
+    else if (reason == RP_REASON_RELAYED)
+        d->verdict = RP_RELAY;
+    else if (reason == RP_REASON_INTERNAL_ERROR || soft)
+        d->verdict = RP_TEMPFAIL;
+    else
+        d->verdict = RP_REJECT;
+    if (soft) {
+        d->code -= 100;
+        d->enhanced[0] = '4';
+    }
+    if (subj != NULL) {
+        rp__addr_format(subj, false, addr, sizeof(addr));
+        snprintf(d->reply, sizeof(d->reply), "%u %s <%s>: %s",
+                 (unsigned)d->code, d->enhanced, addr, d->text);
+    } else {
+        snprintf(d->reply, sizeof(d->reply), "%u %s %s", (unsigned)d->code,
+                 d->enhanced, d->text);
+    }
+    if (item != RP__NONE && item < c->p->n_items)
+        rp__explain(c, "decided by %s:%u: %s", d->rule_file,
+                    (unsigned)d->rule_line, c->p->items[item].text);
+    rp__explain(c, "result at step %d (%s): %s %s: %s", (int)step,
+                step_names[step], rp_verdict_name(d->verdict),
+                rp_reason_name(reason), d->reply);
+    return RP_OK;
+}
+
+static rp_status
+fail_safe(rp__ctx *c, rp_step step)
+{
+    c->d->detail = c->fail != NULL ? c->fail : "internal error";
+    rp__explain(c, "internal failure: %s", c->d->detail);
+    return finish(c, RP_REASON_INTERNAL_ERROR, step, RP__NONE);
+}
+
+/* ---- query validation (API errors) -------------------------------------- */
+
+static rp_status
+api_error(rp_decision *d, const char *why)
+{
+    d->verdict = RP_VERDICT_NONE;
+    d->detail = why;
+    return RP_E_ARG;
+}
+
+static size_t
+span_len(const char *s, size_t len)
+{
+    return s == NULL ? 0 : len == RP_NTS ? strlen(s) : len;
+}
+
+static bool
+valid_name(const char *s, size_t n)
+{
+    if (s == NULL || n == 0 || n > NAME_MAX_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+static rp_status
+check_query(rp__ctx *c)
+{
+    const rp_query *q = c->q;
+    rp_decision *d = c->d;
+
+    if (q->client_ip == NULL ||
+        rp__ip_parse(q->client_ip, span_len(q->client_ip, q->client_ip_len),
+                     &c->client) != 0)
+        return api_error(d, "client IP is missing or not a strict IP "
+                            "address");
+    if (q->local_ip == NULL ||
+        rp__ip_parse(q->local_ip, span_len(q->local_ip, q->local_ip_len),
+                     &c->local) != 0)
+        return api_error(d, "local IP is missing or not a strict IP "
+                            "address");
+    if (q->local_port < 1 || q->local_port > 65535)
+        return api_error(d, "local port must be 1-65535");
+    if (q->recipient == NULL)
+        return api_error(d, "recipient is missing");
+    if (q->user != NULL) {
+        c->user = q->user;
+        c->user_len = span_len(q->user, q->user_len);
+        if (!valid_name(c->user, c->user_len))
+            return api_error(d, "user name is empty, too long or holds "
+                                "control characters");
+    }
+    if (q->n_groups > 0 && (q->groups == NULL || q->user == NULL))
+        return api_error(d, "groups need a group array and a user");
+    for (size_t i = 0; i < q->n_groups; i++)
+        if (q->groups[i] == NULL ||
+            !valid_name(q->groups[i], strnlen(q->groups[i], 256)))
+            return api_error(d, "group name is empty, too long or holds "
+                                "control characters");
+    return RP_OK;
+}
+
+static void
+clear_decision(rp_decision *d)
+{
+    d->verdict = RP_VERDICT_NONE;
+    d->reason = RP_REASON_NONE;
+    d->step = RP_STEP_NONE;
+    d->code = 0;
+    d->enhanced[0] = '\0';
+    d->text = "";
+    d->reply[0] = '\0';
+    d->listener_index = -1;
+    d->listener = "";
+    d->rule = -1;
+    d->rule_file = "";
+    d->rule_line = 0;
+    d->prefix_len = -1;
+    d->permissions = 0;
+    d->detail = "";
+    d->destination[0] = '\0';
+    d->rewritten[0] = '\0';
+    d->explanation[0] = '\0';
+}
+
+/* ---- step 1: the listener, and the permissions it grants ---------------- */
+
+static int
+bind_score(const rp__ctx *c, const rp__bind *b)
+{
+    int score = b->port != 0 ? 1 : 0;
+
+    if (b->port != 0 && b->port != c->q->local_port)
+        return -1;
+    switch (b->any) {
+    case RP__BIND_EXACT:
+        return memcmp(b->ip.b, c->local.b, 16) == 0 ? score + 2 : -1;
+    case RP__BIND_ANY4:
+        return c->local.family == 4 ? score : -1;
+    case RP__BIND_ANY6:
+        return c->local.family == 6 ? score : -1;
+    case RP__BIND_ANY:
+        break;
+    }
+    return score;
+}
+
+/* The client's prefix length in its own family's terms, or -1. */
+static int32_t
+family_plen(const rp__ctx *c, uint8_t v)
+{
+    if (v == RP__NOMATCH)
+        return -1;
+    if (c->client.family == 4)
+        return v < 96 ? 0 : v - 96;
+    return v;
+}
+
+static int32_t
+remote_plen(const rp__ctx *c, const rp__listener *l)
+{
+    if (l->remote_list == RP__NONE)
+        return 0;
+    return family_plen(c, c->crec[l->remote_list]);
+}
+
+static const rp__listener *
+select_listener(rp__ctx *c)
+{
+    const rp__listener *best = NULL;
+    int32_t best_plen = -1;
+    int best_score = -1;
+
+    for (uint32_t i = 0; i < c->p->n_listeners; i++) {
+        const rp__listener *l = &c->p->listeners[i];
+        int32_t plen = remote_plen(c, l);
+        int score = -1;
+
+        for (uint32_t k = 0; k < l->n_binds; k++) {
+            int s = bind_score(c, &l->binds[k]);
+            score = s > score ? s : score;
+        }
+        if (score < 0 || plen < 0)
+            continue;
+        if (plen > best_plen || (plen == best_plen && score > best_score)) {
+            best = l;
+            best_plen = plen;
+            best_score = score;
+        }
+    }
+    if (best != NULL)
+        c->d->prefix_len = best_plen;
+    return best;
+}
+
+static bool
+in_group(const rp__ctx *c, const rp__rule *r)
+{
+    char key[NAME_MAX_LEN * 2 + 2];
+    uint32_t hit;
+
+    for (size_t i = 0; i < c->q->n_groups; i++) {
+        const char *g = c->q->groups[i];
+        if (rp__ci_equal(g, strnlen(g, 256), r->name, r->name_len))
+            return true;
+    }
+    memcpy(key, r->name, r->name_len);
+    key[r->name_len] = '\n';
+    rp__lower(key + r->name_len + 1, c->user, c->user_len);
+    return rp__strmap_get(c->p->groups, key, r->name_len + 1 + c->user_len,
+                          &hit) == 1;
+}
+
+/* Does @p r apply to this client?  *plen gets a matched network prefix. */
+static bool
+principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen)
+{
+    *plen = -1;
+    switch (r->principal) {
+    case RP_PRINCIPAL_ANONYMOUS:
+        return true;
+    case RP_PRINCIPAL_AUTHENTICATED:
+        return c->user != NULL;
+    case RP_PRINCIPAL_USER:
+        return c->user != NULL &&
+               rp__ci_equal(c->user, c->user_len, r->name, r->name_len);
+    case RP_PRINCIPAL_GROUP:
+        return c->user != NULL && in_group(c, r);
+    case RP_PRINCIPAL_NETWORK:
+        *plen = family_plen(c, c->crec[r->list]);
+        return *plen >= 0;
+    case RP_PRINCIPAL_NETWORK_EXCEPT:
+        return c->crec[r->list] == RP__NOMATCH;
+    case RP_PRINCIPAL_INTERFACE:
+        return c->lrec[r->list] != RP__NOMATCH;
+    }
+    return false;
+}
+
+static void
+compute_perms(rp__ctx *c)
+{
+    uint32_t granted = 0;
+
+    for (int i = 0; i < 4; i++) {
+        c->grant_item[i] = c->deny_item[i] = RP__NONE;
+        c->grant_plen[i] = c->deny_plen[i] = -1;
+    }
+    for (uint32_t i = 0; i < c->l->n_rules; i++) {
+        const rp__rule *r = &c->l->rules[i];
+        uint32_t *items = r->deny ? c->deny_item : c->grant_item;
+        int32_t *plens = r->deny ? c->deny_plen : c->grant_plen;
+        int32_t plen;
+
+        if (!principal_matches(c, r, &plen))
+            continue;
+        for (int bit = 0; bit < 4; bit++)
+            if ((r->perms & (1u << bit)) && items[bit] == RP__NONE) {
+                items[bit] = r->item;
+                plens[bit] = plen;
+            }
+        if (r->deny)
+            c->denied |= r->perms;
+        else
+            granted |= r->perms;
+    }
+    if (granted & RP_PERM_RELAY) {
+        /* relay implies submit and local-sender (a deny still wins). */
+        for (int bit = 0; bit < 4; bit += 3)
+            if (c->grant_item[bit] == RP__NONE) {
+                c->grant_item[bit] = c->grant_item[1];
+                c->grant_plen[bit] = c->grant_plen[1];
+            }
+        granted |= RP_PERM_SUBMIT | RP_PERM_LOCAL_SENDER;
+    }
+    c->perms = granted & ~c->denied;
+    c->d->permissions = c->perms;
+}
+
+/* ---- steps 2 to 5 ------------------------------------------------------- */
+
+static rp_status
+parse_addresses(rp__ctx *c, bool *done)
+{
+    const rp_query *q = c->q;
+    rp__addr_err e;
+
+    *done = true;
+    e = rp__addr_parse(q->sender != NULL ? q->sender : "",
+                       span_len(q->sender, q->sender_len), true, &c->sender);
+    if (e == RP__ADDR_OK && !c->sender.is_null &&
+        c->sender.dom_type == RP__DOM_NONE) {
+        if (c->p->qualify_domain == NULL) {
+            e = RP__ADDR_SYNTAX;
+        } else {
+            size_t n = strlen(c->p->qualify_domain);
+            memcpy(c->sender.domain, c->p->qualify_domain, n + 1);
+            c->sender.domain_len = n;
+            c->sender.dom_type = RP__DOM_NAME;
+        }
+    }
+    if (e != RP__ADDR_OK) {
+        rp__explain(c, "step 3 (syntax): the sender is not a valid "
+                       "reverse-path");
+        return finish(c, RP_REASON_BAD_SENDER_SYNTAX, RP_STEP_SYNTAX,
+                      RP__NONE);
+    }
+    e = rp__addr_parse(q->recipient, span_len(q->recipient,
+                                              q->recipient_len),
+                       false, &c->rcpt);
+    if (e != RP__ADDR_OK) {
+        rp__explain(c, "step 3 (syntax): the recipient is not a valid "
+                       "forward-path");
+        return finish(c, RP_REASON_BAD_RECIPIENT_SYNTAX, RP_STEP_SYNTAX,
+                      RP__NONE);
+    }
+    *done = false;
+    if (q->flags & RP_QUERY_EXPLAIN) {
+        char s[RP_ADDR_MAX], r[RP_ADDR_MAX];
+        rp__addr_format(&c->sender, false, s, sizeof(s));
+        rp__addr_format(&c->rcpt, false, r, sizeof(r));
+        rp__explain(c, "step 3 (syntax): sender <%s>, recipient <%s>%s", s, r,
+                    c->rcpt.had_route ? " (source route ignored)" : "");
+    }
+    return RP_OK;
+}
+
+static rp_status
+deny_lists(rp__ctx *c, bool dest_ok, bool *done)
+{
+    bool failed = false;
+    uint32_t item;
+
+    *done = true;
+    if (!c->sender.is_null) {
+        item = rp__addrset_match(c, &c->p->deny_sender, &c->sender, &failed);
+        if (failed)
+            return fail_safe(c, RP_STEP_DENY_ADDRESS);
+        if (item != RP__NONE)
+            return finish(c, RP_REASON_SENDER_DENIED, RP_STEP_DENY_ADDRESS,
+                          item);
+    }
+    item = rp__addrset_match(c, &c->p->deny_recipient, &c->rcpt, &failed);
+    if (item == RP__NONE && !failed && dest_ok)
+        item = rp__addrset_match(c, &c->p->deny_recipient, &c->pre, &failed);
+    if (item == RP__NONE && !failed && dest_ok && c->d->rewritten[0])
+        item = rp__addrset_match(c, &c->p->deny_recipient, &c->dest,
+                                 &failed);
+    if (failed)
+        return fail_safe(c, RP_STEP_DENY_ADDRESS);
+    if (item != RP__NONE)
+        return finish(c, RP_REASON_RECIPIENT_DENIED, RP_STEP_DENY_ADDRESS,
+                      item);
+    rp__explain(c, "step 4 (deny lists): sender and recipient not listed");
+    *done = false;
+    return RP_OK;
+}
+
+/* ---- step 7 ------------------------------------------------------------- */
+
+static bool
+login_owns(rp__ctx *c, const char *pattern, size_t n)
+{
+    char key[RP_ADDR_MAX + NAME_MAX_LEN + 2];
+    uint32_t hit;
+
+    if (c->user == NULL || n + 1 + c->user_len > sizeof(key))
+        return false;
+    memcpy(key, pattern, n);
+    key[n] = '\n';
+    rp__lower(key + n + 1, c->user, c->user_len);
+    return rp__strmap_get(c->p->login_owner, key, n + 1 + c->user_len,
+                          &hit) == 1;
+}
+
+/* The sender-login map (Postfix reject_sender_login_mismatch). */
+static rp_reason
+login_check(rp__ctx *c, uint32_t *item)
+{
+    char key[RP_ADDR_MAX + 2];
+    size_t n = rp__addr_format(&c->sender, true, key, sizeof(key));
+    bool mapped = rp__strmap_get(c->p->login_mapped, key, n, item) == 1;
+
+    if (!mapped && c->sender.dom_type == RP__DOM_NAME) {
+        n = (size_t)snprintf(key, sizeof(key), "@%s", c->sender.domain);
+        mapped = n < sizeof(key) &&
+                 rp__strmap_get(c->p->login_mapped, key, n, item) == 1;
+    }
+    if (c->user == NULL) {
+        if (!mapped)
+            return RP_REASON_NONE;
+        rp__explain(c, "   sender-login: <%s> belongs to a user; the client "
+                    "is not authenticated", c->sender.local);
+        return RP_REASON_SENDER_LOGIN_MISMATCH;
+    }
+    if (mapped && login_owns(c, key, n))
+        return RP_REASON_NONE;
+    if (!mapped)
+        *item = RP__NONE;
+    rp__explain(c, "   sender-login: user '%.*s' does not own this sender",
+                (int)c->user_len, c->user);
+    return RP_REASON_SENDER_LOGIN_MISMATCH;
+}
+
+/* SPEC 4.4: spoofing and the login map.  RP_REASON_NONE to go on. */
+static rp_reason
+sender_rules(rp__ctx *c, uint32_t *item)
+{
+    rp__class cls;
+    uint32_t dom;
+    bool local;
+
+    *item = RP__NONE;
+    if (c->sender.is_null)
+        return RP_REASON_NONE;
+    if (rp__classify(c, &c->sender, &cls, &dom) != RP__RES_OK)
+        return RP_REASON_INTERNAL_ERROR;
+    local = cls == RP__CLASS_LOCAL || cls == RP__CLASS_SELF;
+    if (local && c->user == NULL &&
+        !(c->perms & (RP_PERM_LOCAL_SENDER | RP_PERM_RELAY))) {
+        *item = c->deny_item[3];
+        rp__explain(c, "   sender rules: local sender from an "
+                       "unauthenticated client without local-sender");
+        return RP_REASON_SENDER_SPOOF;
+    }
+    if (c->p->has_login_map)
+        return login_check(c, item);
+    return RP_REASON_NONE;
+}
+
+static rp_status
+after_sender_rules(rp__ctx *c, rp_reason ok_reason, uint32_t ok_item)
+{
+    uint32_t item;
+    rp_reason r = sender_rules(c, &item);
+
+    if (r == RP_REASON_INTERNAL_ERROR)
+        return fail_safe(c, RP_STEP_CLASS);
+    if (r != RP_REASON_NONE)
+        return finish(c, r, RP_STEP_CLASS, item);
+    return finish(c, ok_reason, RP_STEP_CLASS, ok_item);
+}
+
+static bool
+validate(rp__ctx *c)
+{
+    if (c->bare_postmaster ||
+        rp__ci_equal(c->dest.local, c->dest.local_len, "postmaster", 10))
+        return true;
+    if (c->cls == RP__CLASS_SELF && c->valid_dom == RP__NONE)
+        return false;
+    return rp__recipient_known(c, &c->dest, c->valid_dom) == 1;
+}
+
+static rp_status
+accept_local(rp__ctx *c, uint32_t ok_item)
+{
+    uint32_t item;
+    rp_reason r = sender_rules(c, &item);
+
+    if (r == RP_REASON_INTERNAL_ERROR)
+        return fail_safe(c, RP_STEP_CLASS);
+    if (r != RP_REASON_NONE)
+        return finish(c, r, RP_STEP_CLASS, item);
+    if (!validate(c)) {
+        rp__explain(c, "   recipient validation: <%s> is not a known "
+                       "recipient", c->d->destination);
+        return finish(c, RP_REASON_UNKNOWN_USER, RP_STEP_CLASS,
+                      c->valid_dom != RP__NONE
+                          ? c->p->domains[c->valid_dom].item : RP__NONE);
+    }
+    return finish(c, RP_REASON_ACCEPTED, RP_STEP_CLASS, ok_item);
+}
+
+static rp_status
+decide_local(rp__ctx *c)
+{
+    rp__explain(c, "step 7 (class): local; needs submit (%s)",
+                c->perms & RP_PERM_SUBMIT ? "held" : "not held");
+    if (!(c->perms & RP_PERM_SUBMIT)) {
+        if (c->user == NULL && !(c->denied & RP_PERM_SUBMIT))
+            return finish(c, RP_REASON_AUTH_REQUIRED, RP_STEP_CLASS,
+                          RP__NONE);
+        return finish(c, RP_REASON_NOT_PERMITTED, RP_STEP_CLASS,
+                      c->deny_item[0]);
+    }
+    return accept_local(c, c->grant_item[0]);
+}
+
+static rp_status
+decide_class(rp__ctx *c)
+{
+    const rp__domain *d = c->dom != RP__NONE ? &c->p->domains[c->dom] : NULL;
+
+    switch (c->cls) {
+    case RP__CLASS_LOCAL:
+    case RP__CLASS_SELF:
+        return decide_local(c);
+    case RP__CLASS_RELAY:
+        rp__explain(c, "step 7 (class): relay domain %s; no permission "
+                       "needed", d->pattern);
+        return after_sender_rules(c, RP_REASON_RELAYED, d->item);
+    case RP__CLASS_REROUTE:
+        rp__explain(c, "step 7 (class): reroute domain %s; no permission "
+                       "needed", d->pattern);
+        if (d->target_local)
+            return accept_local(c, d->item);
+        return after_sender_rules(c, RP_REASON_RELAYED, d->item);
+    case RP__CLASS_EXTERNAL:
+        break;
+    }
+    rp__explain(c, "step 7 (class): external%s; needs relay (%s)",
+                c->routed ? " (routing attempt)" : "",
+                c->perms & RP_PERM_RELAY ? "held" : "not held");
+    if (!(c->perms & RP_PERM_RELAY)) {
+        if (c->deny_item[1] == RP__NONE)
+            rp__explain(c, "   no rule of listener '%s' grants relay to this "
+                        "client", c->l->name);
+        if (c->deny_plen[1] >= 0)
+            c->d->prefix_len = c->deny_plen[1];
+        return finish(c, RP_REASON_RELAY_DENIED, RP_STEP_CLASS,
+                      c->deny_item[1]);
+    }
+    if (c->grant_plen[1] >= 0)
+        c->d->prefix_len = c->grant_plen[1];
+    return after_sender_rules(c, RP_REASON_RELAYED, c->grant_item[1]);
+}
+
+/* ---- the procedure ------------------------------------------------------ */
+
+static rp_status
+early_steps(rp__ctx *c, bool *done)
+{
+    const rp__item *it;
+
+    *done = true;
+    c->crec = rp__radix_lookup(c->p->radix, c->client.b);
+    c->lrec = rp__radix_lookup(c->p->radix, c->local.b);
+    c->l = select_listener(c);
+    if (c->l == NULL) {
+        rp__explain(c, "step 1 (listener): no listener serves this client "
+                       "on this address and port");
+        return finish(c, RP_REASON_NO_LISTENER, RP_STEP_LISTENER, RP__NONE);
+    }
+    it = &c->p->items[c->l->item];
+    c->d->listener_index = (int32_t)(c->l - c->p->listeners);
+    c->d->listener = c->l->name;
+    rp__explain(c, "step 1 (listener): '%s' (%s:%u), remote prefix /%d",
+                c->l->name, it->file, (unsigned)it->line, c->d->prefix_len);
+    compute_perms(c);
+    for (uint32_t i = 0; i < c->p->n_deny_client; i++) {
+        uint8_t v = c->crec[c->p->deny_client_first + i];
+        if (v != RP__NOMATCH) {
+            c->d->prefix_len = family_plen(c, v);
+            return finish(c, RP_REASON_CLIENT_BLOCKED, RP_STEP_DENY_CLIENT,
+                          c->p->deny_client_items[i]);
+        }
+    }
+    rp__explain(c, "step 2 (deny client): not listed");
+    *done = false;
+    return RP_OK;
+}
+
+rp_status
+rp_decide(const rp_policy *policy, const rp_query *query,
+          rp_decision *decision)
+{
+    rp__ctx c;
+    rp__res dres;
+    rp_status st;
+    bool done;
+
+    if (decision == NULL)
+        return RP_E_ARG;
+    clear_decision(decision);
+    if (policy == NULL || query == NULL)
+        return api_error(decision, "policy and query must not be NULL");
+    memset(&c, 0, offsetof(rp__ctx, scratch));
+    rp__scratch_init(&c.scratch);
+    c.p = policy;
+    c.q = query;
+    c.d = decision;
+    if ((st = check_query(&c)) != RP_OK)
+        return st;
+    st = early_steps(&c, &done);
+    if (done)
+        return st;
+    st = parse_addresses(&c, &done);
+    if (done)
+        return st;
+    dres = rp__resolve_destination(&c);
+    if (dres == RP__RES_ERROR)
+        return fail_safe(&c, RP_STEP_DESTINATION);
+    st = deny_lists(&c, dres == RP__RES_OK, &done);
+    if (done)
+        return st;
+    if (c.l->require_auth && c.user == NULL)
+        return finish(&c, RP_REASON_AUTH_REQUIRED, RP_STEP_REQUIRE_AUTH,
+                      c.l->require_auth_item);
+    rp__explain(&c, "step 5 (require auth): %s", !c.l->require_auth
+                    ? "not required" : "authenticated");
+    if (dres == RP__RES_SYNTAX) {
+        rp__explain(&c, "step 6 (destination): routing or unqualified "
+                        "form that cannot be resolved");
+        return finish(&c, RP_REASON_BAD_RECIPIENT_SYNTAX,
+                      RP_STEP_DESTINATION, RP__NONE);
+    }
+    rp__explain(&c, "step 6 (destination): <%s>%s%s%s", decision->destination,
+                c.routed ? " (routing attempt in <" : "",
+                c.routed ? c.routed_from : "", c.routed ? ">)" : "");
+    return decide_class(&c);
+}

@@ -1,0 +1,247 @@
+/*
+ * destination.c - SPEC section 5 step 6: where the mail would really go.
+ *
+ * A source route is already gone (the parser drops it).  Routing syntax in
+ * the local part of a recipient in one of our domains (a quoted @, a ! or
+ * a %) is resolved as a later hop would, until nothing is left to split or
+ * the destination is external; then reroute rules apply and the domain
+ * table classifies the result.
+ */
+#include "decide.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* More splits than a 64-octet local part can hold routing characters. */
+#define ROUTE_MAX_SPLITS 64
+
+bool
+rp__ci_equal(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an != bn)
+        return false;
+    for (size_t i = 0; i < an; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+static bool
+is_postmaster(const rp__addr *a)
+{
+    return rp__ci_equal(a->local, a->local_len, "postmaster", 10);
+}
+
+rp__res
+rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom)
+{
+    rp__dompat kind;
+    uint32_t v = RP__NONE;
+    int r;
+
+    *dom = RP__NONE;
+    if (a->dom_type == RP__DOM_IPV4 || a->dom_type == RP__DOM_IPV6) {
+        bool own = memcmp(a->literal.b, c->local.b, 16) == 0 ||
+                   rp__strmap_get(c->p->self_ips,
+                                  (const char *)a->literal.b, 16, &v);
+        *cls = own ? RP__CLASS_SELF : RP__CLASS_EXTERNAL;
+        return RP__RES_OK;
+    }
+    r = rp__domtab_lookup(c->p->domtab, a->domain, a->domain_len,
+                          &c->scratch, &v, &kind);
+    if (r < 0) {
+        c->fail = "a domain regular expression hit its match limit";
+        return RP__RES_ERROR;
+    }
+    if (r == 0) {
+        *cls = RP__CLASS_EXTERNAL;
+        return RP__RES_OK;
+    }
+    *dom = v;
+    switch (c->p->domains[v].kind) {
+    case RP_DOMAIN_LOCAL:
+        *cls = RP__CLASS_LOCAL;
+        break;
+    case RP_DOMAIN_RELAY:
+        *cls = RP__CLASS_RELAY;
+        break;
+    default:
+        *cls = RP__CLASS_REROUTE;
+        break;
+    }
+    return RP__RES_OK;
+}
+
+/* Unqualified recipients: routing, bare postmaster or qualify-domain. */
+static rp__res
+resolve_unqualified(rp__ctx *c, bool literal_routing)
+{
+    rp__addr next;
+    rp__route r = literal_routing ? RP__ROUTE_NONE
+                                  : rp__addr_route_split(&c->dest, &next);
+
+    if (r == RP__ROUTE_ERROR)
+        return RP__RES_SYNTAX;
+    if (r == RP__ROUTE_SPLIT) {
+        c->routed = true;
+        c->dest = next;
+        return RP__RES_OK;
+    }
+    if (c->p->qualify_domain != NULL) {
+        size_t n = strlen(c->p->qualify_domain);
+        memcpy(c->dest.domain, c->p->qualify_domain, n + 1);
+        c->dest.domain_len = n;
+        c->dest.dom_type = RP__DOM_NAME;
+        return RP__RES_OK;
+    }
+    if (is_postmaster(&c->dest)) {
+        c->bare_postmaster = true;
+        return RP__RES_OK;
+    }
+    return RP__RES_SYNTAX;
+}
+
+/* Apply a reroute to the destination: user@TARGET. */
+static rp__res
+apply_reroute(rp__ctx *c)
+{
+    const rp__domain *d = &c->p->domains[c->dom];
+    size_t n = strlen(d->target);
+
+    if (n > RP__DOMAIN_MAX)
+        return RP__RES_SYNTAX;
+    memcpy(c->dest.domain, d->target, n + 1);
+    c->dest.domain_len = n;
+    c->dest.dom_type = RP__DOM_NAME;
+    c->valid_dom = d->target_local ? d->target_dom : RP__NONE;
+    rp__addr_format(&c->dest, false, c->d->rewritten,
+                    sizeof(c->d->rewritten));
+    rp__explain(c, "   reroute: %s -> %s (%s)", d->pattern, c->d->rewritten,
+                d->target_local ? "local" : "relayed on");
+    return RP__RES_OK;
+}
+
+static rp__res
+resolve_routing(rp__ctx *c, bool literal_routing)
+{
+    rp__addr next;
+    rp__res res;
+
+    for (unsigned i = 0; i <= ROUTE_MAX_SPLITS; i++) {
+        rp__route r;
+
+        res = rp__classify(c, &c->dest, &c->cls, &c->dom);
+        if (res != RP__RES_OK || c->cls == RP__CLASS_EXTERNAL ||
+            literal_routing)
+            return res;
+        r = rp__addr_route_split(&c->dest, &next);
+        if (r == RP__ROUTE_NONE)
+            return RP__RES_OK;
+        if (r == RP__ROUTE_ERROR)
+            return RP__RES_SYNTAX;
+        c->routed = true;
+        c->dest = next;
+    }
+    return RP__RES_SYNTAX;
+}
+
+rp__res
+rp__resolve_destination(rp__ctx *c)
+{
+    bool literal_routing = (c->perms & RP_PERM_ROUTING) != 0;
+    rp__res res;
+
+    c->dest = c->rcpt;
+    c->dom = RP__NONE;
+    c->valid_dom = RP__NONE;
+    rp__addr_format(&c->rcpt, false, c->routed_from, sizeof(c->routed_from));
+    if (c->dest.dom_type == RP__DOM_NONE) {
+        res = resolve_unqualified(c, literal_routing);
+        if (res != RP__RES_OK)
+            return res;
+        if (c->bare_postmaster) {
+            c->cls = RP__CLASS_LOCAL;
+            snprintf(c->d->destination, sizeof(c->d->destination), "%s",
+                     "postmaster");
+            return RP__RES_OK;
+        }
+    }
+    res = resolve_routing(c, literal_routing);
+    if (res != RP__RES_OK)
+        return res;
+    c->pre = c->dest;
+    if (c->cls == RP__CLASS_LOCAL)
+        c->valid_dom = c->dom;
+    if (c->cls == RP__CLASS_SELF)
+        c->valid_dom = c->p->self_domain;
+    if (c->cls == RP__CLASS_REROUTE && (res = apply_reroute(c)) != RP__RES_OK)
+        return res;
+    rp__addr_format(&c->dest, false, c->d->destination,
+                    sizeof(c->d->destination));
+    return RP__RES_OK;
+}
+
+int
+rp__recipient_known(const rp__ctx *c, const rp__addr *a, uint32_t dom)
+{
+    char key[RP__PATH_MAX + 32], addr[RP_ADDR_MAX];
+    uint32_t hit;
+    int n;
+
+    if (dom == RP__NONE || !c->p->domains[dom].has_recipients)
+        return 1;
+    n = snprintf(key, sizeof(key), "L%u:", (unsigned)dom);
+    if (n < 0 || (size_t)n + a->local_len + 3 >= sizeof(key))
+        return 0;
+    {
+        rp__addr local = *a;
+        local.dom_type = RP__DOM_NONE;
+        local.domain_len = 0;
+        local.domain[0] = '\0';
+        n += (int)rp__addr_format(&local, true, key + n, sizeof(key) - n);
+    }
+    if (rp__strmap_get(c->p->recipients, key, (size_t)n, &hit))
+        return 1;
+    n = (int)rp__addr_format(a, true, addr, sizeof(addr));
+    n = snprintf(key, sizeof(key), "A:%s", addr);
+    return n > 0 && (size_t)n < sizeof(key) &&
+           rp__strmap_get(c->p->recipients, key, (size_t)n, &hit);
+}
+
+uint32_t
+rp__addrset_match(rp__ctx *c, const rp__addrset *set, const rp__addr *a,
+                  bool *failed)
+{
+    char text[RP_ADDR_MAX];
+    uint32_t v = RP__NONE;
+    rp__dompat kind;
+    size_t n = rp__addr_format(a, true, text, sizeof(text));
+    int r;
+
+    if (rp__strmap_get(set->exact, text, n, &v))
+        return v;
+    if (a->dom_type == RP__DOM_NAME) {
+        r = rp__domtab_lookup(set->domains, a->domain, a->domain_len,
+                              &c->scratch, &v, &kind);
+        if (r > 0)
+            return v;
+        if (r < 0)
+            *failed = true;
+    }
+    for (uint32_t i = 0; !*failed && i < set->n_regex; i++) {
+        r = rp__regex_match(set->regex[i], text, n, &c->scratch);
+        if (r > 0)
+            return set->regex_item[i];
+        if (r < 0)
+            *failed = true;
+    }
+    if (*failed)
+        c->fail = "a deny-list regular expression hit its match limit";
+    return RP__NONE;
+}

@@ -1,0 +1,256 @@
+/*
+ * dump.c - the compiled policy in normalised policy-language form.
+ *
+ * The text is made once, when the policy is frozen, from what the builder
+ * recorded: role presets expanded into the rules they stand for, one list
+ * entry per line, every section sorted, so that two policies that mean the
+ * same thing dump the same and differences show up in diff.  The output is
+ * itself a valid policy.
+ */
+#include "builder.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct lines {
+    const rp__alloc *a;
+    char **v;
+    size_t n, cap;
+    bool failed;
+} lines;
+
+static void
+add(lines *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+add(lines *L, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    void *p;
+    int n;
+
+    if (L->failed)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    p = rp__grow(L->a, L->v, &L->cap, L->n + 1, sizeof(char *));
+    if (n < 0 || p == NULL) {
+        L->failed = true;
+        return;
+    }
+    L->v = p;
+    L->v[L->n] = rp__strndup(L->a, buf, (size_t)n < sizeof(buf)
+                                             ? (size_t)n : sizeof(buf) - 1);
+    if (L->v[L->n] == NULL)
+        L->failed = true;
+    else
+        L->n++;
+}
+
+static int
+cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Sort the lines added since @p from. */
+static void
+sort_from(lines *L, size_t from)
+{
+    if (!L->failed && L->n > from + 1)
+        qsort(L->v + from, L->n - from, sizeof(char *), cmp_str);
+}
+
+static const char *const kind_names[] = {"", "local", "relay", "reroute"};
+
+static void
+dump_header(lines *L, const rp_builder *b)
+{
+    char ip[64];
+    size_t from;
+
+    add(L, "# relaypolicy %s normalised policy", RP_VERSION_STRING);
+    if (b->soft_fail)
+        add(L, "soft-fail");
+    if (b->allow_open_relay)
+        add(L, "allow open-relay");
+    if (b->qualify_domain != NULL)
+        add(L, "qualify-domain %s", b->qualify_domain);
+    if (b->self_domain != NULL)
+        add(L, "self-domain %s", b->self_domain);
+    from = L->n;
+    for (size_t i = 0; i < b->n_selfs; i++) {
+        rp__ip_format(&b->selfs[i], ip, sizeof(ip));
+        add(L, "self %s", ip);
+    }
+    sort_from(L, from);
+}
+
+static void
+dump_domains(lines *L, const rp_builder *b)
+{
+    char ip[80];
+    size_t from = L->n;
+
+    for (size_t i = 0; i < b->n_domains; i++) {
+        const rp__bdomain *d = &b->domains[i];
+        add(L, "domain %s %s%s%s", d->pattern, kind_names[d->kind],
+            d->target ? " " : "", d->target ? d->target : "");
+    }
+    sort_from(L, from);
+    from = L->n;
+    for (size_t i = 0; i < b->n_recips; i++)
+        add(L, "recipients %s %s", b->recips[i].domain, b->recips[i].key);
+    sort_from(L, from);
+    from = L->n;
+    for (size_t i = 0; i < b->n_nets; i++) {
+        rp__bref r = {NULL, b->nets[i].ip, b->nets[i].plen, 0};
+        rp__bref_text(&r, ip, sizeof(ip));
+        add(L, "network %s %s", b->nets[i].name, ip);
+    }
+    sort_from(L, from);
+    from = L->n;
+    for (size_t i = 0; i < b->n_groups; i++)
+        add(L, "group %s %s", b->groups[i].a, b->groups[i].b);
+    sort_from(L, from);
+}
+
+static void
+bind_text(const rp__bind *bd, char *buf, size_t size)
+{
+    char ip[64], port[8];
+
+    if (bd->port != 0)
+        snprintf(port, sizeof(port), "%u", (unsigned)bd->port);
+    else
+        snprintf(port, sizeof(port), "*");
+    if (bd->any == RP__BIND_ANY) {
+        snprintf(buf, size, "*:%s", port);
+    } else if (bd->any == RP__BIND_ANY4) {
+        snprintf(buf, size, "0.0.0.0:%s", port);
+    } else if (bd->any == RP__BIND_ANY6) {
+        snprintf(buf, size, "[::]:%s", port);
+    } else {
+        rp__ip_format(&bd->ip, ip, sizeof(ip));
+        snprintf(buf, size, bd->ip.family == 6 ? "[%s]:%s" : "%s:%s", ip,
+                 port);
+    }
+}
+
+static void
+dump_listener(lines *L, const rp__blistener *l)
+{
+    char text[128], pbuf[128], perms[64];
+    size_t from;
+
+    add(L, "listener %s {", l->name);
+    for (size_t k = 0; k < l->n_binds; k++) {
+        bind_text(&l->binds[k], text, sizeof(text));
+        add(L, "    bind %s", text);
+    }
+    from = L->n;
+    for (size_t k = 0; k < l->n_remotes; k++) {
+        rp__bref_text(&l->remotes[k], text, sizeof(text));
+        add(L, "    remote %s", text);
+    }
+    sort_from(L, from);
+    if (l->require_auth)
+        add(L, "    require auth");
+    from = L->n;
+    for (size_t k = 0; k < l->n_rules; k++) {
+        const rp__brule *r = &l->rules[k];
+        add(L, "    %s %s %s", r->deny ? "deny " : "allow",
+            rp__principal_text(r, pbuf, sizeof(pbuf)),
+            rp__perm_text(r->perms, perms, sizeof(perms)));
+    }
+    sort_from(L, from);
+    add(L, "}");
+}
+
+static void
+dump_global(lines *L, const rp_builder *b)
+{
+    char text[128];
+    size_t from = L->n;
+
+    for (size_t i = 0; i < b->n_deny_clients; i++) {
+        rp__bref_text(&b->deny_clients[i], text, sizeof(text));
+        add(L, "deny client %s", text);
+    }
+    sort_from(L, from);
+    from = L->n;
+    for (size_t i = 0; i < b->n_deny_senders; i++)
+        add(L, "deny sender %s", b->deny_senders[i].a);
+    sort_from(L, from);
+    from = L->n;
+    for (size_t i = 0; i < b->n_deny_recipients; i++)
+        add(L, "deny recipient %s", b->deny_recipients[i].a);
+    sort_from(L, from);
+    from = L->n;
+    for (size_t i = 0; i < b->n_logins; i++)
+        add(L, "sender-login %s %s", b->logins[i].b, b->logins[i].a);
+    sort_from(L, from);
+    for (int r = 1; r < RP_REASON_COUNT; r++)
+        if (b->replies[r].item != RP__NONE)
+            add(L, "reply %s %u %s \"%s\"", rp_reason_name((rp_reason)r),
+                (unsigned)b->replies[r].code, b->replies[r].enhanced,
+                b->replies[r].text);
+}
+
+/* Join the lines into one arena string. */
+static rp_status
+join(lines *L, rp_policy *p)
+{
+    size_t total = 1;
+    char *out, *w;
+
+    for (size_t i = 0; i < L->n; i++)
+        total += strlen(L->v[i]) + 1;
+    out = rp__arena_alloc(&p->arena, &p->alloc, total);
+    if (out == NULL)
+        return RP_E_NOMEM;
+    w = out;
+    for (size_t i = 0; i < L->n; i++) {
+        size_t n = strlen(L->v[i]);
+        memcpy(w, L->v[i], n);
+        w[n] = '\n';
+        w += n + 1;
+    }
+    *w = '\0';
+    p->source = out;
+    return RP_OK;
+}
+
+rp_status
+rp__dump_build(const rp_builder *b, rp_policy *p)
+{
+    lines L = {&p->alloc, NULL, 0, 0, false};
+    rp_status st = RP_E_NOMEM;
+
+    dump_header(&L, b);
+    dump_domains(&L, b);
+    for (size_t i = 0; i < b->n_listeners; i++)
+        dump_listener(&L, &b->listeners[i]);
+    dump_global(&L, b);
+    if (!L.failed)
+        st = join(&L, p);
+    for (size_t i = 0; i < L.n; i++)
+        rp__free(&p->alloc, L.v[i]);
+    rp__free(&p->alloc, L.v);
+    return st;
+}
+
+rp_status
+rp_policy_dump(const rp_policy *policy, rp_write_fn write, void *ctx)
+{
+    const char *s;
+
+    if (policy == NULL || write == NULL)
+        return RP_E_ARG;
+    s = policy->source != NULL ? policy->source : "";
+    return write(ctx, s, strlen(s)) == 0 ? RP_OK : RP_E_IO;
+}

@@ -1,0 +1,603 @@
+/*
+ * freeze.c - turning the builder's records into the policy's lookup
+ * structures: the domain table and reroute chains, recipient lists,
+ * network lists in one radix table, groups, the server's own addresses,
+ * deny lists and the sender-login map; and the open-relay safety check.
+ */
+#include "builder.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define REROUTE_MAX_STEPS 8
+
+static bool
+nomem(freeze *f)
+{
+    f->st = RP_E_NOMEM;
+    return false;
+}
+
+static bool
+add_domains(freeze *f, rp__domtab_builder *tb)
+{
+    char why[160];
+
+    for (size_t i = 0; i < f->b->n_domains; i++) {
+        const rp__bdomain *d = &f->b->domains[i];
+        uint32_t prev = 0;
+        int r = rp__domtab_add(tb, d->pattern, strlen(d->pattern),
+                               (uint32_t)i, &prev, why, sizeof(why));
+        if (r < 0) {
+            f_fail(f, RP_E_POLICY, d->item, "%s", why);
+            return false;
+        }
+        if (r == 1) {
+            const rp__bdomain *o = &f->b->domains[prev];
+            const rp__item *it = &f->b->items[o->item];
+            bool same = o->kind == d->kind &&
+                        (d->target == NULL || strcmp(d->target,
+                                                     o->target) == 0);
+            if (!same) {
+                f_fail(f, RP_E_POLICY, d->item, "domain '%s' is already "
+                       "declared differently at %s:%u", d->pattern,
+                       it->file, (unsigned)it->line);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Follow one reroute chain to its final target. */
+static bool
+resolve_reroute(freeze *f, uint32_t start)
+{
+    rp__domain *d = &f->p->domains[start];
+    const char *t = f->b->domains[start].target;
+    uint32_t seen[REROUTE_MAX_STEPS + 1];
+
+    seen[0] = start;
+    for (unsigned step = 1;; step++) {
+        uint32_t v = RP__NONE;
+        rp__dompat kind;
+        int r = rp__domtab_lookup(f->p->domtab, t, strlen(t), f->scratch, &v,
+                                  &kind);
+        if (r < 0) {
+            f_fail(f, RP_E_POLICY, d->item, "a domain regex failed on '%s'",
+                   t);
+            return false;
+        }
+        if (r == 0 || f->p->domains[v].kind != RP_DOMAIN_REROUTE) {
+            d->target = p_str(f, t);
+            d->target_dom = r == 0 ? RP__NONE : v;
+            d->target_local = r != 0 &&
+                              f->p->domains[v].kind == RP_DOMAIN_LOCAL;
+            return d->target != NULL || nomem(f);
+        }
+        for (unsigned k = 0; k < step; k++)
+            if (seen[k] == v) {
+                f_fail(f, RP_E_POLICY, d->item, "reroute of '%s' loops "
+                       "back to '%s'", d->pattern, f->p->domains[v].pattern);
+                return false;
+            }
+        if (step >= REROUTE_MAX_STEPS) {
+            f_fail(f, RP_E_POLICY, d->item, "reroute chain from '%s' is "
+                   "longer than %d steps", d->pattern, REROUTE_MAX_STEPS);
+            return false;
+        }
+        seen[step] = v;
+        t = f->b->domains[v].target;
+    }
+}
+
+bool
+rp__freeze_domains(freeze *f)
+{
+    rp_policy *p = f->p;
+    rp__domtab_builder *tb;
+
+    tb = rp__domtab_builder_new(&p->alloc, p->opts.flags,
+                                p->opts.regex_match_limit,
+                                p->opts.regex_depth_limit);
+    if (tb == NULL)
+        return nomem(f);
+    if (!add_domains(f, tb)) {
+        rp__domtab_builder_free(tb);
+        return false;
+    }
+    if ((p->domtab = rp__domtab_freeze(tb)) == NULL)
+        return nomem(f);
+    p->domains = p_alloc(f, (f->b->n_domains + 1) * sizeof(rp__domain));
+    if (p->domains == NULL)
+        return false;
+    for (size_t i = 0; i < f->b->n_domains; i++) {
+        p->domains[i].pattern = p_str(f, f->b->domains[i].pattern);
+        p->domains[i].kind = f->b->domains[i].kind;
+        p->domains[i].item = f->b->domains[i].item;
+        p->domains[i].target_dom = RP__NONE;
+        if (p->domains[i].pattern == NULL)
+            return false;
+    }
+    p->n_domains = (uint32_t)f->b->n_domains;
+    for (uint32_t i = 0; i < p->n_domains; i++)
+        if (p->domains[i].kind == RP_DOMAIN_REROUTE && !resolve_reroute(f, i))
+            return false;
+    return true;
+}
+
+/* A map from domain pattern text to its first index. */
+static rp__strmap *
+pattern_map(freeze *f)
+{
+    rp__strmap_builder *mb = rp__strmap_builder_new(&f->p->alloc);
+
+    if (mb == NULL)
+        return NULL;
+    for (size_t i = 0; i < f->b->n_domains; i++) {
+        const char *pat = f->b->domains[i].pattern;
+        if (rp__strmap_add(mb, pat, strlen(pat), (uint32_t)i) < 0) {
+            rp__strmap_builder_free(mb);
+            return NULL;
+        }
+    }
+    return rp__strmap_freeze(mb);
+}
+
+static bool
+add_recipient(freeze *f, rp__strmap_builder *mb, const rp__strmap *pats,
+              const rp__brecip *r)
+{
+    char key[RP__PATH_MAX + 32];
+    uint32_t d = RP__NONE;
+    int n;
+
+    if (!rp__strmap_get(pats, r->domain, strlen(r->domain), &d) ||
+        f->p->domains[d].kind != RP_DOMAIN_LOCAL) {
+        f->st = RP_E_POLICY;
+        rp__error_set(f->err, RP_E_POLICY, r->file, r->line, r->column, 0,
+                      r->domain, strlen(r->domain), "recipients for '%s': "
+                      "no local domain of that name is declared", r->domain);
+        return false;
+    }
+    f->p->domains[d].has_recipients = true;
+    if (r->is_addr)
+        n = snprintf(key, sizeof(key), "A:%s", r->key);
+    else
+        n = snprintf(key, sizeof(key), "L%u:%s", (unsigned)d, r->key);
+    if (n < 0 || (size_t)n >= sizeof(key) ||
+        rp__strmap_add(mb, key, (size_t)n, 1) < 0)
+        return nomem(f);
+    return true;
+}
+
+bool
+rp__freeze_recipients(freeze *f)
+{
+    rp__strmap_builder *mb;
+    rp__strmap *pats;
+    bool ok = true;
+
+    if (f->b->n_recips == 0)
+        return true;
+    pats = pattern_map(f);
+    mb = rp__strmap_builder_new(&f->p->alloc);
+    if (pats == NULL || mb == NULL) {
+        rp__strmap_free(pats);
+        rp__strmap_builder_free(mb);
+        return nomem(f);
+    }
+    for (size_t i = 0; ok && i < f->b->n_recips; i++)
+        ok = add_recipient(f, mb, pats, &f->b->recips[i]);
+    rp__strmap_free(pats);
+    if (!ok) {
+        rp__strmap_builder_free(mb);
+        return false;
+    }
+    f->p->recipients = rp__strmap_freeze(mb);
+    return f->p->recipients != NULL || nomem(f);
+}
+
+/* ---- network lists ------------------------------------------------------ */
+
+typedef struct lists {
+    rp__strmap *names;  /* name -> list id */
+    uint32_t *first;    /* per named list: first net index */
+    uint32_t *next;     /* per net: next net of the same name */
+    uint32_t n_named;
+    uint32_t n;         /* list ids handed out */
+    rp__radix_builder *rb;
+} lists;
+
+static bool
+index_names(freeze *f, lists *L)
+{
+    rp__strmap_builder *mb = rp__strmap_builder_new(&f->p->alloc);
+    const rp__bnet *nets = f->b->nets;
+    size_t n = f->b->n_nets;
+
+    L->next = rp__calloc(&f->p->alloc, n + 1, sizeof(uint32_t));
+    L->first = rp__calloc(&f->p->alloc, n + 1, sizeof(uint32_t));
+    if (mb == NULL || L->next == NULL || L->first == NULL) {
+        rp__strmap_builder_free(mb);
+        return nomem(f);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = L->n_named;
+        int r = rp__strmap_add(mb, nets[i].name, strlen(nets[i].name), id);
+        if (r < 0) {
+            rp__strmap_builder_free(mb);
+            return nomem(f);
+        }
+        if (r == 0)
+            L->first[L->n_named++] = RP__NONE;
+    }
+    L->names = rp__strmap_freeze(mb);
+    if (L->names == NULL)
+        return nomem(f);
+    /* Walk backwards so each name's chain is in file order. */
+    for (size_t i = n; i-- > 0;) {
+        uint32_t id = 0;
+        rp__strmap_get(L->names, nets[i].name, strlen(nets[i].name), &id);
+        L->next[i] = L->first[id];
+        L->first[id] = (uint32_t)i;
+    }
+    L->n = L->n_named;
+    return true;
+}
+
+/* Add a reference (literal or named) to list @p id. */
+static bool
+add_ref(freeze *f, lists *L, const rp__bref *ref, uint32_t id)
+{
+    uint32_t named = 0;
+
+    if (ref->name == NULL)
+        return rp__radix_add(L->rb, ref->ip.b, ref->plen, id) == 0 ||
+               nomem(f);
+    if (!rp__strmap_get(L->names, ref->name, strlen(ref->name), &named)) {
+        f_fail(f, RP_E_POLICY, ref->item, "unknown network list '%s'",
+               ref->name);
+        return false;
+    }
+    for (uint32_t i = L->first[named]; i != RP__NONE; i = L->next[i])
+        if (rp__radix_add(L->rb, f->b->nets[i].ip.b, f->b->nets[i].plen,
+                          id) != 0)
+            return nomem(f);
+    return true;
+}
+
+static bool
+add_named_lists(freeze *f, lists *L)
+{
+    const char **names;
+
+    names = p_alloc(f, (L->n_named + 1) * sizeof(char *));
+    if (names == NULL)
+        return false;
+    for (size_t i = 0; i < f->b->n_nets; i++) {
+        uint32_t id = 0;
+        const rp__bnet *net = &f->b->nets[i];
+        rp__strmap_get(L->names, net->name, strlen(net->name), &id);
+        if (names[id] == NULL && (names[id] = p_str(f, net->name)) == NULL)
+            return false;
+        if (rp__radix_add(L->rb, net->ip.b, net->plen, id) != 0)
+            return nomem(f);
+    }
+    f->p->list_names = names;
+    return true;
+}
+
+static bool
+add_listener_lists(freeze *f, lists *L, uint32_t *remote_ids,
+                   uint32_t *rule_ids)
+{
+    size_t r = 0;
+
+    for (size_t i = 0; i < f->b->n_listeners; i++) {
+        const rp__blistener *l = &f->b->listeners[i];
+
+        remote_ids[i] = l->n_remotes > 0 ? L->n++ : RP__NONE;
+        for (size_t k = 0; k < l->n_remotes; k++)
+            if (!add_ref(f, L, &l->remotes[k], remote_ids[i]))
+                return false;
+        for (size_t k = 0; k < l->n_rules; k++, r++) {
+            const rp__brule *rule = &l->rules[k];
+            uint32_t id = RP__NONE;
+
+            if (rule->principal >= RP_PRINCIPAL_NETWORK) {
+                if (rule->ref.name != NULL &&
+                    !rp__strmap_get(L->names, rule->ref.name,
+                                    strlen(rule->ref.name), &id)) {
+                    f_fail(f, RP_E_POLICY, rule->item, "unknown network "
+                           "list '%s'", rule->ref.name);
+                    return false;
+                }
+                if (rule->ref.name == NULL) {
+                    id = L->n++;
+                    if (!add_ref(f, L, &rule->ref, id))
+                        return false;
+                }
+            }
+            rule_ids[r] = id;
+        }
+    }
+    return true;
+}
+
+static size_t
+count_rules(const rp_builder *b)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < b->n_listeners; i++)
+        n += b->listeners[i].n_rules;
+    return n;
+}
+
+static bool
+build_lists(freeze *f, lists *L, uint32_t *remote_ids, uint32_t *rule_ids)
+{
+    if (!index_names(f, L) || !add_named_lists(f, L) ||
+        !add_listener_lists(f, L, remote_ids, rule_ids))
+        return false;
+    f->p->deny_client_first = L->n;
+    f->p->n_deny_client = (uint32_t)f->b->n_deny_clients;
+    f->p->deny_client_items = p_alloc(f, (f->b->n_deny_clients + 1) *
+                                             sizeof(uint32_t));
+    if (f->p->deny_client_items == NULL)
+        return false;
+    for (size_t i = 0; i < f->b->n_deny_clients; i++) {
+        uint32_t id = L->n++;
+        f->p->deny_client_items[i] = f->b->deny_clients[i].item;
+        if (!add_ref(f, L, &f->b->deny_clients[i], id))
+            return false;
+    }
+    return true;
+}
+
+bool
+rp__freeze_lists(freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
+{
+    lists L;
+    bool ok;
+
+    memset(&L, 0, sizeof(L));
+    *remote_ids = rp__calloc(&f->p->alloc, f->b->n_listeners + 1,
+                             sizeof(uint32_t));
+    *rule_ids = rp__calloc(&f->p->alloc, count_rules(f->b) + 1,
+                           sizeof(uint32_t));
+    L.rb = rp__radix_builder_new(&f->p->alloc);
+    if (*remote_ids == NULL || *rule_ids == NULL || L.rb == NULL) {
+        rp__radix_builder_free(L.rb);
+        return nomem(f);
+    }
+    ok = build_lists(f, &L, *remote_ids, *rule_ids);
+    rp__strmap_free(L.names);
+    rp__free(&f->p->alloc, L.first);
+    rp__free(&f->p->alloc, L.next);
+    if (!ok) {
+        rp__radix_builder_free(L.rb);
+        return false;
+    }
+    f->p->n_lists = L.n;
+    f->p->radix = rp__radix_freeze(L.rb, L.n);
+    return f->p->radix != NULL || nomem(f);
+}
+
+/* ---- own addresses and groups ------------------------------------------- */
+
+bool
+rp__freeze_self(freeze *f)
+{
+    rp__strmap_builder *mb = rp__strmap_builder_new(&f->p->alloc);
+    bool ok = mb != NULL;
+
+    for (size_t i = 0; ok && i < f->b->n_selfs; i++)
+        ok = rp__strmap_add(mb, (const char *)f->b->selfs[i].b, 16, 1) >= 0;
+    for (size_t i = 0; ok && i < f->b->n_listeners; i++) {
+        const rp__blistener *l = &f->b->listeners[i];
+        for (size_t k = 0; ok && k < l->n_binds; k++)
+            if (l->binds[k].any == RP__BIND_EXACT)
+                ok = rp__strmap_add(mb, (const char *)l->binds[k].ip.b, 16,
+                                    1) >= 0;
+    }
+    if (!ok || (f->p->self_ips = rp__strmap_freeze(mb)) == NULL) {
+        if (!ok)
+            rp__strmap_builder_free(mb);
+        return nomem(f);
+    }
+    f->p->self_domain = RP__NONE;
+    if (f->b->self_domain != NULL) {
+        const char *d = f->b->self_domain;
+        uint32_t v = RP__NONE;
+        rp__dompat kind;
+        if (rp__domtab_lookup(f->p->domtab, d, strlen(d), f->scratch, &v,
+                              &kind) != 1 ||
+            f->p->domains[v].kind != RP_DOMAIN_LOCAL) {
+            f_fail(f, RP_E_POLICY, f->b->self_domain_item, "self-domain "
+                   "'%s' is not a local domain", d);
+            return false;
+        }
+        f->p->self_domain = v;
+    }
+    return true;
+}
+
+bool
+rp__freeze_groups(freeze *f)
+{
+    rp__strmap_builder *mb = rp__strmap_builder_new(&f->p->alloc);
+    char key[600];
+    bool ok = mb != NULL;
+
+    for (size_t i = 0; ok && i < f->b->n_groups; i++) {
+        int n = snprintf(key, sizeof(key), "%s\n%s", f->b->groups[i].a,
+                         f->b->groups[i].b);
+        ok = n > 0 && (size_t)n < sizeof(key) &&
+             rp__strmap_add(mb, key, (size_t)n, 1) >= 0;
+    }
+    if (!ok || (f->p->groups = rp__strmap_freeze(mb)) == NULL) {
+        if (!ok)
+            rp__strmap_builder_free(mb);
+        return nomem(f);
+    }
+    return true;
+}
+
+/* ---- deny lists and the sender-login map -------------------------------- */
+
+static bool
+addrset_add(freeze *f, rp__strmap_builder *exact, rp__domtab_builder *doms,
+            rp__addrset *set, const rp__bpair *e)
+{
+    const char *pat = e->a;
+    size_t n = strlen(pat);
+    char why[160];
+    uint32_t prev;
+
+    if (pat[0] == '/') {
+        size_t off = 0;
+        rp__regex *re = rp__regex_compile(&f->p->alloc, pat + 1, n - 2,
+                                          f->p->opts.flags,
+                                          f->p->opts.regex_match_limit,
+                                          f->p->opts.regex_depth_limit, why,
+                                          sizeof(why), &off);
+        if (re == NULL) {
+            f_fail(f, RP_E_REGEX, e->item, "bad regex: %s", why);
+            return false;
+        }
+        set->regex[set->n_regex] = re;
+        set->regex_item[set->n_regex++] = e->item;
+        return true;
+    }
+    if (pat[0] == '@' || pat[0] == '.') {
+        const char *d = pat[0] == '@' ? pat + 1 : pat;
+        if (rp__domtab_add(doms, d, strlen(d), e->item, &prev, why,
+                           sizeof(why)) < 0) {
+            f_fail(f, RP_E_POLICY, e->item, "%s", why);
+            return false;
+        }
+        return true;
+    }
+    return rp__strmap_add(exact, pat, n, e->item) >= 0 || nomem(f);
+}
+
+static bool
+build_addrset(freeze *f, rp__addrset *set, const rp__bpair *v, size_t n)
+{
+    rp__strmap_builder *exact = rp__strmap_builder_new(&f->p->alloc);
+    rp__domtab_builder *doms = rp__domtab_builder_new(
+        &f->p->alloc, f->p->opts.flags, f->p->opts.regex_match_limit,
+        f->p->opts.regex_depth_limit);
+    bool ok = exact != NULL && doms != NULL;
+
+    set->regex = p_alloc(f, (n + 1) * sizeof(rp__regex *));
+    set->regex_item = p_alloc(f, (n + 1) * sizeof(uint32_t));
+    ok = ok && set->regex != NULL && set->regex_item != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = addrset_add(f, exact, doms, set, &v[i]);
+    if (!ok) {
+        rp__strmap_builder_free(exact);
+        rp__domtab_builder_free(doms);
+        return f->st != RP_OK ? false : nomem(f);
+    }
+    set->exact = rp__strmap_freeze(exact);
+    set->domains = rp__domtab_freeze(doms);
+    return (set->exact != NULL && set->domains != NULL) || nomem(f);
+}
+
+bool
+rp__freeze_addrsets(freeze *f)
+{
+    return build_addrset(f, &f->p->deny_sender, f->b->deny_senders,
+                         f->b->n_deny_senders) &&
+           build_addrset(f, &f->p->deny_recipient, f->b->deny_recipients,
+                         f->b->n_deny_recipients);
+}
+
+bool
+rp__freeze_logins(freeze *f)
+{
+    rp__strmap_builder *owner = rp__strmap_builder_new(&f->p->alloc);
+    rp__strmap_builder *mapped = rp__strmap_builder_new(&f->p->alloc);
+    char key[RP__PATH_MAX + 300];
+    bool ok = owner != NULL && mapped != NULL;
+
+    for (size_t i = 0; ok && i < f->b->n_logins; i++) {
+        const rp__bpair *e = &f->b->logins[i];
+        int n = snprintf(key, sizeof(key), "%s\n%s", e->a, e->b);
+        ok = n > 0 && (size_t)n < sizeof(key) &&
+             rp__strmap_add(owner, key, (size_t)n, e->item) >= 0 &&
+             rp__strmap_add(mapped, e->a, strlen(e->a), e->item) >= 0;
+    }
+    if (!ok) {
+        rp__strmap_builder_free(owner);
+        rp__strmap_builder_free(mapped);
+        return nomem(f);
+    }
+    f->p->has_login_map = f->b->n_logins > 0;
+    f->p->login_owner = rp__strmap_freeze(owner);
+    f->p->login_mapped = rp__strmap_freeze(mapped);
+    return (f->p->login_owner != NULL && f->p->login_mapped != NULL) ||
+           nomem(f);
+}
+
+/* ---- safety ------------------------------------------------------------- */
+
+static bool
+is_everything(const rp__ip *ip, unsigned plen)
+{
+    return plen == 0 || (ip->family == 4 && plen == 96);
+}
+
+/* Does a network reference cover every address of a family? */
+static bool
+ref_is_everything(const rp_builder *b, const rp__bref *ref)
+{
+    if (ref->name == NULL)
+        return is_everything(&ref->ip, ref->plen);
+    for (size_t i = 0; i < b->n_nets; i++)
+        if (strcmp(b->nets[i].name, ref->name) == 0 &&
+            is_everything(&b->nets[i].ip, b->nets[i].plen))
+            return true;
+    return false;
+}
+
+static const char *
+unsafe_reason(const rp_builder *b, const rp__brule *r)
+{
+    if (r->deny || !(r->perms & RP_PERM_RELAY))
+        return NULL;
+    if (r->principal == RP_PRINCIPAL_ANONYMOUS)
+        return "relay granted to anonymous";
+    if ((r->principal == RP_PRINCIPAL_NETWORK ||
+         r->principal == RP_PRINCIPAL_INTERFACE) &&
+        ref_is_everything(b, &r->ref))
+        return "relay granted to every address (a /0 network)";
+    /* An "all except" list is never empty here (an unknown list name is
+     * an error of its own), so that mode is left to lint. */
+    return NULL;
+}
+
+bool
+rp__check_safety(freeze *f)
+{
+    const rp_builder *b = f->b;
+
+    if (b->allow_open_relay)
+        return true;
+    for (size_t i = 0; i < b->n_listeners; i++) {
+        const rp__blistener *l = &b->listeners[i];
+        for (size_t k = 0; k < l->n_rules; k++) {
+            const char *why = unsafe_reason(b, &l->rules[k]);
+            if (why == NULL)
+                continue;
+            f_fail(f, RP_E_UNSAFE, l->rules[k].item, "listener '%s': %s "
+                   "makes an open relay; write 'allow open-relay' if that "
+                   "is intended", l->name, why);
+            return false;
+        }
+    }
+    return true;
+}

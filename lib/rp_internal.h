@@ -1,0 +1,391 @@
+/*
+ * rp_internal.h - interfaces shared between the files of lib/.
+ *
+ * Nothing here is API.  Every function is named rp__* and documented at its
+ * definition; this header groups them by the file that defines them.
+ */
+#ifndef RP_INTERNAL_H
+#define RP_INTERNAL_H
+
+#include "relaypolicy.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------------
+ * alloc.c - the per-policy allocator
+ * ------------------------------------------------------------------------ */
+
+typedef struct rp__alloc {
+    void *(*malloc)(size_t size, void *ctx);
+    void *(*realloc)(void *ptr, size_t size, void *ctx);
+    void (*free)(void *ptr, void *ctx);
+    void *ctx;
+} rp__alloc;
+
+/* Fill @a from an optional public allocator (NULL: libc). */
+void rp__alloc_init(rp__alloc *a, const rp_allocator *user);
+void *rp__malloc(const rp__alloc *a, size_t size);
+/* Zeroed; fails (NULL) when n * size overflows. */
+void *rp__calloc(const rp__alloc *a, size_t n, size_t size);
+/* Grows an array of @p size-byte elements to hold @p need; NULL on failure
+ * (the old block is then untouched). *cap is updated on success. */
+void *rp__grow(const rp__alloc *a, void *ptr, size_t *cap, size_t need,
+               size_t size);
+void rp__free(const rp__alloc *a, void *ptr);
+char *rp__strndup(const rp__alloc *a, const char *s, size_t len);
+
+/* ------------------------------------------------------------------------
+ * ipaddr.c - strict IP and CIDR text parsing
+ *
+ * Addresses are 16-byte keys: IPv6 as is, IPv4 as ::ffff:a.b.c.d.  The
+ * family is 4 or 6; "::ffff:a.b.c.d" parses as family 4.
+ * ------------------------------------------------------------------------ */
+
+typedef struct rp__ip {
+    uint8_t b[16]; /* network order; IPv4 in b[12..15] under ::ffff:0:0/96 */
+    int family;    /* 4 or 6 */
+} rp__ip;
+
+/* Strict inet_pton-style parse: no leading zeros, no short forms, no
+ * whitespace, no zone id.  Returns 0 on success, -1 on malformed input. */
+int rp__ip_parse(const char *s, size_t len, rp__ip *out);
+/* Format as text (IPv4 dotted quad or RFC 5952 IPv6); returns length. */
+size_t rp__ip_format(const rp__ip *ip, char *buf, size_t size);
+/* Parse "a.b.c.d/n", "v6/n" or a bare address (host prefix).  The prefix
+ * length is returned in IPv6 terms (IPv4 /n is 96 + n).  Host bits set is
+ * an error.  Returns 0, or -1 with a static message in *why. */
+int rp__cidr_parse(const char *s, size_t len, rp__ip *out, unsigned *plen,
+                   const char **why);
+
+/* ------------------------------------------------------------------------
+ * radix.c - which prefix lists contain an address
+ *
+ * Prefixes are added with a list id; after freezing, a lookup answers, for
+ * every list, the longest prefix of that list containing the address (or
+ * RP__NOMATCH).  One walk answers every list at once.
+ * ------------------------------------------------------------------------ */
+
+#define RP__NOMATCH 0xFF
+
+typedef struct rp__radix_builder rp__radix_builder;
+typedef struct rp__radix rp__radix;
+
+rp__radix_builder *rp__radix_builder_new(const rp__alloc *a);
+/* @plen is in 0..128 over the 16-byte key.  Returns 0, -1 on no memory. */
+int rp__radix_add(rp__radix_builder *b, const uint8_t key[16], unsigned plen,
+                  uint32_t list);
+/* Freeze into an immutable table answering @p n_lists lists (every list id
+ * added must be below it).  The builder is consumed (freed) either way.
+ * Returns NULL on no memory. */
+rp__radix *rp__radix_freeze(rp__radix_builder *b, uint32_t n_lists);
+void rp__radix_builder_free(rp__radix_builder *b);
+/* The per-list match record for @p key: an array of n_lists bytes, each the
+ * longest matching prefix length (0..128, IPv6 terms) or RP__NOMATCH.
+ * Never NULL for a non-NULL table.  Never allocates. */
+const uint8_t *rp__radix_lookup(const rp__radix *r, const uint8_t key[16]);
+/* Faster path for IPv4 (host order); same answer as the ::ffff: key. */
+const uint8_t *rp__radix_lookup4(const rp__radix *r, uint32_t addr);
+size_t rp__radix_memory(const rp__radix *r);
+void rp__radix_free(rp__radix *r);
+
+/* ------------------------------------------------------------------------
+ * address.c - RFC 5321 mailboxes
+ * ------------------------------------------------------------------------ */
+
+#define RP__LOCAL_MAX 64   /* octets of a local part (quoted form) */
+#define RP__DOMAIN_MAX 255 /* octets of a domain */
+#define RP__PATH_MAX 256   /* octets of a path, angle brackets included */
+
+typedef enum rp__dom_type {
+    RP__DOM_NONE = 0,  /* unqualified ("postmaster") or null sender */
+    RP__DOM_NAME = 1,  /* a domain name */
+    RP__DOM_IPV4 = 2,  /* [192.0.2.1] or [IPv6:::ffff:192.0.2.1] */
+    RP__DOM_IPV6 = 3   /* [IPv6:2001:db8::1] */
+} rp__dom_type;
+
+typedef enum rp__addr_err {
+    RP__ADDR_OK = 0,
+    RP__ADDR_SYNTAX = 1,  /* anything malformed */
+    RP__ADDR_TOO_LONG = 2,
+    RP__ADDR_NON_ASCII = 3,
+    RP__ADDR_CONTROL = 4  /* NUL, CR, LF or other control bytes */
+} rp__addr_err;
+
+typedef struct rp__addr {
+    bool is_null;     /* <> or empty: the null sender */
+    bool had_route;   /* a source route was present (and dropped) */
+    bool was_quoted;  /* the local part was quoted */
+    /* The local part's content: quotes and escapes removed ("a b"). */
+    char local[RP__LOCAL_MAX + 1];
+    size_t local_len;
+    /* Lowercased domain without trailing dot; for literals the canonical
+     * text without brackets ("192.0.2.1", "IPv6:2001:db8::1"). */
+    char domain[RP__DOMAIN_MAX + 1];
+    size_t domain_len;
+    rp__dom_type dom_type;
+    rp__ip literal; /* for RP__DOM_IPV4 / RP__DOM_IPV6 */
+} rp__addr;
+
+/* Parse a reverse- or forward-path, with or without angle brackets, with
+ * an optional source route.  Never reads past @p len.  @p allow_null lets
+ * "<>" and "" parse as the null sender. */
+rp__addr_err rp__addr_parse(const char *s, size_t len, bool allow_null,
+                            rp__addr *out);
+/* The canonical text of the address (no brackets, local part quoted only
+ * when its content is not a dot-atom, domain lowercased, literal in
+ * brackets).  @p lower_local lowercases the local part (for comparisons).
+ * Returns the length written (always NUL-terminated, cut to fit). */
+size_t rp__addr_format(const rp__addr *a, bool lower_local, char *buf,
+                       size_t size);
+
+typedef enum rp__route {
+    RP__ROUTE_NONE = 0,  /* no quoted @, ! or % in the local part */
+    RP__ROUTE_SPLIT = 1, /* *out holds the routed-to mailbox */
+    RP__ROUTE_ERROR = 2  /* empty mailbox or domain, or a bad domain */
+} rp__route;
+
+/* One routing split of SPEC 5 step 6: a quoted @ at its rightmost @
+ * ("u@R" -> u@R), else a ! at its leftmost ! (R!u -> u@R), else a % at its
+ * rightmost % (u%R -> u@R).  Looks only at in->local. */
+rp__route rp__addr_route_split(const rp__addr *in, rp__addr *out);
+
+/* ------------------------------------------------------------------------
+ * regex.c - bounded PCRE2 matching without allocation at match time
+ * ------------------------------------------------------------------------ */
+
+typedef struct rp__regex rp__regex;
+
+/* Per-call scratch memory, on the caller's stack: PCRE2 match data and
+ * any interpreter frames are carved out of it, never from the heap. */
+#define RP__SCRATCH_BYTES 24576
+typedef struct rp__scratch {
+    size_t used;
+    void *match_data; /* created on first use */
+    void *gcontext;
+    void *mcontext;
+    _Alignas(16) unsigned char buf[RP__SCRATCH_BYTES];
+} rp__scratch;
+
+void rp__scratch_init(rp__scratch *s);
+
+/* Compile case-insensitively (JIT unless RP_OPT_NO_JIT).  On failure
+ * returns NULL and writes a message to @p why (and the pattern offset). */
+rp__regex *rp__regex_compile(const rp__alloc *a, const char *pattern,
+                             size_t len, uint32_t opt_flags,
+                             uint32_t match_limit, uint32_t depth_limit,
+                             char *why, size_t why_size, size_t *erroffset);
+/* 1 match, 0 no match, -1 error (match limit, depth limit, no memory). */
+int rp__regex_match(const rp__regex *re, const char *subject, size_t len,
+                    rp__scratch *scratch);
+void rp__regex_free(rp__regex *re);
+
+/* ------------------------------------------------------------------------
+ * domains.c - string maps and domain pattern tables
+ * ------------------------------------------------------------------------ */
+
+/* An immutable hash map from byte strings to uint32 values.  Keys are
+ * compared exactly: callers lowercase before adding and looking up. */
+typedef struct rp__strmap rp__strmap;
+typedef struct rp__strmap_builder rp__strmap_builder;
+
+rp__strmap_builder *rp__strmap_builder_new(const rp__alloc *a);
+/* Adds or, when the key exists, keeps the first value and returns 1.
+ * Returns 0 when added, -1 on no memory. */
+int rp__strmap_add(rp__strmap_builder *b, const char *key, size_t len,
+                   uint32_t value);
+/* Consumes the builder; NULL on no memory. */
+rp__strmap *rp__strmap_freeze(rp__strmap_builder *b);
+void rp__strmap_builder_free(rp__strmap_builder *b);
+/* 1 and *value on a hit, 0 on a miss.  NULL map: miss. */
+int rp__strmap_get(const rp__strmap *m, const char *key, size_t len,
+                   uint32_t *value);
+size_t rp__strmap_count(const rp__strmap *m);
+void rp__strmap_free(rp__strmap *m);
+
+/* A domain pattern table: exact names, ".suffix" (the domain and every
+ * subdomain) and "/regex/" patterns, each with a uint32 value.  A lookup
+ * takes the most specific match: exact, then the longest suffix, then the
+ * first regex in insertion order. */
+typedef struct rp__domtab rp__domtab;
+typedef struct rp__domtab_builder rp__domtab_builder;
+
+typedef enum rp__dompat {
+    RP__DOMPAT_EXACT = 1,
+    RP__DOMPAT_SUFFIX = 2,
+    RP__DOMPAT_REGEX = 3
+} rp__dompat;
+
+rp__domtab_builder *rp__domtab_builder_new(const rp__alloc *a,
+                                           uint32_t opt_flags,
+                                           uint32_t match_limit,
+                                           uint32_t depth_limit);
+/* Adds @p pattern (classified by its syntax; lowercased, one trailing dot
+ * dropped).  Returns 0 added, 1 duplicate pattern (existing value in
+ * *existing), -1 with a message in @p why for a bad pattern or no memory. */
+int rp__domtab_add(rp__domtab_builder *b, const char *pattern, size_t len,
+                   uint32_t value, uint32_t *existing, char *why,
+                   size_t why_size);
+rp__domtab *rp__domtab_freeze(rp__domtab_builder *b);
+void rp__domtab_builder_free(rp__domtab_builder *b);
+/* Look up a lowercased domain without trailing dot.  1 hit (*value, and
+ * *kind the kind of pattern that matched), 0 miss, -1 regex failure. */
+int rp__domtab_lookup(const rp__domtab *t, const char *domain, size_t len,
+                      rp__scratch *scratch, uint32_t *value,
+                      rp__dompat *kind);
+void rp__domtab_free(rp__domtab *t);
+/* Lowercase @p len bytes of ASCII into @p out. */
+void rp__lower(char *out, const char *in, size_t len);
+
+/* ------------------------------------------------------------------------
+ * parse.c - policy text to builder calls
+ * ------------------------------------------------------------------------ */
+
+/* Parse @p text (named @p file in messages) into @p b.  @p depth counts
+ * nested includes.  Returns RP_OK or fills @p err. */
+rp_status rp__parse(rp_builder *b, const char *file, const char *text,
+                    size_t len, unsigned depth, rp_error *err);
+
+/* ------------------------------------------------------------------------
+ * status.c
+ * ------------------------------------------------------------------------ */
+
+/* Fill @p err (if not NULL) with a status, location and formatted text. */
+void rp__error_set(rp_error *err, rp_status status, const char *file,
+                   uint32_t line, uint32_t column, uint64_t offset,
+                   const char *snippet, size_t snippet_len, const char *fmt,
+                   ...) __attribute__((format(printf, 9, 10)));
+
+/* ------------------------------------------------------------------------
+ * The compiled policy (builder.c builds it, compile.c freezes it; decide.c,
+ * dump.c and lint.c read it)
+ * ------------------------------------------------------------------------ */
+
+#define RP__NONE UINT32_MAX
+
+/* A source item: one statement or builder call, for explanations. */
+typedef struct rp__item {
+    const char *file;
+    uint32_t line;
+    uint32_t column;
+    const char *text; /* normalised statement text */
+} rp__item;
+
+typedef struct rp__domain {
+    const char *pattern; /* normalised: "example.com", ".x.org", "/re/" */
+    rp_domain_kind kind;
+    uint32_t item;
+    const char *target;   /* reroute: final target after the chain */
+    uint32_t target_dom;  /* reroute: domain index of the final target */
+    bool target_local;    /* reroute: the final target is a local domain */
+    bool has_recipients;  /* local: recipient validation is on */
+} rp__domain;
+
+typedef enum rp__bind_any {
+    RP__BIND_EXACT = 0, /* one address */
+    RP__BIND_ANY4 = 4,  /* 0.0.0.0 */
+    RP__BIND_ANY6 = 6,  /* [::] */
+    RP__BIND_ANY = 46   /* '*' */
+} rp__bind_any;
+
+typedef struct rp__bind {
+    rp__ip ip;
+    rp__bind_any any;
+    uint32_t port; /* 0: any port */
+} rp__bind;
+
+typedef struct rp__rule {
+    bool deny;
+    rp_principal principal;
+    uint32_t perms;
+    uint32_t list;     /* network / interface: the radix list id */
+    const char *name;  /* user or group, lowercased */
+    size_t name_len;
+    uint32_t item;
+} rp__rule;
+
+typedef struct rp__listener {
+    const char *name;
+    uint32_t item;
+    rp__bind *binds;
+    uint32_t n_binds;
+    uint32_t remote_list; /* radix list id, or RP__NONE: every client */
+    bool require_auth;
+    uint32_t require_auth_item;
+    rp__rule *rules;
+    uint32_t n_rules;
+} rp__listener;
+
+/* An address pattern set: exact addresses, domains, regexes. */
+typedef struct rp__addrset {
+    rp__strmap *exact;  /* lowercased canonical address -> item */
+    rp__domtab *domains; /* "@d" / ".d" forms -> item */
+    rp__regex **regex;
+    uint32_t *regex_item;
+    uint32_t n_regex;
+} rp__addrset;
+
+typedef struct rp__reply {
+    uint32_t code;
+    char enhanced[16];
+    const char *text;
+    uint32_t item; /* RP__NONE: the default */
+} rp__reply;
+
+struct rp_policy {
+    rp__alloc alloc;
+    volatile int refs; /* atomic */
+    rp_options opts;
+    void *arena; /* every block below lives in the arena */
+
+    rp__item *items;
+    uint32_t n_items;
+
+    rp__domain *domains;
+    uint32_t n_domains;
+    rp__domtab *domtab; /* pattern -> domain index */
+    rp__strmap *recipients; /* "L<dom>:<local>" / "A:<address>" -> 1 */
+
+    rp__listener *listeners;
+    uint32_t n_listeners;
+
+    rp__radix *radix;
+    uint32_t n_lists;
+    const char **list_names; /* per list id, for dump and lint */
+    uint32_t deny_client_first; /* list id of the first deny client */
+    uint32_t n_deny_client;     /* one list per statement */
+    uint32_t *deny_client_items;
+
+    rp__strmap *groups;    /* "<group>\n<user>" -> 1 */
+    rp__strmap *self_ips;  /* 16-byte keys of our own addresses */
+    uint32_t self_domain;  /* domain index, or RP__NONE */
+    const char *qualify_domain;
+
+    rp__addrset deny_sender;
+    rp__addrset deny_recipient;
+
+    bool has_login_map;
+    rp__strmap *login_owner; /* "<pattern>\n<user>" -> item */
+    rp__strmap *login_mapped; /* "<address>" or "@<domain>" -> item */
+
+    rp__reply replies[RP_REASON_COUNT];
+    bool soft_fail;
+    bool allow_open_relay;
+
+    /* Copies of the source for dump and lint. */
+    void *source; /* builder snapshot (struct rp__snapshot), see compile.c */
+};
+
+/* compile.c */
+void *rp__arena_alloc(void **arena, const rp__alloc *a, size_t size);
+void rp__arena_free(void **arena, const rp__alloc *a);
+const rp_options *rp__builder_options(const rp_builder *b);
+rp_status rp__compile_named(const char *text, size_t len,
+                            const rp_options *opts, const char *name,
+                            rp_policy **out, rp_error *err);
+/* Read a whole file (at most opts->max_policy_bytes) into a malloc'd,
+ * NUL-terminated buffer the caller frees with free(). */
+rp_status rp__read_file(const char *path, const rp_options *opts, char **text,
+                        size_t *len, rp_error *err);
+
+#endif /* RP_INTERNAL_H */
