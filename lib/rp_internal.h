@@ -332,6 +332,16 @@ typedef struct rp__reply {
     uint32_t item; /* RP__NONE: the default */
 } rp__reply;
 
+/* A lint finding kept in the policy (lint.c computes them at freeze). */
+typedef struct rp__lintrec {
+    rp_severity severity;
+    const char *code;    /* static */
+    const char *file;    /* arena */
+    uint32_t line;
+    const char *message; /* arena */
+    const char *advice;  /* static or arena */
+} rp__lintrec;
+
 struct rp_policy {
     rp__alloc alloc;
     volatile int refs; /* atomic */
@@ -372,8 +382,9 @@ struct rp_policy {
     bool soft_fail;
     bool allow_open_relay;
 
-    /* Copies of the source for dump and lint. */
-    void *source; /* builder snapshot (struct rp__snapshot), see compile.c */
+    const char *source;    /* the normalised dump text (dump.c) */
+    rp__lintrec *findings; /* lint findings (lint.c) */
+    uint32_t n_findings;
 };
 
 /* compile.c */
