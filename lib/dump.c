@@ -122,7 +122,7 @@ dump_domains(lines *L, const rp_builder *b)
 static void
 bind_text(const rp__bind *bd, char *buf, size_t size)
 {
-    char ip[64], port[8];
+    char ip[64], port[12];
 
     if (bd->port != 0)
         snprintf(port, sizeof(port), "%u", (unsigned)bd->port);

@@ -1,0 +1,555 @@
+/*
+ * address.c - RFC 5321 mailboxes: parsing, canonical text and the routing
+ * splits of SPEC section 5 step 6.
+ *
+ * These functions run for every recipient of every decision, so none of
+ * them allocates, every loop is bounded by the input length, and no input
+ * is assumed to be NUL-terminated.
+ */
+#include "rp_internal.h"
+
+#include <string.h>
+
+/* Character classes of the 7-bit bytes. */
+#define A 1 /* atext (RFC 5321 section 4.1.2) */
+#define L 2 /* letter, digit or hyphen */
+#define Q 4 /* qtextSMTP: printable ASCII other than '"' and '\\' */
+#define AQ (A | Q)
+#define ALQ (A | L | Q)
+
+static const uint8_t char_class[128] = {
+    0,   0,   0,   0,   0,   0,   0,   0,   /* 00 */
+    0,   0,   0,   0,   0,   0,   0,   0,   /* 08 */
+    0,   0,   0,   0,   0,   0,   0,   0,   /* 10 */
+    0,   0,   0,   0,   0,   0,   0,   0,   /* 18 */
+    Q,   AQ,  0,   AQ,  AQ,  AQ,  AQ,  AQ,  /* 20  !"#$%&' */
+    Q,   Q,   AQ,  AQ,  Q,   ALQ, Q,   AQ,  /* 28 ()*+,-./ */
+    ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, /* 30 01234567 */
+    ALQ, ALQ, Q,   Q,   Q,   AQ,  Q,   AQ,  /* 38 89:;<=>? */
+    Q,   ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, /* 40 @ABCDEFG */
+    ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, /* 48 HIJKLMNO */
+    ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, /* 50 PQRSTUVW */
+    ALQ, ALQ, ALQ, Q,   0,   Q,   AQ,  AQ,  /* 58 XYZ[\]^_ */
+    AQ,  ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, /* 60 `abcdefg */
+    ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, /* 68 hijklmno */
+    ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, ALQ, /* 70 pqrstuvw */
+    ALQ, ALQ, ALQ, AQ,  AQ,  AQ,  AQ,  0,   /* 78 xyz{|}~  */
+};
+
+#undef A
+#undef L
+#undef Q
+#undef AQ
+#undef ALQ
+
+#define CLASS_ATEXT 1
+#define CLASS_LDH 2
+#define CLASS_QTEXT 4
+
+#define LABEL_MAX 63
+
+/* The class bits of byte @p c; bytes above 0x7f have none. */
+static inline unsigned
+class_of(char c)
+{
+    unsigned char u = (unsigned char)c;
+
+    return u < 128 ? char_class[u] : 0;
+}
+
+static inline char
+to_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/*
+ * Reject bytes that no path may hold.  The first offending byte decides
+ * between non-ASCII and control characters (NUL, CR, LF, TAB, DEL...).
+ */
+static rp__addr_err
+scan_bytes(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c >= 0x80) {
+            return RP__ADDR_NON_ASCII;
+        }
+        if (c < 0x20 || c == 0x7f) {
+            return RP__ADDR_CONTROL;
+        }
+    }
+    return RP__ADDR_OK;
+}
+
+/* True when @p s is a dot-atom: atext runs joined by single dots. */
+static bool
+is_dot_atom(const char *s, size_t len)
+{
+    if (len == 0 || s[0] == '.' || s[len - 1] == '.') {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '.') {
+            if (s[i - 1] == '.') {
+                return false;
+            }
+        } else if (!(class_of(s[i]) & CLASS_ATEXT)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Check a domain name (LDH labels of 1 to 63 octets, no hyphen at either
+ * end of a label, one optional trailing dot) and store it lowercased
+ * without the trailing dot.
+ */
+static rp__addr_err
+parse_name(const char *s, size_t len, rp__addr *out)
+{
+    size_t label = 0;
+
+    if (len > 0 && s[len - 1] == '.') {
+        len--;
+    }
+    if (len == 0) {
+        return RP__ADDR_SYNTAX;
+    }
+    if (len > RP__DOMAIN_MAX) {
+        return RP__ADDR_TOO_LONG;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (c == '.') {
+            if (label == 0 || s[i - 1] == '-') {
+                return RP__ADDR_SYNTAX;
+            }
+            label = 0;
+        } else if (!(class_of(c) & CLASS_LDH) || (label == 0 && c == '-') ||
+                   ++label > LABEL_MAX) {
+            return RP__ADDR_SYNTAX;
+        }
+        out->domain[i] = to_lower(c);
+    }
+    if (label == 0 || s[len - 1] == '-') {
+        return RP__ADDR_SYNTAX;
+    }
+    out->domain[len] = '\0';
+    out->domain_len = len;
+    out->dom_type = RP__DOM_NAME;
+    return RP__ADDR_OK;
+}
+
+/* True when @p s starts with the address literal tag "IPv6:", any case. */
+static bool
+has_ipv6_tag(const char *s, size_t len)
+{
+    return len >= 5 && (s[0] == 'I' || s[0] == 'i') &&
+           (s[1] == 'P' || s[1] == 'p') && (s[2] == 'V' || s[2] == 'v') &&
+           s[3] == '6' && s[4] == ':';
+}
+
+/*
+ * Check an address literal "[a.b.c.d]" or "[IPv6:...]" (brackets included
+ * in @p s) and store its canonical text without brackets.  An untagged
+ * IPv6 address and any other tag are syntax errors; an IPv4-mapped IPv6
+ * literal is the IPv4 address.
+ */
+static rp__addr_err
+parse_literal(const char *s, size_t len, rp__addr *out)
+{
+    const char *body = s + 1;
+    size_t blen, n = 0;
+
+    if (len < 2 || s[len - 1] != ']') {
+        return RP__ADDR_SYNTAX;
+    }
+    blen = len - 2;
+    if (has_ipv6_tag(body, blen)) {
+        body += 5;
+        blen -= 5;
+        /* Every IPv6 text form holds a colon; a bare dotted quad does not. */
+        if (memchr(body, ':', blen) == NULL) {
+            return RP__ADDR_SYNTAX;
+        }
+    } else if (memchr(body, ':', blen) != NULL) {
+        return RP__ADDR_SYNTAX;
+    }
+    if (rp__ip_parse(body, blen, &out->literal) != 0) {
+        return RP__ADDR_SYNTAX;
+    }
+    if (out->literal.family == 6) {
+        memcpy(out->domain, "IPv6:", 5);
+        n = 5;
+    }
+    n += rp__ip_format(&out->literal, out->domain + n,
+                       sizeof(out->domain) - n);
+    out->domain_len = n;
+    out->dom_type = out->literal.family == 4 ? RP__DOM_IPV4 : RP__DOM_IPV6;
+    return RP__ADDR_OK;
+}
+
+/* A domain name or an address literal, judged by its first byte. */
+static rp__addr_err
+parse_domain(const char *s, size_t len, rp__addr *out)
+{
+    if (len > 0 && s[0] == '[') {
+        return len > RP__DOMAIN_MAX ? RP__ADDR_TOO_LONG
+                                    : parse_literal(s, len, out);
+    }
+    return parse_name(s, len, out);
+}
+
+/*
+ * Skip a source route "@a,@b:" at the start of @p s, checking each of its
+ * domains.  On success *pos is the offset just after the colon.  The
+ * domains are parsed into @p out, whose domain the mailbox overwrites.
+ */
+static rp__addr_err
+skip_route(const char *s, size_t len, size_t *pos, rp__addr *out)
+{
+    size_t i = 0;
+
+    while (i < len && s[i] == '@') {
+        size_t start = ++i;
+        rp__addr_err err;
+
+        if (i < len && s[i] == '[') {
+            const char *close = memchr(s + i, ']', len - i);
+
+            i = close != NULL ? (size_t)(close - s) + 1 : len;
+        } else {
+            while (i < len && s[i] != ',' && s[i] != ':') {
+                i++;
+            }
+        }
+        err = parse_domain(s + start, i - start, out);
+        if (err != RP__ADDR_OK) {
+            return err;
+        }
+        if (i < len && s[i] == ':') {
+            *pos = i + 1;
+            return RP__ADDR_OK;
+        }
+        if (i >= len || s[i] != ',') {
+            return RP__ADDR_SYNTAX;
+        }
+        i++;
+    }
+    return RP__ADDR_SYNTAX;
+}
+
+/* A dot-string local part up to the first '@' or the end. */
+static rp__addr_err
+parse_dot_string(const char *s, size_t len, size_t *pos, rp__addr *out)
+{
+    size_t i = 0;
+
+    while (i < len && s[i] != '@') {
+        if (i == RP__LOCAL_MAX) {
+            return RP__ADDR_TOO_LONG;
+        }
+        if (s[i] == '.') {
+            if (i == 0 || s[i - 1] == '.') {
+                return RP__ADDR_SYNTAX;
+            }
+        } else if (!(class_of(s[i]) & CLASS_ATEXT)) {
+            return RP__ADDR_SYNTAX;
+        }
+        out->local[i] = s[i];
+        i++;
+    }
+    if (i == 0 || s[i - 1] == '.') {
+        return RP__ADDR_SYNTAX;
+    }
+    out->local[i] = '\0';
+    out->local_len = i;
+    *pos = i;
+    return RP__ADDR_OK;
+}
+
+/*
+ * A quoted-string local part starting at s[0] == '"'.  The content, with
+ * quotes and escapes removed, goes to out->local; the 64-octet limit
+ * applies to the quoted form as written.
+ */
+static rp__addr_err
+parse_quoted(const char *s, size_t len, size_t *pos, rp__addr *out)
+{
+    size_t i = 1, n = 0;
+
+    while (i < len && s[i] != '"') {
+        if (i + 1 >= RP__LOCAL_MAX) {
+            return RP__ADDR_TOO_LONG; /* No room left for the close quote. */
+        }
+        if (s[i] == '\\') {
+            /* Control bytes are already excluded: any byte may follow. */
+            if (++i >= len) {
+                return RP__ADDR_SYNTAX;
+            }
+            if (i + 1 >= RP__LOCAL_MAX) {
+                return RP__ADDR_TOO_LONG;
+            }
+        } else if (!(class_of(s[i]) & CLASS_QTEXT)) {
+            return RP__ADDR_SYNTAX;
+        }
+        out->local[n++] = s[i++];
+    }
+    if (i >= len) {
+        return RP__ADDR_SYNTAX; /* Unterminated. */
+    }
+    out->local[n] = '\0';
+    out->local_len = n;
+    out->was_quoted = true;
+    *pos = i + 1;
+    return RP__ADDR_OK;
+}
+
+/* A mailbox: local part, then "@" and a domain, or nothing (unqualified). */
+static rp__addr_err
+parse_mailbox(const char *s, size_t len, rp__addr *out)
+{
+    size_t i = 0;
+    rp__addr_err err;
+
+    if (len > 0 && s[0] == '"') {
+        err = parse_quoted(s, len, &i, out);
+    } else {
+        err = parse_dot_string(s, len, &i, out);
+    }
+    if (err != RP__ADDR_OK) {
+        return err;
+    }
+    if (i == len) {
+        out->domain[0] = '\0';
+        out->domain_len = 0;
+        out->dom_type = RP__DOM_NONE;
+        return RP__ADDR_OK;
+    }
+    if (s[i] != '@' || i + 1 == len) {
+        return RP__ADDR_SYNTAX; /* Junk after a quote, or "u@". */
+    }
+    return parse_domain(s + i + 1, len - i - 1, out);
+}
+
+static void
+addr_clear(rp__addr *out)
+{
+    out->is_null = false;
+    out->had_route = false;
+    out->was_quoted = false;
+    out->local[0] = '\0';
+    out->local_len = 0;
+    out->domain[0] = '\0';
+    out->domain_len = 0;
+    out->dom_type = RP__DOM_NONE;
+    memset(&out->literal, 0, sizeof(out->literal));
+}
+
+/*
+ * Parse a reverse- or forward-path (RFC 5321 section 4.1.2), with or
+ * without angle brackets; surrounding whitespace is a syntax error.  A
+ * source route is checked and dropped (out->had_route).  "<>" and "" are
+ * the null sender when @p allow_null, else syntax errors.  An address
+ * without '@' parses with dom_type RP__DOM_NONE; the caller decides whether
+ * it may stand.  Non-ASCII and control bytes are reported before anything
+ * else, then the 256-octet path limit (counted with angle brackets whether
+ * or not they were sent), then syntax and the other limits.  Never reads
+ * past @p len and never allocates.  On error *out is cleared or partial.
+ */
+rp__addr_err
+rp__addr_parse(const char *s, size_t len, bool allow_null, rp__addr *out)
+{
+    size_t start = 0;
+    rp__addr_err err;
+
+    addr_clear(out);
+    if (s == NULL && len != 0) {
+        return RP__ADDR_SYNTAX;
+    }
+    err = scan_bytes(s, len);
+    if (err != RP__ADDR_OK) {
+        return err;
+    }
+    if (len > 0 && s[0] == '<') {
+        if (len < 2 || s[len - 1] != '>') {
+            return RP__ADDR_SYNTAX;
+        }
+        s++;
+        len -= 2;
+    }
+    /* The limit counts the angle brackets, sent or not. */
+    if (len + 2 > RP__PATH_MAX) {
+        return RP__ADDR_TOO_LONG;
+    }
+    if (len == 0) {
+        out->is_null = allow_null;
+        return allow_null ? RP__ADDR_OK : RP__ADDR_SYNTAX;
+    }
+    if (s[0] == '@') {
+        err = skip_route(s, len, &start, out);
+        if (err != RP__ADDR_OK) {
+            return err;
+        }
+        out->had_route = true;
+        memset(&out->literal, 0, sizeof(out->literal));
+    }
+    err = parse_mailbox(s + start, len - start, out);
+    if (err == RP__ADDR_OK && out->had_route && out->dom_type == RP__DOM_NONE) {
+        err = RP__ADDR_SYNTAX; /* A source route leads to a full mailbox. */
+    }
+    return err;
+}
+
+/* A bounded text writer: keeps the NUL terminator in reach. */
+typedef struct writer {
+    char *buf;
+    size_t size;
+    size_t n;
+} writer;
+
+static void
+put_char(writer *w, char c)
+{
+    if (w->n + 1 < w->size) {
+        w->buf[w->n++] = c;
+    }
+}
+
+static void
+put_text(writer *w, const char *s, size_t len, bool lower)
+{
+    for (size_t i = 0; i < len; i++) {
+        put_char(w, lower ? to_lower(s[i]) : s[i]);
+    }
+}
+
+static void
+put_local(writer *w, const char *s, size_t len, bool lower)
+{
+    if (is_dot_atom(s, len)) {
+        put_text(w, s, len, lower);
+        return;
+    }
+    put_char(w, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"' || s[i] == '\\') {
+            put_char(w, '\\');
+        }
+        put_char(w, lower ? to_lower(s[i]) : s[i]);
+    }
+    put_char(w, '"');
+}
+
+/*
+ * Write the canonical text of @p a: no angle brackets or source route, the
+ * local part bare when its content is a dot-atom and otherwise quoted with
+ * '"' and '\' escaped, then "@" and the lowercased domain (an address
+ * literal in brackets).  An unqualified address is its local part alone;
+ * the null sender is the empty string.  @p lower_local lowercases the
+ * local part (ASCII).  The text is cut to fit @p size and NUL-terminated
+ * when @p size > 0; RP__PATH_MAX + 1 bytes always suffice.  Returns the
+ * length written, not counting the NUL.
+ */
+size_t
+rp__addr_format(const rp__addr *a, bool lower_local, char *buf, size_t size)
+{
+    writer w = {buf, size, 0};
+
+    if (buf == NULL || size == 0) {
+        return 0;
+    }
+    if (a != NULL && !a->is_null) {
+        put_local(&w, a->local, a->local_len, lower_local);
+        if (a->dom_type != RP__DOM_NONE) {
+            bool literal = a->dom_type != RP__DOM_NAME;
+
+            put_char(&w, '@');
+            if (literal) {
+                put_char(&w, '[');
+            }
+            put_text(&w, a->domain, a->domain_len, false);
+            if (literal) {
+                put_char(&w, ']');
+            }
+        }
+    }
+    buf[w.n] = '\0';
+    return w.n;
+}
+
+/*
+ * Find where a local part routes (SPEC section 5 step 6): the rightmost
+ * '@', else the leftmost '!', else the rightmost '%'.  Returns false when
+ * it holds none of them; *at is the separator and *bang whether the domain
+ * is on its left.
+ */
+static bool
+find_route(const char *s, size_t len, size_t *at, bool *bang)
+{
+    const char *p = memchr(s, '!', len);
+
+    for (size_t i = len; i-- > 0;) {
+        if (s[i] == '@') {
+            *at = i;
+            *bang = false;
+            return true;
+        }
+    }
+    if (p != NULL) {
+        *at = (size_t)(p - s);
+        *bang = true;
+        return true;
+    }
+    for (size_t i = len; i-- > 0;) {
+        if (s[i] == '%') {
+            *at = i;
+            *bang = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * One routing split of SPEC section 5 step 6, looking only at in->local
+ * (the decoded content): "u@R" (a quoted '@', split at the rightmost),
+ * "R!u" (split at the leftmost '!') and "u%R" (split at the rightmost '%')
+ * all become the mailbox u@R.  R must be a domain name or an address
+ * literal.  The new local part may itself hold routing characters; it is
+ * marked quoted when its content is not a dot-atom.  @p in and @p out may
+ * be the same object.  *out is written only on RP__ROUTE_SPLIT; an empty
+ * mailbox, an empty domain or an invalid domain give RP__ROUTE_ERROR.
+ */
+rp__route
+rp__addr_route_split(const rp__addr *in, rp__addr *out)
+{
+    size_t at, mlen, dlen;
+    const char *mbox, *dom;
+    bool bang;
+    rp__addr t;
+
+    if (!find_route(in->local, in->local_len, &at, &bang)) {
+        return RP__ROUTE_NONE;
+    }
+    mbox = bang ? in->local + at + 1 : in->local;
+    mlen = bang ? in->local_len - at - 1 : at;
+    dom = bang ? in->local : in->local + at + 1;
+    dlen = bang ? at : in->local_len - at - 1;
+    addr_clear(&t);
+    if (mlen == 0 || dlen == 0 || parse_domain(dom, dlen, &t) != RP__ADDR_OK) {
+        return RP__ROUTE_ERROR;
+    }
+    /* The mailbox is a piece of a local part, so it always fits. */
+    memcpy(t.local, mbox, mlen);
+    t.local[mlen] = '\0';
+    t.local_len = mlen;
+    t.was_quoted = !is_dot_atom(mbox, mlen);
+    t.had_route = in->had_route;
+    *out = t;
+    return RP__ROUTE_SPLIT;
+}
