@@ -663,6 +663,47 @@ RP_API rp_status rp_builder_build(rp_builder *b,
                                   rp_error *err);
 
 /* ------------------------------------------------------------------------
+ * Reloading: a slot holding the current policy
+ * ------------------------------------------------------------------------ */
+
+/**
+ * A slot holds the policy currently in force, so that one thread can swap
+ * in a reloaded policy while others keep deciding.  Threads call
+ * rp_slot_acquire() for each decision (or batch of decisions) and release
+ * what they got with rp_policy_free(); in-flight decisions keep the policy
+ * they acquired, which is freed when the last of them releases it.
+ */
+typedef struct rp_policy_slot rp_policy_slot;
+
+/**
+ * Create a slot.
+ * @param initial  the first policy, or NULL; the slot takes over the
+ *                 caller's reference.
+ * @param out      receives the slot; must not be NULL.
+ * @return RP_OK, RP_E_ARG, RP_E_NOMEM (then @p initial is still the
+ *         caller's).
+ */
+RP_API rp_status rp_slot_new(rp_policy *initial, rp_policy_slot **out);
+
+/**
+ * Take a reference to the current policy.  Never blocks for longer than
+ * another thread's acquire or swap takes to copy one pointer.
+ * @return the policy (release it with rp_policy_free()), or NULL when the
+ *         slot is empty or NULL.
+ */
+RP_API rp_policy *rp_slot_acquire(rp_policy_slot *slot);
+
+/**
+ * Install @p next (the slot takes over the caller's reference; NULL
+ * empties the slot) and release the slot's reference to the previous one.
+ * @return RP_OK, or RP_E_ARG for a NULL slot.
+ */
+RP_API rp_status rp_slot_swap(rp_policy_slot *slot, rp_policy *next);
+
+/** Release the slot's policy and free the slot.  NULL is a no-op. */
+RP_API void rp_slot_free(rp_policy_slot *slot);
+
+/* ------------------------------------------------------------------------
  * Version at run time
  * ------------------------------------------------------------------------ */
 

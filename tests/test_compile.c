@@ -322,3 +322,33 @@ Test(compile, dump_is_normalised_and_recompiles)
     rp_policy_free(pb);
     rp_policy_free(pc);
 }
+
+Test(compile, slot_swaps_policies)
+{
+    rp_policy *a, *b, *got;
+    rp_policy_slot *slot;
+    rp_decision d;
+
+    cr_assert_eq(rp_policy_compile(GATEWAY "domain a.example local\n", RP_NTS,
+                                   NULL, &a, NULL),
+                 RP_OK);
+    cr_assert_eq(rp_policy_compile(GATEWAY "domain b.example local\n", RP_NTS,
+                                   NULL, &b, NULL),
+                 RP_OK);
+    cr_assert_eq(rp_slot_new(a, &slot), RP_OK);
+    got = rp_slot_acquire(slot);
+    cr_assert_eq(got, a);
+    cr_assert_eq(rp_slot_swap(slot, b), RP_OK);
+    /* The acquired reference outlives the swap. */
+    d = decide(got, "203.0.113.1", 25, "x@a.example");
+    cr_expect_eq(d.verdict, RP_ACCEPT);
+    rp_policy_free(got);
+    got = rp_slot_acquire(slot);
+    d = decide(got, "203.0.113.1", 25, "x@a.example");
+    cr_expect_eq(d.verdict, RP_REJECT);
+    rp_policy_free(got);
+    cr_expect_eq(rp_slot_swap(NULL, NULL), RP_E_ARG);
+    cr_expect_null(rp_slot_acquire(NULL));
+    rp_slot_free(slot);
+    rp_slot_free(NULL);
+}

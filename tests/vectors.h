@@ -1,5 +1,5 @@
 /*
- * vectors.h - reading the decision vectors of tests/data/decide/*.txt.
+ * vectors.h - reading the decision vectors of tests/data/decide (.txt).
  *
  * Each file names its policy ("policy FILE", relative to the file) and then
  * holds one query per line:

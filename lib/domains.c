@@ -1,0 +1,717 @@
+/*
+ * domains.c - string maps and domain pattern tables.
+ *
+ * rp__strmap is an open-addressing hash map from byte strings to uint32
+ * values.  The builder and the frozen map share one layout: a power-of-two
+ * table of 16-byte slots (a 32-bit hash, the value, and the key's offset
+ * and length in one key arena).  Freezing only trims the arena, so a map of
+ * millions of keys costs a handful of allocations.  Probing is linear and
+ * every probe loop is bounded by the table size.
+ *
+ * rp__domtab classifies domain patterns into an exact map, a suffix map
+ * (".example.com" is stored as "example.com") and a list of regexes, and
+ * answers with the most specific match: exact, then the longest suffix,
+ * then the first regex in insertion order.
+ */
+#include "rp_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------
+ * Hashing
+ * ------------------------------------------------------------------------ */
+
+#define HASH_K1 0x9E3779B97F4A7C15ull
+#define HASH_K2 0xBF58476D1CE4E5B9ull
+#define HASH_K3 0x94D049BB133111EBull
+
+static inline uint64_t
+rotl64(uint64_t x, unsigned r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+/* A multiply-rotate hash over 8-byte words with a final avalanche, folded
+ * to 32 bits.  Keys come from the policy, not from the client, so it needs
+ * no secret seed. */
+static uint32_t
+hash_bytes(const char *key, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)key;
+    uint64_t h = HASH_K1 ^ ((uint64_t)len * HASH_K2);
+    uint64_t w;
+
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (rotl64(h, 29) ^ w) * HASH_K1;
+    }
+    if (len > 0) {
+        w = 0;
+        memcpy(&w, p, len);
+        h = (rotl64(h, 29) ^ w) * HASH_K1;
+    }
+    h ^= h >> 31;
+    h *= HASH_K3;
+    h ^= h >> 29;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* ------------------------------------------------------------------------
+ * rp__strmap
+ * ------------------------------------------------------------------------ */
+
+#define SLOT_EMPTY UINT32_MAX /* in slot.off */
+#define MAP_MIN_SLOTS 16
+#define MAP_MAX_SLOTS ((size_t)1 << 31)
+
+typedef struct slot {
+    uint32_t hash;
+    uint32_t value;
+    uint32_t off; /* into the key arena; SLOT_EMPTY when unused */
+    uint32_t len;
+} slot;
+
+/* The builder and the frozen map are the same structure. */
+struct rp__strmap {
+    rp__alloc alloc;
+    slot *slots;
+    size_t mask; /* number of slots - 1 */
+    size_t count;
+    char *keys;
+    size_t keys_len;
+    size_t keys_cap;
+};
+
+struct rp__strmap_builder {
+    rp__strmap map;
+};
+
+static slot *
+slots_new(const rp__alloc *a, size_t n)
+{
+    slot *s = rp__calloc(a, n, sizeof(*s));
+
+    for (size_t i = 0; s != NULL && i < n; i++)
+        s[i].off = SLOT_EMPTY;
+    return s;
+}
+
+/* Find the slot holding @p key, or the empty slot where it would go. */
+static slot *
+map_find(const rp__strmap *m, const char *key, size_t len, uint32_t h)
+{
+    size_t i = h & m->mask;
+
+    for (size_t n = 0; n <= m->mask; n++, i = (i + 1) & m->mask) {
+        slot *s = &m->slots[i];
+        if (s->off == SLOT_EMPTY)
+            return s;
+        if (s->hash == h && s->len == len &&
+            (len == 0 || memcmp(m->keys + s->off, key, len) == 0))
+            return s;
+    }
+    return NULL;
+}
+
+/* Double the table, re-placing every slot by its stored hash. */
+static int
+map_grow(rp__strmap *m)
+{
+    size_t n = (m->mask + 1) * 2;
+    slot *old = m->slots;
+    slot *s;
+
+    if (n > MAP_MAX_SLOTS || (s = slots_new(&m->alloc, n)) == NULL)
+        return -1;
+    for (size_t i = 0; i <= m->mask; i++) {
+        size_t j;
+        if (old[i].off == SLOT_EMPTY)
+            continue;
+        for (j = old[i].hash & (n - 1); s[j].off != SLOT_EMPTY;
+             j = (j + 1) & (n - 1))
+            ;
+        s[j] = old[i];
+    }
+    m->slots = s;
+    m->mask = n - 1;
+    rp__free(&m->alloc, old);
+    return 0;
+}
+
+/* Append @p key to the key arena; its offset goes to *off. */
+static int
+keys_append(rp__strmap *m, const char *key, size_t len, uint32_t *off)
+{
+    char *k;
+
+    if (len >= UINT32_MAX || m->keys_len + len >= UINT32_MAX)
+        return -1;
+    *off = (uint32_t)m->keys_len;
+    if (len == 0)
+        return 0;
+    k = rp__grow(&m->alloc, m->keys, &m->keys_cap, m->keys_len + len, 1);
+    if (k == NULL)
+        return -1;
+    m->keys = k;
+    memcpy(m->keys + m->keys_len, key, len);
+    m->keys_len += len;
+    return 0;
+}
+
+/* Create an empty map builder using @p a (copied).  NULL on no memory. */
+rp__strmap_builder *
+rp__strmap_builder_new(const rp__alloc *a)
+{
+    rp__strmap_builder *b = rp__calloc(a, 1, sizeof(*b));
+
+    if (b == NULL)
+        return NULL;
+    b->map.alloc = *a;
+    b->map.slots = slots_new(a, MAP_MIN_SLOTS);
+    if (b->map.slots == NULL) {
+        rp__free(a, b);
+        return NULL;
+    }
+    b->map.mask = MAP_MIN_SLOTS - 1;
+    return b;
+}
+
+/*
+ * Add @p key (@p len bytes, compared exactly) with @p value.  Returns 0
+ * when added, 1 when the key was already there (the first value is kept),
+ * -1 on no memory (the builder stays usable).
+ */
+int
+rp__strmap_add(rp__strmap_builder *b, const char *key, size_t len,
+               uint32_t value)
+{
+    rp__strmap *m = &b->map;
+    uint32_t h = hash_bytes(key, len);
+    slot *s = map_find(m, key, len, h);
+    uint32_t off;
+
+    if (s != NULL && s->off != SLOT_EMPTY)
+        return 1;
+    /* Keep the load factor at or below 5/8. */
+    if ((m->count + 1) * 8 > (m->mask + 1) * 5) {
+        if (map_grow(m) != 0)
+            return -1;
+        s = map_find(m, key, len, h);
+    }
+    if (s == NULL || keys_append(m, key, len, &off) != 0)
+        return -1;
+    s->hash = h;
+    s->value = value;
+    s->off = off;
+    s->len = (uint32_t)len;
+    m->count++;
+    return 0;
+}
+
+/* Free a builder that was not frozen; NULL is a no-op. */
+void
+rp__strmap_builder_free(rp__strmap_builder *b)
+{
+    rp__alloc a;
+
+    if (b == NULL)
+        return;
+    a = b->map.alloc;
+    rp__free(&a, b->map.slots);
+    rp__free(&a, b->map.keys);
+    rp__free(&a, b);
+}
+
+/* Freeze @p b into an immutable map; the builder is consumed either way.
+ * Returns NULL on no memory. */
+rp__strmap *
+rp__strmap_freeze(rp__strmap_builder *b)
+{
+    rp__alloc a;
+    rp__strmap *m;
+
+    if (b == NULL)
+        return NULL;
+    a = b->map.alloc;
+    m = rp__malloc(&a, sizeof(*m));
+    if (m == NULL) {
+        rp__strmap_builder_free(b);
+        return NULL;
+    }
+    *m = b->map;
+    rp__free(&a, b);
+    /* Give back the arena's slack; failing to shrink is harmless. */
+    if (m->keys != NULL && m->keys_cap > m->keys_len + 64) {
+        char *k = a.realloc(m->keys, m->keys_len + 1, a.ctx);
+        if (k != NULL) {
+            m->keys = k;
+            m->keys_cap = m->keys_len + 1;
+        }
+    }
+    return m;
+}
+
+/* The lookup for a key whose hash @p h is already known. */
+static int
+map_get_hashed(const rp__strmap *m, const char *key, size_t len, uint32_t h,
+               uint32_t *value)
+{
+    const slot *s = map_find(m, key, len, h);
+
+    if (s == NULL || s->off == SLOT_EMPTY)
+        return 0;
+    if (value != NULL)
+        *value = s->value;
+    return 1;
+}
+
+/* Hint that the home slot of hash @p h is about to be read. */
+static inline void
+map_prefetch(const rp__strmap *m, uint32_t h)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(&m->slots[h & m->mask]);
+#else
+    (void)m;
+    (void)h;
+#endif
+}
+
+/* Look @p key up: 1 and *value (when not NULL) on a hit, 0 on a miss or a
+ * NULL map.  Never allocates; safe from any number of threads. */
+int
+rp__strmap_get(const rp__strmap *m, const char *key, size_t len,
+               uint32_t *value)
+{
+    if (m == NULL || m->count == 0)
+        return 0;
+    return map_get_hashed(m, key, len, hash_bytes(key, len), value);
+}
+
+/* The number of keys; 0 for NULL. */
+size_t
+rp__strmap_count(const rp__strmap *m)
+{
+    return m != NULL ? m->count : 0;
+}
+
+/* Free a frozen map; NULL is a no-op. */
+void
+rp__strmap_free(rp__strmap *m)
+{
+    rp__alloc a;
+
+    if (m == NULL)
+        return;
+    a = m->alloc;
+    rp__free(&a, m->slots);
+    rp__free(&a, m->keys);
+    rp__free(&a, m);
+}
+
+/* ------------------------------------------------------------------------
+ * rp__lower
+ * ------------------------------------------------------------------------ */
+
+/* Lowercase @p len bytes of ASCII from @p in into @p out (which may be
+ * @p in).  Bytes outside A-Z are copied unchanged. */
+void
+rp__lower(char *out, const char *in, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * rp__domtab
+ * ------------------------------------------------------------------------ */
+
+/* Patterns are also indexed by their number of labels (bit n for n labels,
+ * bit 63 for 63 or more), so a lookup probes only the names, among the
+ * domain and its parents, whose label count some pattern has. */
+#define LABELS_BIT(n) ((uint64_t)1 << ((n) < 63 ? (n) : 63))
+
+static size_t
+count_labels(const char *s, size_t len)
+{
+    size_t n = 1;
+
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == '.';
+    return n;
+}
+
+typedef struct dom_regex {
+    rp__regex *re;
+    uint32_t value;
+} dom_regex;
+
+struct rp__domtab {
+    rp__alloc alloc;
+    rp__strmap *exact;
+    rp__strmap *suffix; /* ".example.com" stored as "example.com" */
+    uint64_t exact_labels;  /* LABELS_BIT of every exact pattern */
+    uint64_t suffix_labels; /* LABELS_BIT of every suffix pattern */
+    dom_regex *regex;
+    size_t n_regex;
+};
+
+struct rp__domtab_builder {
+    rp__alloc alloc;
+    uint32_t opt_flags;
+    uint32_t match_limit;
+    uint32_t depth_limit;
+    rp__strmap_builder *exact;
+    rp__strmap_builder *suffix;
+    rp__strmap_builder *regex_text; /* regex source -> value, for duplicates */
+    uint64_t exact_labels;
+    uint64_t suffix_labels;
+    dom_regex *regex;
+    size_t n_regex;
+    size_t cap_regex;
+};
+
+/* Create an empty table builder.  Regexes are compiled with @p opt_flags
+ * (RP_OPT_NO_JIT) and the given PCRE2 limits.  NULL on no memory. */
+rp__domtab_builder *
+rp__domtab_builder_new(const rp__alloc *a, uint32_t opt_flags,
+                       uint32_t match_limit, uint32_t depth_limit)
+{
+    rp__domtab_builder *b = rp__calloc(a, 1, sizeof(*b));
+
+    if (b == NULL)
+        return NULL;
+    b->alloc = *a;
+    b->opt_flags = opt_flags;
+    b->match_limit = match_limit;
+    b->depth_limit = depth_limit;
+    b->exact = rp__strmap_builder_new(a);
+    b->suffix = rp__strmap_builder_new(a);
+    b->regex_text = rp__strmap_builder_new(a);
+    if (b->exact == NULL || b->suffix == NULL || b->regex_text == NULL) {
+        rp__domtab_builder_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Free a builder that was not frozen, with its regexes; NULL is a no-op. */
+void
+rp__domtab_builder_free(rp__domtab_builder *b)
+{
+    rp__alloc a;
+
+    if (b == NULL)
+        return;
+    a = b->alloc;
+    rp__strmap_builder_free(b->exact);
+    rp__strmap_builder_free(b->suffix);
+    rp__strmap_builder_free(b->regex_text);
+    for (size_t i = 0; i < b->n_regex; i++)
+        rp__regex_free(b->regex[i].re);
+    rp__free(&a, b->regex);
+    rp__free(&a, b);
+}
+
+static int
+fail(char *why, size_t why_size, const char *msg)
+{
+    if (why != NULL && why_size > 0)
+        snprintf(why, why_size, "%s", msg);
+    return -1;
+}
+
+static bool
+is_let_dig(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Check a lowercased domain name: LDH labels of 1..63 octets that neither
+ * start nor end with a hyphen, at most RP__DOMAIN_MAX octets in all.
+ * Returns NULL when valid, else a static message. */
+static const char *
+check_name(const char *s, size_t len)
+{
+    size_t label = 0;
+
+    if (len > RP__DOMAIN_MAX)
+        return "domain name is longer than 255 octets";
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || s[i] == '.') {
+            if (label == 0)
+                return "domain name has an empty label";
+            if (label > 63)
+                return "domain label is longer than 63 octets";
+            if (s[i - 1] == '-')
+                return "domain label ends with a hyphen";
+            label = 0;
+            continue;
+        }
+        if (!is_let_dig(s[i]) && s[i] != '-')
+            return "domain name may only hold letters, digits, hyphens "
+                   "and dots";
+        if (label == 0 && s[i] == '-')
+            return "domain label starts with a hyphen";
+        label++;
+    }
+    return NULL;
+}
+
+/* Record @p value under @p key in @p map; 1 and *existing on a duplicate. */
+static int
+add_key(rp__strmap_builder *map, const char *key, size_t len, uint32_t value,
+        uint32_t *existing, char *why, size_t why_size)
+{
+    int r = rp__strmap_add(map, key, len, value);
+
+    if (r < 0)
+        return fail(why, why_size, "out of memory");
+    if (r == 1 && existing != NULL)
+        rp__strmap_get(&map->map, key, len, existing);
+    return r;
+}
+
+/* Add "/regex/" (@p len counts both slashes). */
+static int
+add_regex(rp__domtab_builder *b, const char *pattern, size_t len,
+          uint32_t value, uint32_t *existing, char *why, size_t why_size)
+{
+    char msg[160];
+    size_t off = 0;
+    dom_regex *v;
+    rp__regex *re;
+
+    if (len < 2 || pattern[len - 1] != '/')
+        return fail(why, why_size, "a regex pattern must end with '/'");
+    if (len == 2)
+        return fail(why, why_size, "empty regex pattern");
+    if (rp__strmap_get(&b->regex_text->map, pattern, len, existing))
+        return 1;
+    re = rp__regex_compile(&b->alloc, pattern + 1, len - 2, b->opt_flags,
+                           b->match_limit, b->depth_limit, msg, sizeof(msg),
+                           &off);
+    if (re == NULL) {
+        if (why != NULL && why_size > 0)
+            snprintf(why, why_size, "bad regex at offset %zu: %s", off, msg);
+        return -1;
+    }
+    v = rp__grow(&b->alloc, b->regex, &b->cap_regex, b->n_regex + 1,
+                 sizeof(*v));
+    if (v != NULL)
+        b->regex = v;
+    if (v == NULL || rp__strmap_add(b->regex_text, pattern, len, value) < 0) {
+        rp__regex_free(re);
+        return fail(why, why_size, "out of memory");
+    }
+    b->regex[b->n_regex].re = re;
+    b->regex[b->n_regex].value = value;
+    b->n_regex++;
+    return 0;
+}
+
+/*
+ * Add @p pattern with @p value: "/regex/", ".suffix" (the domain and every
+ * subdomain) or an exact name.  Names are lowercased, lose one trailing dot
+ * and must be valid LDH domain names.  Returns 0 when added, 1 when the
+ * same pattern is already there (its value in *existing, when not NULL),
+ * -1 with a message in @p why for a bad pattern or no memory.
+ */
+int
+rp__domtab_add(rp__domtab_builder *b, const char *pattern, size_t len,
+               uint32_t value, uint32_t *existing, char *why,
+               size_t why_size)
+{
+    char name[RP__DOMAIN_MAX + 2];
+    bool suffix;
+    const char *msg;
+    int r;
+
+    if (len == 0 || pattern == NULL)
+        return fail(why, why_size, "empty domain pattern");
+    if (pattern[0] == '/')
+        return add_regex(b, pattern, len, value, existing, why, why_size);
+    suffix = pattern[0] == '.';
+    if (suffix) {
+        pattern++;
+        len--;
+    }
+    if (len > 0 && pattern[len - 1] == '.')
+        len--;
+    if (len == 0)
+        return fail(why, why_size, suffix ? "pattern matches every domain"
+                                          : "empty domain pattern");
+    if (len > RP__DOMAIN_MAX)
+        return fail(why, why_size, "domain name is longer than 255 octets");
+    rp__lower(name, pattern, len);
+    if ((msg = check_name(name, len)) != NULL)
+        return fail(why, why_size, msg);
+    r = add_key(suffix ? b->suffix : b->exact, name, len, value, existing,
+                why, why_size);
+    if (r == 0)
+        *(suffix ? &b->suffix_labels : &b->exact_labels) |=
+            LABELS_BIT(count_labels(name, len));
+    return r;
+}
+
+/* Freeze @p b into an immutable table; the builder is consumed either way.
+ * Returns NULL on no memory. */
+rp__domtab *
+rp__domtab_freeze(rp__domtab_builder *b)
+{
+    rp__domtab *t;
+
+    if (b == NULL)
+        return NULL;
+    t = rp__calloc(&b->alloc, 1, sizeof(*t));
+    if (t == NULL) {
+        rp__domtab_builder_free(b);
+        return NULL;
+    }
+    t->alloc = b->alloc;
+    t->exact = rp__strmap_freeze(b->exact);
+    t->suffix = rp__strmap_freeze(b->suffix);
+    t->exact_labels = b->exact_labels;
+    t->suffix_labels = b->suffix_labels;
+    b->exact = b->suffix = NULL;
+    t->regex = b->regex;
+    t->n_regex = b->n_regex;
+    b->regex = NULL;
+    b->n_regex = 0;
+    rp__domtab_builder_free(b);
+    if (t->exact == NULL || t->suffix == NULL) {
+        rp__domtab_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Probe up to this many parent names at once. */
+#define SUFFIX_BATCH 8
+
+/* The longest suffix pattern covering @p d (of @p labels labels): d
+ * itself, then each parent.  Only label counts some suffix pattern has are
+ * probed; a batch of hashes is computed and their slots prefetched first,
+ * so the cache misses of several probes overlap. */
+static int
+lookup_suffix(const rp__domtab *t, const char *d, size_t len, size_t labels,
+              uint32_t *value)
+{
+    size_t off[SUFFIX_BATCH];
+    uint32_t hash[SUFFIX_BATCH];
+    size_t i = 0;
+
+    if (rp__strmap_count(t->suffix) == 0)
+        return 0;
+    while (i < len && labels > 0) {
+        size_t n = 0;
+        for (; i < len && labels > 0 && n < SUFFIX_BATCH; labels--) {
+            uint64_t bit = LABELS_BIT(labels);
+            if ((t->suffix_labels & (bit | (bit - 1))) == 0) {
+                labels = 0;
+                break;
+            }
+            if ((t->suffix_labels & bit) != 0) {
+                off[n] = i;
+                hash[n] = hash_bytes(d + i, len - i);
+                map_prefetch(t->suffix, hash[n++]);
+            }
+            while (i < len && d[i] != '.')
+                i++;
+            i++;
+        }
+        for (size_t k = 0; k < n; k++)
+            if (map_get_hashed(t->suffix, d + off[k], len - off[k], hash[k],
+                               value))
+                return 1;
+    }
+    return 0;
+}
+
+static int
+lookup_regex(const rp__domtab *t, const char *d, size_t len,
+             rp__scratch *scratch, uint32_t *value)
+{
+    for (size_t i = 0; i < t->n_regex; i++) {
+        int r = rp__regex_match(t->regex[i].re, d, len, scratch);
+        if (r < 0)
+            return -1;
+        if (r == 1) {
+            *value = t->regex[i].value;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The regex scan with a scratch of its own, for callers that passed none. */
+static int
+lookup_regex_local(const rp__domtab *t, const char *d, size_t len,
+                   uint32_t *value)
+{
+    rp__scratch scratch;
+
+    rp__scratch_init(&scratch);
+    return lookup_regex(t, d, len, &scratch, value);
+}
+
+/*
+ * Look up @p domain (lowercased, no trailing dot): an exact pattern wins,
+ * then the longest suffix pattern, then the first regex (in insertion
+ * order) that matches.  Returns 1 with *value and *kind (either may be
+ * NULL), 0 on a miss, -1 when a tried regex failed (a limit was hit).
+ * @p scratch may be NULL (a temporary one is used).  Never allocates; safe
+ * from any number of threads, each with its own scratch.
+ */
+int
+rp__domtab_lookup(const rp__domtab *t, const char *domain, size_t len,
+                  rp__scratch *scratch, uint32_t *value, rp__dompat *kind)
+{
+    uint32_t v = 0;
+    rp__dompat k;
+    size_t labels;
+    int r;
+
+    if (t == NULL)
+        return 0;
+    labels = count_labels(domain, len);
+    if ((t->exact_labels & LABELS_BIT(labels)) != 0 &&
+        rp__strmap_get(t->exact, domain, len, &v))
+        k = RP__DOMPAT_EXACT;
+    else if (lookup_suffix(t, domain, len, labels, &v))
+        k = RP__DOMPAT_SUFFIX;
+    else if (t->n_regex == 0)
+        return 0;
+    else {
+        r = scratch != NULL ? lookup_regex(t, domain, len, scratch, &v)
+                            : lookup_regex_local(t, domain, len, &v);
+        if (r <= 0)
+            return r;
+        k = RP__DOMPAT_REGEX;
+    }
+    if (value != NULL)
+        *value = v;
+    if (kind != NULL)
+        *kind = k;
+    return 1;
+}
+
+/* Free @p t and its regexes; NULL is a no-op. */
+void
+rp__domtab_free(rp__domtab *t)
+{
+    rp__alloc a;
+
+    if (t == NULL)
+        return;
+    a = t->alloc;
+    rp__strmap_free(t->exact);
+    rp__strmap_free(t->suffix);
+    for (size_t i = 0; i < t->n_regex; i++)
+        rp__regex_free(t->regex[i].re);
+    rp__free(&a, t->regex);
+    rp__free(&a, t);
+}
