@@ -93,6 +93,36 @@ set_rule(rp__ctx *c, uint32_t item)
     c->d->rule_line = it->line;
 }
 
+/* Append @p n bytes to the reply, cutting at its end. */
+static size_t
+put(rp_decision *d, size_t at, const char *s, size_t n)
+{
+    if (at + n > sizeof(d->reply) - 1)
+        n = sizeof(d->reply) - 1 - at;
+    memmove(d->reply + at, s, n);
+    return at + n;
+}
+
+/* "CODE ENH <addr>: text" or "CODE ENH text", without printf. */
+static void
+build_reply(rp_decision *d, const char *addr, size_t addr_len)
+{
+    char code[4] = {(char)('0' + d->code / 100 % 10),
+                    (char)('0' + d->code / 10 % 10),
+                    (char)('0' + d->code % 10), ' '};
+    size_t at = put(d, 0, code, 4);
+
+    at = put(d, at, d->enhanced, strlen(d->enhanced));
+    at = put(d, at, " ", 1);
+    if (addr != NULL) {
+        at = put(d, at, "<", 1);
+        at = put(d, at, addr, addr_len);
+        at = put(d, at, ">: ", 3);
+    }
+    at = put(d, at, d->text, strlen(d->text));
+    d->reply[at] = '\0';
+}
+
 /* Finish the decision with @p reason at @p step, decided by @p item. */
 static rp_status
 finish(rp__ctx *c, rp_reason reason, rp_step step, uint32_t item)
@@ -121,14 +151,9 @@ finish(rp__ctx *c, rp_reason reason, rp_step step, uint32_t item)
         d->code -= 100;
         d->enhanced[0] = '4';
     }
-    if (subj != NULL) {
-        rp__addr_format(subj, false, addr, sizeof(addr));
-        snprintf(d->reply, sizeof(d->reply), "%u %s <%s>: %s",
-                 (unsigned)d->code, d->enhanced, addr, d->text);
-    } else {
-        snprintf(d->reply, sizeof(d->reply), "%u %s %s", (unsigned)d->code,
-                 d->enhanced, d->text);
-    }
+    build_reply(d, subj != NULL ? addr : NULL,
+                subj != NULL ? rp__addr_format(subj, false, addr, sizeof(addr))
+                             : 0);
     if (item != RP__NONE && item < c->p->n_items)
         rp__explain(c, "decided by %s:%u: %s", d->rule_file,
                     (unsigned)d->rule_line, c->p->items[item].text);
@@ -451,7 +476,8 @@ deny_lists(rp__ctx *c, bool dest_ok, bool *done)
                           item);
     }
     item = rp__addrset_match(c, &c->p->deny_recipient, &c->rcpt, &failed);
-    if (item == RP__NONE && !failed && dest_ok)
+    if (item == RP__NONE && !failed && dest_ok &&
+        (c->routed || c->rcpt.dom_type == RP__DOM_NONE))
         item = rp__addrset_match(c, &c->p->deny_recipient, &c->pre, &failed);
     if (item == RP__NONE && !failed && dest_ok && c->d->rewritten[0])
         item = rp__addrset_match(c, &c->p->deny_recipient, &c->dest,
@@ -715,6 +741,8 @@ rp_decide(const rp_policy *policy, const rp_query *query,
         return finish(&c, RP_REASON_BAD_RECIPIENT_SYNTAX,
                       RP_STEP_DESTINATION, RP__NONE);
     }
+    if (query->flags & RP_QUERY_EXPLAIN)
+        rp__addr_format(&c.rcpt, false, c.routed_from, sizeof(c.routed_from));
     rp__explain(&c, "step 6 (destination): <%s>%s%s%s", decision->destination,
                 c.routed ? " (routing attempt in <" : "",
                 c.routed ? c.routed_from : "", c.routed ? ">)" : "");

@@ -160,7 +160,6 @@ rp__resolve_destination(rp__ctx *c)
     c->dest = c->rcpt;
     c->dom = RP__NONE;
     c->valid_dom = RP__NONE;
-    rp__addr_format(&c->rcpt, false, c->routed_from, sizeof(c->routed_from));
     if (c->dest.dom_type == RP__DOM_NONE) {
         res = resolve_unqualified(c, literal_routing);
         if (res != RP__RES_OK)
@@ -221,9 +220,12 @@ rp__addrset_match(rp__ctx *c, const rp__addrset *set, const rp__addr *a,
     char text[RP_ADDR_MAX];
     uint32_t v = RP__NONE;
     rp__dompat kind;
-    size_t n = rp__addr_format(a, true, text, sizeof(text));
+    size_t n;
     int r;
 
+    if (set->n_entries == 0)
+        return RP__NONE;
+    n = rp__addr_format(a, true, text, sizeof(text));
     if (rp__strmap_get(set->exact, text, n, &v))
         return v;
     if (a->dom_type == RP__DOM_NAME) {

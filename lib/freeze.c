@@ -502,6 +502,7 @@ build_addrset(freeze *f, rp__addrset *set, const rp__bpair *v, size_t n)
         rp__domtab_builder_free(doms);
         return f->st != RP_OK ? false : nomem(f);
     }
+    set->n_entries = (uint32_t)n;
     set->exact = rp__strmap_freeze(exact);
     set->domains = rp__domtab_freeze(doms);
     return (set->exact != NULL && set->domains != NULL) || nomem(f);

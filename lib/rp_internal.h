@@ -323,6 +323,7 @@ typedef struct rp__addrset {
     rp__regex **regex;
     uint32_t *regex_item;
     uint32_t n_regex;
+    uint32_t n_entries; /* 0: nothing to match, skip the lookups */
 } rp__addrset;
 
 typedef struct rp__reply {
