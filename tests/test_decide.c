@@ -39,7 +39,7 @@ run_vectors(const char *file)
         vec_case c;
         rp_query q;
         rp_decision d;
-        char why[256];
+        char why[512];
 
         lineno++;
         if (line[0] == '#' || line[0] == '\n')
