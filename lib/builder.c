@@ -154,9 +154,18 @@ rp_builder_set_source(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if (file != NULL && strcmp(file, b->file) != 0) {
-        const char *f = b_str(b, file);
-        if (f == NULL)
+        /* Policies switch between a main file and list files: reuse the
+         * names already copied instead of copying each switch. */
+        const char *f = NULL;
+        size_t i, n = sizeof(b->files) / sizeof(b->files[0]);
+
+        for (i = 0; i < n && b->files[i] != NULL && f == NULL; i++)
+            if (strcmp(b->files[i], file) == 0)
+                f = b->files[i];
+        if (f == NULL && (f = b_str(b, file)) == NULL)
             return RP_E_NOMEM;
+        if (i < n && b->files[i] == NULL)
+            b->files[i] = f;
         b->file = f;
     }
     b->line = line;

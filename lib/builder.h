@@ -75,6 +75,7 @@ struct rp_builder {
     rp_status failed; /* first failure of a call, RP_OK if none */
 
     const char *file; /* current source location */
+    const char *files[8]; /* recently used file names, interned */
     uint32_t line, column;
 
     RP__VEC(rp__item, items);

@@ -152,7 +152,8 @@ copy_listeners(freeze *f, const uint32_t *remote_ids, const uint32_t *rule_ids)
         out->rules = p_alloc(f, (in->n_rules + 1) * sizeof(rp__rule));
         if (out->name == NULL || out->binds == NULL || out->rules == NULL)
             return false;
-        memcpy(out->binds, in->binds, in->n_binds * sizeof(rp__bind));
+        if (in->n_binds > 0)
+            memcpy(out->binds, in->binds, in->n_binds * sizeof(rp__bind));
         out->n_binds = (uint32_t)in->n_binds;
         out->remote_list = remote_ids[i];
         out->require_auth = in->require_auth;
