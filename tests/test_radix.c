@@ -1,0 +1,792 @@
+/*
+ * test_radix.c - the IP prefix table.
+ *
+ * Fixed cases check the documented behaviour; randomized cases compare
+ * every lookup against a reference that scans all added prefixes.
+ */
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_internal.h"
+
+/* A small deterministic generator (xorshift64*). */
+static uint64_t rng_state;
+
+static uint64_t
+rng(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static uint32_t
+rng_below(uint32_t n)
+{
+    return (uint32_t)(rng() % n);
+}
+
+/* ------------------------------------------------------------------------
+ * Keys and the reference
+ * ------------------------------------------------------------------------ */
+
+typedef struct pfx {
+    uint8_t key[16];
+    unsigned plen;
+    uint32_t list;
+} pfx;
+
+typedef struct ref {
+    pfx *v;
+    size_t n;
+    size_t cap;
+} ref;
+
+static void
+key_v4(uint8_t key[16], uint32_t addr)
+{
+    memset(key, 0, 16);
+    key[10] = 0xff;
+    key[11] = 0xff;
+    key[12] = (uint8_t)(addr >> 24);
+    key[13] = (uint8_t)(addr >> 16);
+    key[14] = (uint8_t)(addr >> 8);
+    key[15] = (uint8_t)addr;
+}
+
+static bool
+key_is_v4(const uint8_t key[16], uint32_t *addr)
+{
+    static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    if (memcmp(key, pre, 12) != 0)
+        return false;
+    *addr = (uint32_t)key[12] << 24 | (uint32_t)key[13] << 16 |
+            (uint32_t)key[14] << 8 | key[15];
+    return true;
+}
+
+static void
+key_mask(uint8_t key[16], unsigned plen)
+{
+    for (unsigned i = 0; i < 16; i++) {
+        if (plen >= 8 * (i + 1))
+            continue;
+        if (plen <= 8 * i)
+            key[i] = 0;
+        else
+            key[i] &= (uint8_t)(0xff << (8 - (plen - 8 * i)));
+    }
+}
+
+/* Sets (fill = 1) or clears the host bits of a key. */
+static void
+key_host(uint8_t key[16], unsigned plen, int fill)
+{
+    uint8_t tmp[16];
+
+    memcpy(tmp, key, 16);
+    key_mask(tmp, plen);
+    for (unsigned i = 0; i < 16; i++) {
+        uint8_t host = (uint8_t)~0;
+
+        if (plen >= 8 * (i + 1))
+            host = 0;
+        else if (plen > 8 * i)
+            host = (uint8_t)(0xff >> (plen - 8 * i));
+        key[i] = fill ? (tmp[i] | host) : tmp[i];
+    }
+}
+
+/* Adds one to (+1) or subtracts one from (-1) a 128-bit key, wrapping. */
+static void
+key_step(uint8_t key[16], int dir)
+{
+    for (int i = 15; i >= 0; i--) {
+        key[i] = (uint8_t)(key[i] + dir);
+        if ((dir > 0 && key[i] != 0) || (dir < 0 && key[i] != 0xff))
+            break;
+    }
+}
+
+static bool
+key_in(const uint8_t key[16], const pfx *p)
+{
+    uint8_t tmp[16];
+
+    memcpy(tmp, key, 16);
+    key_mask(tmp, p->plen);
+    return memcmp(tmp, p->key, 16) == 0;
+}
+
+static void
+ref_add(ref *r, rp__radix_builder *b, const uint8_t key[16], unsigned plen,
+        uint32_t list)
+{
+    pfx *p;
+
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->v = realloc(r->v, r->cap * sizeof(*r->v));
+        cr_assert_not_null(r->v);
+    }
+    p = &r->v[r->n++];
+    memcpy(p->key, key, 16);
+    key_mask(p->key, plen);
+    p->plen = plen;
+    p->list = list;
+    cr_assert_eq(rp__radix_add(b, p->key, plen, list), 0);
+}
+
+static void
+ref_lookup(const ref *r, const uint8_t key[16], uint8_t *out, uint32_t nl)
+{
+    memset(out, RP__NOMATCH, nl);
+    for (size_t i = 0; i < r->n; i++) {
+        const pfx *p = &r->v[i];
+
+        if (p->list >= nl || !key_in(key, p))
+            continue;
+        if (out[p->list] == RP__NOMATCH || out[p->list] < p->plen)
+            out[p->list] = (uint8_t)p->plen;
+    }
+}
+
+/* Checks one key through both entry points against the reference. */
+static void
+check_key(const rp__radix *t, const ref *r, const uint8_t key[16],
+          uint32_t nl)
+{
+    uint8_t want[512];
+    const uint8_t *got;
+    uint32_t addr;
+
+    cr_assert_leq(nl, sizeof(want));
+    ref_lookup(r, key, want, nl);
+    got = rp__radix_lookup(t, key);
+    cr_assert_not_null(got);
+    for (uint32_t i = 0; i < nl; i++) {
+        cr_assert_eq(got[i], want[i],
+                     "list %u: got %u want %u for key "
+                     "%02x%02x:%02x%02x:..:%02x%02x:%02x%02x:%02x%02x",
+                     i, got[i], want[i], key[0], key[1], key[2], key[3],
+                     key[10], key[11], key[12], key[13], key[14], key[15]);
+    }
+    if (key_is_v4(key, &addr)) {
+        const uint8_t *got4 = rp__radix_lookup4(t, addr);
+
+        cr_assert_not_null(got4);
+        cr_assert_eq(memcmp(got4, want, nl), 0, "lookup4 differs for %08x",
+                     addr);
+    }
+}
+
+/* Checks every prefix's edges and their neighbours, plus random keys. */
+static void
+check_all(const rp__radix *t, const ref *r, uint32_t nl, unsigned n_random,
+          void (*random_key)(uint8_t key[16]))
+{
+    uint8_t key[16];
+
+    for (size_t i = 0; i < r->n; i++) {
+        for (int fill = 0; fill <= 1; fill++) {
+            memcpy(key, r->v[i].key, 16);
+            key_host(key, r->v[i].plen, fill);
+            check_key(t, r, key, nl);
+            key_step(key, fill ? 1 : -1);
+            check_key(t, r, key, nl);
+        }
+    }
+    for (unsigned i = 0; i < n_random; i++) {
+        random_key(key);
+        check_key(t, r, key, nl);
+    }
+}
+
+static void
+ref_free(ref *r)
+{
+    free(r->v);
+    memset(r, 0, sizeof(*r));
+}
+
+static rp__alloc libc_alloc;
+
+static void
+setup(void)
+{
+    rp__alloc_init(&libc_alloc, NULL);
+    rng_state = 0x853c49e6748fea9bull;
+}
+
+/* ------------------------------------------------------------------------
+ * Fixed cases
+ * ------------------------------------------------------------------------ */
+
+Test(radix, empty_builder, .init = setup)
+{
+    rp__radix *t = rp__radix_freeze(rp__radix_builder_new(&libc_alloc), 3);
+    uint8_t key[16] = {0x20, 0x01, 0x0d, 0xb8};
+    const uint8_t *rec;
+
+    cr_assert_not_null(t);
+    rec = rp__radix_lookup(t, key);
+    cr_assert_not_null(rec);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(rec[i], RP__NOMATCH);
+    rec = rp__radix_lookup4(t, 0xc0000201);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(rec[i], RP__NOMATCH);
+    cr_assert_gt(rp__radix_memory(t), 0);
+    rp__radix_free(t);
+}
+
+Test(radix, zero_lists, .init = setup)
+{
+    rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+    uint8_t key[16];
+    rp__radix *t;
+
+    key_v4(key, 0x0a000000);
+    cr_assert_eq(rp__radix_add(b, key, 104, 0), 0);
+    t = rp__radix_freeze(b, 0);
+    cr_assert_not_null(t);
+    cr_assert_not_null(rp__radix_lookup(t, key));
+    cr_assert_not_null(rp__radix_lookup4(t, 0x0a000001));
+    rp__radix_free(t);
+}
+
+Test(radix, null_frees, .init = setup)
+{
+    rp__radix_free(NULL);
+    rp__radix_builder_free(NULL);
+    cr_assert_eq(rp__radix_memory(NULL), 0);
+}
+
+Test(radix, longest_prefix_v4, .init = setup)
+{
+    rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+    uint8_t key[16];
+    const uint8_t *rec;
+    rp__radix *t;
+
+    key_v4(key, 0x0a000000); /* 10.0.0.0/8 in list 0 */
+    rp__radix_add(b, key, 104, 0);
+    key_v4(key, 0x0a010000); /* 10.1.0.0/16 in lists 0 and 1 */
+    rp__radix_add(b, key, 112, 0);
+    rp__radix_add(b, key, 112, 1);
+    key_v4(key, 0x0a010203); /* 10.1.2.3/32 in list 1 */
+    rp__radix_add(b, key, 128, 1);
+    t = rp__radix_freeze(b, 2);
+    cr_assert_not_null(t);
+
+    rec = rp__radix_lookup4(t, 0x0a010203);
+    cr_assert_eq(rec[0], 112);
+    cr_assert_eq(rec[1], 128);
+    rec = rp__radix_lookup4(t, 0x0a010204);
+    cr_assert_eq(rec[0], 112);
+    cr_assert_eq(rec[1], 112);
+    rec = rp__radix_lookup4(t, 0x0a020000);
+    cr_assert_eq(rec[0], 104);
+    cr_assert_eq(rec[1], RP__NOMATCH);
+    rec = rp__radix_lookup4(t, 0x0b000000);
+    cr_assert_eq(rec[0], RP__NOMATCH);
+    cr_assert_eq(rec[1], RP__NOMATCH);
+    key_v4(key, 0x0a010203);
+    cr_assert_eq(rp__radix_lookup(t, key)[1], 128);
+    rp__radix_free(t);
+}
+
+Test(radix, longest_prefix_v6, .init = setup)
+{
+    rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+    uint8_t net[16] = {0x20, 0x01, 0x0d, 0xb8};
+    uint8_t host[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1};
+    const uint8_t *rec;
+    rp__radix *t;
+
+    host[15] = 1;
+    rp__radix_add(b, net, 32, 0);
+    rp__radix_add(b, host, 128, 0);
+    rp__radix_add(b, host, 128, 2);
+    t = rp__radix_freeze(b, 3);
+    cr_assert_not_null(t);
+    rec = rp__radix_lookup(t, host);
+    cr_assert_eq(rec[0], 128);
+    cr_assert_eq(rec[1], RP__NOMATCH);
+    cr_assert_eq(rec[2], 128);
+    host[15] = 2;
+    rec = rp__radix_lookup(t, host);
+    cr_assert_eq(rec[0], 32);
+    cr_assert_eq(rec[2], RP__NOMATCH);
+    net[3] = 0xb9;
+    cr_assert_eq(rp__radix_lookup(t, net)[0], RP__NOMATCH);
+    rp__radix_free(t);
+}
+
+Test(radix, mapped_boundary, .init = setup)
+{
+    rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+    uint8_t zero[16] = {0}, mapped[16] = {0}, other[16] = {0};
+    uint8_t key[16];
+    const uint8_t *rec;
+    rp__radix *t;
+
+    mapped[10] = mapped[11] = 0xff;
+    other[10] = 0xff;
+    other[11] = 0xfe;
+    rp__radix_add(b, zero, 0, 0);    /* ::/0 */
+    rp__radix_add(b, mapped, 96, 1); /* ::ffff:0:0/96 */
+    rp__radix_add(b, other, 96, 2);  /* ::fffe:0:0/96 */
+    rp__radix_add(b, zero, 80, 3);   /* ::/80 covers both */
+    t = rp__radix_freeze(b, 4);
+    cr_assert_not_null(t);
+
+    rec = rp__radix_lookup4(t, 0);
+    cr_assert_eq(rec[0], 0);
+    cr_assert_eq(rec[1], 96);
+    cr_assert_eq(rec[2], RP__NOMATCH);
+    cr_assert_eq(rec[3], 80);
+    rec = rp__radix_lookup4(t, 0xffffffff);
+    cr_assert_eq(rec[1], 96);
+    key_v4(key, 0xffffffff);
+    key_step(key, 1); /* ::1:0:0:0, just past the block */
+    rec = rp__radix_lookup(t, key);
+    cr_assert_eq(rec[0], 0);
+    cr_assert_eq(rec[1], RP__NOMATCH);
+    cr_assert_eq(rec[3], RP__NOMATCH);
+    other[15] = 7;
+    rec = rp__radix_lookup(t, other);
+    cr_assert_eq(rec[1], RP__NOMATCH);
+    cr_assert_eq(rec[2], 96);
+    rp__radix_free(t);
+}
+
+Test(radix, full_range_and_duplicates, .init = setup)
+{
+    rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+    uint8_t ones[16], zero[16] = {0};
+    rp__radix *t;
+
+    memset(ones, 0xff, sizeof(ones));
+    for (int i = 0; i < 3; i++) {
+        rp__radix_add(b, ones, 128, 0);
+        rp__radix_add(b, zero, 128, 0);
+        rp__radix_add(b, zero, 0, 1);
+    }
+    t = rp__radix_freeze(b, 2);
+    cr_assert_not_null(t);
+    cr_assert_eq(rp__radix_lookup(t, ones)[0], 128);
+    cr_assert_eq(rp__radix_lookup(t, zero)[0], 128);
+    cr_assert_eq(rp__radix_lookup(t, zero)[1], 0);
+    zero[15] = 1;
+    cr_assert_eq(rp__radix_lookup(t, zero)[0], RP__NOMATCH);
+    ones[15] = 0xfe;
+    cr_assert_eq(rp__radix_lookup(t, ones)[0], RP__NOMATCH);
+    cr_assert_eq(rp__radix_lookup(t, ones)[1], 0);
+    rp__radix_free(t);
+}
+
+/* ------------------------------------------------------------------------
+ * Randomized comparison with the reference
+ * ------------------------------------------------------------------------ */
+
+/* A few clustered bases so that random prefixes overlap often. */
+static uint32_t v4_base[8];
+static uint8_t v6_base[8][16];
+
+static void
+random_v4_key(uint8_t key[16])
+{
+    uint32_t addr = v4_base[rng_below(8)];
+
+    addr ^= (uint32_t)rng() >> rng_below(32);
+    if (rng_below(8) == 0)
+        addr = (uint32_t)rng();
+    key_v4(key, addr);
+}
+
+static void
+random_v6_key(uint8_t key[16])
+{
+    unsigned flip = rng_below(128);
+
+    memcpy(key, v6_base[rng_below(8)], 16);
+    for (unsigned i = flip; i < 128; i++) {
+        if (rng_below(2))
+            key[i / 8] ^= (uint8_t)(0x80 >> (i % 8));
+    }
+    if (rng_below(8) == 0) {
+        for (int i = 0; i < 16; i++)
+            key[i] = (uint8_t)rng();
+    }
+}
+
+static void
+random_any_key(uint8_t key[16])
+{
+    if (rng_below(2))
+        random_v4_key(key);
+    else
+        random_v6_key(key);
+}
+
+static void
+random_bases(void)
+{
+    for (int i = 0; i < 8; i++) {
+        v4_base[i] = (uint32_t)rng();
+        for (int j = 0; j < 16; j++)
+            v6_base[i][j] = (uint8_t)rng();
+    }
+    v4_base[0] = 0;
+    v4_base[1] = 0xffffffff;
+    memset(v6_base[0], 0, 16);
+    memset(v6_base[1], 0xff, 16);
+    v6_base[2][0] = 0x20;
+}
+
+/* A prefix length biased towards the ends and the usual values. */
+static unsigned
+random_plen(unsigned lo, unsigned hi)
+{
+    switch (rng_below(6)) {
+    case 0:
+        return lo;
+    case 1:
+        return hi;
+    default:
+        return lo + rng_below(hi - lo + 1);
+    }
+}
+
+static void
+add_random(ref *r, rp__radix_builder *b, unsigned n, uint32_t nl, int v4,
+           int v6)
+{
+    uint8_t key[16];
+
+    for (unsigned i = 0; i < n; i++) {
+        int pick_v4 = v4 && (!v6 || rng_below(2));
+        unsigned plen;
+
+        if (pick_v4) {
+            random_v4_key(key);
+            plen = random_plen(96, 128);
+        } else {
+            random_v6_key(key);
+            plen = random_plen(0, 128);
+        }
+        ref_add(r, b, key, plen, rng_below(nl));
+        if (rng_below(16) == 0) /* the same prefix in another list */
+            ref_add(r, b, key, plen, rng_below(nl));
+    }
+}
+
+static void
+run_random(unsigned rounds, unsigned n, uint32_t nl, int v4, int v6)
+{
+    void (*keys)(uint8_t *) =
+        v4 && v6 ? random_any_key : (v4 ? random_v4_key : random_v6_key);
+
+    for (unsigned round = 0; round < rounds; round++) {
+        rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+        ref r = {0};
+        rp__radix *t;
+
+        random_bases();
+        add_random(&r, b, 1 + rng_below(n), nl, v4, v6);
+        t = rp__radix_freeze(b, nl);
+        cr_assert_not_null(t);
+        check_all(t, &r, nl, 2000, keys);
+        rp__radix_free(t);
+        ref_free(&r);
+    }
+}
+
+Test(radix, random_v4, .init = setup)
+{
+    run_random(40, 600, 3, 1, 0);
+}
+
+Test(radix, random_v6, .init = setup)
+{
+    run_random(40, 600, 3, 0, 1);
+}
+
+Test(radix, random_mixed, .init = setup)
+{
+    run_random(40, 600, 5, 1, 1);
+}
+
+Test(radix, random_one_list, .init = setup)
+{
+    run_random(20, 2000, 1, 1, 1);
+}
+
+Test(radix, random_many_lists, .init = setup)
+{
+    run_random(10, 1500, 300, 1, 1);
+}
+
+/* Mapped-block edges: prefixes of every length around ::ffff:0:0/96. */
+Test(radix, random_mapped_edges, .init = setup)
+{
+    for (unsigned round = 0; round < 40; round++) {
+        rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+        ref r = {0};
+        rp__radix *t;
+        uint8_t key[16];
+
+        random_bases();
+        for (unsigned i = 0; i < 40; i++) {
+            key_v4(key, rng_below(4) ? (uint32_t)rng() : 0);
+            if (rng_below(3) == 0)
+                key_step(key, rng_below(2) ? 1 : -1);
+            ref_add(&r, b, key, random_plen(0, 128), rng_below(4));
+        }
+        add_random(&r, b, rng_below(200), 4, 1, 0);
+        t = rp__radix_freeze(b, 4);
+        cr_assert_not_null(t);
+        check_all(t, &r, 4, 2000, random_any_key);
+        rp__radix_free(t);
+        ref_free(&r);
+    }
+}
+
+/* A dense block of hosts and /24s, as a long list of /32s would give. */
+Test(radix, dense_hosts, .init = setup)
+{
+    rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+    ref r = {0};
+    rp__radix *t;
+    uint8_t key[16];
+
+    for (uint32_t i = 0; i < 3000; i++) {
+        key_v4(key, 0xc6330000u + rng_below(65536));
+        ref_add(&r, b, key, 128, rng_below(2));
+    }
+    for (uint32_t i = 0; i < 200; i++) {
+        key_v4(key, 0xc6330000u + (rng_below(256) << 8));
+        ref_add(&r, b, key, 120, 2);
+    }
+    key_v4(key, 0xc6330000u);
+    ref_add(&r, b, key, 112, 2);
+    t = rp__radix_freeze(b, 3);
+    cr_assert_not_null(t);
+    for (uint32_t a = 0xc632ff00u; a < 0xc6340100u; a += 1 + rng_below(7)) {
+        key_v4(key, a);
+        check_key(t, &r, key, 3);
+    }
+    rp__radix_free(t);
+    ref_free(&r);
+}
+
+/* ------------------------------------------------------------------------
+ * Large tables, against a per-length exact-match reference
+ * ------------------------------------------------------------------------ */
+
+static int
+pfx_by_len(const void *pa, const void *pb)
+{
+    const pfx *a = pa, *b = pb;
+
+    if (a->plen != b->plen)
+        return a->plen < b->plen ? -1 : 1;
+    return memcmp(a->key, b->key, 16);
+}
+
+/* The same answer as ref_lookup, by binary search per prefix length. */
+static void
+ref_lookup_sorted(const ref *r, const unsigned *lens, unsigned n_lens,
+                  const uint8_t key[16], uint8_t *out, uint32_t nl)
+{
+    memset(out, RP__NOMATCH, nl);
+    for (unsigned l = 0; l < n_lens; l++) {
+        pfx probe = {.plen = lens[l]};
+        size_t lo = 0, hi = r->n;
+
+        memcpy(probe.key, key, 16);
+        key_mask(probe.key, lens[l]);
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (pfx_by_len(&r->v[mid], &probe) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < r->n && pfx_by_len(&r->v[lo], &probe) == 0; lo++)
+            out[r->v[lo].list] = (uint8_t)lens[l];
+    }
+}
+
+static void
+check_sorted(const rp__radix *t, const ref *r, const unsigned *lens,
+             unsigned n_lens, const uint8_t key[16], uint32_t nl)
+{
+    uint8_t want[8];
+    uint32_t addr;
+
+    ref_lookup_sorted(r, lens, n_lens, key, want, nl);
+    cr_assert_eq(memcmp(rp__radix_lookup(t, key), want, nl), 0);
+    if (key_is_v4(key, &addr))
+        cr_assert_eq(memcmp(rp__radix_lookup4(t, addr), want, nl), 0);
+}
+
+/* Adds a BGP-like mix: clustered IPv4 routes and hosts, IPv6 routes,
+ * hosts and a few long prefixes sharing /64s. */
+static void
+add_large(ref *r, rp__radix_builder *b, unsigned n, uint32_t nl)
+{
+    uint8_t key[16];
+
+    for (unsigned i = 0; i < n; i++) {
+        unsigned kind = rng_below(10);
+
+        if (kind < 5) {
+            uint32_t addr = (uint32_t)rng();
+
+            if (rng_below(2))
+                addr = (addr & 0x00ffffff) | 0xc6000000u;
+            key_v4(key, addr);
+            ref_add(r, b, key, kind < 2 ? 128 : 104 + rng_below(21), i % nl);
+        } else {
+            random_v6_key(key);
+            if (kind == 9)
+                memcpy(key, v6_base[rng_below(3)], 8);
+            ref_add(r, b, key,
+                    kind < 7 ? 128 : (kind == 9 ? 65 + rng_below(63)
+                                                : 32 + rng_below(33)),
+                    i % nl);
+        }
+    }
+}
+
+Test(radix, large_tables, .init = setup)
+{
+    static const uint32_t nl = 3;
+    rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+    unsigned lens[129], n_lens = 0;
+    uint8_t key[16];
+    ref r = {0};
+    rp__radix *t;
+
+    random_bases();
+    add_large(&r, b, 60000, nl);
+    t = rp__radix_freeze(b, nl);
+    cr_assert_not_null(t);
+    qsort(r.v, r.n, sizeof(*r.v), pfx_by_len);
+    for (size_t i = 0; i < r.n; i++) {
+        if (n_lens == 0 || lens[n_lens - 1] != r.v[i].plen)
+            lens[n_lens++] = r.v[i].plen;
+    }
+    for (size_t i = 0; i < r.n; i += 1 + rng_below(3)) {
+        for (int fill = 0; fill <= 1; fill++) {
+            memcpy(key, r.v[i].key, 16);
+            key_host(key, r.v[i].plen, fill);
+            check_sorted(t, &r, lens, n_lens, key, nl);
+            key_step(key, fill ? 1 : -1);
+            check_sorted(t, &r, lens, n_lens, key, nl);
+        }
+    }
+    for (unsigned i = 0; i < 50000; i++) {
+        random_any_key(key);
+        check_sorted(t, &r, lens, n_lens, key, nl);
+    }
+    rp__radix_free(t);
+    ref_free(&r);
+}
+
+/* ------------------------------------------------------------------------
+ * Allocation failure
+ * ------------------------------------------------------------------------ */
+
+typedef struct fail_ctx {
+    long left; /* allocations still allowed; negative: unlimited */
+} fail_ctx;
+
+static void *
+fail_malloc(size_t size, void *ctx)
+{
+    fail_ctx *f = ctx;
+
+    if (f->left == 0)
+        return NULL;
+    if (f->left > 0)
+        f->left--;
+    return malloc(size);
+}
+
+static void *
+fail_realloc(void *ptr, size_t size, void *ctx)
+{
+    fail_ctx *f = ctx;
+
+    if (f->left == 0)
+        return NULL;
+    if (f->left > 0)
+        f->left--;
+    return realloc(ptr, size);
+}
+
+static void
+fail_free(void *ptr, void *ctx)
+{
+    (void)ctx;
+    free(ptr);
+}
+
+Test(radix, allocation_failure, .init = setup)
+{
+    fail_ctx f;
+    rp_allocator user = {fail_malloc, fail_realloc, fail_free, &f};
+    rp__alloc a;
+    bool finished = false;
+
+    rp__alloc_init(&a, &user);
+    for (long k = 0; k < 100000 && !finished; k++) {
+        rp__radix_builder *b;
+        rp__radix *t;
+        ref r = {0};
+
+        f.left = -1;
+        b = rp__radix_builder_new(&a);
+        cr_assert_not_null(b);
+        rng_state = 42;
+        random_bases();
+        add_random(&r, b, 300, 3, 1, 1);
+        f.left = k;
+        t = rp__radix_freeze(b, 3);
+        f.left = -1;
+        if (t != NULL) {
+            check_all(t, &r, 3, 100, random_any_key);
+            finished = true;
+        }
+        rp__radix_free(t);
+        ref_free(&r);
+    }
+    cr_assert(finished);
+}
+
+Test(radix, add_failure, .init = setup)
+{
+    fail_ctx f = {-1};
+    rp_allocator user = {fail_malloc, fail_realloc, fail_free, &f};
+    rp__alloc a;
+    rp__radix_builder *b;
+    uint8_t key[16] = {0};
+    int rc = 0;
+
+    rp__alloc_init(&a, &user);
+    b = rp__radix_builder_new(&a);
+    cr_assert_not_null(b);
+    f.left = 3;
+    for (int i = 0; i < 100000 && rc == 0; i++)
+        rc = rp__radix_add(b, key, 128, 0);
+    cr_assert_eq(rc, -1);
+    rp__radix_builder_free(b);
+}
