@@ -96,6 +96,7 @@ struct rp_builder {
     uint32_t qualify_item;
     rp__reply replies[RP_REASON_COUNT];
     bool soft_fail;
+    uint32_t soft_fail_item;
     bool allow_open_relay;
     uint32_t open_relay_item;
 };

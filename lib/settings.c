@@ -301,6 +301,7 @@ rp_builder_soft_fail(rp_builder *b, bool on)
     if (b == NULL)
         return RP_E_ARG;
     b->soft_fail = on;
+    b->soft_fail_item = on ? b_item(b, "soft-fail") : RP__NONE;
     return RP_OK;
 }
 

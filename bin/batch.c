@@ -1,0 +1,346 @@
+/*
+ * batch.c - `relaypolicy check --batch`: one JSON object of session facts
+ * per input line, one JSON object per output line, in the same order.
+ *
+ * Built for volume: the policy is compiled once, the input and output
+ * buffers are reused, decisions are made without the explanation, and the
+ * output is written by hand into one buffer instead of through a JSON
+ * tree.  A line that cannot be used yields {"line":N,"error":"..."} and
+ * processing continues.
+ */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_GROUPS 64
+
+/* A growable output buffer. */
+typedef struct out {
+    char *buf;
+    size_t n, cap;
+} out;
+
+static void
+out_reserve(out *o, size_t more)
+{
+    if (o->n + more <= o->cap)
+        return;
+    while (o->n + more > o->cap)
+        o->cap = o->cap ? o->cap * 2 : 4096;
+    o->buf = realloc(o->buf, o->cap);
+    if (o->buf == NULL) {
+        fprintf(stderr, "relaypolicy check: out of memory\n");
+        exit(EXIT_POLICY);
+    }
+}
+
+static void
+out_raw(out *o, const char *s, size_t n)
+{
+    out_reserve(o, n);
+    memcpy(o->buf + o->n, s, n);
+    o->n += n;
+}
+
+#define OUT_LIT(o, s) out_raw((o), (s), sizeof(s) - 1)
+
+/* A JSON string literal; control bytes and non-ASCII are escaped so that
+ * the output is always valid JSON, whatever the input held. */
+static void
+out_str(out *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    out_reserve(o, n * 6 + 2);
+    o->buf[o->n++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            o->buf[o->n++] = '\\';
+            o->buf[o->n++] = (char)c;
+        } else if (c < 0x20 || c >= 0x7f) {
+            memcpy(o->buf + o->n, "\\u00", 4);
+            o->buf[o->n + 4] = hex[c >> 4];
+            o->buf[o->n + 5] = hex[c & 15];
+            o->n += 6;
+        } else {
+            o->buf[o->n++] = (char)c;
+        }
+    }
+    o->buf[o->n++] = '"';
+}
+
+static void
+out_cstr(out *o, const char *s)
+{
+    out_str(o, s, strlen(s));
+}
+
+static void
+out_uint(out *o, unsigned long v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof(tmp), "%lu", v);
+
+    out_raw(o, tmp, (size_t)n);
+}
+
+/* The facts of one line, pointing into the parsed JSON. */
+typedef struct facts {
+    const char *client, *local, *user, *from, *to, *helo;
+    size_t client_len, user_len, from_len, to_len, helo_len;
+    const char *groups[MAX_GROUPS];
+    size_t n_groups;
+    json_t *id;
+} facts;
+
+/* A string member, or NULL for absent or null; *bad names a member of
+ * the wrong type. */
+static const char *
+get_str(json_t *obj, const char *key, size_t *len, const char **bad)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (v == NULL || json_is_null(v))
+        return NULL;
+    if (!json_is_string(v)) {
+        *bad = key;
+        return NULL;
+    }
+    if (len != NULL)
+        *len = json_string_length(v);
+    return json_string_value(v);
+}
+
+static const char *
+get_groups(json_t *obj, facts *f)
+{
+    json_t *g = json_object_get(obj, "groups"), *v;
+    size_t i;
+
+    if (g == NULL || json_is_null(g))
+        return NULL;
+    if (!json_is_array(g))
+        return "\"groups\" must be an array of strings";
+    if (json_array_size(g) > MAX_GROUPS)
+        return "too many groups (at most 64)";
+    json_array_foreach(g, i, v) {
+        if (!json_is_string(v))
+            return "\"groups\" must be an array of strings";
+        f->groups[f->n_groups++] = json_string_value(v);
+    }
+    return NULL;
+}
+
+/* Fill @p f from @p obj; NULL or a static message. */
+static const char *
+get_facts(json_t *obj, facts *f)
+{
+    const char *bad = NULL;
+    static char msg[80];
+
+    memset(f, 0, sizeof(*f));
+    if (!json_is_object(obj))
+        return "a line must be one JSON object";
+    f->client = get_str(obj, "client", &f->client_len, &bad);
+    f->local = get_str(obj, "local", NULL, &bad);
+    f->user = get_str(obj, "user", &f->user_len, &bad);
+    f->from = get_str(obj, "from", &f->from_len, &bad);
+    f->to = get_str(obj, "to", &f->to_len, &bad);
+    f->helo = get_str(obj, "helo", &f->helo_len, &bad);
+    f->id = json_object_get(obj, "id");
+    if (bad != NULL) {
+        snprintf(msg, sizeof(msg), "\"%s\" must be a string", bad);
+        return msg;
+    }
+    if (f->client == NULL)
+        return "\"client\" is missing";
+    if (f->to == NULL)
+        return "\"to\" is missing";
+    if ((bad = get_groups(obj, f)) != NULL)
+        return bad;
+    if (f->n_groups > 0 && f->user == NULL)
+        return "\"groups\" needs \"user\"";
+    return NULL;
+}
+
+/* Echo a string or integer "id" so callers can match answers. */
+static void
+out_id(out *o, json_t *id)
+{
+    if (id == NULL)
+        return;
+    if (json_is_string(id)) {
+        OUT_LIT(o, "\"id\":");
+        out_str(o, json_string_value(id), json_string_length(id));
+        OUT_LIT(o, ",");
+    } else if (json_is_integer(id)) {
+        char tmp[32];
+        int n = snprintf(tmp, sizeof(tmp), "\"id\":%lld,",
+                         (long long)json_integer_value(id));
+        out_raw(o, tmp, (size_t)n);
+    }
+}
+
+static void
+out_error(out *o, unsigned long line, json_t *id, const char *why)
+{
+    OUT_LIT(o, "{");
+    out_id(o, id);
+    OUT_LIT(o, "\"line\":");
+    out_uint(o, line);
+    OUT_LIT(o, ",\"error\":");
+    out_cstr(o, why);
+    OUT_LIT(o, "}\n");
+}
+
+static void
+out_decision(out *o, json_t *id, const rp_decision *d)
+{
+    OUT_LIT(o, "{");
+    out_id(o, id);
+    OUT_LIT(o, "\"verdict\":");
+    out_cstr(o, rp_verdict_name(d->verdict));
+    OUT_LIT(o, ",\"code\":");
+    out_uint(o, d->code);
+    OUT_LIT(o, ",\"enhanced\":");
+    out_cstr(o, d->enhanced);
+    OUT_LIT(o, ",\"text\":");
+    out_cstr(o, d->text);
+    OUT_LIT(o, ",\"reason\":");
+    out_cstr(o, rp_reason_name(d->reason));
+    OUT_LIT(o, ",\"rule\":");
+    if (d->rule_line > 0) {
+        char tmp[300];
+        int n = snprintf(tmp, sizeof(tmp), "%s:%u", d->rule_file,
+                         (unsigned)d->rule_line);
+        out_str(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n
+                                                 : sizeof(tmp) - 1);
+    } else {
+        OUT_LIT(o, "null");
+    }
+    OUT_LIT(o, ",\"listener\":");
+    if (d->listener[0] != '\0')
+        out_cstr(o, d->listener);
+    else
+        OUT_LIT(o, "null");
+    OUT_LIT(o, ",\"destination\":");
+    out_cstr(o, d->destination);
+    OUT_LIT(o, ",\"rewritten\":");
+    if (d->rewritten[0] != '\0')
+        out_cstr(o, d->rewritten);
+    else
+        OUT_LIT(o, "null");
+    OUT_LIT(o, "}\n");
+}
+
+/* Default local addresses per family, computed once. */
+typedef struct locals {
+    char ip4[64], ip6[64];
+    uint32_t port4, port6;
+} locals;
+
+/* Decide one parsed line into @p o. */
+static void
+decide_line(const rp_policy *p, const locals *L, out *o, unsigned long line,
+            json_t *obj)
+{
+    facts f;
+    rp_query q;
+    rp_decision d;
+    char lip[64];
+    const char *why = get_facts(obj, &f);
+
+    if (why != NULL) {
+        out_error(o, line, json_is_object(obj) ? f.id : NULL, why);
+        return;
+    }
+    memset(&q, 0, sizeof(q));
+    if (f.local != NULL) {
+        if (!split_hostport(f.local, lip, sizeof(lip), &q.local_port)) {
+            out_error(o, line, f.id, "\"local\" is not IP:PORT");
+            return;
+        }
+        q.local_ip = lip;
+        if (q.local_port == 0)
+            q.local_port = 25;
+    } else {
+        bool six = ip_family(f.client) == 6;
+        q.local_ip = six ? L->ip6 : L->ip4;
+        q.local_port = six ? L->port6 : L->port4;
+    }
+    q.local_ip_len = RP_NTS;
+    q.client_ip = f.client;
+    q.client_ip_len = f.client_len;
+    q.user = f.user;
+    q.user_len = f.user_len;
+    q.groups = f.groups;
+    q.n_groups = f.n_groups;
+    q.sender = f.from;
+    q.sender_len = f.from_len;
+    q.recipient = f.to;
+    q.recipient_len = f.to_len;
+    q.helo = f.helo;
+    q.helo_len = f.helo_len;
+    if (rp_decide(p, &q, &d) != RP_OK)
+        out_error(o, line, f.id, d.detail);
+    else
+        out_decision(o, f.id, &d);
+}
+
+static void
+do_line(const rp_policy *p, const locals *L, out *o, unsigned long line,
+        char *s, size_t n)
+{
+    json_error_t jerr;
+    json_t *obj;
+    char why[200];
+
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    obj = json_loadb(s, n, JSON_ALLOW_NUL, &jerr);
+    if (obj == NULL) {
+        snprintf(why, sizeof(why), "invalid JSON at column %d: %s",
+                 jerr.column, jerr.text);
+        out_error(o, line, NULL, why);
+        return;
+    }
+    decide_line(p, L, o, line, obj);
+    json_decref(obj);
+}
+
+int
+cmd_batch(const rp_policy *p, long listener)
+{
+    static char obuf[1 << 16];
+    locals L;
+    out o = {NULL, 0, 0};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned long no = 0;
+    int rc = 0;
+
+    default_local(p, listener, 4, L.ip4, sizeof(L.ip4), &L.port4);
+    default_local(p, listener, 6, L.ip6, sizeof(L.ip6), &L.port6);
+    setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+    while ((n = getline(&line, &cap, stdin)) > 0) {
+        do_line(p, &L, &o, ++no, line, (size_t)n);
+        if (o.n >= 32768) {
+            if (fwrite(o.buf, 1, o.n, stdout) != o.n)
+                break;
+            o.n = 0;
+        }
+    }
+    if ((o.n > 0 && fwrite(o.buf, 1, o.n, stdout) != o.n) ||
+        fflush(stdout) != 0 || ferror(stdin)) {
+        fprintf(stderr, "relaypolicy check: I/O error\n");
+        rc = EXIT_POLICY;
+    }
+    free(line);
+    free(o.buf);
+    return rc;
+}

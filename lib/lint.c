@@ -1,0 +1,858 @@
+/*
+ * lint.c - auditing a policy (SPEC section 7).
+ *
+ * The audit runs once, when the policy is frozen, over what the builder
+ * recorded (rules keep their principal and network references there), and
+ * stores its findings in the policy; rp_policy_lint() only replays them.
+ * Findings are sorted by their place in the policy.  Every finding has a
+ * stable code, a severity and one line of advice:
+ *
+ *   critical  the policy relays for the whole Internet (only possible with
+ *             `allow open-relay`, or through an "all except" grant);
+ *   warning   a risky grant, or something that cannot work as written;
+ *   info      redundant or ineffective statements.
+ */
+#include "builder.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A finding before it is sorted into the policy. */
+typedef struct rec {
+    rp__lintrec r;
+    uint32_t item; /* RP__NONE for policy-wide findings */
+    uint32_t seq;
+} rec;
+
+typedef struct lint {
+    const rp_builder *b;
+    rp_policy *p;
+    rec *v;
+    size_t n, cap;
+    bool failed;
+} lint;
+
+/* ---- recording findings ------------------------------------------------- */
+
+static char *
+arena_str(lint *L, const char *s)
+{
+    size_t n = strlen(s);
+    char *m = rp__arena_alloc(&L->p->arena, &L->p->alloc, n + 1);
+
+    if (m != NULL)
+        memcpy(m, s, n + 1);
+    else
+        L->failed = true;
+    return m;
+}
+
+static void
+finding(lint *L, rp_severity sev, const char *code, uint32_t item,
+        const char *advice, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void
+finding(lint *L, rp_severity sev, const char *code, uint32_t item,
+        const char *advice, const char *fmt, ...)
+{
+    const rp_builder *b = L->b;
+    char msg[512];
+    va_list ap;
+    rec *r;
+
+    if (L->failed)
+        return;
+    r = rp__grow(&L->p->alloc, L->v, &L->cap, L->n + 1, sizeof(*L->v));
+    if (r == NULL) {
+        L->failed = true;
+        return;
+    }
+    L->v = r;
+    r = &L->v[L->n];
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r->item = item < b->n_items ? item : RP__NONE;
+    r->seq = (uint32_t)L->n;
+    r->r.severity = sev;
+    r->r.code = code;
+    r->r.line = r->item != RP__NONE ? b->items[item].line : 0;
+    r->r.file = arena_str(L, r->item != RP__NONE ? b->items[item].file
+                          : b->n_items > 0 ? b->items[0].file : b->file);
+    r->r.message = arena_str(L, msg);
+    r->r.advice = advice;
+    if (!L->failed)
+        L->n++;
+}
+
+/* The statement text of an item, for messages. */
+static const char *
+item_text(const lint *L, uint32_t item)
+{
+    return item < L->b->n_items ? L->b->items[item].text : "";
+}
+
+static unsigned
+item_line(const lint *L, uint32_t item)
+{
+    return item < L->b->n_items ? (unsigned)L->b->items[item].line : 0;
+}
+
+/* ---- address prefixes --------------------------------------------------- */
+
+typedef struct pfx {
+    const rp__ip *ip;
+    unsigned plen; /* IPv6 terms: IPv4 /n is 96 + n */
+} pfx;
+
+/* Call @p fn for every prefix a reference stands for. */
+static bool
+each_prefix(const rp_builder *b, const rp__bref *ref,
+            bool (*fn)(const pfx *, void *), void *ctx)
+{
+    pfx x;
+
+    if (ref->name == NULL) {
+        x.ip = &ref->ip;
+        x.plen = ref->plen;
+        return fn(&x, ctx);
+    }
+    for (size_t i = 0; i < b->n_nets; i++) {
+        if (strcmp(b->nets[i].name, ref->name) != 0)
+            continue;
+        x.ip = &b->nets[i].ip;
+        x.plen = b->nets[i].plen;
+        if (!fn(&x, ctx))
+            return false;
+    }
+    return true;
+}
+
+/* Is prefix @p in inside prefix @p out? */
+static bool
+pfx_inside(const pfx *in, const rp__ip *out_ip, unsigned out_plen)
+{
+    unsigned full = out_plen / 8, rest = out_plen % 8;
+
+    if (in->plen < out_plen)
+        return false;
+    if (memcmp(in->ip->b, out_ip->b, full) != 0)
+        return false;
+    return rest == 0 || ((in->ip->b[full] ^ out_ip->b[full]) &
+                         (0xFF00u >> rest) & 0xFF) == 0;
+}
+
+static bool
+is_v4(const pfx *x)
+{
+    return x->ip->family == 4;
+}
+
+static bool
+pfx_everything(const pfx *x)
+{
+    return x->plen == 0 || (is_v4(x) && x->plen == 96);
+}
+
+/* Wider than /24 for IPv4 or /48 for IPv6. */
+static bool
+pfx_wide(const pfx *x)
+{
+    return is_v4(x) ? x->plen < 96 + 24 : x->plen < 48;
+}
+
+/* Inside private, loopback, link-local or shared address space. */
+static bool
+pfx_private(const pfx *x)
+{
+    static const char *const ranges[] = {
+        "10.0.0.0/8",     "172.16.0.0/12", "192.168.0.0/16",
+        "127.0.0.0/8",    "169.254.0.0/16", "100.64.0.0/10",
+        "fc00::/7",       "fe80::/10",     "::1/128",
+    };
+
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        rp__ip ip;
+        unsigned plen;
+        const char *why, *t = ranges[i];
+        if (rp__cidr_parse(t, strlen(t), &ip, &plen, &why) == 0 &&
+            pfx_inside(x, &ip, plen))
+            return true;
+    }
+    return false;
+}
+
+typedef struct scan {
+    const rp_builder *b;
+    const rp__bref *other; /* for coverage: the covering reference */
+    bool hit;
+    bool found;    /* coverage: the current prefix is inside @p other */
+    char text[80]; /* the prefix that hit */
+} scan;
+
+static bool
+note(scan *s, const pfx *x)
+{
+    rp__bref r;
+
+    s->hit = true;
+    memset(&r, 0, sizeof(r));
+    r.ip = *x->ip;
+    r.plen = x->plen;
+    rp__bref_text(&r, s->text, sizeof(s->text));
+    return false;
+}
+
+static bool
+find_everything(const pfx *x, void *ctx)
+{
+    return pfx_everything(x) ? note(ctx, x) : true;
+}
+
+static bool
+find_wide(const pfx *x, void *ctx)
+{
+    return pfx_wide(x) ? note(ctx, x) : true;
+}
+
+static bool
+find_public(const pfx *x, void *ctx)
+{
+    return !pfx_private(x) ? note(ctx, x) : true;
+}
+
+/* The first prefix of @p ref that @p pred finds, in s->text. */
+static bool
+ref_has(const rp_builder *b, const rp__bref *ref,
+        bool (*pred)(const pfx *, void *), scan *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->b = b;
+    each_prefix(b, ref, pred, s);
+    return s->hit;
+}
+
+static bool
+inside_one(const pfx *x, void *ctx)
+{
+    scan *s = ctx;
+
+    if (s->other->name == NULL) {
+        s->found = s->found || pfx_inside(x, &s->other->ip, s->other->plen);
+        return true;
+    }
+    for (size_t i = 0; i < s->b->n_nets; i++)
+        if (strcmp(s->b->nets[i].name, s->other->name) == 0 &&
+            pfx_inside(x, &s->b->nets[i].ip, s->b->nets[i].plen))
+            s->found = true;
+    return true;
+}
+
+static bool
+covered_by(const pfx *x, void *ctx)
+{
+    scan *s = ctx;
+
+    s->found = false;
+    inside_one(x, ctx);
+    if (!s->found)
+        s->hit = false;
+    return s->found;
+}
+
+/* Does reference @p outer cover every address of @p inner? */
+static bool
+ref_covers(const rp_builder *b, const rp__bref *outer, const rp__bref *inner)
+{
+    scan s;
+
+    if (outer->name != NULL && inner->name != NULL &&
+        strcmp(outer->name, inner->name) == 0)
+        return true;
+    memset(&s, 0, sizeof(s));
+    s.b = b;
+    s.other = outer;
+    s.hit = true;
+    each_prefix(b, inner, covered_by, &s);
+    return s.hit;
+}
+
+/* ---- listeners ---------------------------------------------------------- */
+
+/* Serves clients from the Internet: every client by default, or a remote
+ * range holding public addresses. */
+static bool
+internet_facing(const rp_builder *b, const rp__blistener *l)
+{
+    scan s;
+
+    if (l->n_remotes == 0)
+        return true;
+    for (size_t i = 0; i < l->n_remotes; i++)
+        if (ref_has(b, &l->remotes[i], find_public, &s))
+            return true;
+    return false;
+}
+
+static bool
+binds_port25(const rp__blistener *l)
+{
+    for (size_t i = 0; i < l->n_binds; i++)
+        if (l->binds[i].port == 25 || l->binds[i].port == 0)
+            return true;
+    return false;
+}
+
+static bool
+same_bind(const rp__bind *x, const rp__bind *y)
+{
+    return x->any == y->any && x->port == y->port &&
+           (x->any != RP__BIND_EXACT ||
+            memcmp(x->ip.b, y->ip.b, sizeof(x->ip.b)) == 0);
+}
+
+/* Every bind of @p l is also a bind of @p by. */
+static bool
+binds_within(const rp__blistener *l, const rp__blistener *by)
+{
+    for (size_t i = 0; i < l->n_binds; i++) {
+        bool found = false;
+        for (size_t k = 0; k < by->n_binds && !found; k++)
+            found = same_bind(&l->binds[i], &by->binds[k]);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Every remote range of @p x is covered by one of @p y's. */
+static bool
+remotes_within(const rp_builder *b, const rp__blistener *x,
+               const rp__blistener *y)
+{
+    for (size_t i = 0; i < x->n_remotes; i++) {
+        bool found = false;
+        for (size_t k = 0; k < y->n_remotes && !found; k++)
+            found = ref_covers(b, &y->remotes[k], &x->remotes[i]);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static bool
+same_remotes(const rp_builder *b, const rp__blistener *x,
+             const rp__blistener *y)
+{
+    if ((x->n_remotes == 0) != (y->n_remotes == 0))
+        return false;
+    return remotes_within(b, x, y) && remotes_within(b, y, x);
+}
+
+static bool
+has_local_domain(const rp_builder *b)
+{
+    for (size_t i = 0; i < b->n_domains; i++)
+        if (b->domains[i].kind == RP_DOMAIN_LOCAL)
+            return true;
+    return false;
+}
+
+static void
+lint_listener(lint *L, size_t index)
+{
+    const rp_builder *b = L->b;
+    const rp__blistener *l = &b->listeners[index];
+
+    if (l->n_binds == 0) {
+        finding(L, RP_SEV_WARNING, "listener-unreachable", l->item,
+                "add a bind (e.g. 'bind 0.0.0.0:25') or remove the listener",
+                "listener '%s' has no bind address: no connection can ever "
+                "select it", l->name);
+        return;
+    }
+    for (size_t k = 0; k < index; k++) {
+        const rp__blistener *o = &b->listeners[k];
+        if (o->n_binds == 0 || !binds_within(l, o) || !same_remotes(b, l, o))
+            continue;
+        finding(L, RP_SEV_WARNING, "listener-shadowed", l->item,
+                "give it its own bind address or port, or narrower remote "
+                "ranges, or merge it into the earlier listener",
+                "listener '%s' can never be selected: listener '%s' (line "
+                "%u) has the same binds and remote ranges and is defined "
+                "first", l->name, o->name, item_line(L, o->item));
+        break;
+    }
+    if (l->require_auth && binds_port25(l) && internet_facing(b, l) &&
+        has_local_domain(b))
+        finding(L, RP_SEV_WARNING, "auth-on-port25", l->require_auth_item,
+                "Internet mail servers never authenticate: serve port 25 "
+                "with a gateway listener and require auth on 587 instead",
+                "listener '%s' requires authentication on port 25 facing the "
+                "Internet: mail from other domains to your local domains "
+                "gets 530", l->name);
+}
+
+/* ---- rules -------------------------------------------------------------- */
+
+/* Permissions a grant of @p perms gives: relay implies submit and
+ * local-sender. */
+static uint32_t
+effective(uint32_t perms)
+{
+    return perms & RP_PERM_RELAY
+               ? perms | RP_PERM_SUBMIT | RP_PERM_LOCAL_SENDER
+               : perms;
+}
+
+/* Is user @p user a member of the policy group @p group? */
+static bool
+in_group(const rp_builder *b, const char *group, const char *user)
+{
+    for (size_t i = 0; i < b->n_groups; i++)
+        if (strcmp(b->groups[i].a, group) == 0 && b->groups[i].b != NULL &&
+            strcmp(b->groups[i].b, user) == 0)
+            return true;
+    return false;
+}
+
+/* Does principal @p q apply to every client principal @p r applies to? */
+static bool
+principal_covers(const rp_builder *b, const rp__brule *q, const rp__brule *r)
+{
+    switch (q->principal) {
+    case RP_PRINCIPAL_ANONYMOUS:
+        return true;
+    case RP_PRINCIPAL_AUTHENTICATED:
+        return r->principal == RP_PRINCIPAL_AUTHENTICATED ||
+               r->principal == RP_PRINCIPAL_USER ||
+               r->principal == RP_PRINCIPAL_GROUP;
+    case RP_PRINCIPAL_USER:
+    case RP_PRINCIPAL_GROUP:
+        if (r->principal == q->principal)
+            return strcmp(q->name, r->name) == 0;
+        return q->principal == RP_PRINCIPAL_GROUP &&
+               r->principal == RP_PRINCIPAL_USER &&
+               in_group(b, q->name, r->name);
+    case RP_PRINCIPAL_NETWORK:
+    case RP_PRINCIPAL_INTERFACE:
+        return r->principal == q->principal && ref_covers(b, &q->ref, &r->ref);
+    case RP_PRINCIPAL_NETWORK_EXCEPT:
+        /* "all except L" covers "all except M" when L lies inside M. */
+        return r->principal == q->principal && ref_covers(b, &r->ref, &q->ref);
+    }
+    return false;
+}
+
+/* An allow rule whose every permission a deny of a wider principal takes
+ * away. */
+static bool
+lint_denied(lint *L, const rp__blistener *l, const rp__brule *r)
+{
+    uint32_t first = RP__NONE;
+
+    for (unsigned bit = 0; bit < 4; bit++) {
+        bool denied = false;
+        if (!(r->perms & (1u << bit)))
+            continue;
+        for (size_t k = 0; k < l->n_rules && !denied; k++) {
+            const rp__brule *q = &l->rules[k];
+            denied = q->deny && (q->perms & (1u << bit)) &&
+                     principal_covers(L->b, q, r);
+            if (denied && first == RP__NONE)
+                first = q->item;
+        }
+        if (!denied)
+            return false;
+    }
+    finding(L, RP_SEV_WARNING, "rule-shadowed", r->item,
+            "remove the allow, or narrow the deny if this grant is wanted",
+            "'%s' never takes effect: '%s' (line %u) denies the same to a "
+            "principal that includes it", item_text(L, r->item),
+            item_text(L, first), item_line(L, first));
+    return true;
+}
+
+/* An allow rule every permission of which another grant already gives. */
+static void
+lint_redundant(lint *L, const rp__blistener *l, size_t index)
+{
+    const rp__brule *r = &l->rules[index];
+    uint32_t by = RP__NONE;
+
+    for (unsigned bit = 0; bit < 4; bit++) {
+        bool given = false;
+        if (!(r->perms & (1u << bit)))
+            continue;
+        for (size_t k = 0; k < l->n_rules && !given; k++) {
+            const rp__brule *q = &l->rules[k];
+            bool mutual;
+            if (k == index || q->deny || !(effective(q->perms) & (1u << bit))
+                || !principal_covers(L->b, q, r))
+                continue;
+            /* Of two rules for the same principal, the later is reported. */
+            mutual = principal_covers(L->b, r, q);
+            given = !mutual || k < index;
+            if (given && by == RP__NONE)
+                by = q->item;
+        }
+        if (!given)
+            return;
+    }
+    finding(L, RP_SEV_INFO, "rule-redundant", r->item,
+            "remove it: it changes no decision (relay already implies "
+            "submit and local-sender)",
+            "'%s' grants nothing new: '%s' (line %u) already gives it%s",
+            item_text(L, r->item), item_text(L, by), item_line(L, by),
+            strncmp(item_text(L, by), "allow anonymous", 15) == 0 ||
+                    strcmp(item_text(L, by), "role gateway") == 0 ||
+                    strcmp(item_text(L, by), "role all-in-one") == 0
+                ? " to every client" : "");
+}
+
+/* A deny of permissions that no rule of the listener grants. */
+static void
+lint_deny_unused(lint *L, const rp__blistener *l, const rp__brule *r)
+{
+    uint32_t granted = 0;
+    char perms[64];
+
+    if (r->perms & RP_PERM_SUBMIT)
+        return; /* a deny of submit also changes 530 into 550 */
+    for (size_t k = 0; k < l->n_rules; k++)
+        if (!l->rules[k].deny)
+            granted |= effective(l->rules[k].perms);
+    if (granted & r->perms)
+        return;
+    finding(L, RP_SEV_INFO, "deny-unused", r->item,
+            "keep it only as a deliberate safety net; it has no effect today",
+            "'%s' denies %s, which no rule of listener '%s' grants",
+            item_text(L, r->item),
+            rp__perm_text(r->perms, perms, sizeof(perms)), l->name);
+}
+
+/* Relay (and routing) grants that expose the listener. */
+static void
+lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
+{
+    const rp_builder *b = L->b;
+    const char *text = item_text(L, r->item);
+    bool relay = (r->perms & RP_PERM_RELAY) != 0, net;
+    scan s;
+
+    net = r->principal == RP_PRINCIPAL_NETWORK ||
+          r->principal == RP_PRINCIPAL_INTERFACE;
+    if (relay && r->principal == RP_PRINCIPAL_ANONYMOUS)
+        finding(L, RP_SEV_CRITICAL, "open-relay", r->item,
+                "grant relay only to the networks, users or groups that need "
+                "it, and remove 'allow open-relay'",
+                "'%s': listener '%s' relays for every client on the "
+                "Internet", text, l->name);
+    else if (relay && net && ref_has(b, &r->ref, find_everything, &s))
+        finding(L, RP_SEV_CRITICAL, "open-relay", r->item,
+                "grant relay only to the hosts that need it, and remove "
+                "'allow open-relay'",
+                "'%s': relay granted to %s, every address: listener '%s' is "
+                "an open relay", text, s.text, l->name);
+    else if (relay && net && ref_has(b, &r->ref, find_wide, &s))
+        finding(L, RP_SEV_WARNING, "wide-relay-range", r->item,
+                "list the hosts that need to relay (or a /24 or narrower); "
+                "let people authenticate on a submission listener instead",
+                "'%s': relay granted to %s, wider than /24 (IPv4) or /48 "
+                "(IPv6): any compromised host there can relay spam", text,
+                s.text);
+    if (relay && r->principal == RP_PRINCIPAL_NETWORK_EXCEPT)
+        finding(L, internet_facing(b, l) ? RP_SEV_CRITICAL : RP_SEV_WARNING,
+                "all-except-relay", r->item,
+                "grant relay to the networks that need it instead of to "
+                "everything except a list",
+                "'%s': \"all except\" relay grants relay to every address "
+                "not listed%s", text, internet_facing(b, l)
+                ? ", including the whole Internet" : "");
+    if (relay && r->principal == RP_PRINCIPAL_AUTHENTICATED &&
+        binds_port25(l) && internet_facing(b, l))
+        finding(L, RP_SEV_WARNING, "auth-relay-internet", r->item,
+                "move authenticated relay to a submission listener (port "
+                "587, require auth) with a sender-login map",
+                "'%s' on Internet-facing port-25 listener '%s': any stolen "
+                "or guessed password relays spam (SMTP AUTH abuse)%s", text,
+                l->name, b->n_logins == 0 ? ", and no sender-login map "
+                "limits the senders" : "");
+    if ((r->perms & RP_PERM_ROUTING) &&
+        (r->principal <= RP_PRINCIPAL_AUTHENTICATED ||
+         r->principal == RP_PRINCIPAL_NETWORK_EXCEPT ||
+         (net && ref_has(b, &r->ref, find_wide, &s))))
+        finding(L, RP_SEV_WARNING, "routing-granted", r->item,
+                "grant routing only to legacy hosts, and only if no later "
+                "hop honours '%' or '!'",
+                "'%s': these clients' %%-hacks and bang paths are taken "
+                "literally; if a later hop honours them this is an open "
+                "relay", text);
+}
+
+static void
+lint_rules(lint *L, const rp__blistener *l)
+{
+    for (size_t k = 0; k < l->n_rules; k++) {
+        const rp__brule *r = &l->rules[k];
+        if (r->deny) {
+            lint_deny_unused(L, l, r);
+            continue;
+        }
+        lint_exposure(L, l, r);
+        if (!lint_denied(L, l, r))
+            lint_redundant(L, l, k);
+    }
+}
+
+/* ---- domains ------------------------------------------------------------ */
+
+static bool
+is_local(rp_domain_kind k)
+{
+    return k == RP_DOMAIN_LOCAL;
+}
+
+static void
+report_overlap(lint *L, const rp__bdomain *x, const rp__bdomain *y)
+{
+    const rp__bdomain *loc = is_local(x->kind) ? x : y;
+    const rp__bdomain *rel = is_local(x->kind) ? y : x;
+
+    finding(L, RP_SEV_WARNING, "domain-local-and-relay", x->item,
+            "declare each domain once: make the relay (or local) pattern "
+            "exclude the other, or remove one",
+            "'%s' (line %u) is local and '%s' (line %u) is %s: mail to "
+            "the overlap is judged by the more specific entry, not by the "
+            "intent", loc->pattern, item_line(L, loc->item), rel->pattern,
+            item_line(L, rel->item),
+            rel->kind == RP_DOMAIN_RELAY ? "relay" : "reroute");
+}
+
+/* Does suffix pattern @p sfx (".d") cover @p name (exact or suffix)? */
+static bool
+suffix_covers(const char *sfx, const char *name)
+{
+    size_t sn = strlen(sfx), nn = strlen(name);
+
+    if (name[0] == '.')
+        return nn > sn && strcmp(name + nn - sn, sfx) == 0;
+    return strcmp(sfx + 1, name) == 0 ||
+           (nn > sn && strcmp(name + nn - sn, sfx) == 0);
+}
+
+/* Does the regex pattern "/re/" @p re match the name of @p pat? */
+static bool
+regex_covers(lint *L, const char *re, const char *pat, rp__scratch *sc)
+{
+    const char *name = pat[0] == '.' ? pat + 1 : pat;
+    char why[128];
+    size_t off;
+    rp__regex *rx;
+    int m;
+
+    rx = rp__regex_compile(&L->p->alloc, re + 1, strlen(re) - 2,
+                           L->p->opts.flags | RP_OPT_NO_JIT,
+                           L->p->opts.regex_match_limit,
+                           L->p->opts.regex_depth_limit, why, sizeof(why),
+                           &off);
+    if (rx == NULL) {
+        /* The pattern compiled once already: only memory can fail here,
+         * and a lint missing a finding must not pass for a complete one. */
+        if (strstr(why, "memory") != NULL)
+            L->failed = true;
+        return false;
+    }
+    m = rp__regex_match(rx, name, strlen(name), sc);
+    rp__regex_free(rx);
+    return m == 1;
+}
+
+/* The more specific pattern is reported, at its own line. */
+static void
+lint_overlap(lint *L, size_t i, size_t j, rp__scratch *sc)
+{
+    const rp__bdomain *x = &L->b->domains[i], *y = &L->b->domains[j];
+
+    if (is_local(x->kind) == is_local(y->kind))
+        return;
+    if (x->pattern[0] == '/' || y->pattern[0] == '/') {
+        const rp__bdomain *re = x->pattern[0] == '/' ? x : y;
+        const rp__bdomain *other = re == x ? y : x;
+        if (other->pattern[0] != '/' &&
+            regex_covers(L, re->pattern, other->pattern, sc))
+            report_overlap(L, other, re);
+        return;
+    }
+    if (y->pattern[0] == '.' && suffix_covers(y->pattern, x->pattern))
+        report_overlap(L, x, y);
+    else if (x->pattern[0] == '.' && suffix_covers(x->pattern, y->pattern))
+        report_overlap(L, y, x);
+}
+
+/* Overlaps are sought pairwise; beyond this many pairs only the cheap
+ * checks (recipient validation) run, to keep compiling fast. */
+#define LINT_MAX_PAIRS 4000000u
+
+static void
+lint_domains(lint *L)
+{
+    const rp_builder *b = L->b;
+    size_t n = b->n_domains;
+    rp__scratch *sc = NULL;
+
+    for (size_t i = 0; i < n; i++)
+        if (b->domains[i].kind == RP_DOMAIN_LOCAL &&
+            !L->p->domains[i].has_recipients)
+            finding(L, RP_SEV_WARNING, "no-recipient-validation",
+                    b->domains[i].item,
+                    "add 'recipients' so unknown users are refused at RCPT "
+                    "time (550 5.1.1)",
+                    "local domain '%s' has no recipient list: mail to any "
+                    "user is accepted and unknown ones bounce later "
+                    "(backscatter)", b->domains[i].pattern);
+    if (n < 2 || (double)n * (double)n > LINT_MAX_PAIRS)
+        return;
+    sc = rp__malloc(&L->p->alloc, sizeof(*sc));
+    if (sc == NULL) {
+        L->failed = true;
+        return;
+    }
+    rp__scratch_init(sc);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            lint_overlap(L, i, j, sc);
+    rp__free(&L->p->alloc, sc);
+}
+
+/* ---- policy-wide -------------------------------------------------------- */
+
+/* Would the safety check refuse this rule without `allow open-relay`? */
+static bool
+needs_open_relay(const rp_builder *b, const rp__brule *r)
+{
+    scan s;
+
+    if (r->deny || !(r->perms & RP_PERM_RELAY))
+        return false;
+    if (r->principal == RP_PRINCIPAL_ANONYMOUS)
+        return true;
+    return (r->principal == RP_PRINCIPAL_NETWORK ||
+            r->principal == RP_PRINCIPAL_INTERFACE) &&
+           ref_has(b, &r->ref, find_everything, &s);
+}
+
+static void
+lint_global(lint *L)
+{
+    const rp_builder *b = L->b;
+    bool needed = false;
+
+    for (size_t i = 0; i < b->n_listeners; i++)
+        for (size_t k = 0; k < b->listeners[i].n_rules; k++)
+            needed = needed || needs_open_relay(b, &b->listeners[i].rules[k]);
+    if (b->allow_open_relay && !needed)
+        finding(L, RP_SEV_INFO, "open-relay-switch", b->open_relay_item,
+                "remove it so an unsafe grant added later fails to compile",
+                "'allow open-relay' is not needed by any rule");
+    if (b->soft_fail)
+        finding(L, RP_SEV_WARNING, "soft-fail", b->soft_fail_item,
+                "remove 'soft-fail' once the roll-out is checked; until "
+                "then spam is retried instead of refused",
+                "soft-fail is on: every policy rejection is sent as a 4xx "
+                "temporary failure");
+    if (b->n_listeners == 0)
+        finding(L, RP_SEV_WARNING, "no-listener", RP__NONE,
+                "add a listener block (e.g. 'listener internet { bind "
+                "0.0.0.0:25 ... role gateway }')",
+                "the policy has no listener: every connection is refused "
+                "(554 no-listener)");
+}
+
+/* ---- sorting and storing ------------------------------------------------ */
+
+static int
+cmp_rec(const void *x, const void *y)
+{
+    const rec *a = x, *b = y;
+    uint64_t ka = a->item == RP__NONE ? 0 : (uint64_t)a->item + 1;
+    uint64_t kb = b->item == RP__NONE ? 0 : (uint64_t)b->item + 1;
+
+    if (ka != kb)
+        return ka < kb ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static rp_status
+store(lint *L)
+{
+    rp__lintrec *out;
+
+    if (L->n == 0)
+        return RP_OK;
+    qsort(L->v, L->n, sizeof(*L->v), cmp_rec);
+    out = rp__arena_alloc(&L->p->arena, &L->p->alloc,
+                          L->n * sizeof(*out));
+    if (out == NULL)
+        return RP_E_NOMEM;
+    for (size_t i = 0; i < L->n; i++)
+        out[i] = L->v[i].r;
+    L->p->findings = out;
+    L->p->n_findings = (uint32_t)L->n;
+    return RP_OK;
+}
+
+rp_status
+rp__lint_build(const rp_builder *b, rp_policy *p)
+{
+    lint L;
+    rp_status st;
+
+    memset(&L, 0, sizeof(L));
+    L.b = b;
+    L.p = p;
+    for (size_t i = 0; i < b->n_listeners; i++) {
+        lint_listener(&L, i);
+        lint_rules(&L, &b->listeners[i]);
+    }
+    lint_domains(&L);
+    lint_global(&L);
+    st = L.failed ? RP_E_NOMEM : store(&L);
+    rp__free(&p->alloc, L.v);
+    return st;
+}
+
+rp_status
+rp_policy_lint(const rp_policy *policy,
+               rp_finding_fn report,
+               void *ctx,
+               size_t *count)
+{
+    size_t n = 0;
+
+    if (count != NULL)
+        *count = 0;
+    if (policy == NULL || report == NULL)
+        return RP_E_ARG;
+    for (uint32_t i = 0; i < policy->n_findings; i++) {
+        const rp__lintrec *r = &policy->findings[i];
+        rp_finding f;
+
+        memset(&f, 0, sizeof(f));
+        f.severity = r->severity;
+        f.code = r->code;
+        f.file = r->file;
+        f.line = r->line;
+        f.message = r->message;
+        f.advice = r->advice;
+        n++;
+        if (report(ctx, &f) != 0)
+            break;
+    }
+    if (count != NULL)
+        *count = n;
+    return RP_OK;
+}

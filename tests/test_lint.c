@@ -1,0 +1,359 @@
+/*
+ * test_lint.c - the audit of lib/lint.c: every finding is triggered by a
+ * small policy, at the right line and severity, and a clean policy has
+ * none.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rp_internal.h"
+
+#define MAX_FOUND 64
+
+typedef struct found {
+    size_t n;
+    rp_severity sev[MAX_FOUND];
+    char code[MAX_FOUND][40];
+    uint32_t line[MAX_FOUND];
+    char file[MAX_FOUND][64];
+    bool has_text[MAX_FOUND];
+} found;
+
+static int
+collect(void *ctx, const rp_finding *f)
+{
+    found *F = ctx;
+
+    if (F->n >= MAX_FOUND)
+        return 1;
+    F->sev[F->n] = f->severity;
+    snprintf(F->code[F->n], sizeof(F->code[0]), "%s", f->code);
+    snprintf(F->file[F->n], sizeof(F->file[0]), "%s", f->file);
+    F->line[F->n] = f->line;
+    F->has_text[F->n] = f->message != NULL && f->message[0] != '\0' &&
+                        f->advice != NULL && f->advice[0] != '\0';
+    F->n++;
+    return 0;
+}
+
+/* Compile @p text and collect its findings. */
+static void
+lint_text(const char *text, found *F)
+{
+    rp_policy *p = NULL;
+    rp_error err;
+    size_t count = 99;
+
+    memset(F, 0, sizeof(*F));
+    memset(&err, 0, sizeof(err));
+    cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK,
+                 "compile failed: %s", err.message);
+    cr_assert_eq(rp_policy_lint(p, collect, F, &count), RP_OK);
+    cr_assert_eq(count, F->n);
+    rp_policy_free(p);
+}
+
+/* The index of finding @p code at @p line (0: any line), or -1. */
+static int
+find(const found *F, const char *code, uint32_t line)
+{
+    for (size_t i = 0; i < F->n; i++)
+        if (strcmp(F->code[i], code) == 0 && (line == 0 || F->line[i] == line))
+            return (int)i;
+    return -1;
+}
+
+static void
+expect(const char *text, const char *code, uint32_t line, rp_severity sev)
+{
+    found F;
+    int i;
+
+    lint_text(text, &F);
+    i = find(&F, code, line);
+    cr_assert_geq(i, 0, "no %s at line %u", code, (unsigned)line);
+    cr_assert_eq(F.sev[i], sev, "%s: severity %d", code, (int)F.sev[i]);
+    cr_assert(F.has_text[i], "%s: message and advice must be set", code);
+    cr_assert_str_eq(F.file[i], "<string>");
+}
+
+static void
+expect_none(const char *text, const char *code)
+{
+    found F;
+
+    lint_text(text, &F);
+    cr_assert_lt(find(&F, code, 0), 0, "unexpected %s", code);
+}
+
+/* A clean gateway plus submission policy. */
+static const char clean[] =
+    "domain example.com local recipients alice bob\n"
+    "domain partner.example relay\n"
+    "network devices 192.0.2.10 192.0.2.11\n"
+    "listener internet {\n"
+    "    bind 0.0.0.0:25\n"
+    "    role gateway\n"
+    "    allow network devices relay\n"
+    "    deny network 192.0.2.128/25 relay\n"
+    "}\n"
+    "listener submission {\n"
+    "    bind 0.0.0.0:587\n"
+    "    role submission\n"
+    "}\n"
+    "sender-login alice alice@example.com\n";
+
+Test(lint, clean_policy_has_no_findings)
+{
+    found F;
+
+    lint_text(clean, &F);
+    cr_assert_eq(F.n, 0, "first finding: %s at line %u",
+                 F.n ? F.code[0] : "", F.n ? (unsigned)F.line[0] : 0);
+}
+
+Test(lint, bad_arguments)
+{
+    rp_policy *p = NULL;
+    size_t count = 7;
+
+    cr_assert_eq(rp_policy_lint(NULL, collect, NULL, &count), RP_E_ARG);
+    cr_assert_eq(count, 0);
+    cr_assert_eq(rp_policy_compile(clean, RP_NTS, NULL, &p, NULL), RP_OK);
+    cr_assert_eq(rp_policy_lint(p, NULL, NULL, NULL), RP_E_ARG);
+    rp_policy_free(p);
+}
+
+Test(lint, anonymous_relay_is_critical)
+{
+    const char *t = "allow open-relay\n"
+                    "domain example.com local recipients a\n"
+                    "listener x {\n"
+                    "    bind 0.0.0.0:25\n"
+                    "    allow anonymous relay\n"
+                    "}\n";
+    expect(t, "open-relay", 5, RP_SEV_CRITICAL);
+    expect_none(t, "open-relay-switch");
+    expect_none(clean, "open-relay");
+}
+
+Test(lint, relay_to_everything_is_critical)
+{
+    expect("allow open-relay\nnetwork all ::/0\n"
+           "listener x {\n    bind [::]:25\n    allow network all relay\n}\n",
+           "open-relay", 5, RP_SEV_CRITICAL);
+    expect("allow open-relay\n"
+           "listener x {\n    bind *:25\n"
+           "    allow interface 0.0.0.0/0 relay\n}\n",
+           "open-relay", 4, RP_SEV_CRITICAL);
+}
+
+Test(lint, wide_relay_ranges)
+{
+    expect("listener x {\n    bind 0.0.0.0:25\n"
+           "    allow network 10.0.0.0/23 relay\n}\n",
+           "wide-relay-range", 3, RP_SEV_WARNING);
+    expect("listener x {\n    bind [::]:25\n"
+           "    allow network 2001:db8::/47 relay\n}\n",
+           "wide-relay-range", 3, RP_SEV_WARNING);
+    expect_none("listener x {\n    bind 0.0.0.0:25\n"
+                "    allow network 10.0.0.0/24 relay\n"
+                "    allow network 2001:db8::/48 relay\n}\n",
+                "wide-relay-range");
+    /* A wide range granted only submit is not a relay exposure. */
+    expect_none("listener x {\n    bind 0.0.0.0:25\n"
+                "    allow network 10.0.0.0/8 submit\n}\n",
+                "wide-relay-range");
+}
+
+Test(lint, all_except_relay)
+{
+    const char *internet = "network lan 10.0.0.0/8\n"
+                           "listener x {\n    bind 0.0.0.0:25\n"
+                           "    allow network all-except lan relay\n}\n";
+    const char *inside = "network lan 10.0.0.0/8\n"
+                         "listener x {\n    bind 0.0.0.0:25\n"
+                         "    remote 10.0.0.0/8\n"
+                         "    allow network all-except 10.1.0.0/16 relay\n"
+                         "}\n";
+    expect(internet, "all-except-relay", 4, RP_SEV_CRITICAL);
+    expect(inside, "all-except-relay", 5, RP_SEV_WARNING);
+    expect_none(clean, "all-except-relay");
+}
+
+Test(lint, authenticated_relay_on_internet_port25)
+{
+    const char *t = "listener x {\n    bind 0.0.0.0:25\n"
+                    "    allow authenticated submit relay\n}\n";
+    expect(t, "auth-relay-internet", 3, RP_SEV_WARNING);
+    /* Port 587, or port 25 serving only private ranges, is fine. */
+    expect_none(clean, "auth-relay-internet");
+    expect_none("listener x {\n    bind 0.0.0.0:25\n    remote 10.0.0.0/8\n"
+                "    allow authenticated relay\n}\n",
+                "auth-relay-internet");
+    /* Public remote ranges make a listener Internet-facing. */
+    expect("listener x {\n    bind *:*\n    remote 10.0.0.0/8 192.0.2.0/24\n"
+           "    allow authenticated relay\n}\n",
+           "auth-relay-internet", 4, RP_SEV_WARNING);
+}
+
+Test(lint, listener_without_binds)
+{
+    expect("listener x {\n    role gateway\n}\n", "listener-unreachable", 1,
+           RP_SEV_WARNING);
+}
+
+Test(lint, listener_shadowed_by_an_earlier_one)
+{
+    const char *t = "listener a {\n    bind 0.0.0.0:25 0.0.0.0:587\n"
+                    "    remote 10.0.0.0/8\n}\n"
+                    "listener b {\n    bind 0.0.0.0:25\n"
+                    "    remote 10.0.0.0/8\n}\n";
+    expect(t, "listener-shadowed", 5, RP_SEV_WARNING);
+    /* Different remote ranges or binds: both can be selected. */
+    expect_none("listener a {\n    bind 0.0.0.0:25\n}\n"
+                "listener b {\n    bind 0.0.0.0:25\n"
+                "    remote 10.0.0.0/8\n}\n",
+                "listener-shadowed");
+    expect_none(clean, "listener-shadowed");
+}
+
+Test(lint, allow_shadowed_by_a_wider_deny)
+{
+    const char *t = "network lan 10.0.0.0/24\n"
+                    "listener x {\n    bind 0.0.0.0:25\n"
+                    "    allow network 10.0.0.7 relay\n"
+                    "    deny network lan relay\n}\n";
+    expect(t, "rule-shadowed", 4, RP_SEV_WARNING);
+    expect("listener x {\n    bind 0.0.0.0:25\n"
+           "    allow user bob relay\n    deny authenticated relay\n}\n",
+           "rule-shadowed", 3, RP_SEV_WARNING);
+    /* A deny of a narrower principal leaves the grant in force. */
+    expect_none("network lan 10.0.0.0/24\n"
+                "listener x {\n    bind 0.0.0.0:25\n"
+                "    allow network lan relay\n"
+                "    deny network 10.0.0.7 relay\n}\n",
+                "rule-shadowed");
+}
+
+Test(lint, redundant_grants)
+{
+    /* A duplicate rule: the later one is reported. */
+    expect("listener x {\n    bind 0.0.0.0:25\n"
+           "    allow user bob relay\n    allow user bob relay\n}\n",
+           "rule-redundant", 4, RP_SEV_INFO);
+    /* Submit to a principal that also has relay. */
+    expect("listener x {\n    bind 0.0.0.0:25\n"
+           "    allow group ops relay\n    allow group ops submit\n}\n",
+           "rule-redundant", 4, RP_SEV_INFO);
+    /* Something anonymous already has. */
+    expect("listener x {\n    bind 0.0.0.0:25\n    role gateway\n"
+           "    allow network 192.0.2.1 submit\n}\n",
+           "rule-redundant", 4, RP_SEV_INFO);
+    /* A group member covered by the group's grant. */
+    expect("group ops alice\nlistener x {\n    bind 0.0.0.0:25\n"
+           "    allow group ops relay\n    allow user alice relay\n}\n",
+           "rule-redundant", 5, RP_SEV_INFO);
+    expect_none(clean, "rule-redundant");
+}
+
+Test(lint, deny_of_a_permission_nobody_grants)
+{
+    expect("listener x {\n    bind 0.0.0.0:25\n    role gateway\n"
+           "    deny network 10.0.0.0/8 relay\n}\n",
+           "deny-unused", 4, RP_SEV_INFO);
+    expect_none(clean, "deny-unused");
+}
+
+Test(lint, domain_both_local_and_relay)
+{
+    expect("domain example.com local recipients a\n"
+           "domain .example.com relay\n",
+           "domain-local-and-relay", 1, RP_SEV_WARNING);
+    expect("domain .example.com local recipients a\n"
+           "domain shop.example.com relay\n",
+           "domain-local-and-relay", 2, RP_SEV_WARNING);
+    expect("domain a.example.com reroute b.example.com\n"
+           "domain b.example.com local recipients x\n"
+           "domain /^a\\./ local\n",
+           "domain-local-and-relay", 1, RP_SEV_WARNING);
+    expect_none("domain example.com local recipients a\n"
+                "domain example.net relay\n"
+                "domain .example.org relay\n",
+                "domain-local-and-relay");
+}
+
+Test(lint, local_domain_without_recipients)
+{
+    expect("domain example.com local\n", "no-recipient-validation", 1,
+           RP_SEV_WARNING);
+    expect_none(clean, "no-recipient-validation");
+}
+
+Test(lint, require_auth_on_internet_port25)
+{
+    expect("domain example.com local recipients a\n"
+           "listener x {\n    bind 0.0.0.0:25\n    require auth\n}\n",
+           "auth-on-port25", 4, RP_SEV_WARNING);
+    expect_none(clean, "auth-on-port25");
+}
+
+Test(lint, routing_for_everyone)
+{
+    expect("listener x {\n    bind 0.0.0.0:25\n"
+           "    allow anonymous submit routing\n}\n",
+           "routing-granted", 3, RP_SEV_WARNING);
+    expect_none("listener x {\n    bind 0.0.0.0:25\n"
+                "    allow network 10.0.0.9 routing\n}\n",
+                "routing-granted");
+}
+
+Test(lint, policy_wide_switches)
+{
+    expect("allow open-relay\n", "open-relay-switch", 1, RP_SEV_INFO);
+    expect("soft-fail\n", "soft-fail", 0, RP_SEV_WARNING);
+    expect("domain example.com local recipients a\n", "no-listener", 0,
+           RP_SEV_WARNING);
+    expect_none(clean, "soft-fail");
+    expect_none(clean, "no-listener");
+}
+
+Test(lint, findings_are_sorted_by_line)
+{
+    found F;
+
+    lint_text("domain b.example local\n"
+              "listener x {\n    bind 0.0.0.0:25\n"
+              "    allow network 10.0.0.0/8 relay\n}\n"
+              "domain a.example local\n",
+              &F);
+    cr_assert_eq(F.n, 3);
+    cr_assert_eq(F.line[0], 1);
+    cr_assert_eq(F.line[1], 4);
+    cr_assert_eq(F.line[2], 6);
+}
+
+static int
+stop_after_one(void *ctx, const rp_finding *f)
+{
+    (void)f;
+    ++*(int *)ctx;
+    return 1;
+}
+
+Test(lint, stop_early)
+{
+    rp_policy *p = NULL;
+    size_t count = 0;
+    int calls = 0;
+
+    cr_assert_eq(rp_policy_compile("domain a.example local\n"
+                                   "domain b.example local\n",
+                                   RP_NTS, NULL, &p, NULL),
+                 RP_OK);
+    cr_assert_eq(rp_policy_lint(p, stop_after_one, &calls, &count), RP_OK);
+    cr_assert_eq(calls, 1);
+    cr_assert_eq(count, 1);
+    rp_policy_free(p);
+}
