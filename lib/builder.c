@@ -253,8 +253,13 @@ norm_domain(rp_builder *b, rp_error *err, const char *pat, char *out,
                                b->opts.regex_depth_limit, why, sizeof(why),
                                &off);
         if (re == NULL) {
-            b_fail(b, err, RP_E_REGEX, pat, "bad regex at offset %zu: %s",
-                   off, why);
+            /* rp__regex_compile() reports no status, only PCRE2's message:
+             * "no more memory" (PCRE2_ERROR_NOMEMORY) or, from
+             * pcre2_compile() itself, "failed to allocate heap memory". */
+            bool nomem = strstr(why, "no more memory") != NULL ||
+                         strstr(why, "failed to allocate heap memory") != NULL;
+            b_fail(b, err, nomem ? RP_E_NOMEM : RP_E_REGEX, pat,
+                   "bad regex at offset %zu: %s", off, why);
             return false;
         }
         rp__regex_free(re);

@@ -73,7 +73,7 @@ dump_header(lines *L, const rp_builder *b)
     char ip[64];
     size_t from;
 
-    add(L, "# relaypolicy %s normalised policy", RP_VERSION_STRING);
+    add(L, "# relaypolicy normalised policy");
     if (b->soft_fail)
         add(L, "soft-fail");
     if (b->allow_open_relay)
@@ -171,6 +171,23 @@ dump_listener(lines *L, const rp__blistener *l)
     add(L, "}");
 }
 
+/* Write @p s as a policy-language string: in double quotes, with quotes
+ * and backslashes escaped. */
+static void
+quote(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+
+    out[n++] = '"';
+    for (; *s != '\0' && n + 4 < size; s++) {
+        if (*s == '"' || *s == '\\')
+            out[n++] = '\\';
+        out[n++] = *s;
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+}
+
 static void
 dump_global(lines *L, const rp_builder *b)
 {
@@ -194,11 +211,14 @@ dump_global(lines *L, const rp_builder *b)
     for (size_t i = 0; i < b->n_logins; i++)
         add(L, "sender-login %s %s", b->logins[i].b, b->logins[i].a);
     sort_from(L, from);
-    for (int r = 1; r < RP_REASON_COUNT; r++)
-        if (b->replies[r].item != RP__NONE)
-            add(L, "reply %s %u %s \"%s\"", rp_reason_name((rp_reason)r),
-                (unsigned)b->replies[r].code, b->replies[r].enhanced,
-                b->replies[r].text);
+    for (int r = 1; r < RP_REASON_COUNT; r++) {
+        char text[420];
+        if (b->replies[r].item == RP__NONE)
+            continue;
+        quote(b->replies[r].text, text, sizeof(text));
+        add(L, "reply %s %u %s %s", rp_reason_name((rp_reason)r),
+            (unsigned)b->replies[r].code, b->replies[r].enhanced, text);
+    }
 }
 
 /* Join the lines into one arena string. */

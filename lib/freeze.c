@@ -29,7 +29,12 @@ add_domains(freeze *f, rp__domtab_builder *tb)
         int r = rp__domtab_add(tb, d->pattern, strlen(d->pattern),
                                (uint32_t)i, &prev, why, sizeof(why));
         if (r < 0) {
-            f_fail(f, RP_E_POLICY, d->item, "%s", why);
+            /* The table says "out of memory", or passes on PCRE2's "no more
+             * memory" or "failed to allocate heap memory"; no other message
+             * it writes mentions memory. */
+            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM
+                                                    : RP_E_POLICY,
+                   d->item, "%s", why);
             return false;
         }
         if (r == 1) {
@@ -464,7 +469,12 @@ addrset_add(freeze *f, rp__strmap_builder *exact, rp__domtab_builder *doms,
                                           f->p->opts.regex_depth_limit, why,
                                           sizeof(why), &off);
         if (re == NULL) {
-            f_fail(f, RP_E_REGEX, e->item, "bad regex: %s", why);
+            /* PCRE2 reports a failed allocation as "no more memory" or
+             * "failed to allocate heap memory"; the pattern was already
+             * checked when it was added, so anything else is a bad regex. */
+            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM
+                                                    : RP_E_REGEX,
+                   e->item, "bad regex: %s", why);
             return false;
         }
         set->regex[set->n_regex] = re;
@@ -475,7 +485,9 @@ addrset_add(freeze *f, rp__strmap_builder *exact, rp__domtab_builder *doms,
         const char *d = pat[0] == '@' ? pat + 1 : pat;
         if (rp__domtab_add(doms, d, strlen(d), e->item, &prev, why,
                            sizeof(why)) < 0) {
-            f_fail(f, RP_E_POLICY, e->item, "%s", why);
+            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM
+                                                    : RP_E_POLICY,
+                   e->item, "%s", why);
             return false;
         }
         return true;

@@ -352,3 +352,23 @@ Test(compile, slot_swaps_policies)
     rp_slot_free(slot);
     rp_slot_free(NULL);
 }
+
+Test(compile, dump_escapes_reply_text)
+{
+    static const char text[] =
+        "reply sender-denied 550 5.7.1 \"Quote \\\"this\\\" and a back\\\\slash\"\n";
+    char d1[4096] = "", d2[4096] = "";
+    rp_policy *p, *q;
+    rp_error err;
+
+    cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    cr_assert_eq(rp_policy_dump(p, collect, d1), RP_OK);
+    cr_expect_not_null(strstr(d1, text), "%s", d1);
+    cr_assert_eq(rp_policy_compile(d1, RP_NTS, NULL, &q, &err), RP_OK, "%s",
+                 err.message);
+    cr_assert_eq(rp_policy_dump(q, collect, d2), RP_OK);
+    cr_expect_str_eq(d1, d2);
+    rp_policy_free(p);
+    rp_policy_free(q);
+}
