@@ -187,7 +187,7 @@ net_v4(const bench_tmp *tmp, uint64_t seed, size_t n, size_t nq,
     out->rss_bytes = (double)bench_rss() - (double)rss0;
     out->bytes = (double)rp__radix_memory(p->radix);
     for (size_t i = 0; i < nq; i++)
-        hits += rp__radix_lookup4(p->radix, q[i])[p->deny_client_first] !=
+        hits += rp__radix_lookup4(p->radix, q[i])[p->deny_client_lists[0]] !=
                 RP__NOMATCH;
     out->hit_share = (double)hits / (double)nq;
     out->ns_rand = time_v4(p->radix, q, nq, 3, false);
@@ -218,7 +218,7 @@ net_v6(const bench_tmp *tmp, uint64_t seed, size_t n, size_t nq,
     out->bytes = (double)rp__radix_memory(p->radix);
     for (size_t i = 0; i < nq; i++)
         hits += rp__radix_lookup(p->radix, q + 16 * i)
-                    [p->deny_client_first] != RP__NOMATCH;
+                    [p->deny_client_lists[0]] != RP__NOMATCH;
     out->hit_share = (double)hits / (double)nq;
     out->ns_rand = time_v6(p->radix, q, nq, 3, false);
     out->ns_chain = time_v6(p->radix, q, nq, 3, true);
@@ -414,7 +414,7 @@ compare(const cfg *c)
     p = bench_compile(conf, &build);
     for (size_t i = 0; i < nf; i++) {
         bench_v4_text(q[i], text[i], sizeof(text[i]));
-        bool hit = rp__radix_lookup4(p->radix, q[i])[p->deny_client_first] !=
+        bool hit = rp__radix_lookup4(p->radix, q[i])[p->deny_client_lists[0]] !=
                    RP__NOMATCH;
         matched += hit;
         scanned += hit && i < c->cmp_scan;

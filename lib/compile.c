@@ -167,6 +167,8 @@ copy_listeners(freeze *f, const uint32_t *remote_ids, const uint32_t *rule_ids)
             pr->perms = br->perms;
             pr->item = br->item;
             pr->list = rule_ids[r];
+            if (br->principal == RP_PRINCIPAL_INTERFACE)
+                p->has_interface_rules = true;
             if (br->name != NULL) {
                 if ((pr->name = p_str(f, br->name)) == NULL)
                     return false;

@@ -671,7 +671,8 @@ early_steps(rp__ctx *c, bool *done)
 
     *done = true;
     c->crec = rp__radix_lookup(c->p->radix, c->client.b);
-    c->lrec = rp__radix_lookup(c->p->radix, c->local.b);
+    if (c->p->has_interface_rules)
+        c->lrec = rp__radix_lookup(c->p->radix, c->local.b);
     c->l = select_listener(c);
     if (c->l == NULL) {
         rp__explain(c, "step 1 (listener): no listener serves this client "
@@ -685,7 +686,7 @@ early_steps(rp__ctx *c, bool *done)
                 c->l->name, it->file, (unsigned)it->line, c->d->prefix_len);
     compute_perms(c);
     for (uint32_t i = 0; i < c->p->n_deny_client; i++) {
-        uint8_t v = c->crec[c->p->deny_client_first + i];
+        uint8_t v = c->crec[c->p->deny_client_lists[i]];
         if (v != RP__NOMATCH) {
             c->d->prefix_len = family_plen(c, v);
             return finish(c, RP_REASON_CLIENT_BLOCKED, RP_STEP_DENY_CLIENT,

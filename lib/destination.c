@@ -207,6 +207,8 @@ rp__recipient_known(const rp__ctx *c, const rp__addr *a, uint32_t dom)
     }
     if (rp__strmap_get(c->p->recipients, key, (size_t)n, &hit))
         return 1;
+    if (!c->p->has_addr_recipients)
+        return 0;
     n = (int)rp__addr_format(a, true, addr, sizeof(addr));
     n = snprintf(key, sizeof(key), "A:%s", addr);
     return n > 0 && (size_t)n < sizeof(key) &&

@@ -16,6 +16,7 @@
 
 typedef struct lines {
     const rp__alloc *a;
+    void *arena; /* the text of every line, freed at once */
     char **v;
     size_t n, cap;
     bool failed;
@@ -43,12 +44,14 @@ add(lines *L, const char *fmt, ...)
         return;
     }
     L->v = p;
-    L->v[L->n] = rp__strndup(L->a, buf, (size_t)n < sizeof(buf)
-                                             ? (size_t)n : sizeof(buf) - 1);
-    if (L->v[L->n] == NULL)
+    if ((size_t)n >= sizeof(buf))
+        n = (int)sizeof(buf) - 1;
+    L->v[L->n] = rp__arena_alloc(&L->arena, L->a, (size_t)n + 1);
+    if (L->v[L->n] == NULL) {
         L->failed = true;
-    else
-        L->n++;
+        return;
+    }
+    memcpy(L->v[L->n++], buf, (size_t)n + 1);
 }
 
 static int
@@ -248,7 +251,7 @@ join(lines *L, rp_policy *p)
 rp_status
 rp__dump_build(const rp_builder *b, rp_policy *p)
 {
-    lines L = {&p->alloc, NULL, 0, 0, false};
+    lines L = {&p->alloc, NULL, NULL, 0, 0, false};
     rp_status st = RP_E_NOMEM;
 
     dump_header(&L, b);
@@ -258,8 +261,7 @@ rp__dump_build(const rp_builder *b, rp_policy *p)
     dump_global(&L, b);
     if (!L.failed)
         st = join(&L, p);
-    for (size_t i = 0; i < L.n; i++)
-        rp__free(&p->alloc, L.v[i]);
+    rp__arena_free(&L.arena, &p->alloc);
     rp__free(&p->alloc, L.v);
     return st;
 }

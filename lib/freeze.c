@@ -166,6 +166,7 @@ add_recipient(freeze *f, rp__strmap_builder *mb, const rp__strmap *pats,
         return false;
     }
     f->p->domains[d].has_recipients = true;
+    f->p->has_addr_recipients |= r->is_addr;
     if (r->is_addr)
         n = snprintf(key, sizeof(key), "A:%s", r->key);
     else
@@ -340,24 +341,54 @@ count_rules(const rp_builder *b)
     return n;
 }
 
+/* Deny-client lists: every literal entry goes into one list (the first
+ * literal statement is named when it matches); a network list named by
+ * "deny client NAME" is used as it is, with its own statement. */
+static bool
+build_deny_client(freeze *f, lists *L)
+{
+    const rp_builder *b = f->b;
+    uint32_t *ids, *items, n = 0, literal = RP__NONE;
+
+    ids = p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
+    items = p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
+    if (ids == NULL || items == NULL)
+        return false;
+    for (size_t i = 0; i < b->n_deny_clients; i++) {
+        const rp__bref *ref = &b->deny_clients[i];
+        uint32_t id = RP__NONE;
+
+        if (ref->name == NULL) {
+            if (literal == RP__NONE) {
+                literal = L->n++;
+                ids[n] = literal;
+                items[n++] = ref->item;
+            }
+            if (!add_ref(f, L, ref, literal))
+                return false;
+            continue;
+        }
+        if (!rp__strmap_get(L->names, ref->name, strlen(ref->name), &id)) {
+            f_fail(f, RP_E_POLICY, ref->item, "unknown network list '%s'",
+                   ref->name);
+            return false;
+        }
+        ids[n] = id;
+        items[n++] = ref->item;
+    }
+    f->p->deny_client_lists = ids;
+    f->p->deny_client_items = items;
+    f->p->n_deny_client = n;
+    return true;
+}
+
 static bool
 build_lists(freeze *f, lists *L, uint32_t *remote_ids, uint32_t *rule_ids)
 {
     if (!index_names(f, L) || !add_named_lists(f, L) ||
         !add_listener_lists(f, L, remote_ids, rule_ids))
         return false;
-    f->p->deny_client_first = L->n;
-    f->p->n_deny_client = (uint32_t)f->b->n_deny_clients;
-    f->p->deny_client_items = p_alloc(f, (f->b->n_deny_clients + 1) *
-                                             sizeof(uint32_t));
-    if (f->p->deny_client_items == NULL)
-        return false;
-    for (size_t i = 0; i < f->b->n_deny_clients; i++) {
-        uint32_t id = L->n++;
-        f->p->deny_client_items[i] = f->b->deny_clients[i].item;
-        if (!add_ref(f, L, &f->b->deny_clients[i], id))
-            return false;
-    }
+    return build_deny_client(f, L);
     return true;
 }
 

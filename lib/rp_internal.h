@@ -89,6 +89,91 @@ const uint8_t *rp__radix_lookup4(const rp__radix *r, uint32_t addr);
 size_t rp__radix_memory(const rp__radix *r);
 void rp__radix_free(rp__radix *r);
 
+/*
+ * Internals shared by radix.c (builder and sweep), radix_compile.c (the
+ * compiled form, built from the sweep's ranges) and radix_lookup.c.
+ */
+
+/* A range of the leaf-pushed space: from its start to the next start. */
+typedef struct rp__rx_range {
+    uint64_t hi;
+    uint64_t lo;
+    uint32_t rid;
+} rp__rx_range;
+
+typedef struct rp__rx_ranges {
+    rp__rx_range *v;
+    size_t n;
+    size_t cap;
+} rp__rx_ranges;
+
+/* Appends a range start, replacing one at the same start and merging
+ * neighbours that map to the same record.  Returns 0, -1 on no memory. */
+int rp__rx_ranges_emit(const rp__alloc *a, rp__rx_ranges *r, uint64_t hi,
+                       uint64_t lo, uint32_t rid);
+
+/* Exact-match table for IPv6 hosts: 64-byte buckets of keys, then records;
+ * the last byte of a bucket is set when a key went on to the next one. */
+typedef struct rp__rx_hash {
+    uint8_t *b;
+    void *raw;       /* the allocation b was aligned in */
+    uint32_t nb;     /* buckets */
+    uint32_t n;      /* hosts */
+    uint32_t probes; /* most buckets any lookup visits */
+    unsigned slots;
+    unsigned rw; /* bytes per record id */
+} rp__rx_hash;
+
+/* A compiled range table over 64-bit keys: when it is large, a first
+ * stride of @p bits bits over the window of indexes [w0, w0 + wn) where
+ * keys lie (values @p below and @p above outside); else one root entry. */
+typedef struct rp__rx_trie {
+    uint32_t *dir;
+    uint64_t w0;
+    uint64_t wn;
+    uint32_t below;
+    uint32_t above;
+    uint32_t root;
+    unsigned bits;
+} rp__rx_trie;
+
+struct rp__radix {
+    rp__alloc alloc;
+    uint32_t n_lists;
+    uint32_t n_recs;
+    uint8_t *recs; /* n_recs * n_lists bytes, at least one */
+    uint8_t *heap; /* blobs and nodes of every trie */
+    size_t heap_len;
+    unsigned vw; /* bytes per value in the heap */
+    rp__rx_trie t4;
+    rp__rx_trie t6;    /* the high halves of IPv6 keys */
+    uint32_t *lo_root; /* per /64 with longer prefixes: its low-half trie */
+    uint32_t n_lo;
+    rp__rx_hash h6;
+};
+
+/* Trie entries: a value, a blob (a sorted run of ranges) or a node (the
+ * next 8 bits, children compressed with a bitmap). */
+#define RP__RX_TAG_VAL 0u
+#define RP__RX_TAG_BLOB 1u
+#define RP__RX_TAG_NODE 2u
+#define RP__RX_PAYLOAD 0x3fffffffu
+#define RP__RX_NODE_HDR 36 /* bitmap (32 bytes) and four prefix counts */
+
+/* Builds the compiled form of @p r (whose n_recs is set) from the sweep's
+ * ranges and hosts.  Returns 0, -1 on no memory; @p r is freeable then. */
+int rp__rx_compile(rp__radix *r, const rp__rx_ranges *rg,
+                   const rp__rx_ranges *hosts);
+
+/* The home bucket of an IPv6 host in a table of @p nb buckets. */
+static inline uint32_t
+rp__rx_bucket(uint32_t nb, uint64_t hi, uint64_t lo)
+{
+    uint64_t h = (hi ^ (lo * 0xc2b2ae3d27d4eb4full)) * 0x9e3779b97f4a7c15ull;
+
+    return (uint32_t)(((h >> 32) * nb) >> 32);
+}
+
 /* ------------------------------------------------------------------------
  * address.c - RFC 5321 mailboxes
  * ------------------------------------------------------------------------ */
@@ -356,6 +441,8 @@ struct rp_policy {
     uint32_t n_domains;
     rp__domtab *domtab; /* pattern -> domain index */
     rp__strmap *recipients; /* "L<dom>:<local>" / "A:<address>" -> 1 */
+    bool has_addr_recipients; /* any "A:" keys at all */
+    bool has_interface_rules; /* any rule looks at the local address */
 
     rp__listener *listeners;
     uint32_t n_listeners;
@@ -363,9 +450,9 @@ struct rp_policy {
     rp__radix *radix;
     uint32_t n_lists;
     const char **list_names; /* per list id, for dump and lint */
-    uint32_t deny_client_first; /* list id of the first deny client */
-    uint32_t n_deny_client;     /* one list per statement */
-    uint32_t *deny_client_items;
+    uint32_t *deny_client_lists; /* radix list ids to check (step 2) */
+    uint32_t *deny_client_items; /* the statement named for each */
+    uint32_t n_deny_client;
 
     rp__strmap *groups;    /* "<group>\n<user>" -> 1 */
     rp__strmap *self_ips;  /* 16-byte keys of our own addresses */
