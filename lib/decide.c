@@ -664,6 +664,29 @@ decide_class(rp__ctx *c)
 
 /* ---- the procedure ------------------------------------------------------ */
 
+/* "client 203.0.113.5 (helo mx.example) to 192.0.2.1:25 as alice"; the
+ * HELO name is the client's text, so only printable bytes are shown. */
+static void
+explain_client(rp__ctx *c)
+{
+    const rp_query *q = c->q;
+    char client[48], local[48], helo[68] = "";
+    size_t n = span_len(q->helo, q->helo_len), k = 0;
+
+    rp__ip_format(&c->client, client, sizeof(client));
+    rp__ip_format(&c->local, local, sizeof(local));
+    for (size_t i = 0; i < n && k < sizeof(helo) - 4; i++) {
+        unsigned char ch = (unsigned char)q->helo[i];
+        helo[k++] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    helo[k] = '\0';
+    rp__explain(c, "client %s%s%s%s to %s port %u, %s%.*s", client,
+                k ? " (helo " : "", helo, k ? ")" : "", local,
+                (unsigned)q->local_port, c->user ? "authenticated as " :
+                "not authenticated", c->user ? (int)c->user_len : 0,
+                c->user ? c->user : "");
+}
+
 static rp_status
 early_steps(rp__ctx *c, bool *done)
 {
@@ -682,6 +705,8 @@ early_steps(rp__ctx *c, bool *done)
     it = &c->p->items[c->l->item];
     c->d->listener_index = (int32_t)(c->l - c->p->listeners);
     c->d->listener = c->l->name;
+    if (c->q->flags & RP_QUERY_EXPLAIN)
+        explain_client(c);
     rp__explain(c, "step 1 (listener): '%s' (%s:%u), remote prefix /%d",
                 c->l->name, it->file, (unsigned)it->line, c->d->prefix_len);
     compute_perms(c);
