@@ -1,0 +1,235 @@
+/*
+ * radix_lookup.c - reading the compiled prefix table built by
+ * radix_compile.c.  Nothing here allocates or writes.
+ */
+#include "rp_internal.h"
+
+#include <string.h>
+
+#define RX_SCAN 32 /* keys a blob search counts without bisecting */
+
+static inline uint64_t
+load_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline uint64_t
+ld64(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline uint32_t
+ld32(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* Reads a @p w-byte little-endian value (the slack covers the over-read). */
+static inline uint32_t
+ld_val(const uint8_t *p, unsigned w)
+{
+    uint32_t v = ld32(p);
+
+    return w >= 4 ? v : v & ((1u << (8 * w)) - 1);
+}
+
+static inline unsigned
+popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+static inline unsigned
+scan6(const rp__rx_hash *h, const uint8_t *q, uint64_t hi, uint64_t lo)
+{
+    unsigned hit = 0;
+
+    for (unsigned s = 0; s < h->slots; s++) {
+        uint64_t d = (ld64(q + 16 * s) ^ hi) | (ld64(q + 16 * s + 8) ^ lo);
+
+        hit = d == 0 ? s + 1 : hit;
+    }
+    return hit;
+}
+
+/* 1 and *rid when the key is a host.  The home bucket and the next are
+ * read unconditionally (no branch waits on the first); later ones only
+ * when both overflowed, for at most the longest probe of the build. */
+static inline int
+hash_find(const rp__rx_hash *h, uint64_t hi, uint64_t lo, uint32_t *rid)
+{
+    uint32_t b = rp__rx_bucket(h->nb, hi, lo);
+
+    for (uint32_t p = 0; p < h->probes; p += 2) {
+        uint32_t b2 = b + 1 == h->nb ? 0 : b + 1;
+        const uint8_t *q = h->b + (size_t)b * 64;
+        const uint8_t *q2 = h->b + (size_t)b2 * 64;
+        unsigned hit, hit2;
+
+        hit = scan6(h, q, hi, lo);
+        hit2 = scan6(h, q2, hi, lo);
+        if (hit2 != 0) {
+            hit = hit2;
+            q = q2;
+        }
+        if (hit != 0) {
+            *rid = ld_val(q + 16 * h->slots + h->rw * (hit - 1), h->rw);
+            return 1;
+        }
+        if ((q[63] & q2[63]) == 0)
+            return 0;
+        b = b2 + 1 == h->nb ? 0 : b2 + 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Lookup
+ * ------------------------------------------------------------------------ */
+
+/* How many of the @p m sorted @p kw-byte keys at @p k are <= @p xt. */
+static inline size_t
+count_le(const uint8_t *k, size_t m, unsigned kw, uint64_t xt)
+{
+    size_t c = 0;
+
+    switch (kw) {
+    case 1:
+        for (size_t i = 0; i < m; i++)
+            c += k[i] <= xt;
+        return c;
+    case 2:
+        for (size_t i = 0; i < m; i++)
+            c += (uint64_t)(k[2 * i] | k[2 * i + 1] << 8) <= xt;
+        return c;
+    default:
+        for (size_t i = 0; i < m; i++)
+            c += (ld64(k + i * kw) & (~0ull >> (64 - 8 * kw))) <= xt;
+        return c;
+    }
+}
+
+/* The range of a blob holding @p x (keys compared past the top @p d bits):
+ * binary search down to a short window, then a branch-free count. */
+static inline uint32_t
+blob_find(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
+{
+    size_t m = (size_t)p[0] | (size_t)p[1] << 8, b = 0, len = m + 1;
+    unsigned kw = p[2];
+    uint64_t xt = (x << d) >> (64 - 8 * kw), km = ~0ull >> (64 - 8 * kw);
+    const uint8_t *k = p + 3;
+
+    while (len > RX_SCAN + 1) {
+        size_t half = len / 2;
+
+        b = (ld64(k + (b + half - 1) * kw) & km) <= xt ? b + half : b;
+        len -= half;
+    }
+    b += count_le(k + b * kw, len - 1, kw, xt);
+    return ld_val(k + m * kw + b * vw, vw);
+}
+
+/* The child of a node for the 8 bits of @p x after the top @p d. */
+static inline uint32_t
+node_child(const uint8_t *p, uint64_t x, unsigned d)
+{
+    unsigned j = (unsigned)((x << d) >> 56), w = j >> 6;
+    uint64_t bits = ld64(p + 8 * w) & (~0ull >> (63 - (j & 63)));
+
+    return ld32(p + RP__RX_NODE_HDR + 4 * (p[32 + w] + popcount64(bits) - 1));
+}
+
+/* Walks a trie from entry @p e at depth @p d to the value for @p x. */
+static inline uint32_t
+walk(const rp__radix *r, uint32_t e, uint64_t x, unsigned d)
+{
+    for (; d <= 64; d += 8) {
+        const uint8_t *p = r->heap + (e & RP__RX_PAYLOAD);
+
+        if (e >> 30 == RP__RX_TAG_BLOB)
+            return blob_find(p, x, d, r->vw);
+        if (e >> 30 != RP__RX_TAG_NODE || d > 48)
+            break;
+        e = node_child(p, x, d);
+    }
+    return e & RP__RX_PAYLOAD;
+}
+
+static inline uint32_t
+walk_trie(const rp__radix *r, const rp__rx_trie *t, uint64_t x)
+{
+    uint64_t i;
+
+    if (t->dir == NULL)
+        return walk(r, t->root, x, 0);
+    i = (x >> (64 - t->bits)) - t->w0;
+    if (i >= t->wn)
+        return (x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
+    return walk(r, t->dir[i], x, t->bits);
+}
+
+const uint8_t *
+rp__radix_lookup4(const rp__radix *r, uint32_t addr)
+{
+    uint32_t rid = walk_trie(r, &r->t4, (uint64_t)addr << 32);
+
+    if (rid >= r->n_recs)
+        rid = 0;
+    return r->recs + (size_t)rid * r->n_lists;
+}
+
+/* IPv6 trie values are twice a record id or low-half trie, plus one when
+ * the range holds a host of the exact-match table. */
+const uint8_t *
+rp__radix_lookup(const rp__radix *r, const uint8_t key[16])
+{
+    uint64_t hi = load_be64(key), lo = load_be64(key + 8);
+    uint32_t v, rid;
+
+    if (hi == 0 && (lo >> 32) == 0xffff)
+        return rp__radix_lookup4(r, (uint32_t)lo);
+    v = walk_trie(r, &r->t6, hi);
+    if ((v >> 1) - r->n_recs < r->n_lo)
+        v = walk(r, r->lo_root[(v >> 1) - r->n_recs], lo, 0);
+    rid = v >> 1;
+    if ((v & 1) != 0 && !hash_find(&r->h6, hi, lo, &rid))
+        rid = v >> 1;
+    if (rid >= r->n_recs)
+        rid = 0;
+    return r->recs + (size_t)rid * r->n_lists;
+}
+
+static size_t
+hash_memory(const rp__rx_hash *h)
+{
+    return h->n == 0 ? 0 : (size_t)h->nb * 64;
+}
+
+size_t
+rp__radix_memory(const rp__radix *r)
+{
+    size_t dirs = 0;
+
+    if (r == NULL)
+        return 0;
+    dirs += r->t4.dir != NULL ? r->t4.wn * sizeof(uint32_t) : 0;
+    dirs += r->t6.dir != NULL ? r->t6.wn * sizeof(uint32_t) : 0;
+    return sizeof(*r) + (size_t)r->n_recs * r->n_lists + r->heap_len + dirs +
+           (size_t)r->n_lo * sizeof(uint32_t) + hash_memory(&r->h6);
+}
+
