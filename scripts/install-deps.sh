@@ -14,5 +14,11 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# postfix asks how to configure the system's mailer; the tests run their
+# own instances, so the system's stays unconfigured.
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+    echo "postfix postfix/main_mailer_type select No configuration" |
+        debconf-set-selections
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

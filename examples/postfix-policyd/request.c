@@ -1,0 +1,200 @@
+/*
+ * request.c - parsing a Postfix policy request and answering it with a
+ * relaypolicy decision.
+ */
+#include "request.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Where each attribute we use is stored. */
+typedef struct field {
+    const char *name;
+    size_t offset;
+    size_t size;
+} field;
+
+#define FIELD(f) {#f, offsetof(pd_request, f), sizeof(((pd_request *)0)->f)}
+
+static const field fields[] = {
+    FIELD(request),        FIELD(protocol_state), FIELD(client_address),
+    FIELD(server_address), FIELD(server_port),    FIELD(sasl_username),
+    FIELD(sender),         FIELD(recipient),      FIELD(helo_name),
+};
+
+void
+pd_request_init(pd_request *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void
+pd_request_fail(pd_request *r, const char *why)
+{
+    if (r->bad == NULL)
+        r->bad = why;
+}
+
+static const field *
+find_field(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (strlen(fields[i].name) == len &&
+            memcmp(fields[i].name, name, len) == 0)
+            return &fields[i];
+    }
+    return NULL;
+}
+
+void
+pd_request_line(pd_request *r, const char *line, size_t len)
+{
+    const char *eq;
+    const field *f;
+    char *dst;
+
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    if (++r->n_attrs > PD_MAX_ATTRS) {
+        pd_request_fail(r, "too many attributes");
+        return;
+    }
+    eq = memchr(line, '=', len);
+    if (eq == NULL || eq == line) {
+        pd_request_fail(r, "attribute line without name=value");
+        return;
+    }
+    if (memchr(line, '\0', len) != NULL) {
+        pd_request_fail(r, "NUL byte in an attribute");
+        return;
+    }
+    f = find_field(line, (size_t)(eq - line));
+    if (f == NULL)
+        return;
+    len -= (size_t)(eq + 1 - line);
+    if (len >= f->size) {
+        pd_request_fail(r, "attribute value too long");
+        return;
+    }
+    dst = (char *)r + f->offset;
+    memcpy(dst, eq + 1, len);
+    dst[len] = '\0';
+}
+
+/* Parse a decimal port without sign, spaces or leading zeros. */
+static bool
+parse_port(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+
+    if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 5)
+        return false;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        v = v * 10 + (uint32_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/*
+ * Copy a reply into an action line.  Anything outside printable ASCII is
+ * replaced, so that a reply can never break the line protocol.
+ */
+static void
+put_action(char *out, const char *action)
+{
+    size_t n = 0;
+    const size_t room = PD_MAX_ACTION - 3;
+
+    memcpy(out, "action=", 7);
+    n = 7;
+    for (; *action != '\0' && n < room; action++, n++)
+        out[n] = (*action >= 0x20 && *action < 0x7f) ? *action : '?';
+    out[n++] = '\n';
+    out[n++] = '\n';
+    out[n] = '\0';
+}
+
+static const char *
+check_required(const pd_request *r)
+{
+    if (r->client_address[0] == '\0')
+        return "no client_address";
+    if (r->server_address[0] == '\0' || r->server_port[0] == '\0')
+        return "no server_address or server_port (Postfix 3.2 or later "
+               "sends them)";
+    if (r->recipient[0] == '\0')
+        return "no recipient";
+    return NULL;
+}
+
+static void
+fill_query(const pd_request *r, uint32_t port, rp_query *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->client_ip = r->client_address;
+    q->client_ip_len = RP_NTS;
+    q->local_ip = r->server_address;
+    q->local_ip_len = RP_NTS;
+    q->local_port = port;
+    if (r->sasl_username[0] != '\0') {
+        q->user = r->sasl_username;
+        q->user_len = RP_NTS;
+    }
+    q->sender = r->sender;
+    q->sender_len = RP_NTS;
+    q->recipient = r->recipient;
+    q->recipient_len = RP_NTS;
+    if (r->helo_name[0] != '\0') {
+        q->helo = r->helo_name;
+        q->helo_len = RP_NTS;
+    }
+}
+
+pd_outcome
+pd_request_answer(const pd_request *r,
+                  const rp_policy *policy,
+                  const pd_style *style,
+                  rp_decision *d,
+                  char *out,
+                  const char **why)
+{
+    rp_query q;
+    uint32_t port = 0;
+
+    *why = r->bad;
+    if (*why == NULL && strcmp(r->request, "smtpd_access_policy") != 0)
+        *why = "not an smtpd_access_policy request";
+    if (*why == NULL && strcmp(r->protocol_state, "RCPT") != 0 &&
+        r->protocol_state[0] != '\0') {
+        put_action(out, "DUNNO");
+        return PD_NOT_RCPT;
+    }
+    if (*why == NULL)
+        *why = check_required(r);
+    if (*why == NULL && !parse_port(r->server_port, &port))
+        *why = "server_port is not a port number";
+    if (*why == NULL) {
+        fill_query(r, port, &q);
+        if (rp_decide(policy, &q, d) != RP_OK)
+            *why = d->detail[0] != '\0' ? d->detail : "bad facts";
+    }
+    if (*why != NULL) {
+        put_action(out, "451 4.3.0 Policy service: malformed request");
+        return PD_MALFORMED;
+    }
+    if (d->verdict == RP_ACCEPT || d->verdict == RP_RELAY) {
+        put_action(out, style->accept);
+    } else if (style->full_reply) {
+        put_action(out, d->reply);
+    } else {
+        char reply[RP_REPLY_MAX];
+
+        snprintf(reply, sizeof(reply), "%03u %s %s", (unsigned)d->code,
+                 d->enhanced, d->text);
+        put_action(out, reply);
+    }
+    return PD_DECIDED;
+}

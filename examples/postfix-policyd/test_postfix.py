@@ -1,0 +1,333 @@
+"""A real Postfix in front of relaypolicy-policyd, talked to over SMTP.
+
+The test runs its own Postfix instance (postfix -c DIR start) on 127.0.0.1
+only, with a gateway port and a submission port chosen free at run time,
+its queue and data directories under a temporary directory, and
+
+    smtpd_relay_restrictions = check_policy_service inet:127.0.0.1:PORT, reject
+
+pointing at a relaypolicy-policyd started for the test.  XCLIENT (allowed
+from 127.0.0.0/8) presents the client addresses of the seeds' scenarios
+and, with LOGIN=, an authenticated user (it sets Postfix's sasl_username).
+The instance and the policy server are stopped at the end, whatever
+happens.  Needs root and Debian's postfix (scripts/install-deps.sh).
+"""
+
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+from _daemon import TIMEOUT, Policyd, binary
+
+POSTFIX = "/usr/sbin/postfix"
+
+POLICY = """\
+# The seeds' set-up: a gateway every client may submit to, trusted devices
+# that may relay, one device that may never relay, a blocked network and
+# a submission port for authenticated users.
+domain local.example local recipients alice bob admin
+network devices     10.1.2.0/24
+network quarantined 10.1.2.66
+listener internet {{
+    bind 127.0.0.1:{smtp}
+    role gateway
+    allow network devices relay
+    deny  network quarantined relay
+}}
+listener submission {{
+    bind 127.0.0.1:{submission}
+    role submission
+}}
+deny client 198.51.100.0/24
+"""
+
+MAIN_CF = """\
+compatibility_level = 3.6
+queue_directory = {dir}/queue
+data_directory = {dir}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.relaypolicy.test
+mydomain = relaypolicy.test
+myorigin = $myhostname
+mydestination =
+relay_domains =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_authorized_xclient_hosts = 127.0.0.0/8
+smtpd_relay_restrictions = check_policy_service inet:127.0.0.1:{policyd},
+    reject
+smtpd_recipient_restrictions =
+smtpd_policy_service_timeout = 60s
+default_transport = discard
+local_transport = discard
+relay_transport = discard
+smtputf8_enable = no
+biff = no
+append_dot_mydomain = no
+maillog_file = {dir}/maillog
+maillog_file_prefixes = {dir}
+"""
+
+MASTER_CF = """\
+127.0.0.1:{smtp} inet n - n - - smtpd
+127.0.0.1:{submission} inet n - n - - smtpd
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+OUTSIDE = "203.0.113.9"
+DEVICE = "10.1.2.3"
+QUARANTINED = "10.1.2.66"
+BLOCKED = "198.51.100.7"
+
+
+def free_ports(n: int) -> List[int]:
+    """n distinct free TCP ports on 127.0.0.1 (held until all are chosen)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def wait_banner(port: int) -> None:
+    deadline = time.monotonic() + TIMEOUT * 2
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), 5) as s:
+                if s.recv(512).startswith(b"220 "):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("Postfix does not answer on port %d" % port)
+        time.sleep(0.1)
+
+
+class Postfix(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        if os.geteuid() != 0:
+            raise RuntimeError("this test runs Postfix and needs root")
+        if not os.access(POSTFIX, os.X_OK):
+            raise RuntimeError("Debian's postfix is not installed: run "
+                               "scripts/install-deps.sh")
+        binary("relaypolicy-policyd", "RP_POLICYD")
+        cls.dir = Path(tempfile.mkdtemp(prefix="rp-postfix-"))
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        # Postfix's daemons (user postfix) must reach the queue.
+        cls.dir.chmod(0o755)
+        cls.smtp, cls.submission = free_ports(2)
+        cls.policy = cls.dir / "policy.conf"
+        cls.policy.write_text(POLICY.format(smtp=cls.smtp,
+                                            submission=cls.submission))
+        cls.policyd = Policyd(cls.policy, "inet:127.0.0.1:0", cls.dir)
+        cls.addClassCleanup(cls.policyd.stop)
+        cls.start_postfix()
+
+    @classmethod
+    def start_postfix(cls) -> None:
+        etc = cls.dir / "etc"
+        for sub in ("etc", "queue", "data"):
+            (cls.dir / sub).mkdir()
+        shutil.chown(cls.dir / "data", "postfix")
+        (etc / "main.cf").write_text(MAIN_CF.format(
+            dir=cls.dir, policyd=cls.policyd.port))
+        (etc / "master.cf").write_text(MASTER_CF.format(
+            smtp=cls.smtp, submission=cls.submission))
+        cls.addClassCleanup(cls.stop_postfix)
+        out = subprocess.run([POSTFIX, "-c", str(etc), "start"],
+                             capture_output=True, text=True,
+                             timeout=TIMEOUT * 4)
+        if out.returncode != 0:
+            raise RuntimeError("postfix start failed: %s%s\n%s" % (
+                out.stdout, out.stderr, cls.maillog()))
+        wait_banner(cls.smtp)
+        wait_banner(cls.submission)
+
+    @classmethod
+    def stop_postfix(cls) -> None:
+        etc = str(cls.dir / "etc")
+        subprocess.run([POSTFIX, "-c", etc, "stop"], capture_output=True,
+                       timeout=TIMEOUT * 4)
+        # Make sure the master is gone even if stop did not work.
+        pid_file = cls.dir / "queue" / "pid" / "master.pid"
+        deadline = time.monotonic() + TIMEOUT
+        while pid_file.exists() and time.monotonic() < deadline:
+            try:
+                pid = int(pid_file.read_text().split()[0])
+                os.kill(pid, 0)
+            except (OSError, ValueError, IndexError):
+                break
+            time.sleep(0.1)
+        else:
+            if pid_file.exists():
+                subprocess.run([POSTFIX, "-c", etc, "abort"],
+                               capture_output=True, timeout=TIMEOUT)
+
+    @classmethod
+    def maillog(cls) -> str:
+        path = cls.dir / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # ---- SMTP through Postfix -----------------------------------------
+
+    def session(self, port: int, client: str,
+                login: Optional[str] = None) -> smtplib.SMTP:
+        s = smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT * 2)
+        self.addCleanup(s.close)
+        self.assertEqual(s.ehlo("client.test")[0], 250)
+        self.assertIn("xclient", s.esmtp_features)
+        attrs = "ADDR=%s NAME=[UNAVAILABLE]" % client
+        if login:
+            attrs += " LOGIN=%s" % login
+        code, msg = s.docmd("XCLIENT", attrs)
+        self.assertEqual(code, 220, msg)  # A new session begins.
+        self.assertEqual(s.ehlo("client.test")[0], 250)
+        return s
+
+    def rcpt(self, port: int, client: str, rcpt: str,
+             sender: str = "someone@example.org",
+             login: Optional[str] = None) -> Tuple[int, str]:
+        s = self.session(port, client, login)
+        code, msg = s.mail(sender)
+        self.assertEqual(code, 250, msg)
+        code, msg = s.rcpt(rcpt)
+        s.rset()
+        s.quit()
+        return code, msg.decode()
+
+    def assertRefused(self, got: Tuple[int, str], code: int, enhanced: str,
+                      text: str) -> None:
+        self.assertEqual(got[0], code, got)
+        self.assertTrue(got[1].startswith(enhanced + " "), got)
+        self.assertIn("Recipient address rejected: " + text, got[1])
+
+    # ---- the seeds' scenarios -----------------------------------------
+
+    def test_outside_client_relaying_refused(self) -> None:
+        self.assertRefused(self.rcpt(self.smtp, OUTSIDE,
+                                     "bob@remote.example"),
+                           550, "5.7.1", "Relaying prohibited")
+
+    def test_local_recipient_accepted(self) -> None:
+        self.assertEqual(self.rcpt(self.smtp, OUTSIDE,
+                                   "alice@local.example")[0], 250)
+        self.assertRefused(self.rcpt(self.smtp, OUTSIDE,
+                                     "zed@local.example"),
+                           550, "5.1.1", "User unknown")
+
+    def test_trusted_device_relays(self) -> None:
+        self.assertEqual(self.rcpt(self.smtp, DEVICE,
+                                   "bob@remote.example")[0], 250)
+
+    def test_deny_list_overrides_grant(self) -> None:
+        # 10.1.2.66 is inside the devices granted relay, and denied it.
+        self.assertRefused(self.rcpt(self.smtp, QUARANTINED,
+                                     "bob@remote.example"),
+                           550, "5.7.1", "Relaying prohibited")
+        self.assertEqual(self.rcpt(self.smtp, QUARANTINED,
+                                   "alice@local.example")[0], 250)
+        self.assertRefused(self.rcpt(self.smtp, BLOCKED,
+                                     "alice@local.example"),
+                           554, "5.7.1", "Access denied")
+
+    def test_authenticated_relay_on_submission(self) -> None:
+        self.assertRefused(self.rcpt(self.submission, OUTSIDE,
+                                     "bob@remote.example"),
+                           530, "5.7.0", "Authentication required")
+        self.assertEqual(self.rcpt(self.submission, OUTSIDE,
+                                   "bob@remote.example",
+                                   sender="alice@local.example",
+                                   login="alice")[0], 250)
+        # The same login on the gateway port does not relay.
+        self.assertRefused(self.rcpt(self.smtp, OUTSIDE,
+                                     "bob@remote.example", login="alice"),
+                           550, "5.7.1", "Relaying prohibited")
+
+    def test_relay_tricks_and_senders(self) -> None:
+        for rcpt in ("user%remote.example@local.example",
+                     "remote.example!user@local.example",
+                     "user@REMOTE.EXAMPLE."):
+            with self.subTest(rcpt=rcpt):
+                self.assertRefused(self.rcpt(self.smtp, OUTSIDE, rcpt),
+                                   550, "5.7.1", "Relaying prohibited")
+        for sender in ("", "admin@local.example"):
+            with self.subTest(sender=sender):
+                self.assertRefused(self.rcpt(self.smtp, OUTSIDE,
+                                             "bob@remote.example",
+                                             sender=sender),
+                                   550, "5.7.1", "Relaying prohibited")
+
+    def test_whole_message_to_accepted_recipients(self) -> None:
+        s = self.session(self.smtp, OUTSIDE)
+        s.mail("someone@example.org")
+        self.assertEqual(s.rcpt("alice@local.example")[0], 250)
+        self.assertEqual(s.rcpt("bob@remote.example")[0], 550)
+        self.assertEqual(s.rcpt("bob@local.example")[0], 250)
+        code, msg = s.data(b"Subject: test\r\n\r\nhello\r\n")
+        self.assertEqual(code, 250, msg)
+        s.quit()
+
+    def test_zz_reload_while_postfix_runs(self) -> None:
+        new = "10.77.0.1"
+        self.assertEqual(self.rcpt(self.smtp, new,
+                                   "bob@remote.example")[0], 550)
+        self.policy.write_text(self.policy.read_text().replace(
+            "10.1.2.0/24", "10.1.2.0/24 %s" % new))
+        self.policyd.signal(signal.SIGHUP)
+        self.policyd.wait_log("policy reloaded")
+        self.assertEqual(self.rcpt(self.smtp, new,
+                                   "bob@remote.example")[0], 250)
+        # The decisions came from the policy server, with Postfix's facts.
+        log = self.policyd.log_text()
+        self.assertIn("client=%s server=127.0.0.1:%d" % (new, self.smtp),
+                      log)
+        self.assertIn("user=alice", log)
+
+    def test_zz_throughput(self) -> None:
+        """The policy server's rate with many concurrent clients."""
+        out = subprocess.run(
+            [binary("relaypolicy-policyd-load", "RP_POLICYD_LOAD"),
+             "-c", "64", "-n", "500", "-d", "30", "-C", DEVICE,
+             "-s", "127.0.0.1", "-P", str(self.smtp),
+             "inet:127.0.0.1:%d" % self.policyd.port],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        print("\n    policyd load:", out.stdout.strip())
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,374 @@
+/*
+ * session.c - the SMTP commands of smtpd-mini: EHLO/HELO, MAIL, RCPT,
+ * DATA, RSET, NOOP, QUIT and AUTH PLAIN.
+ */
+#include "session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static void
+reply(sm_session *s, const char *fmt, ...)
+{
+    char buf[RP_REPLY_MAX + 8];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof(buf) - 3)
+        n = (int)sizeof(buf) - 3;
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    s->write(s->ctx, buf, (size_t)n);
+}
+
+static void
+reset(sm_session *s)
+{
+    s->sender[0] = '\0';
+    s->n_rcpts = 0;
+    s->data_bytes = 0;
+    if (s->state == SM_MAIL || s->state == SM_DATA)
+        s->state = SM_READY;
+}
+
+void
+sm_session_start(sm_session *s,
+                 const sm_server *server,
+                 const char *client_ip,
+                 const char *local_ip,
+                 unsigned local_port,
+                 sm_write_fn write,
+                 void *ctx)
+{
+    memset(s, 0, sizeof(*s));
+    s->server = server;
+    s->write = write;
+    s->ctx = ctx;
+    snprintf(s->client_ip, sizeof(s->client_ip), "%s", client_ip);
+    snprintf(s->local_ip, sizeof(s->local_ip), "%s", local_ip);
+    s->local_port = local_port;
+    reply(s, "220 %s ESMTP smtpd-mini (relaypolicy %s)", server->hostname,
+          rp_version_string());
+}
+
+/* Does @p line start with the keyword @p kw (any case)? */
+static bool
+keyword(const char *line, size_t len, const char *kw)
+{
+    size_t n = strlen(kw);
+
+    return len >= n && strncasecmp(line, kw, n) == 0;
+}
+
+/*
+ * The path argument of MAIL FROM: / RCPT TO:, brackets included, up to
+ * the closing bracket (quotes respected) or the first space.
+ */
+static bool
+path_arg(const char *arg, size_t len, char *out, size_t out_len)
+{
+    size_t i = 0, end;
+    bool quoted = false;
+
+    while (i < len && arg[i] == ' ')
+        i++;
+    end = i;
+    if (end < len && arg[end] == '<') {
+        for (; end < len; end++) {
+            if (arg[end] == '\\' && quoted && end + 1 < len)
+                end++;
+            else if (arg[end] == '"')
+                quoted = !quoted;
+            else if (arg[end] == '>' && !quoted)
+                break;
+        }
+        if (end == len)
+            return false;
+        end++;
+    } else {
+        while (end < len && arg[end] != ' ')
+            end++;
+    }
+    if (end == i || end - i >= out_len)
+        return false;
+    memcpy(out, arg + i, end - i);
+    out[end - i] = '\0';
+    return true;
+}
+
+static void
+cmd_helo(sm_session *s, const char *arg, size_t len, bool ehlo)
+{
+    while (len > 0 && *arg == ' ')
+        arg++, len--;
+    if (len == 0) {
+        reply(s, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
+        return;
+    }
+    snprintf(s->helo, sizeof(s->helo), "%.*s", (int)len, arg);
+    reset(s);
+    s->state = SM_READY;
+    if (!ehlo) {
+        reply(s, "250 %s", s->server->hostname);
+        return;
+    }
+    reply(s, "250-%s", s->server->hostname);
+    reply(s, "250-8BITMIME");
+    reply(s, "250-ENHANCEDSTATUSCODES");
+    if (s->server->n_users > 0)
+        reply(s, "250-AUTH PLAIN");
+    reply(s, "250 SIZE 10485760");
+}
+
+static void
+cmd_mail(sm_session *s, const char *arg, size_t len)
+{
+    if (s->state == SM_GREETING) {
+        reply(s, "503 5.5.1 Send HELO or EHLO first");
+        return;
+    }
+    if (s->state != SM_READY) {
+        reply(s, "503 5.5.1 Nested MAIL command");
+        return;
+    }
+    if (!path_arg(arg, len, s->sender, sizeof(s->sender))) {
+        reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+        return;
+    }
+    s->state = SM_MAIL;
+    reply(s, "250 2.1.0 OK");
+}
+
+static void
+fill_query(const sm_session *s, const char *rcpt, rp_query *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->client_ip = s->client_ip;
+    q->client_ip_len = RP_NTS;
+    q->local_ip = s->local_ip;
+    q->local_ip_len = RP_NTS;
+    q->local_port = s->local_port;
+    if (s->user[0] != '\0') {
+        q->user = s->user;
+        q->user_len = RP_NTS;
+    }
+    q->sender = s->sender;
+    q->sender_len = RP_NTS;
+    q->recipient = rcpt;
+    q->recipient_len = RP_NTS;
+    q->helo = s->helo;
+    q->helo_len = RP_NTS;
+}
+
+static void
+cmd_rcpt(sm_session *s, const char *arg, size_t len)
+{
+    char rcpt[SM_MAX_PATH + 1];
+    rp_decision d;
+    rp_query q;
+
+    if (s->state != SM_MAIL) {
+        reply(s, "503 5.5.1 Need MAIL before RCPT");
+        return;
+    }
+    if (!path_arg(arg, len, rcpt, sizeof(rcpt))) {
+        reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+        return;
+    }
+    if (s->n_rcpts >= SM_MAX_RCPTS) {
+        reply(s, "452 4.5.3 Too many recipients");
+        return;
+    }
+    fill_query(s, rcpt, &q);
+    if (rp_decide(s->server->policy, &q, &d) != RP_OK) {
+        fprintf(stderr, "smtpd-mini: %s: %s\n", s->client_ip, d.detail);
+        reply(s, "451 4.3.0 Policy error, try again later");
+        return;
+    }
+    if (s->server->verbose)
+        fprintf(stderr, "smtpd-mini: %s user=%s from=%s to=%s: %s (%s)\n",
+                s->client_ip, s->user, s->sender, rcpt, d.reply,
+                rp_reason_name(d.reason));
+    if (d.verdict == RP_ACCEPT || d.verdict == RP_RELAY)
+        s->n_rcpts++;
+    reply(s, "%s", d.reply);
+}
+
+static void
+cmd_data(sm_session *s)
+{
+    if (s->state != SM_MAIL) {
+        reply(s, "503 5.5.1 Need MAIL command");
+        return;
+    }
+    if (s->n_rcpts == 0) {
+        reply(s, "554 5.5.1 No valid recipients");
+        return;
+    }
+    s->state = SM_DATA;
+    s->data_bytes = 0;
+    reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+static void
+data_line(sm_session *s, const char *line, size_t len)
+{
+    if (len == 1 && line[0] == '.') {
+        reply(s, "250 2.0.0 OK: %zu bytes for %u recipients discarded",
+              s->data_bytes, s->n_rcpts);
+        reset(s);
+        return;
+    }
+    s->data_bytes += len + 2;
+}
+
+/* Decode base64 into @p out; returns the length or -1. */
+static long
+base64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned long acc = 0;
+    size_t n = 0, bits = 0;
+
+    for (size_t i = 0; i < len && in[i] != '='; i++) {
+        const char *p = memchr(alphabet, in[i], 64);
+
+        if (p == NULL || in[i] == '\0')
+            return -1;
+        acc = (acc << 6) | (unsigned long)(p - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n == cap)
+                return -1;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return (long)n;
+}
+
+static void
+auth_plain(sm_session *s, const char *resp, size_t len)
+{
+    unsigned char buf[768];
+    long n = base64_decode(resp, len, buf, sizeof(buf) - 1);
+    const char *authcid, *passwd;
+    size_t i;
+
+    s->state = SM_READY;
+    if (n < 0 || memchr(buf, '\0', (size_t)n) == NULL) {
+        reply(s, "501 5.5.2 Cannot decode the AUTH PLAIN response");
+        return;
+    }
+    buf[n] = '\0';
+    authcid = (const char *)buf + strlen((const char *)buf) + 1;
+    if ((long)((const unsigned char *)authcid - buf) >= n) {
+        reply(s, "501 5.5.2 Malformed AUTH PLAIN response");
+        return;
+    }
+    passwd = authcid + strlen(authcid) + 1;
+    if ((long)((const unsigned char *)passwd - buf) > n)
+        passwd = "";
+    for (i = 0; i < s->server->n_users; i++) {
+        const sm_user *u = &s->server->users[i];
+
+        size_t n_id = strlen(authcid);
+
+        if (strcmp(u->name, authcid) == 0 &&
+            strcmp(u->password, passwd) == 0 && n_id > 0 &&
+            n_id < sizeof(s->user)) {
+            memcpy(s->user, authcid, n_id + 1);
+            reply(s, "235 2.7.0 Authentication successful");
+            return;
+        }
+    }
+    reply(s, "535 5.7.8 Authentication credentials invalid");
+}
+
+static void
+cmd_auth(sm_session *s, const char *arg, size_t len)
+{
+    while (len > 0 && *arg == ' ')
+        arg++, len--;
+    if (s->server->n_users == 0) {
+        reply(s, "502 5.5.1 AUTH not available");
+    } else if (s->state != SM_READY) {
+        reply(s, "503 5.5.1 AUTH not allowed now");
+    } else if (s->user[0] != '\0') {
+        reply(s, "503 5.5.1 Already authenticated");
+    } else if (!keyword(arg, len, "PLAIN") ||
+               (len > 5 && arg[5] != ' ')) {
+        reply(s, "504 5.5.4 Unrecognized authentication type");
+    } else if (len > 6) {
+        auth_plain(s, arg + 6, len - 6);
+    } else {
+        s->state = SM_AUTH;
+        reply(s, "334 ");
+    }
+}
+
+void
+sm_session_overflow(sm_session *s)
+{
+    if (s->state == SM_DATA) {
+        s->data_bytes += SM_MAX_COMMAND;
+        return;
+    }
+    if (s->state == SM_AUTH)
+        s->state = SM_READY;
+    reply(s, "500 5.5.2 Line too long");
+}
+
+static void
+command(sm_session *s, const char *line, size_t len)
+{
+    if (keyword(line, len, "EHLO ") || keyword(line, len, "HELO "))
+        cmd_helo(s, line + 5, len - 5, line[0] == 'E' || line[0] == 'e');
+    else if (keyword(line, len, "MAIL FROM:"))
+        cmd_mail(s, line + 10, len - 10);
+    else if (keyword(line, len, "RCPT TO:"))
+        cmd_rcpt(s, line + 8, len - 8);
+    else if (len == 4 && keyword(line, len, "DATA"))
+        cmd_data(s);
+    else if (len == 4 && keyword(line, len, "RSET"))
+        reset(s), reply(s, "250 2.0.0 OK");
+    else if (keyword(line, len, "NOOP"))
+        reply(s, "250 2.0.0 OK");
+    else if (len == 4 && keyword(line, len, "QUIT"))
+        reply(s, "221 2.0.0 Bye"), s->state = SM_QUIT;
+    else if (keyword(line, len, "AUTH"))
+        cmd_auth(s, line + 4, len - 4);
+    else if (keyword(line, len, "VRFY"))
+        reply(s, "252 2.5.2 Cannot VRFY user");
+    else
+        reply(s, "500 5.5.2 Command not recognized");
+}
+
+void
+sm_session_line(sm_session *s, const char *line, size_t len)
+{
+    if (s->state == SM_QUIT)
+        return;
+    if (s->state == SM_DATA) {
+        data_line(s, line, len);
+    } else if (s->state == SM_AUTH) {
+        if (len == 1 && line[0] == '*') {
+            s->state = SM_READY;
+            reply(s, "501 5.7.0 Authentication cancelled");
+        } else {
+            auth_plain(s, line, len);
+        }
+    } else if (memchr(line, '\0', len) != NULL) {
+        reply(s, "500 5.5.2 NUL byte in command");
+    } else {
+        command(s, line, len);
+    }
+}
