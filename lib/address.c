@@ -351,6 +351,126 @@ addr_clear(rp__addr *out)
 }
 
 /*
+ * The fast path: one pass over each part of the common form, a dot-string
+ * local part and a domain name, with one table look-up per byte.  Every
+ * byte it accepts is printable ASCII, so it can only succeed where the
+ * full parser would; on anything else (a control or non-ASCII byte, a
+ * limit, a quoted local part, a source route, an address literal or a
+ * syntax error) it gives up and the full parser, which reports errors in
+ * their order of precedence, starts over.
+ */
+
+#define F_ATEXT 1 /* atext other than the dot */
+#define F_LD 2    /* letter or digit */
+#define F_UPPER 8 /* 'A'..'Z': add (F_UPPER << 2) == 32 to lowercase */
+
+#define FL (F_ATEXT | F_LD)
+#define FU (F_ATEXT | F_LD | F_UPPER)
+#define FA F_ATEXT
+
+/* Bytes 0x80 and above are all zero. */
+static const uint8_t fast_class[256] = {
+    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 00 */
+    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 10 */
+    0,  FA, 0,  FA, FA, FA, FA, FA, 0,  0,  FA, FA, 0,  FA, 0,  FA, /* 20 */
+    FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, 0,  0,  0,  FA, 0,  FA, /* 30 */
+    0,  FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, /* 40 */
+    FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, 0,  0,  0,  FA, FA, /* 50 */
+    FA, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, /* 60 */
+    FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FA, FA, FA, FA, 0,  /* 70 */
+};
+
+#undef FL
+#undef FU
+#undef FA
+
+/* A dot-string local part up to '@' or the end, copied to out->local;
+ * *pos is where it ends.  False when the full parser must decide. */
+static bool
+fast_local(const unsigned char *s, size_t len, size_t *pos, rp__addr *out)
+{
+    size_t n = len < RP__LOCAL_MAX ? len : RP__LOCAL_MAX, i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = s[i];
+
+        if ((fast_class[c] & F_ATEXT) == 0) {
+            if (c == '@')
+                break;
+            if (c != '.' || i == 0 || s[i - 1] == '.')
+                return false;
+        }
+        out->local[i] = (char)c;
+    }
+    if (i == 0 || s[i - 1] == '.' || (i < len && s[i] != '@'))
+        return false;
+    out->local[i] = '\0';
+    out->local_len = i;
+    *pos = i;
+    return true;
+}
+
+/* A domain name (one trailing dot allowed), lowercased into out->domain.
+ * False when the full parser must decide. */
+static bool
+fast_name(const unsigned char *s, size_t len, rp__addr *out)
+{
+    size_t start = 0; /* of the current label */
+
+    if (len > 0 && s[len - 1] == '.')
+        len--;
+    if (len == 0 || len > RP__DOMAIN_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        unsigned k = fast_class[c];
+
+        if ((k & F_LD) == 0) {
+            if (c == '.') {
+                if (i == start || i - start > LABEL_MAX || s[i - 1] == '-')
+                    return false;
+                start = i + 1;
+            } else if (c != '-' || i == start) {
+                return false;
+            }
+        }
+        out->domain[i] = (char)(c + ((k & F_UPPER) << 2));
+    }
+    if (len == start || len - start > LABEL_MAX || s[len - 1] == '-')
+        return false;
+    out->domain[len] = '\0';
+    out->domain_len = len;
+    return true;
+}
+
+/* The whole path in its common form; false when the full parser must run.
+ * @p len has passed the path limit. */
+static bool
+fast_parse(const unsigned char *s, size_t len, rp__addr *out)
+{
+    size_t at;
+
+    if (len == 0 || s[0] == '@' || s[0] == '"' ||
+        !fast_local(s, len, &at, out))
+        return false;
+    out->is_null = false;
+    out->had_route = false;
+    out->was_quoted = false;
+    memset(&out->literal, 0, sizeof(out->literal));
+    if (at == len) {
+        out->domain[0] = '\0';
+        out->domain_len = 0;
+        out->dom_type = RP__DOM_NONE;
+        return true;
+    }
+    /* An address literal starts with '[', which fast_name() refuses. */
+    if (!fast_name(s + at + 1, len - at - 1, out))
+        return false;
+    out->dom_type = RP__DOM_NAME;
+    return true;
+}
+
+/*
  * Parse a reverse- or forward-path (RFC 5321 section 4.1.2), with or
  * without angle brackets; surrounding whitespace is a syntax error.  A
  * source route is checked and dropped (out->had_route).  "<>" and "" are
@@ -367,6 +487,17 @@ rp__addr_parse(const char *s, size_t len, bool allow_null, rp__addr *out)
     size_t start = 0;
     rp__addr_err err;
 
+    if (s != NULL) {
+        const unsigned char *u = (const unsigned char *)s;
+        size_t n = len;
+
+        if (n >= 2 && u[0] == '<' && u[n - 1] == '>') {
+            u++;
+            n -= 2;
+        }
+        if (n + 2 <= RP__PATH_MAX && fast_parse(u, n, out))
+            return RP__ADDR_OK;
+    }
     addr_clear(out);
     if (s == NULL && len != 0) {
         return RP__ADDR_SYNTAX;

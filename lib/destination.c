@@ -238,8 +238,12 @@ rp__addrset_match(rp__ctx *c, const rp__addrset *set, const rp__addr *a,
         if (r < 0)
             *failed = true;
     }
-    for (uint32_t i = 0; !*failed && i < set->n_regex; i++) {
-        r = rp__regex_match(set->regex[i], text, n, &c->scratch);
+    if (!*failed && set->n_regex > 0) {
+        uint32_t i = 0;
+
+        /* The first regex in file order that matches; only those whose
+         * required literal the address holds are run. */
+        r = rp__regex_set_first(set->regex_set, text, n, &c->scratch, &i);
         if (r > 0)
             return set->regex_item[i];
         if (r < 0)

@@ -11,7 +11,9 @@
  * rp__domtab classifies domain patterns into an exact map, a suffix map
  * (".example.com" is stored as "example.com") and a list of regexes, and
  * answers with the most specific match: exact, then the longest suffix,
- * then the first regex in insertion order.
+ * then the first regex in insertion order.  The regexes are searched
+ * through a regex set, whose literal prefilter runs only those that can
+ * match.
  */
 #include "rp_internal.h"
 
@@ -344,19 +346,16 @@ count_labels(const char *s, size_t len)
     return n;
 }
 
-typedef struct dom_regex {
-    rp__regex *re;
-    uint32_t value;
-} dom_regex;
-
 struct rp__domtab {
     rp__alloc alloc;
     rp__strmap *exact;
     rp__strmap *suffix; /* ".example.com" stored as "example.com" */
     uint64_t exact_labels;  /* LABELS_BIT of every exact pattern */
     uint64_t suffix_labels; /* LABELS_BIT of every suffix pattern */
-    dom_regex *regex;
+    rp__regex **regex;      /* in insertion order */
+    uint32_t *regex_value;
     size_t n_regex;
+    rp__regex_set *regex_set; /* over regex[] */
 };
 
 struct rp__domtab_builder {
@@ -369,9 +368,11 @@ struct rp__domtab_builder {
     rp__strmap_builder *regex_text; /* regex source -> value, for duplicates */
     uint64_t exact_labels;
     uint64_t suffix_labels;
-    dom_regex *regex;
+    rp__regex **regex;
+    uint32_t *regex_value;
     size_t n_regex;
     size_t cap_regex;
+    size_t cap_value;
 };
 
 /* Create an empty table builder.  Regexes are compiled with @p opt_flags
@@ -411,8 +412,9 @@ rp__domtab_builder_free(rp__domtab_builder *b)
     rp__strmap_builder_free(b->suffix);
     rp__strmap_builder_free(b->regex_text);
     for (size_t i = 0; i < b->n_regex; i++)
-        rp__regex_free(b->regex[i].re);
+        rp__regex_free(b->regex[i]);
     rp__free(&a, b->regex);
+    rp__free(&a, b->regex_value);
     rp__free(&a, b);
 }
 
@@ -482,7 +484,8 @@ add_regex(rp__domtab_builder *b, const char *pattern, size_t len,
 {
     char msg[160];
     size_t off = 0;
-    dom_regex *v;
+    rp__regex **v;
+    uint32_t *val;
     rp__regex *re;
 
     if (len < 2 || pattern[len - 1] != '/')
@@ -503,12 +506,17 @@ add_regex(rp__domtab_builder *b, const char *pattern, size_t len,
                  sizeof(*v));
     if (v != NULL)
         b->regex = v;
-    if (v == NULL || rp__strmap_add(b->regex_text, pattern, len, value) < 0) {
+    val = rp__grow(&b->alloc, b->regex_value, &b->cap_value, b->n_regex + 1,
+                   sizeof(*val));
+    if (val != NULL)
+        b->regex_value = val;
+    if (v == NULL || val == NULL || b->n_regex >= UINT32_MAX ||
+        rp__strmap_add(b->regex_text, pattern, len, value) < 0) {
         rp__regex_free(re);
         return fail(why, why_size, "out of memory");
     }
-    b->regex[b->n_regex].re = re;
-    b->regex[b->n_regex].value = value;
+    b->regex[b->n_regex] = re;
+    b->regex_value[b->n_regex] = value;
     b->n_regex++;
     return 0;
 }
@@ -578,11 +586,17 @@ rp__domtab_freeze(rp__domtab_builder *b)
     t->suffix_labels = b->suffix_labels;
     b->exact = b->suffix = NULL;
     t->regex = b->regex;
+    t->regex_value = b->regex_value;
     t->n_regex = b->n_regex;
     b->regex = NULL;
+    b->regex_value = NULL;
     b->n_regex = 0;
     rp__domtab_builder_free(b);
-    if (t->exact == NULL || t->suffix == NULL) {
+    if (t->n_regex > 0)
+        t->regex_set = rp__regex_set_new(&t->alloc, NULL, t->regex,
+                                         (uint32_t)t->n_regex);
+    if (t->exact == NULL || t->suffix == NULL ||
+        (t->n_regex > 0 && t->regex_set == NULL)) {
         rp__domtab_free(t);
         return NULL;
     }
@@ -631,20 +645,17 @@ lookup_suffix(const rp__domtab *t, const char *d, size_t len, size_t labels,
     return 0;
 }
 
+/* The first regex, in insertion order, that matches; -1 on a failure. */
 static int
 lookup_regex(const rp__domtab *t, const char *d, size_t len,
              rp__scratch *scratch, uint32_t *value)
 {
-    for (size_t i = 0; i < t->n_regex; i++) {
-        int r = rp__regex_match(t->regex[i].re, d, len, scratch);
-        if (r < 0)
-            return -1;
-        if (r == 1) {
-            *value = t->regex[i].value;
-            return 1;
-        }
-    }
-    return 0;
+    uint32_t i = 0;
+    int r = rp__regex_set_first(t->regex_set, d, len, scratch, &i);
+
+    if (r == 1)
+        *value = t->regex_value[i];
+    return r;
 }
 
 /* The regex scan with a scratch of its own, for callers that passed none. */
@@ -710,8 +721,10 @@ rp__domtab_free(rp__domtab *t)
     a = t->alloc;
     rp__strmap_free(t->exact);
     rp__strmap_free(t->suffix);
+    rp__regex_set_free(t->regex_set);
     for (size_t i = 0; i < t->n_regex; i++)
-        rp__regex_free(t->regex[i].re);
+        rp__regex_free(t->regex[i]);
     rp__free(&a, t->regex);
+    rp__free(&a, t->regex_value);
     rp__free(&a, t);
 }

@@ -548,7 +548,13 @@ build_addrset(freeze *f, rp__addrset *set, const rp__bpair *v, size_t n)
     set->n_entries = (uint32_t)n;
     set->exact = rp__strmap_freeze(exact);
     set->domains = rp__domtab_freeze(doms);
-    return (set->exact != NULL && set->domains != NULL) || nomem(f);
+    /* The set borrows the regexes (freed with the policy) and lives in
+     * the policy arena. */
+    set->regex_set = rp__regex_set_new(&f->p->alloc, &f->p->arena,
+                                       set->regex, set->n_regex);
+    return (set->exact != NULL && set->domains != NULL &&
+            set->regex_set != NULL) ||
+           nomem(f);
 }
 
 bool

@@ -24,7 +24,13 @@
  * instead; with such a version the interpreter could allocate at match
  * time, which is why 10.41 or later is expected.  JIT-compiled code is
  * placed in executable memory that PCRE2 maps itself, outside the
- * allocator.
+ * allocator.  JIT code is entered with pcre2_jit_match(), which honours
+ * the match limit of the match context (the depth and heap limits do not
+ * apply to JIT code).
+ *
+ * An rp__regex_set (at the end of this file) searches an ordered list of
+ * patterns for the first that matches, with a literal prefilter so that
+ * only the patterns that can match are run.
  */
 #include "rp_internal.h"
 
@@ -51,10 +57,17 @@ typedef struct block_header {
 
 _Static_assert(sizeof(block_header) <= BLOCK_ALIGN, "header too large");
 
+/* Bytes of a required literal kept per pattern: any part of a required
+ * literal is itself required, so longer ones are cut. */
+#define LIT_MAX 16
+
 struct rp__regex {
     rp__alloc alloc;
     pcre2_code *code;
     pcre2_match_context *mcontext;
+    bool jit;                  /* JIT-compiled: run with pcre2_jit_match() */
+    uint8_t lit_len;           /* 0: no literal is known to be required */
+    unsigned char lit[LIT_MAX]; /* lowercased */
 };
 
 void
@@ -174,6 +187,48 @@ compile_code(rp__regex *re, pcre2_general_context *g, const char *pattern,
     return re->code == NULL ? -1 : 0;
 }
 
+static unsigned char
+lower_byte(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* Record in @p re the literal every match needs, if one is certain. */
+static void
+find_literal(rp__regex *re, const char *pattern, size_t len)
+{
+    static const uint32_t what[2][2] = {
+        {PCRE2_INFO_LASTCODETYPE, PCRE2_INFO_LASTCODEUNIT},
+        {PCRE2_INFO_FIRSTCODETYPE, PCRE2_INFO_FIRSTCODEUNIT}};
+    uint32_t type, unit;
+
+    re->lit_len = (uint8_t)rp__regex_text_literal(pattern, len, re->lit,
+                                                  LIT_MAX);
+    for (int k = 0; re->lit_len == 0 && k < 2; k++) {
+        if (pcre2_pattern_info(re->code, what[k][0], &type) == 0 &&
+            type == 1 &&
+            pcre2_pattern_info(re->code, what[k][1], &unit) == 0 &&
+            unit < 0x80) {
+            re->lit[0] = lower_byte((unsigned char)unit);
+            re->lit_len = 1;
+        }
+    }
+}
+
+/* The literal that @p re needs in any subject it matches, lowercased, into
+ * @p buf (cut to @p size).  Returns its length; 0 when none is known. */
+size_t
+rp__regex_literal(const rp__regex *re, char *buf, size_t size)
+{
+    size_t n = re != NULL ? re->lit_len : 0;
+
+    if (n > size)
+        n = size;
+    if (n > 0)
+        memcpy(buf, re->lit, n);
+    return n;
+}
+
 /*
  * Compile @p pattern (@p len bytes, need not be NUL-terminated) to match
  * case-insensitively, without UTF.  Memory comes from @p a, which is copied.
@@ -204,7 +259,8 @@ rp__regex_compile(const rp__alloc *a, const char *pattern, size_t len,
     if (make_mcontext(re, g, match_limit, depth_limit) != 0)
         goto fail;
     if ((opt_flags & RP_OPT_NO_JIT) == 0)
-        (void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
+        re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
+    find_literal(re, pattern != NULL ? pattern : "", len);
     pcre2_general_context_free(g);
     if (erroffset != NULL)
         *erroffset = 0;
@@ -222,6 +278,26 @@ fail:
     return NULL;
 }
 
+/* One match with prepared match data.  JIT code is entered directly, which
+ * skips pcre2_match()'s checks; it honours the match limit of the match
+ * context and runs on the 32 KiB stack PCRE2 keeps on the C stack. */
+static inline int
+match_code(const rp__regex *re, const char *subject, size_t len,
+           void *match_data)
+{
+    int rc;
+
+    if (re->jit)
+        rc = pcre2_jit_match(re->code, (PCRE2_SPTR)subject, len, 0, 0,
+                             match_data, re->mcontext);
+    else
+        rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0,
+                         match_data, re->mcontext);
+    if (rc >= 0)
+        return 1;
+    return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
 /*
  * Match @p subject (@p len bytes) against @p re, without touching the heap.
  * @p scratch must have been set up with rp__scratch_init(); it may be
@@ -233,8 +309,6 @@ int
 rp__regex_match(const rp__regex *re, const char *subject, size_t len,
                 rp__scratch *scratch)
 {
-    int rc;
-
     if (re == NULL || scratch == NULL || scratch_prepare(scratch) != 0)
         return -1;
     if (subject == NULL) {
@@ -242,11 +316,7 @@ rp__regex_match(const rp__regex *re, const char *subject, size_t len,
             return -1;
         subject = "";
     }
-    rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0,
-                     scratch->match_data, re->mcontext);
-    if (rc >= 0)
-        return 1;
-    return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+    return match_code(re, subject, len, scratch->match_data);
 }
 
 /* Free @p re and everything it owns; NULL is a no-op. */
@@ -261,4 +331,428 @@ rp__regex_free(rp__regex *re)
     pcre2_match_context_free(re->mcontext);
     pcre2_code_free(re->code);
     rp__free(&a, re);
+}
+
+/* ---- sets -----------------------------------------------------------------
+ *
+ * A set answers "which is the first of these patterns, in order, that
+ * matches" while running only the patterns that can match.  Patterns with
+ * a required literal of two or more bytes are grouped by literal; every
+ * distinct literal sits in a hash table keyed by its first four bytes (or
+ * two, for literals of two or three).  One pass over the lowercased
+ * subject probes the table at every offset and collects the literals
+ * present.  The other patterns (no literal, or a single required byte) are
+ * always candidates, those with a byte only when the subject holds it.
+ * The candidates are then run in index order, merged from the sorted
+ * lists, and the first answer other than "no match" stops the scan, as
+ * the plain loop would.  A pattern is skipped only when it cannot match,
+ * so an error (a limit) in any pattern the loop would have reached before
+ * the first match still yields -1, unless that pattern could not match.
+ *
+ * The frozen set is one block, so a policy can place it in its arena.  It
+ * borrows the compiled patterns, which must outlive it.
+ */
+
+#define SET_NONE UINT32_MAX
+#define SET_HASH 0x9E3779B1u
+#define SET_SHORT_TAG 0x80000000u /* in keys of 2- and 3-byte literals */
+/* Longer subjects, or more distinct literals present, run every pattern. */
+#define SET_SUBJECT_MAX 1024
+#define SET_FOUND_MAX 32
+
+typedef struct set_plain {
+    uint32_t index;
+    int32_t byte; /* a byte the subject must hold, or -1 */
+} set_plain;
+
+typedef struct set_group {
+    uint32_t key;  /* first bytes of the literal, see lit_key() */
+    uint32_t next; /* the next group in the bucket, or SET_NONE */
+    uint32_t lit;  /* offset of the literal in lits */
+    uint32_t lit_len;
+    uint32_t list; /* offset of its patterns (ascending) in lists */
+    uint32_t n_list;
+} set_group;
+
+struct rp__regex_set {
+    rp__alloc alloc;
+    bool in_arena;
+    bool has_short; /* some literal has 2 or 3 bytes */
+    bool has_long;  /* some literal has 4 or more */
+    unsigned bucket_bits;
+    uint32_t n;
+    uint32_t n_plain;
+    uint32_t n_groups;
+    const rp__regex **re;
+    set_plain *plain;
+    set_group *groups;
+    uint32_t *buckets;
+    uint32_t *lists;
+    unsigned char *lits;
+};
+
+/* The table key of the literal at @p s, of which @p len >= 2 bytes are
+ * readable: four bytes, or two tagged (literals are ASCII, so four-byte
+ * keys never have the tag bit). */
+static inline uint32_t
+lit_key(const unsigned char *s, size_t len)
+{
+    if (len >= 4)
+        return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
+               (uint32_t)s[3] << 24;
+    return (uint32_t)s[0] | (uint32_t)s[1] << 8 | SET_SHORT_TAG;
+}
+
+static inline uint32_t
+set_bucket(const rp__regex_set *s, uint32_t key)
+{
+    return (key * SET_HASH) >> (32 - s->bucket_bits);
+}
+
+/* A pattern with a literal of two or more bytes, while building. */
+typedef struct set_entry {
+    const rp__regex *re;
+    uint32_t index;
+} set_entry;
+
+static int
+entry_cmp(const void *x, const void *y)
+{
+    const set_entry *a = x, *b = y;
+    size_t n = a->re->lit_len < b->re->lit_len ? a->re->lit_len
+                                               : b->re->lit_len;
+    int c = memcmp(a->re->lit, b->re->lit, n);
+
+    if (c != 0)
+        return c;
+    if (a->re->lit_len != b->re->lit_len)
+        return a->re->lit_len < b->re->lit_len ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static bool
+same_literal(const rp__regex *a, const rp__regex *b)
+{
+    return a->lit_len == b->lit_len && memcmp(a->lit, b->lit, a->lit_len) == 0;
+}
+
+/* Sizes of the parts of a set's block. */
+typedef struct set_plan {
+    uint32_t n_entries; /* patterns with a literal of two or more bytes */
+    uint32_t n_groups;
+    size_t lit_bytes;
+    unsigned bucket_bits;
+    size_t off[6]; /* re, plain, groups, buckets, lists, lits */
+    size_t total;
+} set_plan;
+
+static size_t
+align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* Lay the block out, given the sorted entries. */
+static void
+plan_layout(set_plan *pl, const set_entry *e, uint32_t n)
+{
+    size_t size[6];
+
+    pl->n_groups = 0;
+    pl->lit_bytes = 0;
+    for (uint32_t i = 0; i < pl->n_entries; i++) {
+        if (i == 0 || !same_literal(e[i - 1].re, e[i].re)) {
+            pl->n_groups++;
+            pl->lit_bytes += e[i].re->lit_len;
+        }
+    }
+    pl->bucket_bits = 6;
+    while (((size_t)1 << pl->bucket_bits) < (size_t)pl->n_groups * 8 &&
+           pl->bucket_bits < 30)
+        pl->bucket_bits++;
+    size[0] = (size_t)n * sizeof(rp__regex *);
+    size[1] = (size_t)(n - pl->n_entries) * sizeof(set_plain);
+    size[2] = (size_t)pl->n_groups * sizeof(set_group);
+    size[3] = ((size_t)1 << pl->bucket_bits) * sizeof(uint32_t);
+    size[4] = (size_t)pl->n_entries * sizeof(uint32_t);
+    size[5] = pl->lit_bytes;
+    pl->total = align8(sizeof(rp__regex_set));
+    for (int k = 0; k < 6; k++) {
+        pl->off[k] = pl->total;
+        pl->total += align8(size[k]);
+    }
+}
+
+/* Fill the groups, their lists and literals, and the hash table. */
+static void
+fill_groups(rp__regex_set *s, const set_entry *e, uint32_t n_entries)
+{
+    size_t lit = 0;
+    uint32_t g = 0;
+
+    for (uint32_t b = 0; b < (1u << s->bucket_bits); b++)
+        s->buckets[b] = SET_NONE;
+    for (uint32_t i = 0; i < n_entries; i++) {
+        const rp__regex *re = e[i].re;
+        set_group *gr;
+
+        s->lists[i] = e[i].index;
+        if (i > 0 && same_literal(e[i - 1].re, re)) {
+            s->groups[g - 1].n_list++;
+            continue;
+        }
+        gr = &s->groups[g];
+        gr->key = lit_key(re->lit, re->lit_len);
+        gr->lit = (uint32_t)lit;
+        gr->lit_len = re->lit_len;
+        gr->list = i;
+        gr->n_list = 1;
+        memcpy(s->lits + lit, re->lit, re->lit_len);
+        lit += re->lit_len;
+        gr->next = s->buckets[set_bucket(s, gr->key)];
+        s->buckets[set_bucket(s, gr->key)] = g++;
+        *(re->lit_len >= 4 ? &s->has_long : &s->has_short) = true;
+    }
+}
+
+/* Place the block, zeroed, in the arena or on the heap. */
+static rp__regex_set *
+set_place(const rp__alloc *a, void **arena, size_t total)
+{
+    rp__regex_set *s;
+
+    s = arena != NULL ? rp__arena_alloc(arena, a, total)
+                      : rp__malloc(a, total);
+    if (s != NULL) {
+        memset(s, 0, total);
+        s->alloc = *a;
+        s->in_arena = arena != NULL;
+    }
+    return s;
+}
+
+/* Point the parts of @p s into its block and fill them. */
+static void
+set_fill(rp__regex_set *s, const set_plan *pl, rp__regex *const *re,
+         uint32_t n, const set_entry *e)
+{
+    unsigned char *base = (unsigned char *)s;
+    uint32_t p = 0;
+
+    s->n = n;
+    s->n_plain = n - pl->n_entries;
+    s->n_groups = pl->n_groups;
+    s->bucket_bits = pl->bucket_bits;
+    s->re = (const rp__regex **)(void *)(base + pl->off[0]);
+    s->plain = (set_plain *)(void *)(base + pl->off[1]);
+    s->groups = (set_group *)(void *)(base + pl->off[2]);
+    s->buckets = (uint32_t *)(void *)(base + pl->off[3]);
+    s->lists = (uint32_t *)(void *)(base + pl->off[4]);
+    s->lits = base + pl->off[5];
+    for (uint32_t i = 0; i < n; i++) {
+        s->re[i] = re[i];
+        if (re[i]->lit_len >= 2)
+            continue;
+        s->plain[p].index = i;
+        s->plain[p++].byte = re[i]->lit_len == 1 ? re[i]->lit[0] : -1;
+    }
+    fill_groups(s, e, pl->n_entries);
+}
+
+/*
+ * Build a set over the compiled patterns @p re[0..n) (borrowed: they must
+ * outlive the set).  With @p arena not NULL the set is carved from that
+ * policy arena (see rp__arena_alloc) and goes away with it; otherwise it
+ * comes from @p a and is freed with rp__regex_set_free().  Temporary
+ * memory comes from @p a.  Returns NULL on no memory.
+ */
+rp__regex_set *
+rp__regex_set_new(const rp__alloc *a, void **arena, rp__regex *const *re,
+                  uint32_t n)
+{
+    set_entry *e;
+    set_plan pl;
+    rp__regex_set *s = NULL;
+
+    if ((uint64_t)n * 64 > SIZE_MAX || (n > 0 && re == NULL))
+        return NULL;
+    e = rp__calloc(a, n > 0 ? n : 1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    pl.n_entries = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (re[i] == NULL)
+            goto out;
+        if (re[i]->lit_len >= 2)
+            e[pl.n_entries++] = (set_entry){re[i], i};
+    }
+    qsort(e, pl.n_entries, sizeof(*e), entry_cmp);
+    plan_layout(&pl, e, n);
+    if ((s = set_place(a, arena, pl.total)) != NULL)
+        set_fill(s, &pl, re, n, e);
+out:
+    rp__free(a, e);
+    return s;
+}
+
+/* Free a set made without an arena; NULL and arena sets are no-ops.  The
+ * patterns are not freed. */
+void
+rp__regex_set_free(rp__regex_set *s)
+{
+    rp__alloc a;
+
+    if (s == NULL || s->in_arena)
+        return;
+    a = s->alloc;
+    rp__free(&a, s);
+}
+
+/* Record every distinct literal of the table that occurs at @p at in the
+ * lowercased subject; -1 when more than SET_FOUND_MAX are present. */
+static int
+probe(const rp__regex_set *s, uint32_t key, const unsigned char *low,
+      size_t len, size_t at, uint32_t *found, size_t *n_found)
+{
+    for (uint32_t g = s->buckets[set_bucket(s, key)]; g != SET_NONE;
+         g = s->groups[g].next) {
+        const set_group *gr = &s->groups[g];
+        size_t k = 0;
+
+        if (gr->key != key || gr->lit_len > len - at ||
+            memcmp(s->lits + gr->lit, low + at, gr->lit_len) != 0)
+            continue;
+        while (k < *n_found && found[k] != g)
+            k++;
+        if (k < *n_found)
+            continue;
+        if (*n_found == SET_FOUND_MAX)
+            return -1;
+        found[(*n_found)++] = g;
+    }
+    return 0;
+}
+
+/* One pass over the lowercased subject; -1 when too many literals hit. */
+static int
+scan_literals(const rp__regex_set *s, const unsigned char *low, size_t len,
+              uint32_t *found, size_t *n_found)
+{
+    *n_found = 0;
+    for (size_t i = 0; i + 2 <= len; i++) {
+        if (s->has_long && i + 4 <= len &&
+            probe(s, lit_key(low + i, 4), low, len, i, found, n_found) != 0)
+            return -1;
+        if (s->has_short &&
+            probe(s, lit_key(low + i, 2), low, len, i, found, n_found) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Every pattern in order: the answer for subjects the filter cannot take. */
+static int
+run_all(const rp__regex_set *s, const char *subject, size_t len,
+        void *match_data, uint32_t *index)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        int r = match_code(s->re[i], subject, len, match_data);
+        if (r != 0) {
+            *index = i;
+            return r;
+        }
+    }
+    return 0;
+}
+
+static inline bool
+has_byte(const uint64_t present[4], int32_t byte)
+{
+    return byte < 0 || (present[byte >> 6] >> (byte & 63) & 1) != 0;
+}
+
+/* The candidates in index order: the plain patterns whose byte is present
+ * merged with the lists of the literals found. */
+static int
+run_candidates(const rp__regex_set *s, const char *subject, size_t len,
+               const uint64_t present[4], const uint32_t *found,
+               size_t n_found, void *match_data, uint32_t *index)
+{
+    const uint32_t *head[SET_FOUND_MAX], *end[SET_FOUND_MAX];
+    uint32_t p = 0;
+
+    for (size_t k = 0; k < n_found; k++) {
+        head[k] = s->lists + s->groups[found[k]].list;
+        end[k] = head[k] + s->groups[found[k]].n_list;
+    }
+    for (;;) {
+        uint32_t best = UINT32_MAX;
+        size_t from = SIZE_MAX;
+        int r;
+
+        while (p < s->n_plain && !has_byte(present, s->plain[p].byte))
+            p++;
+        if (p < s->n_plain) {
+            best = s->plain[p].index;
+            from = n_found;
+        }
+        for (size_t k = 0; k < n_found; k++) {
+            if (head[k] < end[k] && *head[k] < best) {
+                best = *head[k];
+                from = k;
+            }
+        }
+        if (from == SIZE_MAX)
+            return 0;
+        if (from == n_found)
+            p++;
+        else
+            head[from]++;
+        if ((r = match_code(s->re[best], subject, len, match_data)) != 0) {
+            *index = best;
+            return r;
+        }
+    }
+}
+
+/*
+ * Find the first pattern of @p s, in order, that matches @p subject (@p len
+ * bytes), without touching the heap.  Returns 1 with its index in *index,
+ * 0 when none matches, -1 when a pattern that had to be tried failed (a
+ * limit, scratch exhaustion) or on bad arguments (a NULL set included):
+ * exactly what running rp__regex_match() over the patterns in order and
+ * stopping at the first non-zero answer gives, except that a pattern
+ * whose required literal is absent is not run, so it cannot fail.
+ */
+int
+rp__regex_set_first(const rp__regex_set *s, const char *subject, size_t len,
+                    rp__scratch *scratch, uint32_t *index)
+{
+    unsigned char low[SET_SUBJECT_MAX];
+    uint64_t present[4] = {0, 0, 0, 0};
+    uint32_t found[SET_FOUND_MAX], dummy;
+    size_t n_found;
+
+    if (index == NULL)
+        index = &dummy;
+    if (s == NULL || scratch == NULL || scratch_prepare(scratch) != 0)
+        return -1;
+    if (subject == NULL) {
+        if (len != 0)
+            return -1;
+        subject = "";
+    }
+    if (s->n == 0)
+        return 0;
+    if (len > SET_SUBJECT_MAX)
+        return run_all(s, subject, len, scratch->match_data, index);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = lower_byte((unsigned char)subject[i]);
+        low[i] = c;
+        present[c >> 6] |= (uint64_t)1 << (c & 63);
+    }
+    if (scan_literals(s, low, len, found, &n_found) != 0)
+        return run_all(s, subject, len, scratch->match_data, index);
+    return run_candidates(s, subject, len, present, found, n_found,
+                          scratch->match_data, index);
 }

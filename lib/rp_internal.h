@@ -264,6 +264,27 @@ rp__regex *rp__regex_compile(const rp__alloc *a, const char *pattern,
 int rp__regex_match(const rp__regex *re, const char *subject, size_t len,
                     rp__scratch *scratch);
 void rp__regex_free(rp__regex *re);
+/* The literal every match of @p re holds (lowercased, cut to @p size);
+ * returns its length, 0 when none is known. */
+size_t rp__regex_literal(const rp__regex *re, char *buf, size_t size);
+
+/* An ordered set of compiled regexes (borrowed) with a literal prefilter:
+ * the first pattern that matches, running only those that can.  With
+ * @p arena the set lives in that policy arena (see rp__arena_alloc);
+ * otherwise free it with rp__regex_set_free().  NULL on no memory. */
+typedef struct rp__regex_set rp__regex_set;
+rp__regex_set *rp__regex_set_new(const rp__alloc *a, void **arena,
+                                 rp__regex *const *re, uint32_t n);
+/* 1 and the lowest matching index, 0 none, -1 error (as the in-order loop
+ * of rp__regex_match would; a pattern whose literal is absent is skipped). */
+int rp__regex_set_first(const rp__regex_set *s, const char *subject,
+                        size_t len, rp__scratch *scratch, uint32_t *index);
+void rp__regex_set_free(rp__regex_set *s);
+
+/* regex_literal.c: the longest literal every match of pattern @p p needs,
+ * lowercased, cut to @p max bytes; 0 when none is certain. */
+size_t rp__regex_text_literal(const char *p, size_t n, unsigned char *out,
+                              size_t max);
 
 /* ------------------------------------------------------------------------
  * domains.c - string maps and domain pattern tables
@@ -408,6 +429,7 @@ typedef struct rp__addrset {
     rp__regex **regex;
     uint32_t *regex_item;
     uint32_t n_regex;
+    rp__regex_set *regex_set; /* over regex[], in the policy arena */
     uint32_t n_entries; /* 0: nothing to match, skip the lookups */
 } rp__addrset;
 
