@@ -3,7 +3,7 @@
  * chains, the open-relay safety check, the builder API used directly,
  * reference counting and listener introspection.
  */
-#include "relaypolicy.h"
+#include "vectors.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -26,7 +26,9 @@ compile(const char *text, rp_error *err)
 }
 
 static void
-expect_error(const char *text, rp_status want, unsigned line,
+expect_error(const char *text,
+             rp_status want,
+             unsigned line,
              const char *needle)
 {
     rp_error err;
@@ -36,17 +38,16 @@ expect_error(const char *text, rp_status want, unsigned line,
     cr_expect_eq(err.status, want);
     if (line > 0)
         cr_expect_eq(err.line, line, "line %u: %s", err.line, err.message);
-    cr_expect_not_null(strstr(err.message, needle), "message: %s",
-                       err.message);
+    cr_expect_not_null(strstr(err.message, needle), "message: %s", err.message);
 }
 
 Test(compile, duplicate_domain_kinds)
 {
     expect_error("domain a.example local\n\ndomain A.EXAMPLE. relay\n",
                  RP_E_POLICY, 3, "already declared differently at <string>:1");
-    cr_expect_eq(compile("domain a.example local\ndomain a.example local\n",
-                         NULL),
-                 RP_OK);
+    cr_expect_eq(
+        compile("domain a.example local\ndomain a.example local\n", NULL),
+        RP_OK);
 }
 
 Test(compile, reroute_chains)
@@ -127,14 +128,7 @@ Test(compile, empty_policy_rejects_everything)
     rp_decision d;
 
     cr_assert_eq(rp_policy_compile(NULL, 0, NULL, &p, NULL), RP_OK);
-    memset(&q, 0, sizeof(q));
-    q.client_ip = "192.0.2.1";
-    q.client_ip_len = RP_NTS;
-    q.local_ip = "192.0.2.2";
-    q.local_ip_len = RP_NTS;
-    q.local_port = 25;
-    q.recipient = "a@b.example";
-    q.recipient_len = RP_NTS;
+    vec_fill(&q, "192.0.2.1", "192.0.2.2", 25, "a@b.example");
     cr_assert_eq(rp_decide(p, &q, &d), RP_OK);
     cr_expect_eq(d.reason, RP_REASON_NO_LISTENER);
     cr_expect_eq(d.code, 554);
@@ -149,9 +143,9 @@ Test(compile, bad_arguments)
     cr_expect_eq(rp_policy_compile(NULL, 5, NULL, &p, NULL), RP_E_ARG);
     cr_expect_null(p);
     cr_expect_eq(rp_policy_compile_file(NULL, NULL, &p, NULL), RP_E_ARG);
-    cr_expect_eq(rp_policy_compile_file("/nonexistent/policy.conf", NULL, &p,
-                                        NULL),
-                 RP_E_IO);
+    cr_expect_eq(
+        rp_policy_compile_file("/nonexistent/policy.conf", NULL, &p, NULL),
+        RP_E_IO);
     rp_policy_free(NULL);
     cr_expect_null(rp_policy_ref(NULL));
 }
@@ -167,20 +161,12 @@ Test(compile, text_need_not_be_terminated)
 }
 
 static rp_decision
-decide(const rp_policy *p, const char *client, unsigned port,
-       const char *rcpt)
+decide(const rp_policy *p, const char *client, unsigned port, const char *rcpt)
 {
     rp_query q;
     rp_decision d;
 
-    memset(&q, 0, sizeof(q));
-    q.client_ip = client;
-    q.client_ip_len = RP_NTS;
-    q.local_ip = "192.0.2.25";
-    q.local_ip_len = RP_NTS;
-    q.local_port = port;
-    q.recipient = rcpt;
-    q.recipient_len = RP_NTS;
+    vec_fill(&q, client, "192.0.2.25", port, rcpt);
     cr_assert_eq(rp_decide(p, &q, &d), RP_OK, "%s", d.detail);
     return d;
 }
@@ -195,9 +181,9 @@ Test(compile, builder_api_directly)
 
     cr_assert_eq(rp_builder_new(NULL, &b), RP_OK);
     cr_assert_eq(rp_builder_set_source(b, "api.c", 10, 1), RP_OK);
-    cr_assert_eq(rp_builder_domain(b, "local.example", RP_DOMAIN_LOCAL, NULL,
-                                   &err),
-                 RP_OK);
+    cr_assert_eq(
+        rp_builder_domain(b, "local.example", RP_DOMAIN_LOCAL, NULL, &err),
+        RP_OK);
     cr_assert_eq(rp_builder_recipient(b, "local.example", "alice", &err),
                  RP_OK);
     cr_assert_eq(rp_builder_network(b, "devices", "10.1.2.3", &err), RP_OK);
@@ -205,8 +191,8 @@ Test(compile, builder_api_directly)
     cr_assert_eq(rp_builder_bind(b, mx, "0.0.0.0:25", &err), RP_OK);
     cr_assert_eq(rp_builder_role(b, mx, RP_ROLE_GATEWAY, &err), RP_OK);
     cr_assert_eq(rp_builder_set_source(b, NULL, 12, 5), RP_OK);
-    cr_assert_eq(rp_builder_rule(b, mx, false, RP_PRINCIPAL_NETWORK,
-                                 "devices", RP_PERM_RELAY, &err),
+    cr_assert_eq(rp_builder_rule(b, mx, false, RP_PRINCIPAL_NETWORK, "devices",
+                                 RP_PERM_RELAY, &err),
                  RP_OK);
     /* A bad call reports where and poisons the build. */
     cr_expect_eq(rp_builder_bind(b, mx, "0.0.0.0:99999", &err), RP_E_ARG);
@@ -222,8 +208,8 @@ Test(compile, builder_api_directly)
     rp_builder_listener(b, "mx", &mx, NULL);
     rp_builder_bind(b, mx, "*:25", NULL);
     rp_builder_role(b, mx, RP_ROLE_GATEWAY, NULL);
-    cr_assert_eq(rp_builder_rule(b, mx, false, RP_PRINCIPAL_NETWORK,
-                                 "devices", RP_PERM_RELAY, NULL),
+    cr_assert_eq(rp_builder_rule(b, mx, false, RP_PRINCIPAL_NETWORK, "devices",
+                                 RP_PERM_RELAY, NULL),
                  RP_OK);
     cr_assert_eq(rp_builder_build(b, &p, &err), RP_OK, "%s", err.message);
     rp_builder_free(b);
@@ -292,11 +278,10 @@ collect(void *ctx, const char *data, size_t len)
 
 Test(compile, dump_is_normalised_and_recompiles)
 {
-    static const char a[] =
-        "domain B.example. local recipients Zed alice\n"
-        "network devices 10.1.2.4 10.1.2.3\n"
-        "listener mx {\n    bind *:25\n    role gateway\n"
-        "    allow network devices relay\n}\n";
+    static const char a[] = "domain B.example. local recipients Zed alice\n"
+                            "network devices 10.1.2.4 10.1.2.3\n"
+                            "listener mx {\n    bind *:25\n    role gateway\n"
+                            "    allow network devices relay\n}\n";
     static const char b[] =
         "network devices 10.1.2.3\nnetwork devices 10.1.2.4\n"
         "domain b.example local\nrecipients b.example alice zed\n"
@@ -355,8 +340,8 @@ Test(compile, slot_swaps_policies)
 
 Test(compile, dump_escapes_reply_text)
 {
-    static const char text[] =
-        "reply sender-denied 550 5.7.1 \"Quote \\\"this\\\" and a back\\\\slash\"\n";
+    static const char text[] = "reply sender-denied 550 5.7.1 \"Quote "
+                               "\\\"this\\\" and a back\\\\slash\"\n";
     char d1[4096] = "", d2[4096] = "";
     rp_policy *p, *q;
     rp_error err;

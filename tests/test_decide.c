@@ -50,8 +50,7 @@ run_vectors(const char *file)
             continue;
         }
         cr_assert_not_null(p, "%s:%u: no policy line yet", file, lineno);
-        cr_assert_eq(vec_parse(line, &c), 0, "%s:%u: malformed", file,
-                     lineno);
+        cr_assert_eq(vec_parse(line, &c), 0, "%s:%u: malformed", file, lineno);
         vec_query(&c, &q);
         cr_assert_eq(rp_decide(p, &q, &d), RP_OK, "%s:%u: %s", file, lineno,
                      d.detail);
@@ -65,10 +64,22 @@ run_vectors(const char *file)
     cr_assert_gt(cases, 0, "%s holds no cases", file);
 }
 
-Test(decide, vectors_main) { run_vectors("main.txt"); }
-Test(decide, vectors_login) { run_vectors("login.txt"); }
-Test(decide, vectors_replies) { run_vectors("replies.txt"); }
-Test(decide, vectors_qualify) { run_vectors("qualify.txt"); }
+Test(decide, vectors_main)
+{
+    run_vectors("main.txt");
+}
+Test(decide, vectors_login)
+{
+    run_vectors("login.txt");
+}
+Test(decide, vectors_replies)
+{
+    run_vectors("replies.txt");
+}
+Test(decide, vectors_qualify)
+{
+    run_vectors("qualify.txt");
+}
 
 /* ---- SPEC section 6: one test per trick --------------------------------- */
 
@@ -93,16 +104,9 @@ outside(const char *sender, const char *rcpt)
     rp_query q;
     rp_decision d;
 
-    memset(&q, 0, sizeof(q));
-    q.client_ip = "203.0.113.5";
-    q.client_ip_len = RP_NTS;
-    q.local_ip = "192.0.2.9";
-    q.local_ip_len = RP_NTS;
-    q.local_port = 25;
+    vec_fill(&q, "203.0.113.5", "192.0.2.9", 25, rcpt);
     q.sender = sender;
     q.sender_len = RP_NTS;
-    q.recipient = rcpt;
-    q.recipient_len = RP_NTS;
     cr_assert_eq(rp_decide(tricks, &q, &d), RP_OK, "%s", d.detail);
     return d;
 }
@@ -118,7 +122,7 @@ refused(const char *rcpt, unsigned code, rp_reason reason)
 }
 
 #define TRICK(name, rcpt, code, reason)                                        \
-    Test(tricks, name, .init = tricks_setup, .fini = tricks_teardown)         \
+    Test(tricks, name, .init = tricks_setup, .fini = tricks_teardown)          \
     {                                                                          \
         refused(rcpt, code, RP_REASON_##reason);                               \
     }
@@ -126,37 +130,55 @@ refused(const char *rcpt, unsigned code, rp_reason reason)
 TRICK(plain_external, "user@remote.example", 550, RELAY_DENIED)
 TRICK(percent_hack, "user%remote.example@local.example", 550, RELAY_DENIED)
 TRICK(bang_path, "remote.example!user@local.example", 550, RELAY_DENIED)
-TRICK(double_at, "user@remote.example@local.example", 501,
-      BAD_RECIPIENT_SYNTAX)
+TRICK(double_at, "user@remote.example@local.example", 501, BAD_RECIPIENT_SYNTAX)
 TRICK(quoted_at, "\"user@remote.example\"@local.example", 550, RELAY_DENIED)
-TRICK(quoted_percent, "\"user%remote.example\"@local.example", 550,
+TRICK(quoted_percent,
+      "\"user%remote.example\"@local.example",
+      550,
       RELAY_DENIED)
 TRICK(source_route, "@local.example:user@remote.example", 550, RELAY_DENIED)
-TRICK(source_route_two_hops, "@local.example,@x:user@remote.example", 550,
+TRICK(source_route_two_hops,
+      "@local.example,@x:user@remote.example",
+      550,
       RELAY_DENIED)
 TRICK(outside_literal, "user@[203.0.113.77]", 550, RELAY_DENIED)
-TRICK(percent_at_own_literal, "user%remote.example@[192.0.2.9]", 550,
+TRICK(percent_at_own_literal,
+      "user%remote.example@[192.0.2.9]",
+      550,
       RELAY_DENIED)
-TRICK(unqualified_quoted_percent, "\"user%remote.example\"", 550,
-      RELAY_DENIED)
+TRICK(unqualified_quoted_percent, "\"user%remote.example\"", 550, RELAY_DENIED)
 TRICK(unqualified_bang, "remote.example!user", 550, RELAY_DENIED)
 TRICK(empty_final_domain, "user@remote.example@", 501, BAD_RECIPIENT_SYNTAX)
 TRICK(mixed_case_trailing_dot, "user@REMOTE.EXAMPLE.", 550, RELAY_DENIED)
 TRICK(bracketed, "<user@remote.example>", 550, RELAY_DENIED)
-TRICK(percent_in_brackets, "<user%remote.example@local.example>", 550,
+TRICK(percent_in_brackets,
+      "<user%remote.example@local.example>",
+      550,
       RELAY_DENIED)
-TRICK(nested_percent, "user%remote.example%local.example@local.example", 550,
+TRICK(nested_percent,
+      "user%remote.example%local.example@local.example",
+      550,
       RELAY_DENIED)
-TRICK(bang_then_percent, "local.example!user%remote.example@local.example",
-      550, RELAY_DENIED)
-TRICK(percent_trailing_dot, "\"user%REMOTE.example.\"@local.example", 550,
+TRICK(bang_then_percent,
+      "local.example!user%remote.example@local.example",
+      550,
       RELAY_DENIED)
-TRICK(percent_to_outside_literal, "\"user%[203.0.113.77]\"@local.example",
-      550, RELAY_DENIED)
-TRICK(unquoted_literal_in_local_part, "user%[203.0.113.77]@local.example", 501,
+TRICK(percent_trailing_dot,
+      "\"user%REMOTE.example.\"@local.example",
+      550,
+      RELAY_DENIED)
+TRICK(percent_to_outside_literal,
+      "\"user%[203.0.113.77]\"@local.example",
+      550,
+      RELAY_DENIED)
+TRICK(unquoted_literal_in_local_part,
+      "user%[203.0.113.77]@local.example",
+      501,
       BAD_RECIPIENT_SYNTAX)
 
-Test(tricks, spoofed_local_sender, .init = tricks_setup,
+Test(tricks,
+     spoofed_local_sender,
+     .init = tricks_setup,
      .fini = tricks_teardown)
 {
     rp_decision d = outside("admin@local.example", "user@remote.example");
@@ -165,8 +187,7 @@ Test(tricks, spoofed_local_sender, .init = tricks_setup,
     cr_expect_eq(d.reason, RP_REASON_RELAY_DENIED);
 }
 
-Test(tricks, own_literal_sender, .init = tricks_setup,
-     .fini = tricks_teardown)
+Test(tricks, own_literal_sender, .init = tricks_setup, .fini = tricks_teardown)
 {
     rp_decision d = outside("postmaster@[192.0.2.9]", "user@remote.example");
 
@@ -186,7 +207,9 @@ Test(tricks, null_sender, .init = tricks_setup, .fini = tricks_teardown)
 
 /* ---- what a text vector cannot say ------------------------------------- */
 
-Test(decide, reply_names_the_recipient, .init = tricks_setup,
+Test(decide,
+     reply_names_the_recipient,
+     .init = tricks_setup,
      .fini = tricks_teardown)
 {
     rp_decision d = outside("a@b.example", "<bob@Elsewhere.ORG>");
@@ -197,7 +220,9 @@ Test(decide, reply_names_the_recipient, .init = tricks_setup,
     cr_expect_str_eq(d.destination, "bob@elsewhere.org");
 }
 
-Test(decide, control_bytes_are_syntax_errors, .init = tricks_setup,
+Test(decide,
+     control_bytes_are_syntax_errors,
+     .init = tricks_setup,
      .fini = tricks_teardown)
 {
     static const char *bad[] = {"a\r\n@local.example", "ali\0ce@local.example",
@@ -221,7 +246,9 @@ Test(decide, control_bytes_are_syntax_errors, .init = tricks_setup,
     }
 }
 
-Test(decide, overlong_path_counts_brackets, .init = tricks_setup,
+Test(decide,
+     overlong_path_counts_brackets,
+     .init = tricks_setup,
      .fini = tricks_teardown)
 {
     char rcpt[400];
@@ -242,20 +269,16 @@ Test(decide, overlong_path_counts_brackets, .init = tricks_setup,
     cr_expect_eq(d.reason, RP_REASON_BAD_RECIPIENT_SYNTAX, "%s", d.reply);
 }
 
-Test(decide, explanation_names_steps_and_rule, .init = tricks_setup,
+Test(decide,
+     explanation_names_steps_and_rule,
+     .init = tricks_setup,
      .fini = tricks_teardown)
 {
     rp_query q;
     rp_decision d;
 
-    memset(&q, 0, sizeof(q));
-    q.client_ip = "10.9.3.3";
-    q.client_ip_len = RP_NTS;
-    q.local_ip = "192.0.2.9";
-    q.local_ip_len = RP_NTS;
-    q.local_port = 25;
-    q.recipient = "user%remote.example@local.example";
-    q.recipient_len = RP_NTS;
+    vec_fill(&q, "10.9.3.3", "192.0.2.9", 25,
+             "user%remote.example@local.example");
     q.flags = RP_QUERY_EXPLAIN;
     cr_assert_eq(rp_decide(tricks, &q, &d), RP_OK);
     cr_expect_eq(d.reason, RP_REASON_RELAY_DENIED);
@@ -276,19 +299,13 @@ Test(decide, explanation_names_steps_and_rule, .init = tricks_setup,
 Test(decide, api_errors)
 {
     rp_policy *p = load("main.conf");
-    static const char *ips[] = {"10.1", "010.1.2.3", "167772161", " 10.1.2.3",
-                                "fe80::1%eth0", "[::1]", "", "1.2.3.4 "};
+    static const char *ips[] = {"10.1",      "010.1.2.3",    "167772161",
+                                " 10.1.2.3", "fe80::1%eth0", "[::1]",
+                                "",          "1.2.3.4 "};
     rp_query q;
     rp_decision d;
 
-    memset(&q, 0, sizeof(q));
-    q.client_ip = "203.0.113.5";
-    q.client_ip_len = RP_NTS;
-    q.local_ip = "192.0.2.9";
-    q.local_ip_len = RP_NTS;
-    q.local_port = 25;
-    q.recipient = "alice@local.example";
-    q.recipient_len = RP_NTS;
+    vec_fill(&q, "203.0.113.5", "192.0.2.9", 25, "alice@local.example");
     cr_assert_eq(rp_decide(p, &q, &d), RP_OK);
     cr_expect_eq(rp_decide(NULL, &q, &d), RP_E_ARG);
     cr_expect_eq(d.verdict, RP_VERDICT_NONE);
@@ -329,18 +346,11 @@ Test(decide, regex_limit_fails_safe)
     rp_query q;
     rp_decision d;
 
-    cr_assert_eq(rp_policy_compile(policy, RP_NTS, NULL, &p, &err), RP_OK,
-                 "%s", err.message);
+    cr_assert_eq(rp_policy_compile(policy, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
     memset(rcpt, 'a', 60);
     snprintf(rcpt + 60, sizeof(rcpt) - 60, "!@remote.example");
-    memset(&q, 0, sizeof(q));
-    q.client_ip = "10.1.1.1";
-    q.client_ip_len = RP_NTS;
-    q.local_ip = "192.0.2.9";
-    q.local_ip_len = RP_NTS;
-    q.local_port = 25;
-    q.recipient = rcpt;
-    q.recipient_len = RP_NTS;
+    vec_fill(&q, "10.1.1.1", "192.0.2.9", 25, rcpt);
     cr_assert_eq(rp_decide(p, &q, &d), RP_OK);
     cr_expect_eq(d.verdict, RP_TEMPFAIL, "%s", d.reply);
     cr_expect_str_eq(d.reply, "451 4.3.0 Temporary internal error");

@@ -33,7 +33,7 @@ typedef struct vec_case {
 } vec_case;
 
 /* Split @p line into a case; returns 0, or -1 for a malformed line. */
-static int
+static inline int
 vec_parse(const char *line, vec_case *c)
 {
     char *tok[24], *save = NULL, *p;
@@ -74,7 +74,25 @@ vec_parse(const char *line, vec_case *c)
     return 0;
 }
 
-static void
+/* A query with the connection facts and a recipient; the rest zero. */
+static inline void
+vec_fill(rp_query *q,
+         const char *client,
+         const char *local,
+         unsigned port,
+         const char *rcpt)
+{
+    memset(q, 0, sizeof(*q));
+    q->client_ip = client;
+    q->client_ip_len = RP_NTS;
+    q->local_ip = local;
+    q->local_ip_len = RP_NTS;
+    q->local_port = port;
+    q->recipient = rcpt;
+    q->recipient_len = RP_NTS;
+}
+
+static inline void
 vec_query(const vec_case *c, rp_query *q)
 {
     memset(q, 0, sizeof(*q));
@@ -95,7 +113,7 @@ vec_query(const vec_case *c, rp_query *q)
 }
 
 /* Compare a decision with the case; writes what differs to @p why. */
-static int
+static inline int
 vec_check(const vec_case *c, const rp_decision *d, char *why, size_t size)
 {
     why[0] = '\0';
