@@ -41,6 +41,16 @@ b_str(rp_builder *b, const char *s)
     return p;
 }
 
+/* Copy @p s, or reuse @p prev when it is the same text: list entries
+ * come in runs that share their list or domain name. */
+static const char *
+b_intern(rp_builder *b, const char *prev, const char *s)
+{
+    if (prev != NULL && strcmp(prev, s) == 0)
+        return prev;
+    return b_str(b, s);
+}
+
 /* Record an item at the current source location; RP__NONE on failure. */
 uint32_t
 b_item(rp_builder *b, const char *text)
@@ -278,7 +288,10 @@ norm_domain(rp_builder *b, rp_error *err, const char *pat, char *out,
 
         if (*s == '\0' || len < 0 || (size_t)len >= sizeof(tmp) ||
             rp__addr_parse(tmp, (size_t)len, false, &probe) != RP__ADDR_OK ||
-            probe.dom_type != RP__DOM_NAME) {
+            probe.dom_type != RP__DOM_NAME ||
+            probe.domain_len != (size_t)len - 2) {
+            /* The last test refuses a second trailing dot ("a.."), which
+             * the address parser would have dropped as the first. */
             b_fail(b, err, RP_E_ARG, pat, "'%s' is not a valid domain "
                    "pattern (name, .name or /regex/)", pat);
             return false;
@@ -373,7 +386,9 @@ rp_builder_recipient(rp_builder *b,
     }
     rp__addr_format(&a, true, key, sizeof(key));
     r = B_PUSH(b, recips);
-    if (r == NULL || (r->domain = b_str(b, pat)) == NULL ||
+    if (r == NULL || (r->domain = b_intern(b, b->n_recips > 1
+                                                  ? r[-1].domain : NULL,
+                                              pat)) == NULL ||
         (r->key = b_str(b, key)) == NULL) {
         b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
         return RP_E_NOMEM;
@@ -442,7 +457,9 @@ rp_builder_network(rp_builder *b,
         !parse_ref(b, err, cidr, false, &ref) || !count_entry(b, err))
         return b->failed;
     net = B_PUSH(b, nets);
-    if (net == NULL || (net->name = b_str(b, name)) == NULL) {
+    if (net == NULL || (net->name = b_intern(b, b->n_nets > 1
+                                                    ? net[-1].name : NULL,
+                                                name)) == NULL) {
         b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
         return RP_E_NOMEM;
     }

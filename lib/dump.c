@@ -54,6 +54,116 @@ add(lines *L, const char *fmt, ...)
     memcpy(L->v[L->n++], buf, (size_t)n + 1);
 }
 
+/* Add the concatenation of @p n strings, without printf: the big lists
+ * (recipients, networks) can hold millions of lines. */
+static void
+add_cat(lines *L, const char *const *parts, size_t n)
+{
+    size_t len = 0, at = 0;
+    void *p;
+    char *line;
+
+    for (size_t i = 0; i < n; i++)
+        len += strlen(parts[i]);
+    p = L->failed ? NULL
+                  : rp__grow(L->a, L->v, &L->cap, L->n + 1, sizeof(char *));
+    line = p != NULL ? rp__arena_alloc(&L->arena, L->a, len + 1) : NULL;
+    if (line == NULL) {
+        L->failed = true;
+        return;
+    }
+    L->v = p;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(parts[i]);
+        memcpy(line + at, parts[i], k);
+        at += k;
+    }
+    line[at] = '\0';
+    L->v[L->n++] = line;
+}
+
+/* Names are interned per run, so equal pointers are the common case. */
+static int
+cmp_name(const char *a, const char *b)
+{
+    return a == b ? 0 : strcmp(a, b);
+}
+
+static int
+cmp_net(const void *x, const void *y)
+{
+    const rp__bnet *a = *(const rp__bnet *const *)x;
+    const rp__bnet *b = *(const rp__bnet *const *)y;
+    int c = cmp_name(a->name, b->name);
+
+    if (c == 0)
+        c = memcmp(a->ip.b, b->ip.b, 16);
+    if (c == 0)
+        c = (a->plen > b->plen) - (a->plen < b->plen);
+    return c;
+}
+
+static int
+cmp_recip(const void *x, const void *y)
+{
+    const rp__brecip *a = *(const rp__brecip *const *)x;
+    const rp__brecip *b = *(const rp__brecip *const *)y;
+    int c = cmp_name(a->domain, b->domain);
+
+    return c != 0 ? c : strcmp(a->key, b->key);
+}
+
+/* Sort pointers to @p n records of @p size bytes; NULL on no memory. */
+static const void **
+sorted(lines *L, const void *base, size_t n, size_t size,
+       int (*cmp)(const void *, const void *))
+{
+    const void **v = rp__calloc(L->a, n + 1, sizeof(*v));
+
+    if (v == NULL) {
+        L->failed = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = (const char *)base + i * size;
+    qsort(v, n, sizeof(*v), cmp);
+    return v;
+}
+
+/* Networks in address order within each list (IPv4 first). */
+static void
+dump_networks(lines *L, const rp_builder *b)
+{
+    const void **v = sorted(L, b->nets, b->n_nets, sizeof(*b->nets),
+                            cmp_net);
+    char ip[80];
+
+    for (size_t i = 0; v != NULL && i < b->n_nets && !L->failed; i++) {
+        const rp__bnet *net = v[i];
+        rp__bref r = {NULL, net->ip, net->plen, 0};
+        const char *parts[] = {"network ", net->name, " ", ip};
+
+        rp__bref_text(&r, ip, sizeof(ip));
+        add_cat(L, parts, 4);
+    }
+    rp__free(L->a, v);
+}
+
+static void
+dump_recipients(lines *L, const rp_builder *b)
+{
+    const void **v = sorted(L, b->recips, b->n_recips, sizeof(*b->recips),
+                            cmp_recip);
+
+    for (size_t i = 0; v != NULL && i < b->n_recips && !L->failed; i++) {
+        const rp__brecip *r = v[i];
+        const char *parts[] = {"recipients ", r->domain, " ", r->key};
+
+        add_cat(L, parts, 4);
+    }
+    rp__free(L->a, v);
+}
+
 static int
 cmp_str(const void *x, const void *y)
 {
@@ -96,7 +206,6 @@ dump_header(lines *L, const rp_builder *b)
 static void
 dump_domains(lines *L, const rp_builder *b)
 {
-    char ip[80];
     size_t from = L->n;
 
     for (size_t i = 0; i < b->n_domains; i++) {
@@ -105,17 +214,8 @@ dump_domains(lines *L, const rp_builder *b)
             d->target ? " " : "", d->target ? d->target : "");
     }
     sort_from(L, from);
-    from = L->n;
-    for (size_t i = 0; i < b->n_recips; i++)
-        add(L, "recipients %s %s", b->recips[i].domain, b->recips[i].key);
-    sort_from(L, from);
-    from = L->n;
-    for (size_t i = 0; i < b->n_nets; i++) {
-        rp__bref r = {NULL, b->nets[i].ip, b->nets[i].plen, 0};
-        rp__bref_text(&r, ip, sizeof(ip));
-        add(L, "network %s %s", b->nets[i].name, ip);
-    }
-    sort_from(L, from);
+    dump_recipients(L, b);
+    dump_networks(L, b);
     from = L->n;
     for (size_t i = 0; i < b->n_groups; i++)
         add(L, "group %s %s", b->groups[i].a, b->groups[i].b);
