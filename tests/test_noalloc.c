@@ -1,0 +1,387 @@
+/*
+ * test_noalloc.c - rp_decide() never allocates (SPEC section 3).
+ *
+ * The test executable counts every heap call made by the deciding thread
+ * while a flag is set.  In a plain build it defines malloc, calloc,
+ * realloc, free and friends itself, forwarding to glibc's __libc_*
+ * functions; under AddressSanitizer or ThreadSanitizer, whose runtimes own
+ * those symbols, it installs the sanitizer's allocation hooks instead.
+ * Decisions cover every reason, both regex engines (JIT and interpreter),
+ * explanations on and off, and the API errors.
+ */
+#include "rp_internal.h"
+
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RP_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define RP_SANITIZED 1
+#endif
+#endif
+
+/* Set while the decisions under test run, on their thread only. */
+static _Thread_local int counting;
+/* Heap calls seen while counting. */
+static _Thread_local size_t heap_calls;
+
+#ifdef RP_SANITIZED
+
+/* From <sanitizer/allocator_interface.h>, which GCC does not install. */
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void *, size_t),
+    void (*free_hook)(const volatile void *));
+
+static void
+hook_malloc(const volatile void *ptr, size_t size)
+{
+    (void)ptr;
+    (void)size;
+    if (counting)
+        heap_calls++;
+}
+
+static void
+hook_free(const volatile void *ptr)
+{
+    (void)ptr;
+    if (counting)
+        heap_calls++;
+}
+
+static void
+start_counting(void)
+{
+    static int installed;
+
+    if (!installed)
+        installed = __sanitizer_install_malloc_and_free_hooks(hook_malloc,
+                                                              hook_free);
+    cr_assert(installed, "cannot install the sanitizer allocation hooks");
+    heap_calls = 0;
+    counting = 1;
+}
+
+#else
+
+void *__libc_malloc(size_t size);
+void *__libc_calloc(size_t n, size_t size);
+void *__libc_realloc(void *ptr, size_t size);
+void *__libc_memalign(size_t align, size_t size);
+void __libc_free(void *ptr);
+
+static void
+seen(void)
+{
+    if (counting)
+        heap_calls++;
+}
+
+void *
+malloc(size_t size)
+{
+    seen();
+    return __libc_malloc(size);
+}
+
+void *
+calloc(size_t n, size_t size)
+{
+    seen();
+    return __libc_calloc(n, size);
+}
+
+void *
+realloc(void *ptr, size_t size)
+{
+    seen();
+    return __libc_realloc(ptr, size);
+}
+
+void
+free(void *ptr)
+{
+    if (ptr != NULL)
+        seen();
+    __libc_free(ptr);
+}
+
+void *
+aligned_alloc(size_t align, size_t size)
+{
+    seen();
+    return __libc_memalign(align, size);
+}
+
+int
+posix_memalign(void **out, size_t align, size_t size)
+{
+    void *p;
+
+    seen();
+    p = __libc_memalign(align, size);
+    if (p == NULL)
+        return 12; /* ENOMEM */
+    *out = p;
+    return 0;
+}
+
+static void
+start_counting(void)
+{
+    heap_calls = 0;
+    counting = 1;
+}
+
+#endif
+
+static size_t
+stop_counting(void)
+{
+    counting = 0;
+    return heap_calls;
+}
+
+/* ---- the policy and the queries --------------------------------------- */
+
+static const char policy_text[] =
+    "domain local.example local recipients alice bob postmaster\n"
+    "domain .corp.example local\n"
+    "domain /^mx[0-9]+\\.partner\\.example$/ relay\n"
+    "domain relay.example relay\n"
+    "domain old.example reroute local.example\n"
+    "domain fwd.example reroute target.example\n"
+    "network office 10.0.0.0/8\n"
+    "group admins root\n"
+    "self 192.0.2.1\n"
+    "self-domain local.example\n"
+    "listener mx {\n"
+    "    bind 0.0.0.0:25 [::]:25\n"
+    "    role gateway\n"
+    "    allow network office relay\n"
+    "    allow group admins relay\n"
+    "    deny network 10.9.0.0/16 submit\n"
+    "}\n"
+    "listener submission {\n"
+    "    bind *:587\n"
+    "    require auth\n"
+    "    allow authenticated submit relay\n"
+    "    deny user mallory submit\n"
+    "}\n"
+    "deny client 198.51.100.0/24\n"
+    "deny sender /@spam\\.example$/ @bad.example\n"
+    "deny recipient /^trap[0-9]*@/ .blocked.example\n"
+    "deny recipient /(a+)+$/\n"
+    "sender-login alice alice@local.example\n";
+
+#define OUT "203.0.113.9"
+#define A60 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+typedef struct fact {
+    const char *client;
+    uint32_t port;
+    const char *user;
+    const char *sender;
+    const char *rcpt;
+    rp_reason want;
+} fact;
+
+static const fact facts[] = {
+    {OUT, 25, NULL, "x@outside.example", "alice@local.example",
+     RP_REASON_ACCEPTED},
+    {OUT, 25, NULL, "", "x@old.example", RP_REASON_UNKNOWN_USER},
+    {OUT, 25, NULL, "", "postmaster", RP_REASON_ACCEPTED},
+    {OUT, 25, NULL, "", "postmaster@[192.0.2.1]", RP_REASON_ACCEPTED},
+    {OUT, 25, NULL, "", "x@a.corp.example", RP_REASON_ACCEPTED},
+    {"10.1.1.1", 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAYED},
+    {OUT, 25, NULL, "<>", "x@mx12.partner.example", RP_REASON_RELAYED},
+    {OUT, 25, NULL, "", "x@fwd.example", RP_REASON_RELAYED},
+    {"2001:db8::9", 25, "root", "", "x@elsewhere.example",
+     RP_REASON_RELAYED},
+    {OUT, 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAY_DENIED},
+    {OUT, 25, NULL, "", "u%elsewhere.example@local.example",
+     RP_REASON_RELAY_DENIED},
+    {OUT, 25, NULL, "", "elsewhere.example!u@local.example",
+     RP_REASON_RELAY_DENIED},
+    {OUT, 25, NULL, "", "\"u@elsewhere.example\"@local.example",
+     RP_REASON_RELAY_DENIED},
+    {OUT, 25, NULL, "", "@local.example:u@elsewhere.example",
+     RP_REASON_RELAY_DENIED},
+    {OUT, 25, NULL, "", "nobody@local.example", RP_REASON_UNKNOWN_USER},
+    {OUT, 26, NULL, "", "alice@local.example", RP_REASON_NO_LISTENER},
+    {"198.51.100.7", 25, NULL, "", "alice@local.example",
+     RP_REASON_CLIENT_BLOCKED},
+    {OUT, 25, NULL, "x@spam.example", "alice@local.example",
+     RP_REASON_SENDER_DENIED},
+    {OUT, 25, NULL, "x@bad.example", "alice@local.example",
+     RP_REASON_SENDER_DENIED},
+    {OUT, 25, NULL, "", "trap7@local.example", RP_REASON_RECIPIENT_DENIED},
+    {OUT, 25, NULL, "", "x@a.blocked.example", RP_REASON_RECIPIENT_DENIED},
+    {OUT, 587, NULL, "", "alice@local.example", RP_REASON_AUTH_REQUIRED},
+    {"10.9.1.1", 25, NULL, "", "alice@local.example",
+     RP_REASON_NOT_PERMITTED},
+    {OUT, 587, "mallory", "", "alice@local.example",
+     RP_REASON_NOT_PERMITTED},
+    {OUT, 25, NULL, "bob@local.example", "alice@local.example",
+     RP_REASON_SENDER_SPOOF},
+    {OUT, 587, "bob", "alice@local.example", "x@elsewhere.example",
+     RP_REASON_SENDER_LOGIN_MISMATCH},
+    {OUT, 25, NULL, "", "a@@b.example", RP_REASON_BAD_RECIPIENT_SYNTAX},
+    {OUT, 25, NULL, "", "u%@local.example", RP_REASON_BAD_RECIPIENT_SYNTAX},
+    {OUT, 25, NULL, "bad@", "alice@local.example",
+     RP_REASON_BAD_SENDER_SYNTAX},
+    {OUT, 25, NULL, "", A60 "!@local.example", RP_REASON_INTERNAL_ERROR},
+};
+
+#define N_FACTS (sizeof(facts) / sizeof(facts[0]))
+
+static rp_query
+query(const fact *f, uint32_t flags)
+{
+    rp_query q;
+
+    memset(&q, 0, sizeof(q));
+    q.client_ip = f->client;
+    q.client_ip_len = RP_NTS;
+    q.local_ip = strchr(f->client, ':') != NULL ? "2001:db8::25"
+                                                : "192.0.2.1";
+    q.local_ip_len = RP_NTS;
+    q.local_port = f->port;
+    q.user = f->user;
+    q.user_len = RP_NTS;
+    q.sender = f->sender;
+    q.sender_len = RP_NTS;
+    q.recipient = f->rcpt;
+    q.recipient_len = RP_NTS;
+    q.helo = "client.example";
+    q.helo_len = RP_NTS;
+    q.flags = flags;
+    return q;
+}
+
+static rp_policy *
+compile(uint32_t flags)
+{
+    rp_options o;
+    rp_policy *p = NULL;
+    rp_error err;
+
+    rp_options_init(&o);
+    o.flags = flags;
+    cr_assert_eq(rp_policy_compile(policy_text, RP_NTS, &o, &p, &err), RP_OK,
+                 "%s", err.message);
+    return p;
+}
+
+/* Decide every fact (with and without explanations) many times while
+ * counting; check the reasons and that nothing touched the heap. */
+static void
+decide_all(uint32_t compile_flags)
+{
+    rp_policy *p = compile(compile_flags);
+    rp_decision d[N_FACTS][2];
+    rp_status st[N_FACTS][2];
+    bool reached[RP_REASON_COUNT] = {false};
+    size_t calls;
+
+    /* Warm-up outside the counted window: anything lazily set up once
+     * per process (PCRE2's JIT stack, stdio locale) is not a decision's
+     * allocation. */
+    for (size_t i = 0; i < N_FACTS; i++) {
+        rp_query q = query(&facts[i], RP_QUERY_EXPLAIN);
+        rp_decide(p, &q, &d[i][0]);
+    }
+    start_counting();
+    for (int round = 0; round < 50; round++) {
+        for (size_t i = 0; i < N_FACTS; i++) {
+            for (int e = 0; e < 2; e++) {
+                rp_query q = query(&facts[i], e ? RP_QUERY_EXPLAIN : 0);
+                st[i][e] = rp_decide(p, &q, &d[i][e]);
+            }
+        }
+    }
+    calls = stop_counting();
+    cr_expect_eq(calls, 0u, "%zu heap calls during %zu decisions", calls,
+                 (size_t)50 * N_FACTS * 2);
+    for (size_t i = 0; i < N_FACTS; i++) {
+        for (int e = 0; e < 2; e++) {
+            cr_assert_eq(st[i][e], RP_OK, "fact %zu: %s", i,
+                         d[i][e].detail);
+            cr_expect_eq(d[i][e].reason, facts[i].want,
+                         "fact %zu <%s>: reason %s, want %s", i,
+                         facts[i].rcpt, rp_reason_name(d[i][e].reason),
+                         rp_reason_name(facts[i].want));
+        }
+        cr_expect(d[i][1].explanation[0] != '\0', "fact %zu: no explanation",
+                  i);
+        reached[d[i][0].reason] = true;
+    }
+    for (int r = 1; r < RP_REASON_COUNT; r++)
+        cr_expect(reached[r], "reason %s not covered",
+                  rp_reason_name((rp_reason)r));
+    rp_policy_free(p);
+}
+
+Test(noalloc, decide_with_jit)
+{
+    decide_all(0);
+}
+
+Test(noalloc, decide_without_jit)
+{
+    decide_all(RP_OPT_NO_JIT);
+}
+
+/* Bad facts are answered without the heap too. */
+Test(noalloc, api_errors)
+{
+    rp_policy *p = compile(0);
+    static const char *const groups[] = {"admins", ""};
+    rp_query q = query(&facts[0], RP_QUERY_EXPLAIN);
+    rp_decision d;
+    size_t calls;
+    int errors = 0;
+
+    start_counting();
+    for (int round = 0; round < 20; round++) {
+        rp_query b = q;
+        b.client_ip = "010.1.1.1";
+        errors += rp_decide(p, &b, &d) == RP_E_ARG;
+        b = q;
+        b.local_port = 0;
+        errors += rp_decide(p, &b, &d) == RP_E_ARG;
+        b = q;
+        b.user = "";
+        errors += rp_decide(p, &b, &d) == RP_E_ARG;
+        b = q;
+        b.user = "root";
+        b.groups = groups;
+        b.n_groups = 2;
+        errors += rp_decide(p, &b, &d) == RP_E_ARG;
+        b = q;
+        b.recipient = NULL;
+        errors += rp_decide(p, &b, &d) == RP_E_ARG;
+        errors += rp_decide(NULL, &q, &d) == RP_E_ARG;
+    }
+    calls = stop_counting();
+    cr_expect_eq(errors, 20 * 6, "only %d API errors", errors);
+    cr_expect_eq(calls, 0u, "%zu heap calls", calls);
+    rp_policy_free(p);
+}
+
+/* The counter itself works: a test that can see an allocation. */
+Test(noalloc, counter_sees_allocations)
+{
+    void *volatile v;
+    size_t calls;
+
+    start_counting();
+    v = malloc(32);
+    free(v);
+    calls = stop_counting();
+    cr_assert_geq(calls, 1u, "the allocation counter saw nothing");
+}
