@@ -80,9 +80,10 @@ sa_check(bool ok, const char *file, int line, const char *fmt, ...)
 int
 main(void)
 {
-    size_t failures = 0;
+    /* volatile: both live across setjmp/longjmp. */
+    volatile size_t failures = 0;
 
-    for (size_t i = 0; i < sa_n_tests; i++) {
+    for (volatile size_t i = 0; i < sa_n_tests; i++) {
         sa_failed = false;
         if (setjmp(sa_abort) == 0)
             sa_tests[i].fn();
