@@ -197,7 +197,8 @@ is_word(const char *s, size_t max)
         if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f ||
             n >= max)
             return false;
-    return true;
+    /* A trailing backslash would continue the line in a dump. */
+    return s[-1] != '\\';
 }
 
 bool
@@ -211,8 +212,8 @@ check_name(rp_builder *b, rp_error *err, const char *what, const char *s)
 {
     if (rp__is_name(s))
         return true;
-    b_fail(b, err, RP_E_ARG, s, "%s must be a non-empty word of at most 255 "
-           "printable characters", what);
+    b_fail(b, err, RP_E_ARG, s, "%s must be a word of 1-255 printable "
+           "characters, not ending in a backslash", what);
     return false;
 }
 
@@ -239,6 +240,11 @@ norm_domain(rp_builder *b, rp_error *err, const char *pat, char *out,
     size_t n = pat != NULL ? strlen(pat) : 0;
     char why[128];
 
+    if (n > 2 && pat[0] == '/' && n - 2 > b->opts.max_regex_length) {
+        b_fail(b, err, RP_E_LIMIT, pat, "regex longer than %u bytes",
+               (unsigned)b->opts.max_regex_length);
+        return false;
+    }
     if (n == 0 || n >= size) {
         b_fail(b, err, n == 0 ? RP_E_ARG : RP_E_LIMIT, pat,
                "domain pattern %s", n == 0 ? "is empty" : "is too long");
@@ -251,11 +257,6 @@ norm_domain(rp_builder *b, rp_error *err, const char *pat, char *out,
         if (n < 3 || pat[n - 1] != '/') {
             b_fail(b, err, RP_E_REGEX, pat, "a regex pattern is written "
                    "/.../ and must not be empty");
-            return false;
-        }
-        if (n - 2 > b->opts.max_regex_length) {
-            b_fail(b, err, RP_E_LIMIT, pat, "regex longer than %u bytes",
-                   (unsigned)b->opts.max_regex_length);
             return false;
         }
         re = rp__regex_compile(&b->alloc, pat + 1, n - 2, b->opts.flags |
@@ -309,7 +310,8 @@ rp_builder_domain(rp_builder *b,
                   const char *target,
                   rp_error *err)
 {
-    char pat[RP__DOMAIN_MAX + 2], tgt[RP__DOMAIN_MAX + 2], text[600];
+    char pat[RP__PATTERN_BUF], tgt[RP__DOMAIN_MAX + 2];
+    char text[RP__PATTERN_BUF + RP__DOMAIN_MAX + 32];
     rp__bdomain *d;
     uint32_t item;
 

@@ -8,6 +8,10 @@
 
 #include "rp_internal.h"
 
+/* Room for a normalised pattern: a regex may be up to max_regex_length
+ * (default 1024) bytes; longer ones are refused as RP_E_LIMIT. */
+#define RP__PATTERN_BUF 4100
+
 /* A reference to client addresses: a literal prefix or a list name. */
 typedef struct rp__bref {
     const char *name; /* network list name, or NULL for a literal */

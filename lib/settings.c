@@ -102,7 +102,7 @@ static rp_status
 deny_address(rp_builder *b, const char *what, const char *pattern,
              rp_error *err, bool sender)
 {
-    char norm[RP__PATH_MAX + 8], text[RP__PATH_MAX + 32];
+    char norm[RP__PATTERN_BUF], text[RP__PATTERN_BUF + 32];
 
     if (b == NULL)
         return RP_E_ARG;
@@ -135,7 +135,7 @@ rp_builder_sender_login(rp_builder *b,
                         const char *user,
                         rp_error *err)
 {
-    char norm[RP__PATH_MAX + 8], text[RP__PATH_MAX + 300];
+    char norm[RP__PATTERN_BUF], text[RP__PATTERN_BUF + 300];
 
     if (b == NULL)
         return RP_E_ARG;
