@@ -22,7 +22,7 @@
 #define RX_DIR_MIN 8192    /* ranges from which a first stride pays */
 #define RX_DIR_KEYS 4      /* fewest keys per first-stride entry */
 #define RX_DIR_BITS_MAX 24 /* longest first stride */
-#define RX_PAD 8        /* readable slack after the heap */
+#define RX_PAD 80       /* readable slack after the heap */
 #define RX_LOAD 80      /* most percent of host slots used */
 
 /* The IPv4-mapped block ::ffff:0:0/96 as the low half of a key. */
@@ -107,6 +107,7 @@ typedef struct rx_build {
     unsigned vw;
     unsigned kbits;    /* significant key bits of the trie being built */
     unsigned blob_max; /* most ranges in a blob that could be a node */
+    int hosts;         /* the IPv4 trie: blobs mark host ranges */
 } rx_build;
 
 /* Reserves @p size bytes of heap at a multiple of @p align. */
@@ -128,31 +129,78 @@ heap_take(rx_build *bd, size_t size, size_t align, size_t *off)
     return 0;
 }
 
-/* A blob: u16 key count, u8 key width, keys, then one value per range. */
+/* The ranges of a blob as stored: in the IPv4 trie a host range followed
+ * by a return to the value before it is kept as one range, its value
+ * marked (doubled plus one; other values doubled), and the range after it
+ * dropped.  Fills @p k and @p v (at most @p n each); returns the count. */
+static size_t
+blob_ranges(const rx_build *bd, const rx_kv *kv, size_t i0, size_t i1,
+            uint64_t *k, uint32_t *v)
+{
+    size_t n = 0;
+
+    for (size_t i = i0; i < i1; i++) {
+        int host = bd->hosts && i > i0 && i + 1 < i1 &&
+                   kv->k[i + 1] - kv->k[i] == 1ull << 32 &&
+                   kv->v[i + 1] << 1 == v[n - 1];
+
+        k[n] = kv->k[i];
+        v[n++] = bd->hosts ? kv->v[i] << 1 | (uint32_t)host : kv->v[i];
+        i += (size_t)host;
+    }
+    return n;
+}
+
+/* A blob: u16 key count, u8 key width, keys, then one value per range.
+ * The key width covers every range start, kept or dropped. */
 static int
 put_blob(rx_build *bd, const rx_kv *kv, size_t i0, size_t i1, unsigned d,
          uint32_t *entry)
 {
-    size_t m = i1 - i0 - 1, off;
-    uint64_t bits = 0;
+    size_t n = i1 - i0, m, off;
+    uint64_t bits = 0, *k;
+    uint32_t *v;
     unsigned kw, tz = 0;
     uint8_t *p;
+    int rc = -1;
 
     for (size_t i = i0 + 1; i < i1; i++)
         bits |= kv->k[i] << d;
     while (tz < 63 && ((bits >> tz) & 1) == 0)
         tz++;
     kw = (64 - tz + 7) / 8;
+    k = rp__malloc(bd->a, n * sizeof(*k));
+    v = rp__malloc(bd->a, n * sizeof(*v));
+    if (k == NULL || v == NULL)
+        goto out;
+    m = blob_ranges(bd, kv, i0, i1, k, v) - 1;
     if (heap_take(bd, 3 + m * kw + (m + 1) * bd->vw, 1, &off) < 0)
-        return -1;
+        goto out;
     p = bd->heap + off;
     st_le(p, m, 2);
     p[2] = (uint8_t)kw;
     for (size_t i = 0; i < m; i++)
-        st_le(p + 3 + i * kw, (kv->k[i0 + 1 + i] << d) >> (64 - 8 * kw), kw);
+        st_le(p + 3 + i * kw, (k[1 + i] << d) >> (64 - 8 * kw), kw);
     for (size_t i = 0; i <= m; i++)
-        st_le(p + 3 + m * kw + i * bd->vw, kv->v[i0 + i], bd->vw);
+        st_le(p + 3 + m * kw + i * bd->vw, v[i], bd->vw);
     *entry = RP__RX_TAG_BLOB << 30 | (uint32_t)off;
+    rc = 0;
+out:
+    rp__free(bd->a, k);
+    rp__free(bd->a, v);
+    return rc;
+}
+
+/* An empty blob at heap offset 0: IPv4 lookups read it for value entries
+ * so that they need not branch on the entry's kind. */
+static int
+put_empty_blob(rx_build *bd)
+{
+    size_t off;
+
+    if (heap_take(bd, 3 + bd->vw, 1, &off) < 0)
+        return -1;
+    bd->heap[off + 2] = 1;
     return 0;
 }
 
@@ -285,6 +333,7 @@ build_trie(rx_build *bd, const rp__alloc *a, const rx_kv *kv,
 {
     bd->kbits = kbits;
     bd->blob_max = kbits == 32 ? RX_BLOB_MAX4 : RX_BLOB_MAX;
+    bd->hosts = kbits == 32;
     t->bits = dir_bits(kv, kbits);
     if (t->bits == 0)
         return build_entry(bd, kv, 0, kv->n, 0, 0, &t->root);
@@ -539,6 +588,7 @@ build_lo(rx_build *bd, rp__radix *r, const rp__rx_ranges *rg,
     r->n_lo = (uint32_t)sp->n_lo;
     bd->kbits = 64;
     bd->blob_max = RX_BLOB_MAX;
+    bd->hosts = 0;
     for (size_t l = 0; l < sp->n_lo && rc == 0; l++) {
         const rx_lo *lo = &sp->lo[l];
 
@@ -573,7 +623,7 @@ rp__rx_compile(rp__radix *r, const rp__rx_ranges *rg,
                const rp__rx_ranges *hosts)
 {
     const rp__alloc *a = &r->alloc;
-    rx_build bd = {a, NULL, 0, 0, 0, 0, 0};
+    rx_build bd = {a, NULL, 0, 0, 0, 0, 0, 0};
     rx_kv kv4 = {0}, all4 = {0};
     rp__rx_ranges rg6 = {NULL, 0, 0};
     rx_split sp = {{0}, NULL, 0, 0};
@@ -588,6 +638,8 @@ rp__rx_compile(rp__radix *r, const rp__rx_ranges *rg,
         split_v6(a, &rg6, r->n_recs, &sp) < 0)
         goto out;
     bd.vw = bytes_for(((r->n_recs + sp.n_lo) << 1) - 1);
+    if (put_empty_blob(&bd) < 0)
+        goto out;
     if (build_trie(&bd, a, &all4, 32, &r->t4) < 0 ||
         build_trie(&bd, a, &sp.hi, 64, &r->t6) < 0 ||
         build_lo(&bd, r, &rg6, &sp) < 0 ||

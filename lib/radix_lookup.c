@@ -6,6 +6,11 @@
 
 #include <string.h>
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define RX_SSE2 1
+#endif
+
 #define RX_SCAN 32 /* keys a blob search counts without bisecting */
 
 static inline uint64_t
@@ -13,8 +18,14 @@ load_be64(const uint8_t *p)
 {
     uint64_t v = 0;
 
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, sizeof(v));
+    v = __builtin_bswap64(v);
+#else
     for (int i = 0; i < 8; i++)
         v = (v << 8) | p[i];
+#endif
     return v;
 }
 
@@ -144,6 +155,75 @@ blob_find(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
     return ld_val(k + m * kw + b * vw, vw);
 }
 
+/* IPv4 blobs: the value of range @p b, where a marked host range stands
+ * for its one address only and gives way to the range before it. */
+static inline uint32_t
+host_val(const uint8_t *k, size_t m, unsigned kw, unsigned vw, size_t b,
+         uint64_t xt)
+{
+    const uint8_t *vals = k + m * kw;
+    uint32_t v = ld_val(vals + b * vw, vw);
+    uint32_t prev = ld_val(vals + (b - 1) * vw, vw);
+    uint64_t kb = ld64(k + (b - 1) * kw) & (~0ull >> (64 - 8 * kw));
+
+    return ((v & 1) != 0 && kb != xt ? prev : v) >> 1;
+}
+
+/* blob_find for the IPv4 trie, where host ranges are marked. */
+static uint32_t
+blob_find4_any(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
+{
+    size_t m = (size_t)p[0] | (size_t)p[1] << 8, b = 0, len = m + 1;
+    unsigned kw = p[2];
+    uint64_t xt = (x << d) >> (64 - 8 * kw), km = ~0ull >> (64 - 8 * kw);
+    const uint8_t *k = p + 3;
+
+    while (len > RX_SCAN + 1) {
+        size_t half = len / 2;
+
+        b = (ld64(k + (b + half - 1) * kw) & km) <= xt ? b + half : b;
+        len -= half;
+    }
+    b += count_le(k + b * kw, len - 1, kw, xt);
+    return host_val(k, m, kw, vw, b, xt);
+}
+
+/* The same for blobs of at most 16 keys of one or two bytes, the common
+ * case: every key is compared at once and nothing branches on the data,
+ * so that the processor overlaps independent lookups. */
+static inline uint32_t
+blob_find4(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
+{
+#ifdef RX_SSE2
+    unsigned m = (unsigned)p[0] | (unsigned)p[1] << 8, kw = p[2];
+    const uint8_t *k = p + 3;
+    uint32_t xt = (uint32_t)((x << d) >> 48), gt;
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)k);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(k + 16));
+    __m128i zero = _mm_setzero_si128(), sign = _mm_set1_epi16(-0x8000);
+    __m128i one = _mm_set1_epi16((short)-(kw == 1));
+    __m128i xv = _mm_xor_si128(_mm_set1_epi16((short)xt), sign);
+    uint64_t bits;
+
+    if (m > 16 || kw > 2)
+        return blob_find4_any(p, x, d, vw);
+    /* One-byte keys become the high byte of 16-bit lanes. */
+    b = _mm_or_si128(_mm_and_si128(one, _mm_unpackhi_epi8(zero, a)),
+                     _mm_andnot_si128(one, b));
+    a = _mm_or_si128(_mm_and_si128(one, _mm_unpacklo_epi8(zero, a)),
+                     _mm_andnot_si128(one, a));
+    gt = (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(
+             _mm_xor_si128(a, sign), xv)) |
+         (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(
+             _mm_xor_si128(b, sign), xv)) << 16;
+    bits = gt | ~0ull << (2 * m);
+    return host_val(k, m, kw, vw, (size_t)__builtin_ctzll(bits) / 2,
+                    (x << d) >> (64 - 8 * kw));
+#else
+    return blob_find4_any(p, x, d, vw);
+#endif
+}
+
 /* The child of a node for the 8 bits of @p x after the top @p d. */
 static inline uint32_t
 node_child(const uint8_t *p, uint64_t x, unsigned d)
@@ -183,10 +263,43 @@ walk_trie(const rp__radix *r, const rp__rx_trie *t, uint64_t x)
     return walk(r, t->dir[i], x, t->bits);
 }
 
+/* walk for the IPv4 trie. */
+static uint32_t
+walk4(const rp__radix *r, uint32_t e, uint64_t x, unsigned d)
+{
+    for (; d <= 24; d += 8) {
+        if (e >> 30 != RP__RX_TAG_NODE)
+            break;
+        e = node_child(r->heap + (e & RP__RX_PAYLOAD), x, d);
+    }
+    if (e >> 30 == RP__RX_TAG_BLOB)
+        return blob_find4(r->heap + (e & RP__RX_PAYLOAD), x, d, r->vw);
+    return e & RP__RX_PAYLOAD;
+}
+
+/* A value entry reads the empty blob at offset 0 and keeps its own value,
+ * a blob entry its blob's: the choice is made without a branch. */
 const uint8_t *
 rp__radix_lookup4(const rp__radix *r, uint32_t addr)
 {
-    uint32_t rid = walk_trie(r, &r->t4, (uint64_t)addr << 32);
+    const rp__rx_trie *t = &r->t4;
+    uint64_t x = (uint64_t)addr << 32, i = 0;
+    uint32_t e, rid, blob, off;
+
+    if (t->dir != NULL)
+        i = (x >> (64 - t->bits)) - t->w0;
+    if (t->dir == NULL)
+        rid = walk4(r, t->root, x, 0);
+    else if (i >= t->wn)
+        rid = (x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
+    else if ((e = t->dir[i]) >> 30 == RP__RX_TAG_NODE)
+        rid = walk4(r, e, x, t->bits);
+    else {
+        blob = -(e >> 30 == RP__RX_TAG_BLOB);
+        off = e & RP__RX_PAYLOAD & blob;
+        rid = blob_find4(r->heap + off, x, t->bits, r->vw);
+        rid = (rid & blob) | (e & RP__RX_PAYLOAD & ~blob);
+    }
 
     if (rid >= r->n_recs)
         rid = 0;

@@ -585,6 +585,45 @@ Test(radix, dense_hosts, .init = setup)
     ref_free(&r);
 }
 
+/* Hosts alone, in runs and at the edges of routes and of the space, every
+ * address around them checked; with filler routes the table gets a first
+ * stride, without it the hosts sit in the root blobs. */
+Test(radix, host_runs_v4, .init = setup)
+{
+    static const uint32_t base[] = {0, 0x0a0000f0u, 0x0a0001feu, 0xfffffff0u};
+
+    for (int filler = 0; filler <= 1; filler++) {
+        rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+        ref r = {0};
+        rp__radix *t;
+        uint8_t key[16];
+
+        key_v4(key, 0x0a000100u);
+        ref_add(&r, b, key, 120, 0);
+        for (uint32_t i = 0; filler && i < 20000; i++) {
+            key_v4(key, (uint32_t)rng() & 0x3fffff00u);
+            ref_add(&r, b, key, 120, 1);
+        }
+        for (unsigned i = 0; i < 4; i++) {
+            for (uint32_t a = base[i]; a - base[i] < 16; a++) {
+                key_v4(key, a);
+                if (a % 5 != 2 && (a & 8) == 0)
+                    ref_add(&r, b, key, 128, a % 3 == 0 ? 2 : 0);
+            }
+        }
+        t = rp__radix_freeze(b, 3);
+        cr_assert_not_null(t);
+        for (unsigned i = 0; i < 4; i++) {
+            for (uint32_t a = base[i] - 4; a - base[i] + 4 < 24; a++) {
+                key_v4(key, a);
+                check_key(t, &r, key, 3);
+            }
+        }
+        rp__radix_free(t);
+        ref_free(&r);
+    }
+}
+
 /* ------------------------------------------------------------------------
  * Large tables, against a per-length exact-match reference
  * ------------------------------------------------------------------------ */
