@@ -127,7 +127,8 @@ get_groups(json_t *obj, facts *f)
         return "\"groups\" must be an array of strings";
     if (json_array_size(g) > MAX_GROUPS)
         return "too many groups (at most 64)";
-    json_array_foreach(g, i, v) {
+    json_array_foreach(g, i, v)
+    {
         if (!json_is_string(v))
             return "\"groups\" must be an array of strings";
         f->groups[f->n_groups++] = json_string_value(v);
@@ -217,8 +218,7 @@ out_decision(out *o, json_t *id, const rp_decision *d)
         char tmp[300];
         int n = snprintf(tmp, sizeof(tmp), "%s:%u", d->rule_file,
                          (unsigned)d->rule_line);
-        out_str(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n
-                                                 : sizeof(tmp) - 1);
+        out_str(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
     } else {
         OUT_LIT(o, "null");
     }
@@ -245,7 +245,10 @@ typedef struct locals {
 
 /* Decide one parsed line into @p o. */
 static void
-decide_line(const rp_policy *p, const locals *L, out *o, unsigned long line,
+decide_line(const rp_policy *p,
+            const locals *L,
+            out *o,
+            unsigned long line,
             json_t *obj)
 {
     facts f;
@@ -292,8 +295,12 @@ decide_line(const rp_policy *p, const locals *L, out *o, unsigned long line,
 }
 
 static void
-do_line(const rp_policy *p, const locals *L, out *o, unsigned long line,
-        char *s, size_t n)
+do_line(const rp_policy *p,
+        const locals *L,
+        out *o,
+        unsigned long line,
+        char *s,
+        size_t n)
 {
     json_error_t jerr;
     json_t *obj;
@@ -303,8 +310,8 @@ do_line(const rp_policy *p, const locals *L, out *o, unsigned long line,
         n--;
     obj = json_loadb(s, n, JSON_ALLOW_NUL, &jerr);
     if (obj == NULL) {
-        snprintf(why, sizeof(why), "invalid JSON at column %d: %s",
-                 jerr.column, jerr.text);
+        snprintf(why, sizeof(why), "invalid JSON at column %d: %s", jerr.column,
+                 jerr.text);
         out_error(o, line, NULL, why);
         return;
     }

@@ -52,13 +52,23 @@ typedef struct check_args {
 } check_args;
 
 enum {
-    O_POLICY, O_CLIENT, O_LOCAL, O_LISTENER, O_USER, O_GROUP, O_FROM, O_TO,
-    O_HELO, O_EXPLAIN, O_BATCH, O_HELP
+    O_POLICY,
+    O_CLIENT,
+    O_LOCAL,
+    O_LISTENER,
+    O_USER,
+    O_GROUP,
+    O_FROM,
+    O_TO,
+    O_HELO,
+    O_EXPLAIN,
+    O_BATCH,
+    O_HELP
 };
 
 static const opt_spec check_specs[] = {
-    {"policy", true}, {"client", true}, {"local", true}, {"listener", true},
-    {"user", true},   {"group", true},  {"from", true},  {"to", true},
+    {"policy", true}, {"client", true},   {"local", true},  {"listener", true},
+    {"user", true},   {"group", true},    {"from", true},   {"to", true},
     {"helo", true},   {"explain", false}, {"batch", false}, {"help", false},
 };
 
@@ -66,9 +76,9 @@ static const opt_spec check_specs[] = {
 static int
 store(check_args *a, int k, const char *v)
 {
-    const char **slots[] = {&a->policy, &a->client, &a->local, &a->listener,
-                            &a->user,   NULL,       &a->from,  &a->to,
-                            &a->helo};
+    const char **slots[] = {&a->policy,   &a->client, &a->local,
+                            &a->listener, &a->user,   NULL,
+                            &a->from,     &a->to,     &a->helo};
 
     if (k == O_GROUP) {
         if (a->n_groups >= MAX_GROUPS)
@@ -110,7 +120,7 @@ parse_args(int argc, char **argv, check_args *a)
     if (a->batch && (a->client || a->to || a->local || a->user || a->from ||
                      a->explain || a->n_groups))
         return usage_error("check", "--batch takes the facts from stdin; "
-                           "only --policy and --listener go with it");
+                                    "only --policy and --listener go with it");
     if (!a->batch && (a->client == NULL || a->to == NULL))
         return usage_error("check", "--client IP and --to ADDR are needed");
     if (a->n_groups > 0 && a->user == NULL)

@@ -57,8 +57,12 @@ bool split_hostport(const char *s, char *ip, size_t ip_size, uint32_t *port);
  * explicit bind of listener @p index (or of the first listener), whatever
  * the client's family; else a documentation address of @p family.  The
  * port is the listener's first explicit port, else 25. */
-void default_local(const rp_policy *p, long index, int family, char *ip,
-                   size_t ip_size, uint32_t *port);
+void default_local(const rp_policy *p,
+                   long index,
+                   int family,
+                   char *ip,
+                   size_t ip_size,
+                   uint32_t *port);
 
 /* The family (4 or 6) of an IP text, by its form; 0 if unsure. */
 int ip_family(const char *ip);

@@ -45,15 +45,15 @@ report(void *ctx, const rp_finding *f)
             printf("%s:%u: %s: [%s] %s\n", f->file, (unsigned)f->line,
                    sev_name(f->severity), f->code, f->message);
         else
-            printf("%s: %s: [%s] %s\n", f->file, sev_name(f->severity),
-                   f->code, f->message);
+            printf("%s: %s: [%s] %s\n", f->file, sev_name(f->severity), f->code,
+                   f->message);
         printf("    advice: %s\n", f->advice);
         return 0;
     }
     o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "severity",
                   sev_name(f->severity), "code", f->code, "file", f->file,
-                  "line", (json_int_t)f->line, "message", f->message,
-                  "advice", f->advice);
+                  "line", (json_int_t)f->line, "message", f->message, "advice",
+                  f->advice);
     if (o == NULL || json_array_append_new(t->array, o) != 0)
         return 1;
     return 0;
@@ -78,8 +78,10 @@ parse_args(int argc, char **argv, const char **path, bool *json)
         }
         if (k == 0) {
             if (strcmp(st.value, "json") != 0 && strcmp(st.value, "text"))
-                return usage_error("lint", "--format is text or json, not "
-                                   "'%s'", st.value);
+                return usage_error("lint",
+                                   "--format is text or json, not "
+                                   "'%s'",
+                                   st.value);
             *json = strcmp(st.value, "json") == 0;
             continue;
         }

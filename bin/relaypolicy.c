@@ -164,8 +164,12 @@ split_hostport(const char *s, char *ip, size_t ip_size, uint32_t *port)
 }
 
 void
-default_local(const rp_policy *p, long index, int family, char *ip,
-              size_t ip_size, uint32_t *port)
+default_local(const rp_policy *p,
+              long index,
+              int family,
+              char *ip,
+              size_t ip_size,
+              uint32_t *port)
 {
     rp_listener_info info;
 
@@ -177,8 +181,7 @@ default_local(const rp_policy *p, long index, int family, char *ip,
     if (info.bind_ip[0] != '\0')
         snprintf(ip, ip_size, "%s", info.bind_ip);
     else
-        snprintf(ip, ip_size, "%s", family == 6 ? "2001:db8::1"
-                                                : "192.0.2.1");
+        snprintf(ip, ip_size, "%s", family == 6 ? "2001:db8::1" : "192.0.2.1");
     *port = info.bind_port != 0 ? info.bind_port : 25;
 }
 
@@ -219,8 +222,7 @@ cmd_dump(int argc, char **argv)
         return usage_error("dump", "missing policy FILE");
     if ((p = load_policy(path)) == NULL)
         return EXIT_POLICY;
-    if (rp_policy_dump(p, write_stdout, NULL) != RP_OK ||
-        fflush(stdout) != 0) {
+    if (rp_policy_dump(p, write_stdout, NULL) != RP_OK || fflush(stdout) != 0) {
         fprintf(stderr, "relaypolicy dump: cannot write the output\n");
         rc = EXIT_POLICY;
     }

@@ -90,15 +90,33 @@ expand(const env *e, const char *t, char *out, size_t size)
         const char *sub = NULL;
         if (*t == '%' && t[1] != '\0') {
             switch (*++t) {
-            case 'L': sub = e->local; break;
-            case 'M': sub = e->loc_up; break;
-            case 'R': sub = e->ext; break;
-            case 'U': sub = e->ext_up; break;
-            case 'V': sub = e->ext_cap; break;
-            case 'D': sub = e->relay; break;
-            case 'S': sub = e->self; break;
-            case 'O': sub = "[198.51.100.254]"; break;
-            default: out[n++] = *t; continue;
+            case 'L':
+                sub = e->local;
+                break;
+            case 'M':
+                sub = e->loc_up;
+                break;
+            case 'R':
+                sub = e->ext;
+                break;
+            case 'U':
+                sub = e->ext_up;
+                break;
+            case 'V':
+                sub = e->ext_cap;
+                break;
+            case 'D':
+                sub = e->relay;
+                break;
+            case 'S':
+                sub = e->self;
+                break;
+            case 'O':
+                sub = "[198.51.100.254]";
+                break;
+            default:
+                out[n++] = *t;
+                continue;
             }
             n += (size_t)snprintf(out + n, size - n, "%s", sub);
             if (n >= size)
@@ -159,11 +177,12 @@ pick_domains(env *e, const char *dump)
         const char *nl = strchr(s, '\n');
         if (sscanf(s, "domain %255s %15s", pat, kind) == 2 && pat[0] != '/') {
             const char *name = pat[0] == '.' ? pat + 1 : pat;
-            char *dst = strcmp(kind, "local") == 0 ? e->decl
-                        : strcmp(kind, "relay") == 0 ? e->relay : NULL;
+            char *dst = strcmp(kind, "local") == 0   ? e->decl
+                        : strcmp(kind, "relay") == 0 ? e->relay
+                                                     : NULL;
             /* The first exact name wins; a suffix only when none. */
-            if (dst != NULL && (dst[0] == '\0' || (pat[0] != '.' &&
-                                                   !exact[dst == e->decl])))
+            if (dst != NULL &&
+                (dst[0] == '\0' || (pat[0] != '.' && !exact[dst == e->decl])))
                 snprintf(dst, 256, "%s", name);
             if (dst != NULL && pat[0] != '.')
                 exact[dst == e->decl] = true;
@@ -190,12 +209,14 @@ upper(char *out, size_t size, const char *in, const char *suffix)
 /* ---- choosing an outside client ----------------------------------------- */
 
 static const char *const clients4[] = {
-    "203.0.113.7",  "203.0.113.77",  "203.0.113.250", "198.51.100.7",
-    "198.51.100.77", "198.51.100.250", "192.0.2.7",    "192.0.2.77",
-    "192.0.2.250",
+    "203.0.113.7",  "203.0.113.77",  "203.0.113.250",
+    "198.51.100.7", "198.51.100.77", "198.51.100.250",
+    "192.0.2.7",    "192.0.2.77",    "192.0.2.250",
 };
 static const char *const clients6[] = {
-    "2001:db8:ffff::7", "2001:db8:beef::77", "2001:db8::7",
+    "2001:db8:ffff::7",
+    "2001:db8:beef::77",
+    "2001:db8::7",
     "2001:db8:cafe::250",
 };
 
@@ -333,14 +354,14 @@ test_listener(env *e, size_t index)
         (!choose_client(e, index, &info, info.bind_family) &&
          !choose_client(e, index, &info, info.bind_family == 6 ? 4 : 6))) {
         printf("verdict: listener %s: not an open relay (no outside client "
-               "reaches it)\n\n", info.name);
+               "reaches it)\n\n",
+               info.name);
         return false;
     }
-    snprintf(e->local, sizeof(e->local), "%s", e->decl[0] ? e->decl
-                                                          : e->self);
+    snprintf(e->local, sizeof(e->local), "%s", e->decl[0] ? e->decl : e->self);
     upper(e->loc_up, sizeof(e->loc_up), e->local, "");
-    printf("# client %s (unauthenticated) connects to %s port %u\n",
-           e->client, e->lip, (unsigned)e->port);
+    printf("# client %s (unauthenticated) connects to %s port %u\n", e->client,
+           e->lip, (unsigned)e->port);
     printf("# local domain %s, external domain %s\n", e->local, e->ext);
     for (size_t i = 0; i < N_TRICKS; i++) {
         if (tricks[i].needs_relay_domain && e->relay[0] == '\0')
@@ -355,10 +376,12 @@ test_listener(env *e, size_t index)
     }
     if (n_bad == 0)
         printf("verdict: listener %s: not an open relay (%zu patterns "
-               "refused)\n\n", info.name, n_run);
+               "refused)\n\n",
+               info.name, n_run);
     else
         printf("verdict: listener %s: OPEN RELAY: relayed %zu of %zu "
-               "patterns: %s\n\n", info.name, n_bad, n_run, bad);
+               "patterns: %s\n\n",
+               info.name, n_bad, n_run, bad);
     return n_bad > 0;
 }
 

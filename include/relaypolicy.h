@@ -88,7 +88,7 @@ extern "C" {
     XX(E_LIMIT, 6, "limit exceeded")                                           \
     XX(E_IO, 7, "cannot read file")                                            \
     XX(E_REGEX, 8, "invalid regular expression")                               \
-    XX(E_MATCH, 9, "regular expression match failed or hit its limit")        \
+    XX(E_MATCH, 9, "regular expression match failed or hit its limit")         \
     XX(E_INTERNAL, 10, "internal error")                                       \
     XX(E_STATE, 11, "call not valid in this state")
 
@@ -254,8 +254,8 @@ typedef struct rp_options {
     uint32_t max_include_depth;    /**< nested includes (default 8). */
     uint32_t regex_match_limit;    /**< PCRE2 match limit (default 100000). */
     uint32_t regex_depth_limit;    /**< PCRE2 depth limit (default 1000). */
-    const char *base_dir; /**< relative include paths (NULL: cwd). */
-    void *reserved[8];    /**< must be zero. */
+    const char *base_dir;          /**< relative include paths (NULL: cwd). */
+    void *reserved[8];             /**< must be zero. */
 } rp_options;
 
 /** Fill @p opts with the defaults.  NULL is a no-op. */
@@ -370,13 +370,13 @@ RP_API rp_status rp_policy_lint(const rp_policy *policy,
 
 /** A listener as compiled (see rp_policy_listener()). */
 typedef struct rp_listener_info {
-    const char *name;   /**< borrowed from the policy. */
-    const char *file;   /**< where it was defined. */
+    const char *name; /**< borrowed from the policy. */
+    const char *file; /**< where it was defined. */
     uint32_t line;
     uint32_t n_binds;
     bool require_auth;
-    char bind_ip[48];   /**< first explicit bind address, or "" if none. */
-    uint32_t bind_port; /**< first explicit bind port, or 0 if any. */
+    char bind_ip[48];    /**< first explicit bind address, or "" if none. */
+    uint32_t bind_port;  /**< first explicit bind port, or 0 if any. */
     int32_t bind_family; /**< 4 or 6: the family of the first bind. */
     void *reserved[4];
 } rp_listener_info;
@@ -439,19 +439,19 @@ typedef struct rp_query {
 typedef struct rp_decision {
     rp_verdict verdict;
     rp_reason reason;
-    rp_step step;      /**< the SPEC 5 step that decided. */
-    uint32_t code;     /**< basic reply code, e.g. 550. */
-    char enhanced[16]; /**< enhanced status code, e.g. "5.7.1". */
-    const char *text;  /**< reply text without codes (borrowed). */
-    char reply[RP_REPLY_MAX]; /**< full reply line, no CRLF. */
-    int32_t listener_index;   /**< -1 when no listener matched. */
-    const char *listener;     /**< its name, or "" (borrowed). */
-    int32_t rule;          /**< deciding rule's index, -1 for none. */
-    const char *rule_file; /**< its file, or "" (borrowed). */
-    uint32_t rule_line;    /**< its line, 0 for none. */
-    int32_t prefix_len;    /**< matched network prefix, -1 for none. */
-    uint32_t permissions;  /**< RP_PERM_* the client holds. */
-    const char *detail;    /**< static text for a failed call, or "". */
+    rp_step step;                  /**< the SPEC 5 step that decided. */
+    uint32_t code;                 /**< basic reply code, e.g. 550. */
+    char enhanced[16];             /**< enhanced status code, e.g. "5.7.1". */
+    const char *text;              /**< reply text without codes (borrowed). */
+    char reply[RP_REPLY_MAX];      /**< full reply line, no CRLF. */
+    int32_t listener_index;        /**< -1 when no listener matched. */
+    const char *listener;          /**< its name, or "" (borrowed). */
+    int32_t rule;                  /**< deciding rule's index, -1 for none. */
+    const char *rule_file;         /**< its file, or "" (borrowed). */
+    uint32_t rule_line;            /**< its line, 0 for none. */
+    int32_t prefix_len;            /**< matched network prefix, -1 for none. */
+    uint32_t permissions;          /**< RP_PERM_* the client holds. */
+    const char *detail;            /**< static text for a failed call, or "". */
     char destination[RP_ADDR_MAX]; /**< effective destination, or "". */
     char rewritten[RP_ADDR_MAX];   /**< rewritten recipient, or "". */
     char explanation[RP_EXPLAIN_MAX]; /**< trace, with RP_QUERY_EXPLAIN. */

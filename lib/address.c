@@ -186,8 +186,7 @@ parse_literal(const char *s, size_t len, rp__addr *out)
         memcpy(out->domain, "IPv6:", 5);
         n = 5;
     }
-    n += rp__ip_format(&out->literal, out->domain + n,
-                       sizeof(out->domain) - n);
+    n += rp__ip_format(&out->literal, out->domain + n, sizeof(out->domain) - n);
     out->domain_len = n;
     out->dom_type = out->literal.family == 4 ? RP__DOM_IPV4 : RP__DOM_IPV6;
     return RP__ADDR_OK;
@@ -450,8 +449,7 @@ fast_parse(const unsigned char *s, size_t len, rp__addr *out)
 {
     size_t at;
 
-    if (len == 0 || s[0] == '@' || s[0] == '"' ||
-        !fast_local(s, len, &at, out))
+    if (len == 0 || s[0] == '@' || s[0] == '"' || !fast_local(s, len, &at, out))
         return false;
     out->is_null = false;
     out->had_route = false;

@@ -15,8 +15,12 @@
 #define B_FILE_DEFAULT "<builder>"
 
 void
-b_fail(rp_builder *b, rp_error *err, rp_status st, const char *tok,
-       const char *fmt, ...)
+b_fail(rp_builder *b,
+       rp_error *err,
+       rp_status st,
+       const char *tok,
+       const char *fmt,
+       ...)
 {
     char text[160];
     va_list ap;
@@ -194,8 +198,7 @@ is_word(const char *s, size_t max)
     if (s == NULL || *s == '\0')
         return false;
     for (; *s != '\0'; s++, n++)
-        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f ||
-            n >= max)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || n >= max)
             return false;
     /* A trailing backslash would continue the line in a dump. */
     return s[-1] != '\\';
@@ -212,8 +215,10 @@ check_name(rp_builder *b, rp_error *err, const char *what, const char *s)
 {
     if (rp__is_name(s))
         return true;
-    b_fail(b, err, RP_E_ARG, s, "%s must be a word of 1-255 printable "
-           "characters, not ending in a backslash", what);
+    b_fail(b, err, RP_E_ARG, s,
+           "%s must be a word of 1-255 printable "
+           "characters, not ending in a backslash",
+           what);
     return false;
 }
 
@@ -234,8 +239,8 @@ b_lower(rp_builder *b, const char *s)
 /* Normalise a domain pattern into @p out: regexes are checked by
  * compiling them, names are lowercased with one trailing dot dropped. */
 bool
-norm_domain(rp_builder *b, rp_error *err, const char *pat, char *out,
-            size_t size)
+norm_domain(
+    rp_builder *b, rp_error *err, const char *pat, char *out, size_t size)
 {
     size_t n = pat != NULL ? strlen(pat) : 0;
     char why[128];
@@ -246,8 +251,8 @@ norm_domain(rp_builder *b, rp_error *err, const char *pat, char *out,
         return false;
     }
     if (n == 0 || n >= size) {
-        b_fail(b, err, n == 0 ? RP_E_ARG : RP_E_LIMIT, pat,
-               "domain pattern %s", n == 0 ? "is empty" : "is too long");
+        b_fail(b, err, n == 0 ? RP_E_ARG : RP_E_LIMIT, pat, "domain pattern %s",
+               n == 0 ? "is empty" : "is too long");
         return false;
     }
     if (pat[0] == '/') {
@@ -255,14 +260,15 @@ norm_domain(rp_builder *b, rp_error *err, const char *pat, char *out,
         rp__regex *re;
 
         if (n < 3 || pat[n - 1] != '/') {
-            b_fail(b, err, RP_E_REGEX, pat, "a regex pattern is written "
+            b_fail(b, err, RP_E_REGEX, pat,
+                   "a regex pattern is written "
                    "/.../ and must not be empty");
             return false;
         }
-        re = rp__regex_compile(&b->alloc, pat + 1, n - 2, b->opts.flags |
-                               RP_OPT_NO_JIT, b->opts.regex_match_limit,
-                               b->opts.regex_depth_limit, why, sizeof(why),
-                               &off);
+        re = rp__regex_compile(
+            &b->alloc, pat + 1, n - 2, b->opts.flags | RP_OPT_NO_JIT,
+            b->opts.regex_match_limit, b->opts.regex_depth_limit, why,
+            sizeof(why), &off);
         if (re == NULL) {
             /* rp__regex_compile() reports no status, only PCRE2's message:
              * "no more memory" (PCRE2_ERROR_NOMEMORY) or, from
@@ -293,8 +299,10 @@ norm_domain(rp_builder *b, rp_error *err, const char *pat, char *out,
             probe.domain_len != (size_t)len - 2) {
             /* The last test refuses a second trailing dot ("a.."), which
              * the address parser would have dropped as the first. */
-            b_fail(b, err, RP_E_ARG, pat, "'%s' is not a valid domain "
-                   "pattern (name, .name or /regex/)", pat);
+            b_fail(b, err, RP_E_ARG, pat,
+                   "'%s' is not a valid domain "
+                   "pattern (name, .name or /regex/)",
+                   pat);
             return false;
         }
     }
@@ -327,18 +335,21 @@ rp_builder_domain(rp_builder *b,
         if (!norm_domain(b, err, target, tgt, sizeof(tgt)))
             return b->failed;
         if (tgt[0] == '/' || tgt[0] == '.') {
-            b_fail(b, err, RP_E_ARG, target, "a reroute target must be "
+            b_fail(b, err, RP_E_ARG, target,
+                   "a reroute target must be "
                    "one domain name");
             return RP_E_ARG;
         }
     } else if (target != NULL) {
-        b_fail(b, err, RP_E_ARG, target, "only reroute domains take a "
+        b_fail(b, err, RP_E_ARG, target,
+               "only reroute domains take a "
                "target");
         return RP_E_ARG;
     }
     snprintf(text, sizeof(text), "domain %s %s%s%s", pat,
-             kind == RP_DOMAIN_LOCAL ? "local"
-             : kind == RP_DOMAIN_RELAY ? "relay" : "reroute",
+             kind == RP_DOMAIN_LOCAL   ? "local"
+             : kind == RP_DOMAIN_RELAY ? "relay"
+                                       : "reroute",
              kind == RP_DOMAIN_REROUTE ? " " : "",
              kind == RP_DOMAIN_REROUTE ? tgt : "");
     item = b_item(b, text);
@@ -378,19 +389,20 @@ rp_builder_recipient(rp_builder *b,
 
     if (b == NULL)
         return RP_E_ARG;
-    if (!norm_domain(b, err, domain, pat, sizeof(pat)) ||
-        !count_entry(b, err))
+    if (!norm_domain(b, err, domain, pat, sizeof(pat)) || !count_entry(b, err))
         return b->failed;
     if (n == 0 || rp__addr_parse(recipient, n, false, &a) != RP__ADDR_OK) {
-        b_fail(b, err, RP_E_ARG, recipient, "'%s' is not a valid recipient "
-               "(a local part or an address)", recipient ? recipient : "");
+        b_fail(b, err, RP_E_ARG, recipient,
+               "'%s' is not a valid recipient "
+               "(a local part or an address)",
+               recipient ? recipient : "");
         return RP_E_ARG;
     }
     rp__addr_format(&a, true, key, sizeof(key));
     r = B_PUSH(b, recips);
-    if (r == NULL || (r->domain = b_intern(b, b->n_recips > 1
-                                                  ? r[-1].domain : NULL,
-                                              pat)) == NULL ||
+    if (r == NULL ||
+        (r->domain = b_intern(b, b->n_recips > 1 ? r[-1].domain : NULL, pat)) ==
+            NULL ||
         (r->key = b_str(b, key)) == NULL) {
         b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
         return RP_E_NOMEM;
@@ -406,8 +418,8 @@ rp_builder_recipient(rp_builder *b,
 
 /* Parse a CIDR, or accept a list name when @p names_ok. */
 bool
-parse_ref(rp_builder *b, rp_error *err, const char *s, bool names_ok,
-          rp__bref *out)
+parse_ref(
+    rp_builder *b, rp_error *err, const char *s, bool names_ok, rp__bref *out)
 {
     const char *why = "empty";
     size_t n = s != NULL ? strlen(s) : 0;
@@ -415,9 +427,8 @@ parse_ref(rp_builder *b, rp_error *err, const char *s, bool names_ok,
     memset(out, 0, sizeof(*out));
     if (n > 0 && rp__cidr_parse(s, n, &out->ip, &out->plen, &why) == 0)
         return true;
-    if (names_ok && n > 0 && strchr(s, '/') == NULL &&
-        strchr(s, ':') == NULL && !(s[0] >= '0' && s[0] <= '9') &&
-        rp__is_name(s)) {
+    if (names_ok && n > 0 && strchr(s, '/') == NULL && strchr(s, ':') == NULL &&
+        !(s[0] >= '0' && s[0] <= '9') && rp__is_name(s)) {
         out->name = b_str(b, s);
         if (out->name != NULL)
             return true;
@@ -459,9 +470,9 @@ rp_builder_network(rp_builder *b,
         !parse_ref(b, err, cidr, false, &ref) || !count_entry(b, err))
         return b->failed;
     net = B_PUSH(b, nets);
-    if (net == NULL || (net->name = b_intern(b, b->n_nets > 1
-                                                    ? net[-1].name : NULL,
-                                                name)) == NULL) {
+    if (net == NULL ||
+        (net->name = b_intern(b, b->n_nets > 1 ? net[-1].name : NULL, name)) ==
+            NULL) {
         b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
         return RP_E_NOMEM;
     }
@@ -492,4 +503,3 @@ rp_builder_group(rp_builder *b,
     g->item = RP__NONE;
     return RP_OK;
 }
-

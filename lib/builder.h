@@ -31,7 +31,7 @@ typedef struct rp__brecip {
     const char *domain; /* normalised domain pattern */
     const char *key;    /* lowercased local part or address */
     bool is_addr;
-    const char *file;   /* where it was given, for errors */
+    const char *file; /* where it was given, for errors */
     uint32_t line, column;
 } rp__brecip;
 
@@ -70,15 +70,17 @@ typedef struct rp__blistener {
 } rp__blistener;
 
 /* A growable array of fixed-size records. */
-#define RP__VEC(type, name) type *name; size_t n_##name, cap_##name
+#define RP__VEC(type, name)                                                    \
+    type *name;                                                                \
+    size_t n_##name, cap_##name
 
 struct rp_builder {
     rp__alloc alloc;
     rp_options opts;
-    void *arena; /* strings and small records */
+    void *arena;      /* strings and small records */
     rp_status failed; /* first failure of a call, RP_OK if none */
 
-    const char *file; /* current source location */
+    const char *file;     /* current source location */
     const char *files[8]; /* recently used file names, interned */
     uint32_t line, column;
 
@@ -114,19 +116,23 @@ struct rp_builder {
 #define norm_domain rp__norm_domain
 #define parse_ref rp__parse_ref
 #define count_entry rp__count_entry
-void b_fail(rp_builder *b, rp_error *err, rp_status st, const char *tok,
-            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void b_fail(rp_builder *b,
+            rp_error *err,
+            rp_status st,
+            const char *tok,
+            const char *fmt,
+            ...) __attribute__((format(printf, 5, 6)));
 const char *b_str(rp_builder *b, const char *s);
 const char *b_lower(rp_builder *b, const char *s);
 uint32_t b_item(rp_builder *b, const char *text);
 void *b_push(rp_builder *b, void **vec, size_t *n, size_t *cap, size_t size);
 #define B_PUSH(b, vec)                                                         \
-    b_push((b), (void **)&(b)->vec, &(b)->n_##vec, &(b)->cap_##vec,           \
+    b_push((b), (void **)&(b)->vec, &(b)->n_##vec, &(b)->cap_##vec,            \
            sizeof(*(b)->vec))
-bool norm_domain(rp_builder *b, rp_error *err, const char *pat, char *out,
-                 size_t size);
-bool parse_ref(rp_builder *b, rp_error *err, const char *s, bool names_ok,
-               rp__bref *out);
+bool norm_domain(
+    rp_builder *b, rp_error *err, const char *pat, char *out, size_t size);
+bool parse_ref(
+    rp_builder *b, rp_error *err, const char *s, bool names_ok, rp__bref *out);
 bool count_entry(rp_builder *b, rp_error *err);
 const char *rp__perm_text(uint32_t perms, char *buf, size_t size);
 const char *rp__principal_text(const rp__brule *r, char *buf, size_t size);

@@ -132,7 +132,6 @@ copy_items(freeze *f)
     return true;
 }
 
-
 static bool
 copy_listeners(freeze *f, const uint32_t *remote_ids, const uint32_t *rule_ids)
 {
@@ -190,20 +189,27 @@ static const rp__reply default_replies[RP_REASON_COUNT] = {
     [RP_REASON_CLIENT_BLOCKED] = {554, "5.7.1", "Access denied", RP__NONE},
     [RP_REASON_SENDER_DENIED] = {550, "5.7.1", "Sender address rejected",
                                  RP__NONE},
-    [RP_REASON_RECIPIENT_DENIED] = {550, "5.7.1",
-                                    "Recipient address rejected", RP__NONE},
+    [RP_REASON_RECIPIENT_DENIED] = {550, "5.7.1", "Recipient address rejected",
+                                    RP__NONE},
     [RP_REASON_AUTH_REQUIRED] = {530, "5.7.0", "Authentication required",
                                  RP__NONE},
     [RP_REASON_NOT_PERMITTED] = {550, "5.7.1", "Not authorized", RP__NONE},
-    [RP_REASON_SENDER_SPOOF] = {553, "5.7.1", "Sender address rejected: not "
-                                "owned by user", RP__NONE},
-    [RP_REASON_SENDER_LOGIN_MISMATCH] = {553, "5.7.1", "Sender address "
+    [RP_REASON_SENDER_SPOOF] = {553, "5.7.1",
+                                "Sender address rejected: not "
+                                "owned by user",
+                                RP__NONE},
+    [RP_REASON_SENDER_LOGIN_MISMATCH] = {553, "5.7.1",
+                                         "Sender address "
                                          "rejected: not owned by user",
                                          RP__NONE},
-    [RP_REASON_BAD_RECIPIENT_SYNTAX] = {501, "5.1.3", "Bad recipient address "
-                                        "syntax", RP__NONE},
-    [RP_REASON_BAD_SENDER_SYNTAX] = {501, "5.1.7", "Bad sender address "
-                                     "syntax", RP__NONE},
+    [RP_REASON_BAD_RECIPIENT_SYNTAX] = {501, "5.1.3",
+                                        "Bad recipient address "
+                                        "syntax",
+                                        RP__NONE},
+    [RP_REASON_BAD_SENDER_SYNTAX] = {501, "5.1.7",
+                                     "Bad sender address "
+                                     "syntax",
+                                     RP__NONE},
     [RP_REASON_INTERNAL_ERROR] = {451, "4.3.0", "Temporary internal error",
                                   RP__NONE},
 };
@@ -215,7 +221,7 @@ copy_settings(freeze *f)
 
     for (int i = 1; i < RP_REASON_COUNT; i++) {
         p->replies[i] = f->b->replies[i].item != RP__NONE ? f->b->replies[i]
-                                                         : default_replies[i];
+                                                          : default_replies[i];
         if ((p->replies[i].text = p_str(f, p->replies[i].text)) == NULL)
             return false;
     }
@@ -238,10 +244,10 @@ freeze_all(freeze *f)
     ok = copy_items(f) && rp__freeze_domains(f) && rp__freeze_recipients(f) &&
          rp__freeze_lists(f, &remote_ids, &rule_ids) &&
          copy_listeners(f, remote_ids, rule_ids) && rp__freeze_self(f) &&
-         rp__freeze_groups(f) && rp__freeze_addrsets(f) && rp__freeze_logins(f) &&
-         copy_settings(f) && rp__check_safety(f) &&
-         rp__dump_build(f->b, f->p) == RP_OK && rp__lint_build(f->b, f->p) ==
-         RP_OK;
+         rp__freeze_groups(f) && rp__freeze_addrsets(f) &&
+         rp__freeze_logins(f) && copy_settings(f) && rp__check_safety(f) &&
+         rp__dump_build(f->b, f->p) == RP_OK &&
+         rp__lint_build(f->b, f->p) == RP_OK;
     rp__free(&f->p->alloc, remote_ids);
     rp__free(&f->p->alloc, rule_ids);
     if (!ok && f->st == RP_OK)
@@ -276,8 +282,7 @@ rp_builder_build(rp_builder *b, rp_policy **out, rp_error *err)
     if (f.p == NULL || f.scratch == NULL) {
         rp__free(&b->alloc, f.p);
         rp__free(&b->alloc, f.scratch);
-        rp__error_set(err, RP_E_NOMEM, NULL, 0, 0, 0, NULL, 0,
-                      "out of memory");
+        rp__error_set(err, RP_E_NOMEM, NULL, 0, 0, 0, NULL, 0, "out of memory");
         return RP_E_NOMEM;
     }
     rp__scratch_init(f.scratch);
@@ -349,8 +354,12 @@ rp_policy_compile(const char *text,
 }
 
 rp_status
-rp__compile_named(const char *text, size_t len, const rp_options *opts,
-                  const char *name, rp_policy **out, rp_error *err)
+rp__compile_named(const char *text,
+                  size_t len,
+                  const rp_options *opts,
+                  const char *name,
+                  rp_policy **out,
+                  rp_error *err)
 {
     rp_builder *b;
     rp_status st;
@@ -416,11 +425,13 @@ rp_policy_compile_file(const char *path,
 }
 
 rp_status
-rp__read_file(const char *path, const rp_options *opts, char **text,
-              size_t *len, rp_error *err)
+rp__read_file(const char *path,
+              const rp_options *opts,
+              char **text,
+              size_t *len,
+              rp_error *err)
 {
-    uint32_t max = opts->max_policy_bytes ? opts->max_policy_bytes
-                                          : 64u << 20;
+    uint32_t max = opts->max_policy_bytes ? opts->max_policy_bytes : 64u << 20;
     FILE *fp = fopen(path, "rb");
     size_t cap = 0, n = 0;
     char *buf = NULL;
@@ -446,8 +457,9 @@ rp__read_file(const char *path, const rp_options *opts, char **text,
             break;
     }
     if (ferror(fp) || n > max || buf == NULL) {
-        rp_status st = n > max ? RP_E_LIMIT : buf == NULL ? RP_E_NOMEM
-                                                           : RP_E_IO;
+        rp_status st = n > max       ? RP_E_LIMIT
+                       : buf == NULL ? RP_E_NOMEM
+                                     : RP_E_IO;
         rp__error_set(err, st, path, 0, 0, 0, NULL, 0, "%s",
                       st == RP_E_LIMIT ? "file is too large"
                                        : "cannot read the file");
@@ -471,7 +483,8 @@ rp_policy_listener_count(const rp_policy *policy)
 }
 
 rp_status
-rp_policy_listener(const rp_policy *policy, size_t index,
+rp_policy_listener(const rp_policy *policy,
+                   size_t index,
                    rp_listener_info *info)
 {
     const rp__listener *l;
@@ -490,7 +503,7 @@ rp_policy_listener(const rp_policy *policy, size_t index,
         const rp__bind *bd = &l->binds[i];
         if (i == 0) {
             info->bind_port = bd->port;
-            info->bind_family = bd->any == RP__BIND_ANY6 ? 6
+            info->bind_family = bd->any == RP__BIND_ANY6    ? 6
                                 : bd->any == RP__BIND_EXACT ? bd->ip.family
                                                             : 4;
         }

@@ -22,8 +22,8 @@ typedef struct lines {
     bool failed;
 } lines;
 
-static void
-add(lines *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(lines *L, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 add(lines *L, const char *fmt, ...)
@@ -115,7 +115,10 @@ cmp_recip(const void *x, const void *y)
 
 /* Sort pointers to @p n records of @p size bytes; NULL on no memory. */
 static const void **
-sorted(lines *L, const void *base, size_t n, size_t size,
+sorted(lines *L,
+       const void *base,
+       size_t n,
+       size_t size,
        int (*cmp)(const void *, const void *))
 {
     const void **v = rp__calloc(L->a, n + 1, sizeof(*v));
@@ -134,8 +137,7 @@ sorted(lines *L, const void *base, size_t n, size_t size,
 static void
 dump_networks(lines *L, const rp_builder *b)
 {
-    const void **v = sorted(L, b->nets, b->n_nets, sizeof(*b->nets),
-                            cmp_net);
+    const void **v = sorted(L, b->nets, b->n_nets, sizeof(*b->nets), cmp_net);
     char ip[80];
 
     for (size_t i = 0; v != NULL && i < b->n_nets && !L->failed; i++) {
@@ -152,8 +154,8 @@ dump_networks(lines *L, const rp_builder *b)
 static void
 dump_recipients(lines *L, const rp_builder *b)
 {
-    const void **v = sorted(L, b->recips, b->n_recips, sizeof(*b->recips),
-                            cmp_recip);
+    const void **v =
+        sorted(L, b->recips, b->n_recips, sizeof(*b->recips), cmp_recip);
 
     for (size_t i = 0; v != NULL && i < b->n_recips && !L->failed; i++) {
         const rp__brecip *r = v[i];
@@ -239,8 +241,7 @@ bind_text(const rp__bind *bd, char *buf, size_t size)
         snprintf(buf, size, "[::]:%s", port);
     } else {
         rp__ip_format(&bd->ip, ip, sizeof(ip));
-        snprintf(buf, size, bd->ip.family == 6 ? "[%s]:%s" : "%s:%s", ip,
-                 port);
+        snprintf(buf, size, bd->ip.family == 6 ? "[%s]:%s" : "%s:%s", ip, port);
     }
 }
 

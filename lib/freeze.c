@@ -26,27 +26,27 @@ add_domains(freeze *f, rp__domtab_builder *tb)
     for (size_t i = 0; i < f->b->n_domains; i++) {
         const rp__bdomain *d = &f->b->domains[i];
         uint32_t prev = 0;
-        int r = rp__domtab_add(tb, d->pattern, strlen(d->pattern),
-                               (uint32_t)i, &prev, why, sizeof(why));
+        int r = rp__domtab_add(tb, d->pattern, strlen(d->pattern), (uint32_t)i,
+                               &prev, why, sizeof(why));
         if (r < 0) {
             /* The table says "out of memory", or passes on PCRE2's "no more
              * memory" or "failed to allocate heap memory"; no other message
              * it writes mentions memory. */
-            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM
-                                                    : RP_E_POLICY,
+            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM : RP_E_POLICY,
                    d->item, "%s", why);
             return false;
         }
         if (r == 1) {
             const rp__bdomain *o = &f->b->domains[prev];
             const rp__item *it = &f->b->items[o->item];
-            bool same = o->kind == d->kind &&
-                        (d->target == NULL || strcmp(d->target,
-                                                     o->target) == 0);
+            bool same =
+                o->kind == d->kind &&
+                (d->target == NULL || strcmp(d->target, o->target) == 0);
             if (!same) {
-                f_fail(f, RP_E_POLICY, d->item, "domain '%s' is already "
-                       "declared differently at %s:%u", d->pattern,
-                       it->file, (unsigned)it->line);
+                f_fail(f, RP_E_POLICY, d->item,
+                       "domain '%s' is already "
+                       "declared differently at %s:%u",
+                       d->pattern, it->file, (unsigned)it->line);
                 return false;
             }
         }
@@ -69,26 +69,29 @@ resolve_reroute(freeze *f, uint32_t start)
         int r = rp__domtab_lookup(f->p->domtab, t, strlen(t), f->scratch, &v,
                                   &kind);
         if (r < 0) {
-            f_fail(f, RP_E_POLICY, d->item, "a domain regex failed on '%s'",
-                   t);
+            f_fail(f, RP_E_POLICY, d->item, "a domain regex failed on '%s'", t);
             return false;
         }
         if (r == 0 || f->p->domains[v].kind != RP_DOMAIN_REROUTE) {
             d->target = p_str(f, t);
             d->target_dom = r == 0 ? RP__NONE : v;
-            d->target_local = r != 0 &&
-                              f->p->domains[v].kind == RP_DOMAIN_LOCAL;
+            d->target_local =
+                r != 0 && f->p->domains[v].kind == RP_DOMAIN_LOCAL;
             return d->target != NULL || nomem(f);
         }
         for (unsigned k = 0; k < step; k++)
             if (seen[k] == v) {
-                f_fail(f, RP_E_POLICY, d->item, "reroute of '%s' loops "
-                       "back to '%s'", d->pattern, f->p->domains[v].pattern);
+                f_fail(f, RP_E_POLICY, d->item,
+                       "reroute of '%s' loops "
+                       "back to '%s'",
+                       d->pattern, f->p->domains[v].pattern);
                 return false;
             }
         if (step >= REROUTE_MAX_STEPS) {
-            f_fail(f, RP_E_POLICY, d->item, "reroute chain from '%s' is "
-                   "longer than %d steps", d->pattern, REROUTE_MAX_STEPS);
+            f_fail(f, RP_E_POLICY, d->item,
+                   "reroute chain from '%s' is "
+                   "longer than %d steps",
+                   d->pattern, REROUTE_MAX_STEPS);
             return false;
         }
         seen[step] = v;
@@ -150,7 +153,9 @@ pattern_map(freeze *f)
 }
 
 static bool
-add_recipient(freeze *f, rp__strmap_builder *mb, const rp__strmap *pats,
+add_recipient(freeze *f,
+              rp__strmap_builder *mb,
+              const rp__strmap *pats,
               const rp__brecip *r)
 {
     char key[RP__PATH_MAX + 32];
@@ -161,8 +166,10 @@ add_recipient(freeze *f, rp__strmap_builder *mb, const rp__strmap *pats,
         f->p->domains[d].kind != RP_DOMAIN_LOCAL) {
         f->st = RP_E_POLICY;
         rp__error_set(f->err, RP_E_POLICY, r->file, r->line, r->column, 0,
-                      r->domain, strlen(r->domain), "recipients for '%s': "
-                      "no local domain of that name is declared", r->domain);
+                      r->domain, strlen(r->domain),
+                      "recipients for '%s': "
+                      "no local domain of that name is declared",
+                      r->domain);
         return false;
     }
     f->p->domains[d].has_recipients = true;
@@ -207,11 +214,11 @@ rp__freeze_recipients(freeze *f)
 /* ---- network lists ------------------------------------------------------ */
 
 typedef struct lists {
-    rp__strmap *names;  /* name -> list id */
-    uint32_t *first;    /* per named list: first net index */
-    uint32_t *next;     /* per net: next net of the same name */
+    rp__strmap *names; /* name -> list id */
+    uint32_t *first;   /* per named list: first net index */
+    uint32_t *next;    /* per net: next net of the same name */
     uint32_t n_named;
-    uint32_t n;         /* list ids handed out */
+    uint32_t n; /* list ids handed out */
     rp__radix_builder *rb;
 } lists;
 
@@ -259,16 +266,15 @@ add_ref(freeze *f, lists *L, const rp__bref *ref, uint32_t id)
     uint32_t named = 0;
 
     if (ref->name == NULL)
-        return rp__radix_add(L->rb, ref->ip.b, ref->plen, id) == 0 ||
-               nomem(f);
+        return rp__radix_add(L->rb, ref->ip.b, ref->plen, id) == 0 || nomem(f);
     if (!rp__strmap_get(L->names, ref->name, strlen(ref->name), &named)) {
         f_fail(f, RP_E_POLICY, ref->item, "unknown network list '%s'",
                ref->name);
         return false;
     }
     for (uint32_t i = L->first[named]; i != RP__NONE; i = L->next[i])
-        if (rp__radix_add(L->rb, f->b->nets[i].ip.b, f->b->nets[i].plen,
-                          id) != 0)
+        if (rp__radix_add(L->rb, f->b->nets[i].ip.b, f->b->nets[i].plen, id) !=
+            0)
             return nomem(f);
     return true;
 }
@@ -295,7 +301,9 @@ add_named_lists(freeze *f, lists *L)
 }
 
 static bool
-add_listener_lists(freeze *f, lists *L, uint32_t *remote_ids,
+add_listener_lists(freeze *f,
+                   lists *L,
+                   uint32_t *remote_ids,
                    uint32_t *rule_ids)
 {
     size_t r = 0;
@@ -315,8 +323,10 @@ add_listener_lists(freeze *f, lists *L, uint32_t *remote_ids,
                 if (rule->ref.name != NULL &&
                     !rp__strmap_get(L->names, rule->ref.name,
                                     strlen(rule->ref.name), &id)) {
-                    f_fail(f, RP_E_POLICY, rule->item, "unknown network "
-                           "list '%s'", rule->ref.name);
+                    f_fail(f, RP_E_POLICY, rule->item,
+                           "unknown network "
+                           "list '%s'",
+                           rule->ref.name);
                     return false;
                 }
                 if (rule->ref.name == NULL) {
@@ -399,10 +409,10 @@ rp__freeze_lists(freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
     bool ok;
 
     memset(&L, 0, sizeof(L));
-    *remote_ids = rp__calloc(&f->p->alloc, f->b->n_listeners + 1,
-                             sizeof(uint32_t));
-    *rule_ids = rp__calloc(&f->p->alloc, count_rules(f->b) + 1,
-                           sizeof(uint32_t));
+    *remote_ids =
+        rp__calloc(&f->p->alloc, f->b->n_listeners + 1, sizeof(uint32_t));
+    *rule_ids =
+        rp__calloc(&f->p->alloc, count_rules(f->b) + 1, sizeof(uint32_t));
     L.rb = rp__radix_builder_new(&f->p->alloc);
     if (*remote_ids == NULL || *rule_ids == NULL || L.rb == NULL) {
         rp__radix_builder_free(L.rb);
@@ -451,8 +461,10 @@ rp__freeze_self(freeze *f)
         if (rp__domtab_lookup(f->p->domtab, d, strlen(d), f->scratch, &v,
                               &kind) != 1 ||
             f->p->domains[v].kind != RP_DOMAIN_LOCAL) {
-            f_fail(f, RP_E_POLICY, f->b->self_domain_item, "self-domain "
-                   "'%s' is not a local domain", d);
+            f_fail(f, RP_E_POLICY, f->b->self_domain_item,
+                   "self-domain "
+                   "'%s' is not a local domain",
+                   d);
             return false;
         }
         f->p->self_domain = v;
@@ -484,8 +496,11 @@ rp__freeze_groups(freeze *f)
 /* ---- deny lists and the sender-login map -------------------------------- */
 
 static bool
-addrset_add(freeze *f, rp__strmap_builder *exact, rp__domtab_builder *doms,
-            rp__addrset *set, const rp__bpair *e)
+addrset_add(freeze *f,
+            rp__strmap_builder *exact,
+            rp__domtab_builder *doms,
+            rp__addrset *set,
+            const rp__bpair *e)
 {
     const char *pat = e->a;
     size_t n = strlen(pat);
@@ -494,17 +509,15 @@ addrset_add(freeze *f, rp__strmap_builder *exact, rp__domtab_builder *doms,
 
     if (pat[0] == '/') {
         size_t off = 0;
-        rp__regex *re = rp__regex_compile(&f->p->alloc, pat + 1, n - 2,
-                                          f->p->opts.flags,
-                                          f->p->opts.regex_match_limit,
-                                          f->p->opts.regex_depth_limit, why,
-                                          sizeof(why), &off);
+        rp__regex *re = rp__regex_compile(
+            &f->p->alloc, pat + 1, n - 2, f->p->opts.flags,
+            f->p->opts.regex_match_limit, f->p->opts.regex_depth_limit, why,
+            sizeof(why), &off);
         if (re == NULL) {
             /* PCRE2 reports a failed allocation as "no more memory" or
              * "failed to allocate heap memory"; the pattern was already
              * checked when it was added, so anything else is a bad regex. */
-            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM
-                                                    : RP_E_REGEX,
+            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM : RP_E_REGEX,
                    e->item, "bad regex: %s", why);
             return false;
         }
@@ -516,8 +529,7 @@ addrset_add(freeze *f, rp__strmap_builder *exact, rp__domtab_builder *doms,
         const char *d = pat[0] == '@' ? pat + 1 : pat;
         if (rp__domtab_add(doms, d, strlen(d), e->item, &prev, why,
                            sizeof(why)) < 0) {
-            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM
-                                                    : RP_E_POLICY,
+            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM : RP_E_POLICY,
                    e->item, "%s", why);
             return false;
         }
@@ -550,8 +562,8 @@ build_addrset(freeze *f, rp__addrset *set, const rp__bpair *v, size_t n)
     set->domains = rp__domtab_freeze(doms);
     /* The set borrows the regexes (freed with the policy) and lives in
      * the policy arena. */
-    set->regex_set = rp__regex_set_new(&f->p->alloc, &f->p->arena,
-                                       set->regex, set->n_regex);
+    set->regex_set =
+        rp__regex_set_new(&f->p->alloc, &f->p->arena, set->regex, set->n_regex);
     return (set->exact != NULL && set->domains != NULL &&
             set->regex_set != NULL) ||
            nomem(f);
@@ -643,9 +655,11 @@ rp__check_safety(freeze *f)
             const char *why = unsafe_reason(b, &l->rules[k]);
             if (why == NULL)
                 continue;
-            f_fail(f, RP_E_UNSAFE, l->rules[k].item, "listener '%s': %s "
+            f_fail(f, RP_E_UNSAFE, l->rules[k].item,
+                   "listener '%s': %s "
                    "makes an open relay; write 'allow open-relay' if that "
-                   "is intended", l->name, why);
+                   "is intended",
+                   l->name, why);
             return false;
         }
     }

@@ -32,7 +32,7 @@
  */
 #define LIBCIDR_PAD 8
 
-static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0,
+static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0,    0,
                                              0, 0, 0, 0, 0xff, 0xff};
 
 /* The value of hexadecimal digit @p c, or -1. */
@@ -205,8 +205,7 @@ rp__ip_parse(const char *s, size_t len, rp__ip *out)
         return -1;
     }
     out->family =
-        memcmp(out->b, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0 ? 4
-                                                                         : 6;
+        memcmp(out->b, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0 ? 4 : 6;
     return 0;
 }
 
@@ -389,8 +388,11 @@ host_bits_set(const uint8_t b[16], unsigned plen)
  * text's own terms, @p text_plen).  The CIDR is freed before returning.
  */
 static int
-libcidr_agrees(const char *text, bool v4_text, const uint8_t key[16],
-               int text_plen, const char **why)
+libcidr_agrees(const char *text,
+               bool v4_text,
+               const uint8_t key[16],
+               int text_plen,
+               const char **why)
 {
     struct in6_addr a6;
     CIDR *c;
@@ -404,8 +406,7 @@ libcidr_agrees(const char *text, bool v4_text, const uint8_t key[16],
         return -1;
     }
     same = cidr_get_proto(c) == (v4_text ? CIDR_IPV4 : CIDR_IPV6) &&
-           cidr_get_pflen(c) == text_plen &&
-           cidr_to_in6addr(c, &a6) != NULL &&
+           cidr_get_pflen(c) == text_plen && cidr_to_in6addr(c, &a6) != NULL &&
            memcmp(a6.s6_addr, key, 16) == 0;
     cidr_free(c);
     if (!same) {
@@ -424,8 +425,8 @@ libcidr_agrees(const char *text, bool v4_text, const uint8_t key[16],
  * error.  Returns 0, or -1 with a static message in *why.
  */
 int
-rp__cidr_parse(const char *s, size_t len, rp__ip *out, unsigned *plen,
-               const char **why)
+rp__cidr_parse(
+    const char *s, size_t len, rp__ip *out, unsigned *plen, const char **why)
 {
     char area[LIBCIDR_PAD + CIDR_TEXT_MAX + 1] = {0};
     char *text = area + LIBCIDR_PAD;

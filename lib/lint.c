@@ -49,14 +49,22 @@ arena_str(lint *L, const char *s)
     return m;
 }
 
-static void
-finding(lint *L, rp_severity sev, const char *code, uint32_t item,
-        const char *advice, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+static void finding(lint *L,
+                    rp_severity sev,
+                    const char *code,
+                    uint32_t item,
+                    const char *advice,
+                    const char *fmt,
+                    ...) __attribute__((format(printf, 6, 7)));
 
 static void
-finding(lint *L, rp_severity sev, const char *code, uint32_t item,
-        const char *advice, const char *fmt, ...)
+finding(lint *L,
+        rp_severity sev,
+        const char *code,
+        uint32_t item,
+        const char *advice,
+        const char *fmt,
+        ...)
 {
     const rp_builder *b = L->b;
     char msg[512];
@@ -81,7 +89,8 @@ finding(lint *L, rp_severity sev, const char *code, uint32_t item,
     r->r.code = code;
     r->r.line = r->item != RP__NONE ? b->items[item].line : 0;
     r->r.file = arena_str(L, r->item != RP__NONE ? b->items[item].file
-                          : b->n_items > 0 ? b->items[0].file : b->file);
+                             : b->n_items > 0    ? b->items[0].file
+                                                 : b->file);
     r->r.message = arena_str(L, msg);
     r->r.advice = advice;
     if (!L->failed)
@@ -151,7 +160,8 @@ binds_within(const rp__blistener *l, const rp__blistener *by)
 
 /* Every remote range of @p x is covered by one of @p y's. */
 static bool
-remotes_within(const rp_builder *b, const rp__blistener *x,
+remotes_within(const rp_builder *b,
+               const rp__blistener *x,
                const rp__blistener *y)
 {
     for (size_t i = 0; i < x->n_remotes; i++) {
@@ -165,7 +175,8 @@ remotes_within(const rp_builder *b, const rp__blistener *x,
 }
 
 static bool
-same_remotes(const rp_builder *b, const rp__blistener *x,
+same_remotes(const rp_builder *b,
+             const rp__blistener *x,
              const rp__blistener *y)
 {
     if ((x->n_remotes == 0) != (y->n_remotes == 0))
@@ -192,7 +203,8 @@ lint_listener(lint *L, size_t index)
         finding(L, RP_SEV_WARNING, "listener-unreachable", l->item,
                 "add a bind (e.g. 'bind 0.0.0.0:25') or remove the listener",
                 "listener '%s' has no bind address: no connection can ever "
-                "select it", l->name);
+                "select it",
+                l->name);
         return;
     }
     for (size_t k = 0; k < index; k++) {
@@ -204,7 +216,8 @@ lint_listener(lint *L, size_t index)
                 "ranges, or merge it into the earlier listener",
                 "listener '%s' can never be selected: listener '%s' (line "
                 "%u) has the same binds and remote ranges and is defined "
-                "first", l->name, o->name, item_line(L, o->item));
+                "first",
+                l->name, o->name, item_line(L, o->item));
         break;
     }
     if (l->require_auth && binds_port25(l) && internet_facing(b, l) &&
@@ -214,7 +227,8 @@ lint_listener(lint *L, size_t index)
                 "with a gateway listener and require auth on 587 instead",
                 "listener '%s' requires authentication on port 25 facing the "
                 "Internet: mail from other domains to your local domains "
-                "gets 530", l->name);
+                "gets 530",
+                l->name);
 }
 
 /* ---- rules -------------------------------------------------------------- */
@@ -224,9 +238,8 @@ lint_listener(lint *L, size_t index)
 static uint32_t
 effective(uint32_t perms)
 {
-    return perms & RP_PERM_RELAY
-               ? perms | RP_PERM_SUBMIT | RP_PERM_LOCAL_SENDER
-               : perms;
+    return perms & RP_PERM_RELAY ? perms | RP_PERM_SUBMIT | RP_PERM_LOCAL_SENDER
+                                 : perms;
 }
 
 /* Is user @p user a member of the policy group @p group? */
@@ -292,8 +305,8 @@ lint_denied(lint *L, const rp__blistener *l, const rp__brule *r)
     finding(L, RP_SEV_WARNING, "rule-shadowed", r->item,
             "remove the allow, or narrow the deny if this grant is wanted",
             "'%s' never takes effect: '%s' (line %u) denies the same to a "
-            "principal that includes it", item_text(L, r->item),
-            item_text(L, first), item_line(L, first));
+            "principal that includes it",
+            item_text(L, r->item), item_text(L, first), item_line(L, first));
     return true;
 }
 
@@ -311,8 +324,8 @@ lint_redundant(lint *L, const rp__blistener *l, size_t index)
         for (size_t k = 0; k < l->n_rules && !given; k++) {
             const rp__brule *q = &l->rules[k];
             bool mutual;
-            if (k == index || q->deny || !(effective(q->perms) & (1u << bit))
-                || !principal_covers(L->b, q, r))
+            if (k == index || q->deny || !(effective(q->perms) & (1u << bit)) ||
+                !principal_covers(L->b, q, r))
                 continue;
             /* Of two rules for the same principal, the later is reported. */
             mutual = principal_covers(L->b, r, q);
@@ -331,7 +344,8 @@ lint_redundant(lint *L, const rp__blistener *l, size_t index)
             strncmp(item_text(L, by), "allow anonymous", 15) == 0 ||
                     strcmp(item_text(L, by), "role gateway") == 0 ||
                     strcmp(item_text(L, by), "role all-in-one") == 0
-                ? " to every client" : "");
+                ? " to every client"
+                : "");
 }
 
 /* A deny of permissions that no rule of the listener grants. */
@@ -371,37 +385,42 @@ lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
                 "grant relay only to the networks, users or groups that need "
                 "it, and remove 'allow open-relay'",
                 "'%s': listener '%s' relays for every client on the "
-                "Internet", text, l->name);
+                "Internet",
+                text, l->name);
     else if (relay && net && ref_has(b, &r->ref, find_everything, &s))
         finding(L, RP_SEV_CRITICAL, "open-relay", r->item,
                 "grant relay only to the hosts that need it, and remove "
                 "'allow open-relay'",
                 "'%s': relay granted to %s, every address: listener '%s' is "
-                "an open relay", text, s.text, l->name);
+                "an open relay",
+                text, s.text, l->name);
     else if (relay && net && ref_has(b, &r->ref, find_wide, &s))
         finding(L, RP_SEV_WARNING, "wide-relay-range", r->item,
                 "list the hosts that need to relay (or a /24 or narrower); "
                 "let people authenticate on a submission listener instead",
                 "'%s': relay granted to %s, wider than /24 (IPv4) or /48 "
-                "(IPv6): any compromised host there can relay spam", text,
-                s.text);
+                "(IPv6): any compromised host there can relay spam",
+                text, s.text);
     if (relay && r->principal == RP_PRINCIPAL_NETWORK_EXCEPT)
         finding(L, internet_facing(b, l) ? RP_SEV_CRITICAL : RP_SEV_WARNING,
                 "all-except-relay", r->item,
                 "grant relay to the networks that need it instead of to "
                 "everything except a list",
                 "'%s': \"all except\" relay grants relay to every address "
-                "not listed%s", text, internet_facing(b, l)
-                ? ", including the whole Internet" : "");
+                "not listed%s",
+                text,
+                internet_facing(b, l) ? ", including the whole Internet" : "");
     if (relay && r->principal == RP_PRINCIPAL_AUTHENTICATED &&
         binds_port25(l) && internet_facing(b, l))
         finding(L, RP_SEV_WARNING, "auth-relay-internet", r->item,
                 "move authenticated relay to a submission listener (port "
                 "587, require auth) with a sender-login map",
                 "'%s' on Internet-facing port-25 listener '%s': any stolen "
-                "or guessed password relays spam (SMTP AUTH abuse)%s", text,
-                l->name, b->n_logins == 0 ? ", and no sender-login map "
-                "limits the senders" : "");
+                "or guessed password relays spam (SMTP AUTH abuse)%s",
+                text, l->name,
+                b->n_logins == 0 ? ", and no sender-login map "
+                                   "limits the senders"
+                                 : "");
     if ((r->perms & RP_PERM_ROUTING) &&
         (r->principal <= RP_PRINCIPAL_AUTHENTICATED ||
          r->principal == RP_PRINCIPAL_NETWORK_EXCEPT ||
@@ -411,7 +430,8 @@ lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
                 "hop honours '%' or '!'",
                 "'%s': these clients' %%-hacks and bang paths are taken "
                 "literally; if a later hop honours them this is an open "
-                "relay", text);
+                "relay",
+                text);
 }
 
 static void
@@ -448,7 +468,8 @@ report_overlap(lint *L, const rp__bdomain *x, const rp__bdomain *y)
             "exclude the other, or remove one",
             "'%s' (line %u) is local and '%s' (line %u) is %s: mail to "
             "the overlap is judged by the more specific entry, not by the "
-            "intent", loc->pattern, item_line(L, loc->item), rel->pattern,
+            "intent",
+            loc->pattern, item_line(L, loc->item), rel->pattern,
             item_line(L, rel->item),
             rel->kind == RP_DOMAIN_RELAY ? "relay" : "reroute");
 }
@@ -475,11 +496,10 @@ regex_covers(lint *L, const char *re, const char *pat, rp__scratch *sc)
     rp__regex *rx;
     int m;
 
-    rx = rp__regex_compile(&L->p->alloc, re + 1, strlen(re) - 2,
-                           L->p->opts.flags | RP_OPT_NO_JIT,
-                           L->p->opts.regex_match_limit,
-                           L->p->opts.regex_depth_limit, why, sizeof(why),
-                           &off);
+    rx = rp__regex_compile(
+        &L->p->alloc, re + 1, strlen(re) - 2, L->p->opts.flags | RP_OPT_NO_JIT,
+        L->p->opts.regex_match_limit, L->p->opts.regex_depth_limit, why,
+        sizeof(why), &off);
     if (rx == NULL) {
         /* The pattern compiled once already: only memory can fail here,
          * and a lint missing a finding must not pass for a complete one. */
@@ -534,7 +554,8 @@ lint_domains(lint *L)
                     "time (550 5.1.1)",
                     "local domain '%s' has no recipient list: mail to any "
                     "user is accepted and unknown ones bounce later "
-                    "(backscatter)", b->domains[i].pattern);
+                    "(backscatter)",
+                    b->domains[i].pattern);
     if (n < 2 || (double)n * (double)n > LINT_MAX_PAIRS)
         return;
     sc = rp__malloc(&L->p->alloc, sizeof(*sc));
@@ -615,8 +636,7 @@ store(lint *L)
     if (L->n == 0)
         return RP_OK;
     qsort(L->v, L->n, sizeof(*L->v), cmp_rec);
-    out = rp__arena_alloc(&L->p->arena, &L->p->alloc,
-                          L->n * sizeof(*out));
+    out = rp__arena_alloc(&L->p->arena, &L->p->alloc, L->n * sizeof(*out));
     if (out == NULL)
         return RP_E_NOMEM;
     for (size_t i = 0; i < L->n; i++)

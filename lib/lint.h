@@ -28,11 +28,13 @@ typedef struct scan {
 #define find_public rp__lint_find_public
 
 /* Does any prefix of @p ref satisfy @p fn?  (fn fills the scan.) */
-bool ref_has(const rp_builder *b, const rp__bref *ref,
-             bool (*fn)(const pfx *, void *), scan *s);
+bool ref_has(const rp_builder *b,
+             const rp__bref *ref,
+             bool (*fn)(const pfx *, void *),
+             scan *s);
 /* Is every prefix of @p inner inside some prefix of @p outer? */
-bool ref_covers(const rp_builder *b, const rp__bref *outer,
-                const rp__bref *inner);
+bool
+ref_covers(const rp_builder *b, const rp__bref *outer, const rp__bref *inner);
 bool find_everything(const pfx *x, void *ctx);
 bool find_wide(const pfx *x, void *ctx);
 bool find_public(const pfx *x, void *ctx);

@@ -11,11 +11,12 @@
 
 /* ---- address prefixes --------------------------------------------------- */
 
-
 /* Call @p fn for every prefix a reference stands for. */
 static bool
-each_prefix(const rp_builder *b, const rp__bref *ref,
-            bool (*fn)(const pfx *, void *), void *ctx)
+each_prefix(const rp_builder *b,
+            const rp__bref *ref,
+            bool (*fn)(const pfx *, void *),
+            void *ctx)
 {
     pfx x;
 
@@ -73,9 +74,9 @@ static bool
 pfx_private(const pfx *x)
 {
     static const char *const ranges[] = {
-        "10.0.0.0/8",     "172.16.0.0/12", "192.168.0.0/16",
-        "127.0.0.0/8",    "169.254.0.0/16", "100.64.0.0/10",
-        "fc00::/7",       "fe80::/10",     "::1/128",
+        "10.0.0.0/8",  "172.16.0.0/12",  "192.168.0.0/16",
+        "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10",
+        "fc00::/7",    "fe80::/10",      "::1/128",
     };
 
     for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
@@ -88,7 +89,6 @@ pfx_private(const pfx *x)
     }
     return false;
 }
-
 
 static bool
 note(scan *s, const pfx *x)
@@ -123,8 +123,10 @@ find_public(const pfx *x, void *ctx)
 
 /* The first prefix of @p ref that @p pred finds, in s->text. */
 bool
-ref_has(const rp_builder *b, const rp__bref *ref,
-        bool (*pred)(const pfx *, void *), scan *s)
+ref_has(const rp_builder *b,
+        const rp__bref *ref,
+        bool (*pred)(const pfx *, void *),
+        scan *s)
 {
     memset(s, 0, sizeof(*s));
     s->b = b;
@@ -176,4 +178,3 @@ ref_covers(const rp_builder *b, const rp__bref *outer, const rp__bref *inner)
     each_prefix(b, inner, covered_by, &s);
     return s.hit;
 }
-

@@ -35,8 +35,10 @@ rp_builder_listener(rp_builder *b,
     for (size_t i = 0; i < b->n_listeners; i++)
         if (strcmp(b->listeners[i].name, name) == 0) {
             const rp__item *it = &b->items[b->listeners[i].item];
-            b_fail(b, err, RP_E_POLICY, name, "listener '%s' is already "
-                   "defined at %s:%u", name, it->file, (unsigned)it->line);
+            b_fail(b, err, RP_E_POLICY, name,
+                   "listener '%s' is already "
+                   "defined at %s:%u",
+                   name, it->file, (unsigned)it->line);
             return RP_E_POLICY;
         }
     if (b->n_listeners >= b->opts.max_rules) {
@@ -118,14 +120,18 @@ parse_bind(const char *s, rp__bind *out)
         return -1;
     if (strcmp(host, "0.0.0.0") == 0)
         out->any = RP__BIND_ANY4;
-    else if (out->ip.family == 6 && memcmp(out->ip.b, "\0\0\0\0\0\0\0\0"
-                                           "\0\0\0\0\0\0\0\0", 16) == 0)
+    else if (out->ip.family == 6 && memcmp(out->ip.b,
+                                           "\0\0\0\0\0\0\0\0"
+                                           "\0\0\0\0\0\0\0\0",
+                                           16) == 0)
         out->any = RP__BIND_ANY6;
     return 0;
 }
 
 rp_status
-rp_builder_bind(rp_builder *b, uint32_t listener, const char *bind,
+rp_builder_bind(rp_builder *b,
+                uint32_t listener,
+                const char *bind,
                 rp_error *err)
 {
     rp__blistener *l;
@@ -136,9 +142,11 @@ rp_builder_bind(rp_builder *b, uint32_t listener, const char *bind,
     if ((l = get_listener(b, listener, err)) == NULL)
         return RP_E_ARG;
     if (bind == NULL || strlen(bind) > 60 || parse_bind(bind, &bd) != 0) {
-        b_fail(b, err, RP_E_ARG, bind, "'%s' is not a bind address: use "
+        b_fail(b, err, RP_E_ARG, bind,
+               "'%s' is not a bind address: use "
                "IP:PORT, [IPv6]:PORT, 0.0.0.0:PORT, [::]:PORT or *:PORT "
-               "(PORT may be *)", bind != NULL ? bind : "");
+               "(PORT may be *)",
+               bind != NULL ? bind : "");
         return RP_E_ARG;
     }
     slot = b_push(b, (void **)&l->binds, &l->n_binds, &l->cap_binds,
@@ -253,16 +261,16 @@ rp__principal_text(const rp__brule *r, char *buf, size_t size)
     }
     rp__bref_text(&r->ref, ref, sizeof(ref));
     snprintf(buf, size, "%s %s",
-             r->principal == RP_PRINCIPAL_NETWORK ? "network"
+             r->principal == RP_PRINCIPAL_NETWORK     ? "network"
              : r->principal == RP_PRINCIPAL_INTERFACE ? "interface"
-                                                       : "network all-except",
+                                                      : "network all-except",
              ref);
     return buf;
 }
 
 static bool
-fill_principal(rp_builder *b, rp_error *err, rp_principal p, const char *arg,
-               rp__brule *r)
+fill_principal(
+    rp_builder *b, rp_error *err, rp_principal p, const char *arg, rp__brule *r)
 {
     r->principal = p;
     switch (p) {
@@ -308,7 +316,8 @@ rp_builder_rule(rp_builder *b,
     if ((l = get_listener(b, listener, err)) == NULL)
         return RP_E_ARG;
     if (perms == 0 || (perms & ~(uint32_t)RP_PERM_ALL) != 0) {
-        b_fail(b, err, RP_E_ARG, NULL, "a rule needs one or more of submit, "
+        b_fail(b, err, RP_E_ARG, NULL,
+               "a rule needs one or more of submit, "
                "relay, routing, local-sender");
         return RP_E_ARG;
     }
@@ -331,7 +340,7 @@ rp_builder_rule(rp_builder *b,
 rp_status
 rp_builder_role(rp_builder *b, uint32_t listener, rp_role role, rp_error *err)
 {
-    static const char *const names[] = {"", "gateway", "all-in-one",
+    static const char *const names[] = {"",        "gateway",  "all-in-one",
                                         "mailbox", "frontend", "submission"};
     rp__blistener *l;
     rp__brule r;

@@ -92,7 +92,9 @@ rp__radix_builder_new(const rp__alloc *a)
 }
 
 int
-rp__radix_add(rp__radix_builder *b, const uint8_t key[16], unsigned plen,
+rp__radix_add(rp__radix_builder *b,
+              const uint8_t key[16],
+              unsigned plen,
               uint32_t list)
 {
     uint64_t mhi, mlo;
@@ -250,8 +252,8 @@ trans_grow(rx_recs *rs)
 
 /* The record equal to @p from except that @p list is set to @p plen. */
 static int
-recs_step(rx_recs *rs, uint32_t from, uint32_t list, uint32_t plen,
-          uint32_t *to)
+recs_step(
+    rx_recs *rs, uint32_t from, uint32_t list, uint32_t plen, uint32_t *to)
 {
     size_t nl = rs->n_lists;
     uint32_t i = hash_trans(from, list, plen) & rs->tr_mask;
@@ -265,8 +267,7 @@ recs_step(rx_recs *rs, uint32_t from, uint32_t list, uint32_t plen,
             return 0;
         }
     }
-    p = rp__grow(rs->a, rs->data, &rs->data_cap, ((size_t)rs->n + 1) * nl,
-                 1);
+    p = rp__grow(rs->a, rs->data, &rs->data_cap, ((size_t)rs->n + 1) * nl, 1);
     if (p == NULL)
         return -1;
     rs->data = p;
@@ -299,8 +300,11 @@ pfx_cmp(const void *pa, const void *pb)
 }
 
 static int
-ranges_push(const rp__alloc *a, rp__rx_ranges *r, uint64_t hi,
-            uint64_t lo, uint32_t rid)
+ranges_push(const rp__alloc *a,
+            rp__rx_ranges *r,
+            uint64_t hi,
+            uint64_t lo,
+            uint32_t rid)
 {
     rp__rx_range *v = rp__grow(a, r->v, &r->cap, r->n + 1, sizeof(*v));
 
@@ -312,8 +316,11 @@ ranges_push(const rp__alloc *a, rp__rx_ranges *r, uint64_t hi,
 }
 
 int
-rp__rx_ranges_emit(const rp__alloc *a, rp__rx_ranges *r, uint64_t hi,
-                   uint64_t lo, uint32_t rid)
+rp__rx_ranges_emit(const rp__alloc *a,
+                   rp__rx_ranges *r,
+                   uint64_t hi,
+                   uint64_t lo,
+                   uint32_t rid)
 {
     if (r->n > 0 && r->v[r->n - 1].hi == hi && r->v[r->n - 1].lo == lo)
         r->n--;
@@ -331,8 +338,12 @@ typedef struct rx_open {
 
 /* Closes every open prefix that ends before (hi, lo). */
 static int
-sweep_close(const rp__alloc *a, rp__rx_ranges *out, rx_open *st, int *depth,
-            uint64_t hi, uint64_t lo)
+sweep_close(const rp__alloc *a,
+            rp__rx_ranges *out,
+            rx_open *st,
+            int *depth,
+            uint64_t hi,
+            uint64_t lo)
 {
     while (*depth > 0) {
         const rx_open *top = &st[*depth];
@@ -352,8 +363,12 @@ sweep_close(const rp__alloc *a, rp__rx_ranges *out, rx_open *st, int *depth,
 /* Sweeps the sorted prefixes into leaf-pushed ranges.  Hosts (/128) do
  * not cut ranges: they go to @p hosts with their final record. */
 static int
-sweep(const rp__alloc *a, const rx_pfx *v, size_t n, rx_recs *rs,
-      rp__rx_ranges *out, rp__rx_ranges *hosts)
+sweep(const rp__alloc *a,
+      const rx_pfx *v,
+      size_t n,
+      rx_recs *rs,
+      rp__rx_ranges *out,
+      rp__rx_ranges *hosts)
 {
     rx_open st[131];
     int depth = 0;

@@ -17,13 +17,13 @@
 
 #include <string.h>
 
-#define RX_BLOB_MAX 24  /* ranges in a blob that could still be a node */
-#define RX_BLOB_MAX4 48 /* the same in the IPv4 trie, where keys are short */
+#define RX_BLOB_MAX 24     /* ranges in a blob that could still be a node */
+#define RX_BLOB_MAX4 48    /* the same in the IPv4 trie, where keys are short */
 #define RX_DIR_MIN 8192    /* ranges from which a first stride pays */
 #define RX_DIR_KEYS 4      /* fewest keys per first-stride entry */
 #define RX_DIR_BITS_MAX 24 /* longest first stride */
-#define RX_PAD 80       /* readable slack after the heap */
-#define RX_LOAD 80      /* most percent of host slots used */
+#define RX_PAD 80          /* readable slack after the heap */
+#define RX_LOAD 80         /* most percent of host slots used */
 
 /* The IPv4-mapped block ::ffff:0:0/96 as the low half of a key. */
 #define RX_V4_LO 0x0000ffff00000000ull
@@ -134,8 +134,12 @@ heap_take(rx_build *bd, size_t size, size_t align, size_t *off)
  * marked (doubled plus one; other values doubled), and the range after it
  * dropped.  Fills @p k and @p v (at most @p n each); returns the count. */
 static size_t
-blob_ranges(const rx_build *bd, const rx_kv *kv, size_t i0, size_t i1,
-            uint64_t *k, uint32_t *v)
+blob_ranges(const rx_build *bd,
+            const rx_kv *kv,
+            size_t i0,
+            size_t i1,
+            uint64_t *k,
+            uint32_t *v)
 {
     size_t n = 0;
 
@@ -154,7 +158,11 @@ blob_ranges(const rx_build *bd, const rx_kv *kv, size_t i0, size_t i1,
 /* A blob: u16 key count, u8 key width, keys, then one value per range.
  * The key width covers every range start, kept or dropped. */
 static int
-put_blob(rx_build *bd, const rx_kv *kv, size_t i0, size_t i1, unsigned d,
+put_blob(rx_build *bd,
+         const rx_kv *kv,
+         size_t i0,
+         size_t i1,
+         unsigned d,
          uint32_t *entry)
 {
     size_t n = i1 - i0, m, off;
@@ -204,8 +212,13 @@ put_empty_blob(rx_build *bd)
     return 0;
 }
 
-static int build_entry(rx_build *bd, const rx_kv *kv, size_t i0, size_t i1,
-                       uint64_t base, unsigned d, uint32_t *entry);
+static int build_entry(rx_build *bd,
+                       const rx_kv *kv,
+                       size_t i0,
+                       size_t i1,
+                       uint64_t base,
+                       unsigned d,
+                       uint32_t *entry);
 
 /* Writes a node from its 256 children, keeping one per run of equals. */
 static int
@@ -240,8 +253,13 @@ put_node(rx_build *bd, const uint32_t child[256], uint32_t *entry)
 
 /* Builds the children of [base, base + 2^(64-d)) over 8 more bits. */
 static int
-build_node(rx_build *bd, const rx_kv *kv, size_t i0, size_t i1,
-           uint64_t base, unsigned d, uint32_t *entry)
+build_node(rx_build *bd,
+           const rx_kv *kv,
+           size_t i0,
+           size_t i1,
+           uint64_t base,
+           unsigned d,
+           uint32_t *entry)
 {
     uint32_t child[256];
     unsigned shift = 56 - d;
@@ -267,8 +285,13 @@ build_node(rx_build *bd, const rx_kv *kv, size_t i0, size_t i1,
 /* The entry for ranges i0..i1-1, the first covering @p base, under the
  * block of keys sharing @p base's top @p d bits. */
 static int
-build_entry(rx_build *bd, const rx_kv *kv, size_t i0, size_t i1,
-            uint64_t base, unsigned d, uint32_t *entry)
+build_entry(rx_build *bd,
+            const rx_kv *kv,
+            size_t i0,
+            size_t i1,
+            uint64_t base,
+            unsigned d,
+            uint32_t *entry)
 {
     if (i1 - i0 == 1) {
         if (kv->v[i0] > RP__RX_PAYLOAD)
@@ -328,8 +351,11 @@ build_dir(rx_build *bd, const rx_kv *kv, rp__rx_trie *t)
 /* Builds a whole trie over @p kv, with a first stride when it is big.
  * Keys outside the stride's window fall in the first or last range. */
 static int
-build_trie(rx_build *bd, const rp__alloc *a, const rx_kv *kv,
-           unsigned kbits, rp__rx_trie *t)
+build_trie(rx_build *bd,
+           const rp__alloc *a,
+           const rx_kv *kv,
+           unsigned kbits,
+           rp__rx_trie *t)
 {
     bd->kbits = kbits;
     bd->blob_max = kbits == 32 ? RX_BLOB_MAX4 : RX_BLOB_MAX;
@@ -394,8 +420,12 @@ hash_clear(rp__rx_hash *h, size_t nb)
 /* Builds the IPv6 host table: every host but the IPv4 ones, which are
  * hosts[i0..i1) and go into the IPv4 trie instead. */
 static int
-build_hash(const rp__alloc *a, rp__rx_hash *h, const rp__rx_ranges *hosts,
-           size_t i0, size_t i1, uint32_t n_recs)
+build_hash(const rp__alloc *a,
+           rp__rx_hash *h,
+           const rp__rx_ranges *hosts,
+           size_t i0,
+           size_t i1,
+           uint32_t n_recs)
 {
     size_t nb, n = hosts->n - (i1 - i0);
     uint8_t *fill;
@@ -431,8 +461,7 @@ extract_v4(const rp__alloc *a, const rp__rx_ranges *rg, rx_kv *kv)
 {
     size_t i = 0;
 
-    while (i + 1 < rg->n && rg->v[i + 1].hi == 0 &&
-           rg->v[i + 1].lo <= RX_V4_LO)
+    while (i + 1 < rg->n && rg->v[i + 1].hi == 0 && rg->v[i + 1].lo <= RX_V4_LO)
         i++;
     if (kv_emit(a, kv, 0, rg->v[i].rid) < 0)
         return -1;
@@ -446,8 +475,12 @@ extract_v4(const rp__alloc *a, const rp__rx_ranges *rg, rx_kv *kv)
 /* Cuts the IPv4 hosts hosts[h0..h1) into the IPv4 ranges: a host gets
  * its own one-address range, then the range it was in resumes. */
 static int
-merge_hosts4(const rp__alloc *a, const rx_kv *in, const rp__rx_ranges *hosts,
-             size_t h0, size_t h1, rx_kv *out)
+merge_hosts4(const rp__alloc *a,
+             const rx_kv *in,
+             const rp__rx_ranges *hosts,
+             size_t h0,
+             size_t h1,
+             rx_kv *out)
 {
     size_t i = 0;
 
@@ -513,7 +546,9 @@ typedef struct rx_split {
 
 /* Splits IPv6 ranges into the high-half list and per-/64 low lists. */
 static int
-split_v6(const rp__alloc *a, const rp__rx_ranges *rg, uint32_t n_recs,
+split_v6(const rp__alloc *a,
+         const rp__rx_ranges *rg,
+         uint32_t n_recs,
          rx_split *sp)
 {
     for (size_t i = 0; i < rg->n;) {
@@ -534,8 +569,7 @@ split_v6(const rp__alloc *a, const rp__rx_ranges *rg, uint32_t n_recs,
         if (lo == NULL || sp->n_lo >= (RP__RX_PAYLOAD >> 1) - n_recs)
             return -1;
         sp->lo = lo;
-        lo[sp->n_lo].cover = rg->v[i].lo == 0 ? rg->v[i].rid
-                                               : rg->v[i - 1].rid;
+        lo[sp->n_lo].cover = rg->v[i].lo == 0 ? rg->v[i].rid : rg->v[i - 1].rid;
         lo[sp->n_lo].first = rg->v[i].lo == 0 ? i + 1 : i;
         lo[sp->n_lo].end = j;
         ref = (n_recs + (uint32_t)sp->n_lo++) << 1;
@@ -551,8 +585,11 @@ split_v6(const rp__alloc *a, const rp__rx_ranges *rg, uint32_t n_recs,
  * record, plus one when an IPv6 host (hosts outside [h0, h1)) lies in the
  * range, so that lookups elsewhere skip the host table. */
 static int
-mark_hosts(rp__rx_ranges *rg, const rp__rx_ranges *hosts, size_t h0,
-           size_t h1, uint32_t n_recs)
+mark_hosts(rp__rx_ranges *rg,
+           const rp__rx_ranges *hosts,
+           size_t h0,
+           size_t h1,
+           uint32_t n_recs)
 {
     size_t i = 0;
 
@@ -565,9 +602,9 @@ mark_hosts(rp__rx_ranges *rg, const rp__rx_ranges *hosts, size_t h0,
 
         if (h >= h0 && h < h1)
             continue;
-        while (i + 1 < rg->n && (rg->v[i + 1].hi < x->hi ||
-                                 (rg->v[i + 1].hi == x->hi &&
-                                  rg->v[i + 1].lo <= x->lo)))
+        while (i + 1 < rg->n &&
+               (rg->v[i + 1].hi < x->hi ||
+                (rg->v[i + 1].hi == x->hi && rg->v[i + 1].lo <= x->lo)))
             i++;
         rg->v[i].rid |= 1;
     }
@@ -576,7 +613,9 @@ mark_hosts(rp__rx_ranges *rg, const rp__rx_ranges *hosts, size_t h0,
 
 /* Builds the low-half trie of every /64 with longer prefixes. */
 static int
-build_lo(rx_build *bd, rp__radix *r, const rp__rx_ranges *rg,
+build_lo(rx_build *bd,
+         rp__radix *r,
+         const rp__rx_ranges *rg,
          const rx_split *sp)
 {
     rx_kv kv = {0};
@@ -619,7 +658,8 @@ hosts_v4_span(const rp__rx_ranges *hosts, size_t *i0, size_t *i1)
 
 /* Everything after the sweep: the two tries and the two host tables. */
 int
-rp__rx_compile(rp__radix *r, const rp__rx_ranges *rg,
+rp__rx_compile(rp__radix *r,
+               const rp__rx_ranges *rg,
                const rp__rx_ranges *hosts)
 {
     const rp__alloc *a = &r->alloc;

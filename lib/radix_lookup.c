@@ -18,7 +18,7 @@ load_be64(const uint8_t *p)
 {
     uint64_t v = 0;
 
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     memcpy(&v, p, sizeof(v));
     v = __builtin_bswap64(v);
@@ -158,8 +158,8 @@ blob_find(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
 /* IPv4 blobs: the value of range @p b, where a marked host range stands
  * for its one address only and gives way to the range before it. */
 static inline uint32_t
-host_val(const uint8_t *k, size_t m, unsigned kw, unsigned vw, size_t b,
-         uint64_t xt)
+host_val(
+    const uint8_t *k, size_t m, unsigned kw, unsigned vw, size_t b, uint64_t xt)
 {
     const uint8_t *vals = k + m * kw;
     uint32_t v = ld_val(vals + b * vw, vw);
@@ -212,10 +212,11 @@ blob_find4(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
                      _mm_andnot_si128(one, b));
     a = _mm_or_si128(_mm_and_si128(one, _mm_unpacklo_epi8(zero, a)),
                      _mm_andnot_si128(one, a));
-    gt = (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(
-             _mm_xor_si128(a, sign), xv)) |
-         (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(
-             _mm_xor_si128(b, sign), xv)) << 16;
+    gt =
+        (uint32_t)_mm_movemask_epi8(
+            _mm_cmpgt_epi16(_mm_xor_si128(a, sign), xv)) |
+        (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(_mm_xor_si128(b, sign), xv))
+            << 16;
     bits = gt | ~0ull << (2 * m);
     return host_val(k, m, kw, vw, (size_t)__builtin_ctzll(bits) / 2,
                     (x << d) >> (64 - 8 * kw));
@@ -345,4 +346,3 @@ rp__radix_memory(const rp__radix *r)
     return sizeof(*r) + (size_t)r->n_recs * r->n_lists + r->heap_len + dirs +
            (size_t)r->n_lo * sizeof(uint32_t) + hash_memory(&r->h6);
 }
-

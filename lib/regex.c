@@ -65,8 +65,8 @@ struct rp__regex {
     rp__alloc alloc;
     pcre2_code *code;
     pcre2_match_context *mcontext;
-    bool jit;                  /* JIT-compiled: run with pcre2_jit_match() */
-    uint8_t lit_len;           /* 0: no literal is known to be required */
+    bool jit;                   /* JIT-compiled: run with pcre2_jit_match() */
+    uint8_t lit_len;            /* 0: no literal is known to be required */
     unsigned char lit[LIT_MAX]; /* lowercased */
 };
 
@@ -154,7 +154,9 @@ set_why(char *why, size_t why_size, int errcode)
 
 /* Build the match context owned by @p re, from @p g. */
 static int
-make_mcontext(rp__regex *re, pcre2_general_context *g, uint32_t match_limit,
+make_mcontext(rp__regex *re,
+              pcre2_general_context *g,
+              uint32_t match_limit,
               uint32_t depth_limit)
 {
     re->mcontext = pcre2_match_context_create(g);
@@ -168,8 +170,12 @@ make_mcontext(rp__regex *re, pcre2_general_context *g, uint32_t match_limit,
 
 /* Compile @p pattern into re->code with a compile context from @p g. */
 static int
-compile_code(rp__regex *re, pcre2_general_context *g, const char *pattern,
-             size_t len, int *errcode, size_t *erroffset)
+compile_code(rp__regex *re,
+             pcre2_general_context *g,
+             const char *pattern,
+             size_t len,
+             int *errcode,
+             size_t *erroffset)
 {
     pcre2_compile_context *cc;
     PCRE2_SIZE off = 0;
@@ -179,9 +185,9 @@ compile_code(rp__regex *re, pcre2_general_context *g, const char *pattern,
         *errcode = PCRE2_ERROR_NOMEMORY;
         return -1;
     }
-    re->code = pcre2_compile((PCRE2_SPTR)(pattern != NULL ? pattern : ""),
-                             len, PCRE2_CASELESS | PCRE2_NEVER_UTF, errcode,
-                             &off, cc);
+    re->code =
+        pcre2_compile((PCRE2_SPTR)(pattern != NULL ? pattern : ""), len,
+                      PCRE2_CASELESS | PCRE2_NEVER_UTF, errcode, &off, cc);
     pcre2_compile_context_free(cc);
     *erroffset = off;
     return re->code == NULL ? -1 : 0;
@@ -202,11 +208,10 @@ find_literal(rp__regex *re, const char *pattern, size_t len)
         {PCRE2_INFO_FIRSTCODETYPE, PCRE2_INFO_FIRSTCODEUNIT}};
     uint32_t type, unit;
 
-    re->lit_len = (uint8_t)rp__regex_text_literal(pattern, len, re->lit,
-                                                  LIT_MAX);
+    re->lit_len =
+        (uint8_t)rp__regex_text_literal(pattern, len, re->lit, LIT_MAX);
     for (int k = 0; re->lit_len == 0 && k < 2; k++) {
-        if (pcre2_pattern_info(re->code, what[k][0], &type) == 0 &&
-            type == 1 &&
+        if (pcre2_pattern_info(re->code, what[k][0], &type) == 0 && type == 1 &&
             pcre2_pattern_info(re->code, what[k][1], &unit) == 0 &&
             unit < 0x80) {
             re->lit[0] = lower_byte((unsigned char)unit);
@@ -238,9 +243,14 @@ rp__regex_literal(const rp__regex *re, char *buf, size_t size)
  * to @p erroffset (when not NULL; 0 when not tied to an offset).
  */
 rp__regex *
-rp__regex_compile(const rp__alloc *a, const char *pattern, size_t len,
-                  uint32_t opt_flags, uint32_t match_limit,
-                  uint32_t depth_limit, char *why, size_t why_size,
+rp__regex_compile(const rp__alloc *a,
+                  const char *pattern,
+                  size_t len,
+                  uint32_t opt_flags,
+                  uint32_t match_limit,
+                  uint32_t depth_limit,
+                  char *why,
+                  size_t why_size,
                   size_t *erroffset)
 {
     pcre2_general_context *g;
@@ -282,7 +292,9 @@ fail:
  * skips pcre2_match()'s checks; it honours the match limit of the match
  * context and runs on the 32 KiB stack PCRE2 keeps on the C stack. */
 static inline int
-match_code(const rp__regex *re, const char *subject, size_t len,
+match_code(const rp__regex *re,
+           const char *subject,
+           size_t len,
            void *match_data)
 {
     int rc;
@@ -291,8 +303,8 @@ match_code(const rp__regex *re, const char *subject, size_t len,
         rc = pcre2_jit_match(re->code, (PCRE2_SPTR)subject, len, 0, 0,
                              match_data, re->mcontext);
     else
-        rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0,
-                         match_data, re->mcontext);
+        rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, match_data,
+                         re->mcontext);
     if (rc >= 0)
         return 1;
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
@@ -306,7 +318,9 @@ match_code(const rp__regex *re, const char *subject, size_t len,
  * match, depth and heap limits and scratch exhaustion.
  */
 int
-rp__regex_match(const rp__regex *re, const char *subject, size_t len,
+rp__regex_match(const rp__regex *re,
+                const char *subject,
+                size_t len,
                 rp__scratch *scratch)
 {
     if (re == NULL || scratch == NULL || scratch_prepare(scratch) != 0)
@@ -419,8 +433,8 @@ static int
 entry_cmp(const void *x, const void *y)
 {
     const set_entry *a = x, *b = y;
-    size_t n = a->re->lit_len < b->re->lit_len ? a->re->lit_len
-                                               : b->re->lit_len;
+    size_t n =
+        a->re->lit_len < b->re->lit_len ? a->re->lit_len : b->re->lit_len;
     int c = memcmp(a->re->lit, b->re->lit, n);
 
     if (c != 0)
@@ -521,8 +535,7 @@ set_place(const rp__alloc *a, void **arena, size_t total)
 {
     rp__regex_set *s;
 
-    s = arena != NULL ? rp__arena_alloc(arena, a, total)
-                      : rp__malloc(a, total);
+    s = arena != NULL ? rp__arena_alloc(arena, a, total) : rp__malloc(a, total);
     if (s != NULL) {
         memset(s, 0, total);
         s->alloc = *a;
@@ -533,8 +546,11 @@ set_place(const rp__alloc *a, void **arena, size_t total)
 
 /* Point the parts of @p s into its block and fill them. */
 static void
-set_fill(rp__regex_set *s, const set_plan *pl, rp__regex *const *re,
-         uint32_t n, const set_entry *e)
+set_fill(rp__regex_set *s,
+         const set_plan *pl,
+         rp__regex *const *re,
+         uint32_t n,
+         const set_entry *e)
 {
     unsigned char *base = (unsigned char *)s;
     uint32_t p = 0;
@@ -567,7 +583,9 @@ set_fill(rp__regex_set *s, const set_plan *pl, rp__regex *const *re,
  * memory comes from @p a.  Returns NULL on no memory.
  */
 rp__regex_set *
-rp__regex_set_new(const rp__alloc *a, void **arena, rp__regex *const *re,
+rp__regex_set_new(const rp__alloc *a,
+                  void **arena,
+                  rp__regex *const *re,
                   uint32_t n)
 {
     set_entry *e;
@@ -611,8 +629,13 @@ rp__regex_set_free(rp__regex_set *s)
 /* Record every distinct literal of the table that occurs at @p at in the
  * lowercased subject; -1 when more than SET_FOUND_MAX are present. */
 static int
-probe(const rp__regex_set *s, uint32_t key, const unsigned char *low,
-      size_t len, size_t at, uint32_t *found, size_t *n_found)
+probe(const rp__regex_set *s,
+      uint32_t key,
+      const unsigned char *low,
+      size_t len,
+      size_t at,
+      uint32_t *found,
+      size_t *n_found)
 {
     for (uint32_t g = s->buckets[set_bucket(s, key)]; g != SET_NONE;
          g = s->groups[g].next) {
@@ -635,8 +658,11 @@ probe(const rp__regex_set *s, uint32_t key, const unsigned char *low,
 
 /* One pass over the lowercased subject; -1 when too many literals hit. */
 static int
-scan_literals(const rp__regex_set *s, const unsigned char *low, size_t len,
-              uint32_t *found, size_t *n_found)
+scan_literals(const rp__regex_set *s,
+              const unsigned char *low,
+              size_t len,
+              uint32_t *found,
+              size_t *n_found)
 {
     *n_found = 0;
     for (size_t i = 0; i + 2 <= len; i++) {
@@ -652,8 +678,11 @@ scan_literals(const rp__regex_set *s, const unsigned char *low, size_t len,
 
 /* Every pattern in order: the answer for subjects the filter cannot take. */
 static int
-run_all(const rp__regex_set *s, const char *subject, size_t len,
-        void *match_data, uint32_t *index)
+run_all(const rp__regex_set *s,
+        const char *subject,
+        size_t len,
+        void *match_data,
+        uint32_t *index)
 {
     for (uint32_t i = 0; i < s->n; i++) {
         int r = match_code(s->re[i], subject, len, match_data);
@@ -674,9 +703,14 @@ has_byte(const uint64_t present[4], int32_t byte)
 /* The candidates in index order: the plain patterns whose byte is present
  * merged with the lists of the literals found. */
 static int
-run_candidates(const rp__regex_set *s, const char *subject, size_t len,
-               const uint64_t present[4], const uint32_t *found,
-               size_t n_found, void *match_data, uint32_t *index)
+run_candidates(const rp__regex_set *s,
+               const char *subject,
+               size_t len,
+               const uint64_t present[4],
+               const uint32_t *found,
+               size_t n_found,
+               void *match_data,
+               uint32_t *index)
 {
     const uint32_t *head[SET_FOUND_MAX], *end[SET_FOUND_MAX];
     uint32_t p = 0;
@@ -725,8 +759,11 @@ run_candidates(const rp__regex_set *s, const char *subject, size_t len,
  * whose required literal is absent is not run, so it cannot fail.
  */
 int
-rp__regex_set_first(const rp__regex_set *s, const char *subject, size_t len,
-                    rp__scratch *scratch, uint32_t *index)
+rp__regex_set_first(const rp__regex_set *s,
+                    const char *subject,
+                    size_t len,
+                    rp__scratch *scratch,
+                    uint32_t *index)
 {
     unsigned char low[SET_SUBJECT_MAX];
     uint64_t present[4] = {0, 0, 0, 0};

@@ -232,8 +232,7 @@ read_item(const char *p, size_t n, size_t i, size_t *next, int *lit)
  * bytes into @p out.  Returns its length; 0 when no literal is certain.
  */
 size_t
-rp__regex_text_literal(const char *p, size_t n, unsigned char *out,
-                       size_t max)
+rp__regex_text_literal(const char *p, size_t n, unsigned char *out, size_t max)
 {
     lit_run run = {{0}, 0}, best = {{0}, 0};
     size_t i = 0, next;

@@ -54,8 +54,8 @@ rp_builder_deny_client(rp_builder *b, const char *cidr_or_list, rp_error *err)
 /* Normalise an address pattern: "/re/", "@d", ".d" / "@.d" or an
  * address; writes the canonical form to @p out. */
 static bool
-norm_addr_pattern(rp_builder *b, rp_error *err, const char *pat, char *out,
-                  size_t size)
+norm_addr_pattern(
+    rp_builder *b, rp_error *err, const char *pat, char *out, size_t size)
 {
     size_t n = pat != NULL ? strlen(pat) : 0;
     char dom[RP__DOMAIN_MAX + 2];
@@ -76,7 +76,8 @@ norm_addr_pattern(rp_builder *b, rp_error *err, const char *pat, char *out,
     }
     if (n == 0 || rp__addr_parse(pat, n, false, &a) != RP__ADDR_OK ||
         a.dom_type == RP__DOM_NONE) {
-        b_fail(b, err, RP_E_ARG, pat, "'%s' is not an address pattern (use "
+        b_fail(b, err, RP_E_ARG, pat,
+               "'%s' is not an address pattern (use "
                "user@domain, @domain, .domain or /regex/)",
                pat != NULL ? pat : "");
         return false;
@@ -86,8 +87,14 @@ norm_addr_pattern(rp_builder *b, rp_error *err, const char *pat, char *out,
 }
 
 static rp_status
-add_pair(rp_builder *b, rp_error *err, rp__bpair **vec, size_t *n,
-         size_t *cap, const char *a, const char *user, const char *text)
+add_pair(rp_builder *b,
+         rp_error *err,
+         rp__bpair **vec,
+         size_t *n,
+         size_t *cap,
+         const char *a,
+         const char *user,
+         const char *text)
 {
     rp__bpair *slot = b_push(b, (void **)vec, n, cap, sizeof(**vec));
 
@@ -99,8 +106,11 @@ add_pair(rp_builder *b, rp_error *err, rp__bpair **vec, size_t *n,
 }
 
 static rp_status
-deny_address(rp_builder *b, const char *what, const char *pattern,
-             rp_error *err, bool sender)
+deny_address(rp_builder *b,
+             const char *what,
+             const char *pattern,
+             rp_error *err,
+             bool sender)
 {
     char norm[RP__PATTERN_BUF], text[RP__PATTERN_BUF + 32];
 
@@ -147,7 +157,8 @@ rp_builder_sender_login(rp_builder *b,
         !count_entry(b, err))
         return b->failed;
     if (norm[0] == '/' || norm[0] == '.') {
-        b_fail(b, err, RP_E_ARG, sender, "a sender-login entry is an "
+        b_fail(b, err, RP_E_ARG, sender,
+               "a sender-login entry is an "
                "address or @domain");
         return RP_E_ARG;
     }
@@ -176,8 +187,12 @@ rp_builder_self(rp_builder *b, const char *ip, rp_error *err)
 }
 
 static rp_status
-set_domain(rp_builder *b, rp_error *err, const char *domain,
-           const char **dst, uint32_t *item, const char *what)
+set_domain(rp_builder *b,
+           rp_error *err,
+           const char *domain,
+           const char **dst,
+           uint32_t *item,
+           const char *what)
 {
     char norm[RP__DOMAIN_MAX + 2], text[300];
 
@@ -279,9 +294,11 @@ rp_builder_reply(rp_builder *b,
         return RP_E_ARG;
     }
     if (!valid_enhanced(enhanced, cls) || !valid_text(text)) {
-        b_fail(b, err, RP_E_ARG, enhanced, "%s", !valid_text(text)
-               ? "reply text must be 1-200 printable ASCII characters"
-               : "enhanced status code must be x.y.z with the code's class");
+        b_fail(
+            b, err, RP_E_ARG, enhanced, "%s",
+            !valid_text(text)
+                ? "reply text must be 1-200 printable ASCII characters"
+                : "enhanced status code must be x.y.z with the code's class");
         return RP_E_ARG;
     }
     r = &b->replies[reason];

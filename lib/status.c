@@ -93,9 +93,16 @@ copy_cut(char *dst, size_t size, const char *src, size_t len)
 }
 
 void
-rp__error_set(rp_error *err, rp_status status, const char *file,
-              uint32_t line, uint32_t column, uint64_t offset,
-              const char *snippet, size_t snippet_len, const char *fmt, ...)
+rp__error_set(rp_error *err,
+              rp_status status,
+              const char *file,
+              uint32_t line,
+              uint32_t column,
+              uint64_t offset,
+              const char *snippet,
+              size_t snippet_len,
+              const char *fmt,
+              ...)
 {
     char text[160];
     va_list ap;
@@ -120,8 +127,8 @@ rp__error_set(rp_error *err, rp_status status, const char *file,
         int k = 0;
 
         if (line > 0)
-            k = snprintf(err->message, sizeof(err->message), "%u:%u: ",
-                         (unsigned)line, (unsigned)column);
+            k = snprintf(err->message, sizeof(err->message),
+                         "%u:%u: ", (unsigned)line, (unsigned)column);
         if (k > 0)
             n = (size_t)k;
         if (t > sizeof(err->message) - 1 - n)
