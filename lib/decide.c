@@ -15,8 +15,8 @@
 #define NAME_MAX_LEN 255
 
 static const char *const step_names[] = {
-    "", "listener", "deny client", "syntax", "deny lists", "require auth",
-    "destination", "class"};
+    "",           "listener",     "deny client", "syntax",
+    "deny lists", "require auth", "destination", "class"};
 
 void
 rp__explain(rp__ctx *c, const char *fmt, ...)
@@ -46,8 +46,10 @@ rp__explain(rp__ctx *c, const char *fmt, ...)
 int
 rp__perm_bit(uint32_t perm)
 {
-    return perm == RP_PERM_SUBMIT ? 0 : perm == RP_PERM_RELAY ? 1
-           : perm == RP_PERM_ROUTING ? 2 : 3;
+    return perm == RP_PERM_SUBMIT    ? 0
+           : perm == RP_PERM_RELAY   ? 1
+           : perm == RP_PERM_ROUTING ? 2
+                                     : 3;
 }
 
 /* ---- the reply ---------------------------------------------------------- */
@@ -108,8 +110,8 @@ static void
 build_reply(rp_decision *d, const char *addr, size_t addr_len)
 {
     char code[4] = {(char)('0' + d->code / 100 % 10),
-                    (char)('0' + d->code / 10 % 10),
-                    (char)('0' + d->code % 10), ' '};
+                    (char)('0' + d->code / 10 % 10), (char)('0' + d->code % 10),
+                    ' '};
     size_t at = put(d, 0, code, 4);
 
     at = put(d, at, d->enhanced, strlen(d->enhanced));
@@ -131,6 +133,8 @@ finish(rp__ctx *c, rp_reason reason, rp_step step, uint32_t item)
     const rp__reply *r = &c->p->replies[reason];
     const rp__addr *subj = reply_subject(c, reason);
     char addr[RP_ADDR_MAX];
+    const char *text = NULL;
+    size_t len = 0;
     bool soft = c->p->soft_fail && is_policy_rejection(reason);
 
     d->reason = reason;
@@ -151,9 +155,14 @@ finish(rp__ctx *c, rp_reason reason, rp_step step, uint32_t item)
         d->code -= 100;
         d->enhanced[0] = '4';
     }
-    build_reply(d, subj != NULL ? addr : NULL,
-                subj != NULL ? rp__addr_format(subj, false, addr, sizeof(addr))
-                             : 0);
+    if (subj != NULL && rp__is_dest_text(c, subj)) {
+        text = d->destination;
+        len = c->dest_len;
+    } else if (subj != NULL) {
+        text = addr;
+        len = rp__addr_format(subj, false, addr, sizeof(addr));
+    }
+    build_reply(d, text, len);
     if (item != RP__NONE && item < c->p->n_items)
         rp__explain(c, "decided by %s:%u: %s", d->rule_file,
                     (unsigned)d->rule_line, c->p->items[item].text);
@@ -414,13 +423,15 @@ compute_perms(rp__ctx *c)
 
 /* ---- steps 2 to 5 ------------------------------------------------------- */
 
-static rp_status
-parse_addresses(rp__ctx *c, bool *done)
+/* Step 3's parse, done before step 1 so that the domains' cache misses
+ * overlap the client lookup: RP_REASON_NONE, or the syntax error step 3
+ * reports (after steps 1 and 2, as SPEC orders them). */
+static rp_reason
+parse_addresses(rp__ctx *c)
 {
     const rp_query *q = c->q;
     rp__addr_err e;
 
-    *done = true;
     e = rp__addr_parse(q->sender != NULL ? q->sender : "",
                        span_len(q->sender, q->sender_len), true, &c->sender);
     if (e == RP__ADDR_OK && !c->sender.is_null &&
@@ -434,23 +445,40 @@ parse_addresses(rp__ctx *c, bool *done)
             c->sender.dom_type = RP__DOM_NAME;
         }
     }
-    if (e != RP__ADDR_OK) {
+    if (e != RP__ADDR_OK)
+        return RP_REASON_BAD_SENDER_SYNTAX;
+    e = rp__addr_parse(q->recipient, span_len(q->recipient, q->recipient_len),
+                       false, &c->rcpt);
+    if (e != RP__ADDR_OK)
+        return RP_REASON_BAD_RECIPIENT_SYNTAX;
+    /* Steps 6 and 7 classify both domains: start their misses now. */
+    if (c->rcpt.dom_type == RP__DOM_NAME)
+        c->pf_rcpt = rp__domtab_prefetch(c->p->domtab, c->rcpt.domain,
+                                         c->rcpt.domain_len, &c->rcpt_hash);
+    if (!c->sender.is_null && c->sender.dom_type == RP__DOM_NAME)
+        c->pf_sender =
+            rp__domtab_prefetch(c->p->domtab, c->sender.domain,
+                                c->sender.domain_len, &c->sender_hash);
+    return RP_REASON_NONE;
+}
+
+/* Step 3: report the outcome of parse_addresses(). */
+static rp_status
+syntax_step(rp__ctx *c, rp_reason bad, bool *done)
+{
+    *done = true;
+    if (bad == RP_REASON_BAD_SENDER_SYNTAX) {
         rp__explain(c, "step 3 (syntax): the sender is not a valid "
                        "reverse-path");
-        return finish(c, RP_REASON_BAD_SENDER_SYNTAX, RP_STEP_SYNTAX,
-                      RP__NONE);
+        return finish(c, bad, RP_STEP_SYNTAX, RP__NONE);
     }
-    e = rp__addr_parse(q->recipient, span_len(q->recipient,
-                                              q->recipient_len),
-                       false, &c->rcpt);
-    if (e != RP__ADDR_OK) {
+    if (bad == RP_REASON_BAD_RECIPIENT_SYNTAX) {
         rp__explain(c, "step 3 (syntax): the recipient is not a valid "
                        "forward-path");
-        return finish(c, RP_REASON_BAD_RECIPIENT_SYNTAX, RP_STEP_SYNTAX,
-                      RP__NONE);
+        return finish(c, bad, RP_STEP_SYNTAX, RP__NONE);
     }
     *done = false;
-    if (q->flags & RP_QUERY_EXPLAIN) {
+    if (c->q->flags & RP_QUERY_EXPLAIN) {
         char s[RP_ADDR_MAX], r[RP_ADDR_MAX];
         rp__addr_format(&c->sender, false, s, sizeof(s));
         rp__addr_format(&c->rcpt, false, r, sizeof(r));
@@ -480,8 +508,7 @@ deny_lists(rp__ctx *c, bool dest_ok, bool *done)
         (c->routed || c->rcpt.dom_type == RP__DOM_NONE))
         item = rp__addrset_match(c, &c->p->deny_recipient, &c->pre, &failed);
     if (item == RP__NONE && !failed && dest_ok && c->d->rewritten[0])
-        item = rp__addrset_match(c, &c->p->deny_recipient, &c->dest,
-                                 &failed);
+        item = rp__addrset_match(c, &c->p->deny_recipient, &c->dest, &failed);
     if (failed)
         return fail_safe(c, RP_STEP_DENY_ADDRESS);
     if (item != RP__NONE)
@@ -494,81 +521,11 @@ deny_lists(rp__ctx *c, bool dest_ok, bool *done)
 
 /* ---- step 7 ------------------------------------------------------------- */
 
-static bool
-login_owns(rp__ctx *c, const char *pattern, size_t n)
-{
-    char key[RP_ADDR_MAX + NAME_MAX_LEN + 2];
-    uint32_t hit;
-
-    if (c->user == NULL || n + 1 + c->user_len > sizeof(key))
-        return false;
-    memcpy(key, pattern, n);
-    key[n] = '\n';
-    rp__lower(key + n + 1, c->user, c->user_len);
-    return rp__strmap_get(c->p->login_owner, key, n + 1 + c->user_len,
-                          &hit) == 1;
-}
-
-/* The sender-login map (Postfix reject_sender_login_mismatch). */
-static rp_reason
-login_check(rp__ctx *c, uint32_t *item)
-{
-    char key[RP_ADDR_MAX + 2];
-    size_t n = rp__addr_format(&c->sender, true, key, sizeof(key));
-    bool mapped = rp__strmap_get(c->p->login_mapped, key, n, item) == 1;
-
-    if (!mapped && c->sender.dom_type == RP__DOM_NAME) {
-        n = (size_t)snprintf(key, sizeof(key), "@%s", c->sender.domain);
-        mapped = n < sizeof(key) &&
-                 rp__strmap_get(c->p->login_mapped, key, n, item) == 1;
-    }
-    if (c->user == NULL) {
-        if (!mapped)
-            return RP_REASON_NONE;
-        rp__explain(c, "   sender-login: <%s> belongs to a user; the client "
-                    "is not authenticated", c->sender.local);
-        return RP_REASON_SENDER_LOGIN_MISMATCH;
-    }
-    if (mapped && login_owns(c, key, n))
-        return RP_REASON_NONE;
-    if (!mapped)
-        *item = RP__NONE;
-    rp__explain(c, "   sender-login: user '%.*s' does not own this sender",
-                (int)c->user_len, c->user);
-    return RP_REASON_SENDER_LOGIN_MISMATCH;
-}
-
-/* SPEC 4.4: spoofing and the login map.  RP_REASON_NONE to go on. */
-static rp_reason
-sender_rules(rp__ctx *c, uint32_t *item)
-{
-    rp__class cls;
-    uint32_t dom;
-    bool local;
-
-    *item = RP__NONE;
-    if (c->sender.is_null)
-        return RP_REASON_NONE;
-    if (rp__classify(c, &c->sender, &cls, &dom) != RP__RES_OK)
-        return RP_REASON_INTERNAL_ERROR;
-    local = cls == RP__CLASS_LOCAL || cls == RP__CLASS_SELF;
-    if (local && c->user == NULL &&
-        !(c->perms & (RP_PERM_LOCAL_SENDER | RP_PERM_RELAY))) {
-        *item = c->deny_item[3];
-        rp__explain(c, "   sender rules: local sender from an "
-                       "unauthenticated client without local-sender");
-        return RP_REASON_SENDER_SPOOF;
-    }
-    if (c->p->has_login_map)
-        return login_check(c, item);
-    return RP_REASON_NONE;
-}
-
 static rp_status
 after_sender_rules(rp__ctx *c, rp_reason ok_reason, uint32_t ok_item)
 {
     uint32_t item;
-    rp_reason r = sender_rules(c, &item);
+    rp_reason r = rp__sender_rules(c, &item);
 
     if (r == RP_REASON_INTERNAL_ERROR)
         return fail_safe(c, RP_STEP_CLASS);
@@ -585,25 +542,28 @@ validate(rp__ctx *c)
         return true;
     if (c->cls == RP__CLASS_SELF && c->valid_dom == RP__NONE)
         return false;
-    return rp__recipient_known(c, &c->dest, c->valid_dom) == 1;
+    return rp__recipient_known(c) == 1;
 }
 
 static rp_status
 accept_local(rp__ctx *c, uint32_t ok_item)
 {
     uint32_t item;
-    rp_reason r = sender_rules(c, &item);
+    rp_reason r = rp__sender_rules(c, &item);
 
     if (r == RP_REASON_INTERNAL_ERROR)
         return fail_safe(c, RP_STEP_CLASS);
     if (r != RP_REASON_NONE)
         return finish(c, r, RP_STEP_CLASS, item);
     if (!validate(c)) {
-        rp__explain(c, "   recipient validation: <%s> is not a known "
-                       "recipient", c->d->destination);
+        rp__explain(c,
+                    "   recipient validation: <%s> is not a known "
+                    "recipient",
+                    c->d->destination);
         return finish(c, RP_REASON_UNKNOWN_USER, RP_STEP_CLASS,
                       c->valid_dom != RP__NONE
-                          ? c->p->domains[c->valid_dom].item : RP__NONE);
+                          ? c->p->domains[c->valid_dom].item
+                          : RP__NONE);
     }
     return finish(c, RP_REASON_ACCEPTED, RP_STEP_CLASS, ok_item);
 }
@@ -615,8 +575,7 @@ decide_local(rp__ctx *c)
                 c->perms & RP_PERM_SUBMIT ? "held" : "not held");
     if (!(c->perms & RP_PERM_SUBMIT)) {
         if (c->user == NULL && !(c->denied & RP_PERM_SUBMIT))
-            return finish(c, RP_REASON_AUTH_REQUIRED, RP_STEP_CLASS,
-                          RP__NONE);
+            return finish(c, RP_REASON_AUTH_REQUIRED, RP_STEP_CLASS, RP__NONE);
         return finish(c, RP_REASON_NOT_PERMITTED, RP_STEP_CLASS,
                       c->deny_item[0]);
     }
@@ -633,12 +592,16 @@ decide_class(rp__ctx *c)
     case RP__CLASS_SELF:
         return decide_local(c);
     case RP__CLASS_RELAY:
-        rp__explain(c, "step 7 (class): relay domain %s; no permission "
-                       "needed", d->pattern);
+        rp__explain(c,
+                    "step 7 (class): relay domain %s; no permission "
+                    "needed",
+                    d->pattern);
         return after_sender_rules(c, RP_REASON_RELAYED, d->item);
     case RP__CLASS_REROUTE:
-        rp__explain(c, "step 7 (class): reroute domain %s; no permission "
-                       "needed", d->pattern);
+        rp__explain(c,
+                    "step 7 (class): reroute domain %s; no permission "
+                    "needed",
+                    d->pattern);
         if (d->target_local)
             return accept_local(c, d->item);
         return after_sender_rules(c, RP_REASON_RELAYED, d->item);
@@ -650,8 +613,10 @@ decide_class(rp__ctx *c)
                 c->perms & RP_PERM_RELAY ? "held" : "not held");
     if (!(c->perms & RP_PERM_RELAY)) {
         if (c->deny_item[1] == RP__NONE)
-            rp__explain(c, "   no rule of listener '%s' grants relay to this "
-                        "client", c->l->name);
+            rp__explain(c,
+                        "   no rule of listener '%s' grants relay to this "
+                        "client",
+                        c->l->name);
         if (c->deny_plen[1] >= 0)
             c->d->prefix_len = c->deny_plen[1];
         return finish(c, RP_REASON_RELAY_DENIED, RP_STEP_CLASS,
@@ -682,9 +647,9 @@ explain_client(rp__ctx *c)
     helo[k] = '\0';
     rp__explain(c, "client %s%s%s%s to %s port %u, %s%.*s", client,
                 k ? " (helo " : "", helo, k ? ")" : "", local,
-                (unsigned)q->local_port, c->user ? "authenticated as " :
-                "not authenticated", c->user ? (int)c->user_len : 0,
-                c->user ? c->user : "");
+                (unsigned)q->local_port,
+                c->user ? "authenticated as " : "not authenticated",
+                c->user ? (int)c->user_len : 0, c->user ? c->user : "");
 }
 
 static rp_status
@@ -724,11 +689,11 @@ early_steps(rp__ctx *c, bool *done)
 }
 
 rp_status
-rp_decide(const rp_policy *policy, const rp_query *query,
-          rp_decision *decision)
+rp_decide(const rp_policy *policy, const rp_query *query, rp_decision *decision)
 {
     rp__ctx c;
     rp__res dres;
+    rp_reason bad;
     rp_status st;
     bool done;
 
@@ -737,17 +702,22 @@ rp_decide(const rp_policy *policy, const rp_query *query,
     clear_decision(decision);
     if (policy == NULL || query == NULL)
         return api_error(decision, "policy and query must not be NULL");
-    memset(&c, 0, offsetof(rp__ctx, scratch));
+    memset(&c, 0, offsetof(rp__ctx, sender));
     rp__scratch_init(&c.scratch);
     c.p = policy;
     c.q = query;
     c.d = decision;
     if ((st = check_query(&c)) != RP_OK)
         return st;
+    bad = parse_addresses(&c);
     st = early_steps(&c, &done);
     if (done)
         return st;
-    st = parse_addresses(&c, &done);
+    if (c.pf_rcpt)
+        rp__domtab_prefetch_key(policy->domtab, c.rcpt_hash);
+    if (c.pf_sender)
+        rp__domtab_prefetch_key(policy->domtab, c.sender_hash);
+    st = syntax_step(&c, bad, &done);
     if (done)
         return st;
     dres = rp__resolve_destination(&c);
@@ -756,16 +726,19 @@ rp_decide(const rp_policy *policy, const rp_query *query,
     st = deny_lists(&c, dres == RP__RES_OK, &done);
     if (done)
         return st;
+    /* Validation compares the recipient key: its slot is cached by now. */
+    if (c.lkey_len > 0)
+        rp__strmap_prefetch_key(policy->recipients, c.lkey_hash);
     if (c.l->require_auth && c.user == NULL)
         return finish(&c, RP_REASON_AUTH_REQUIRED, RP_STEP_REQUIRE_AUTH,
                       c.l->require_auth_item);
-    rp__explain(&c, "step 5 (require auth): %s", !c.l->require_auth
-                    ? "not required" : "authenticated");
+    rp__explain(&c, "step 5 (require auth): %s",
+                !c.l->require_auth ? "not required" : "authenticated");
     if (dres == RP__RES_SYNTAX) {
         rp__explain(&c, "step 6 (destination): routing or unqualified "
                         "form that cannot be resolved");
-        return finish(&c, RP_REASON_BAD_RECIPIENT_SYNTAX,
-                      RP_STEP_DESTINATION, RP__NONE);
+        return finish(&c, RP_REASON_BAD_RECIPIENT_SYNTAX, RP_STEP_DESTINATION,
+                      RP__NONE);
     }
     if (query->flags & RP_QUERY_EXPLAIN)
         rp__addr_format(&c.rcpt, false, c.routed_from, sizeof(c.routed_from));

@@ -20,8 +20,8 @@ typedef enum rp__class {
 /* Result of a step helper. */
 typedef enum rp__res {
     RP__RES_OK = 0,
-    RP__RES_SYNTAX = 1,  /* a syntax error (501) */
-    RP__RES_ERROR = -1   /* an internal failure: fail safe */
+    RP__RES_SYNTAX = 1, /* a syntax error (501) */
+    RP__RES_ERROR = -1  /* an internal failure: fail safe */
 } rp__res;
 
 typedef struct rp__ctx {
@@ -38,16 +38,30 @@ typedef struct rp__ctx {
     uint32_t denied;     /* permissions a matching deny took away */
     uint32_t grant_item[4], deny_item[4];
     int32_t grant_plen[4], deny_plen[4];
+    rp__class cls;
+    uint32_t dom;       /* domain index of the destination, or RP__NONE */
+    uint32_t valid_dom; /* domain whose recipient list applies */
+    bool routed;        /* a routing attempt was resolved */
+    bool bare_postmaster;
+    const char *fail;   /* detail of an internal failure */
+    size_t xlen;        /* explanation length */
+    size_t dest_len;    /* length of d->destination; 0: not formatted */
+    size_t dkey_len;    /* length of the text in dkey; 0: not built */
+    size_t lkey_len;    /* length of lkey; 0: not built */
+    uint32_t lkey_hash; /* rp__strmap_hash() of lkey */
+    /* Exact-pattern hashes of the recipient's and the sender's domains,
+     * when their slots were prefetched (pf_*). */
+    uint32_t rcpt_hash, sender_hash;
+    bool pf_rcpt, pf_sender;
+    /* Everything below is written before it is read, so rp_decide() does
+     * not clear it.  The addresses are set by the parser. */
     rp__addr sender, rcpt, dest;
     rp__addr pre; /* the destination after routing, before reroute */
-    rp__class cls;
-    uint32_t dom;        /* domain index of the destination, or RP__NONE */
-    uint32_t valid_dom;  /* domain whose recipient list applies */
-    bool routed;         /* a routing attempt was resolved */
-    bool bare_postmaster;
     char routed_from[RP_ADDR_MAX];
-    const char *fail;    /* detail of an internal failure */
-    size_t xlen;         /* explanation length */
+    /* "A:" and the lowercased canonical destination (dkey + 2), and the
+     * recipient-map key "L<dom>:<local part>" of the destination. */
+    char dkey[RP_ADDR_MAX + 2];
+    char lkey[16 + 2 * RP__LOCAL_MAX + 3];
     rp__scratch scratch;
 } rp__ctx;
 
@@ -56,17 +70,27 @@ void rp__explain(rp__ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int rp__perm_bit(uint32_t perm);
 
+/* decide_sender.c: the sender rules of SPEC 4.4, RP_REASON_NONE to go on
+ * (*item names the deciding statement otherwise). */
+rp_reason rp__sender_rules(rp__ctx *c, uint32_t *item);
+
 /* destination.c */
 rp__res rp__resolve_destination(rp__ctx *c);
 /* Classify a parsed, qualified address: sets *cls and *dom. */
-rp__res rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls,
-                     uint32_t *dom);
-/* Is the recipient known (recipient validation)? 1 yes, 0 no. */
-int rp__recipient_known(const rp__ctx *c, const rp__addr *a, uint32_t dom);
+rp__res
+rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom);
+/* Is the destination known (recipient validation of c->valid_dom)?
+ * 1 yes, 0 no. */
+int rp__recipient_known(const rp__ctx *c);
+/* Does @p a format to the text in d->destination (c->dest_len bytes,
+ * never cut), so that dkey holds its lowercased form? */
+bool rp__is_dest_text(const rp__ctx *c, const rp__addr *a);
 /* Match an address against a deny set: the item, RP__NONE, or -1 via
  * *failed for a regex failure. */
-uint32_t rp__addrset_match(rp__ctx *c, const rp__addrset *set,
-                           const rp__addr *a, bool *failed);
+uint32_t rp__addrset_match(rp__ctx *c,
+                           const rp__addrset *set,
+                           const rp__addr *a,
+                           bool *failed);
 bool rp__ci_equal(const char *a, size_t an, const char *b, size_t bn);
 
 #endif /* RP_DECIDE_H */

@@ -47,14 +47,14 @@ rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom)
 
     *dom = RP__NONE;
     if (a->dom_type == RP__DOM_IPV4 || a->dom_type == RP__DOM_IPV6) {
-        bool own = memcmp(a->literal.b, c->local.b, 16) == 0 ||
-                   rp__strmap_get(c->p->self_ips,
-                                  (const char *)a->literal.b, 16, &v);
+        bool own =
+            memcmp(a->literal.b, c->local.b, 16) == 0 ||
+            rp__strmap_get(c->p->self_ips, (const char *)a->literal.b, 16, &v);
         *cls = own ? RP__CLASS_SELF : RP__CLASS_EXTERNAL;
         return RP__RES_OK;
     }
-    r = rp__domtab_lookup(c->p->domtab, a->domain, a->domain_len,
-                          &c->scratch, &v, &kind);
+    r = rp__domtab_lookup(c->p->domtab, a->domain, a->domain_len, &c->scratch,
+                          &v, &kind);
     if (r < 0) {
         c->fail = "a domain regular expression hit its match limit";
         return RP__RES_ERROR;
@@ -120,8 +120,7 @@ apply_reroute(rp__ctx *c)
     c->dest.domain_len = n;
     c->dest.dom_type = RP__DOM_NAME;
     c->valid_dom = d->target_local ? d->target_dom : RP__NONE;
-    rp__addr_format(&c->dest, false, c->d->rewritten,
-                    sizeof(c->d->rewritten));
+    rp__addr_format(&c->dest, false, c->d->rewritten, sizeof(c->d->rewritten));
     rp__explain(c, "   reroute: %s -> %s (%s)", d->pattern, c->d->rewritten,
                 d->target_local ? "local" : "relayed on");
     return RP__RES_OK;
@@ -149,6 +148,79 @@ resolve_routing(rp__ctx *c, bool literal_routing)
         c->dest = next;
     }
     return RP__RES_SYNTAX;
+}
+
+/* Write the decimal digits of @p v at @p out; returns their number. */
+static size_t
+put_uint(char *out, uint32_t v)
+{
+    char tmp[10];
+    size_t n = 0, k = 0;
+
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0)
+        out[k++] = tmp[--n];
+    return k;
+}
+
+/* The recipient-map key "L<dom>:<lowercased local part>" of the
+ * destination, and a prefetch of its slot (validation reads it later). */
+static void
+local_key(rp__ctx *c, size_t local_len)
+{
+    size_t n;
+
+    c->lkey[0] = 'L';
+    n = 1 + put_uint(c->lkey + 1, c->valid_dom);
+    c->lkey[n++] = ':';
+    if (n + c->dest.local_len + 3 >= RP__PATH_MAX + 32 ||
+        n + local_len > sizeof(c->lkey))
+        return;
+    memcpy(c->lkey + n, c->dkey + 2, local_len);
+    c->lkey_len = n + local_len;
+    c->lkey_hash = rp__strmap_hash(c->lkey, c->lkey_len);
+    rp__strmap_prefetch(c->p->recipients, c->lkey_hash);
+}
+
+/* From d->destination (when it was not cut): dkey, the lowercased
+ * canonical text behind "A:" (only the local part can hold capitals), and
+ * the local-part key of recipient validation. */
+static void
+dest_keys(rp__ctx *c)
+{
+    const rp__addr *a = &c->dest;
+    size_t local_len = c->dest_len;
+
+    if (c->dest_len + 1 >= sizeof(c->d->destination) || c->dest_len == 0)
+        return;
+    if (a->dom_type != RP__DOM_NONE)
+        local_len -= 1 + a->domain_len + (a->dom_type != RP__DOM_NAME ? 2 : 0);
+    if (local_len > c->dest_len)
+        return;
+    c->dkey[0] = 'A';
+    c->dkey[1] = ':';
+    rp__lower(c->dkey + 2, c->d->destination, local_len);
+    memcpy(c->dkey + 2 + local_len, c->d->destination + local_len,
+           c->dest_len - local_len + 1);
+    c->dkey_len = c->dest_len;
+    if (c->valid_dom != RP__NONE && c->p->domains[c->valid_dom].has_recipients)
+        local_key(c, local_len);
+}
+
+bool
+rp__is_dest_text(const rp__ctx *c, const rp__addr *a)
+{
+    if (c->dkey_len == 0)
+        return false;
+    if (a == &c->dest)
+        return true;
+    if (c->d->rewritten[0] != '\0')
+        return false;
+    if (a == &c->pre)
+        return true;
+    return a == &c->rcpt && !c->routed && a->dom_type != RP__DOM_NONE;
 }
 
 rp__res
@@ -181,55 +253,96 @@ rp__resolve_destination(rp__ctx *c)
         c->valid_dom = c->p->self_domain;
     if (c->cls == RP__CLASS_REROUTE && (res = apply_reroute(c)) != RP__RES_OK)
         return res;
-    rp__addr_format(&c->dest, false, c->d->destination,
-                    sizeof(c->d->destination));
+    c->dest_len = rp__addr_format(&c->dest, false, c->d->destination,
+                                  sizeof(c->d->destination));
+    dest_keys(c);
     return RP__RES_OK;
 }
 
+/* The "L<dom>:<local>" key of @p a in @p key, without the precomputed
+ * one (a destination too long for the decision).  Returns its length, 0
+ * when it does not fit. */
+static size_t
+slow_local_key(const rp__addr *a, uint32_t dom, char *key, size_t size)
+{
+    rp__addr local = *a;
+    int n = snprintf(key, size, "L%u:", (unsigned)dom);
+
+    if (n < 0 || (size_t)n + a->local_len + 3 >= size)
+        return 0;
+    local.dom_type = RP__DOM_NONE;
+    local.domain_len = 0;
+    local.domain[0] = '\0';
+    return (size_t)n + rp__addr_format(&local, true, key + n, size - n);
+}
+
 int
-rp__recipient_known(const rp__ctx *c, const rp__addr *a, uint32_t dom)
+rp__recipient_known(const rp__ctx *c)
 {
     char key[RP__PATH_MAX + 32], addr[RP_ADDR_MAX];
-    uint32_t hit;
-    int n;
+    const rp__addr *a = &c->dest;
+    uint32_t dom = c->valid_dom, hit;
+    size_t n;
 
     if (dom == RP__NONE || !c->p->domains[dom].has_recipients)
         return 1;
-    n = snprintf(key, sizeof(key), "L%u:", (unsigned)dom);
-    if (n < 0 || (size_t)n + a->local_len + 3 >= sizeof(key))
-        return 0;
-    {
-        rp__addr local = *a;
-        local.dom_type = RP__DOM_NONE;
-        local.domain_len = 0;
-        local.domain[0] = '\0';
-        n += (int)rp__addr_format(&local, true, key + n, sizeof(key) - n);
+    if (c->lkey_len > 0) {
+        if (rp__strmap_get_hashed(c->p->recipients, c->lkey, c->lkey_len,
+                                  c->lkey_hash, &hit))
+            return 1;
+    } else if (c->dkey_len == 0) {
+        n = slow_local_key(a, dom, key, sizeof(key));
+        if (n == 0)
+            return 0;
+        if (rp__strmap_get(c->p->recipients, key, n, &hit))
+            return 1;
+    } else {
+        return 0; /* the key did not fit */
     }
-    if (rp__strmap_get(c->p->recipients, key, (size_t)n, &hit))
-        return 1;
     if (!c->p->has_addr_recipients)
         return 0;
-    n = (int)rp__addr_format(a, true, addr, sizeof(addr));
-    n = snprintf(key, sizeof(key), "A:%s", addr);
-    return n > 0 && (size_t)n < sizeof(key) &&
-           rp__strmap_get(c->p->recipients, key, (size_t)n, &hit);
+    if (c->dkey_len > 0)
+        return c->dkey_len + 2 < sizeof(key) &&
+               rp__strmap_get(c->p->recipients, c->dkey, c->dkey_len + 2, &hit);
+    rp__addr_format(a, true, addr, sizeof(addr));
+    n = (size_t)snprintf(key, sizeof(key), "A:%s", addr);
+    return n < sizeof(key) && rp__strmap_get(c->p->recipients, key, n, &hit);
+}
+
+/* The lowercased canonical text of @p a: dkey when it is the same text,
+ * else formatted into @p buf (RP_ADDR_MAX bytes). */
+static const char *
+addr_text(const rp__ctx *c, const rp__addr *a, char *buf, size_t *n)
+{
+    if (rp__is_dest_text(c, a)) {
+        *n = c->dkey_len;
+        return c->dkey + 2;
+    }
+    *n = rp__addr_format(a, true, buf, RP_ADDR_MAX);
+    return buf;
 }
 
 uint32_t
-rp__addrset_match(rp__ctx *c, const rp__addrset *set, const rp__addr *a,
+rp__addrset_match(rp__ctx *c,
+                  const rp__addrset *set,
+                  const rp__addr *a,
                   bool *failed)
 {
-    char text[RP_ADDR_MAX];
+    char buf[RP_ADDR_MAX];
+    const char *text = NULL;
     uint32_t v = RP__NONE;
     rp__dompat kind;
-    size_t n;
+    size_t n = 0;
     int r;
 
     if (set->n_entries == 0)
         return RP__NONE;
-    n = rp__addr_format(a, true, text, sizeof(text));
-    if (rp__strmap_get(set->exact, text, n, &v))
-        return v;
+    /* The text is only needed by the exact map and the regexes. */
+    if (rp__strmap_count(set->exact) > 0) {
+        text = addr_text(c, a, buf, &n);
+        if (rp__strmap_get(set->exact, text, n, &v))
+            return v;
+    }
     if (a->dom_type == RP__DOM_NAME) {
         r = rp__domtab_lookup(set->domains, a->domain, a->domain_len,
                               &c->scratch, &v, &kind);
@@ -241,6 +354,8 @@ rp__addrset_match(rp__ctx *c, const rp__addrset *set, const rp__addr *a,
     if (!*failed && set->n_regex > 0) {
         uint32_t i = 0;
 
+        if (text == NULL)
+            text = addr_text(c, a, buf, &n);
         /* The first regex in file order that matches; only those whose
          * required literal the address holds are run. */
         r = rp__regex_set_first(set->regex_set, text, n, &c->scratch, &i);

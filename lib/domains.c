@@ -185,7 +185,9 @@ rp__strmap_builder_new(const rp__alloc *a)
  * -1 on no memory (the builder stays usable).
  */
 int
-rp__strmap_add(rp__strmap_builder *b, const char *key, size_t len,
+rp__strmap_add(rp__strmap_builder *b,
+               const char *key,
+               size_t len,
                uint32_t value)
 {
     rp__strmap *m = &b->map;
@@ -256,7 +258,10 @@ rp__strmap_freeze(rp__strmap_builder *b)
 
 /* The lookup for a key whose hash @p h is already known. */
 static int
-map_get_hashed(const rp__strmap *m, const char *key, size_t len, uint32_t h,
+map_get_hashed(const rp__strmap *m,
+               const char *key,
+               size_t len,
+               uint32_t h,
                uint32_t *value)
 {
     const slot *s = map_find(m, key, len, h);
@@ -283,12 +288,68 @@ map_prefetch(const rp__strmap *m, uint32_t h)
 /* Look @p key up: 1 and *value (when not NULL) on a hit, 0 on a miss or a
  * NULL map.  Never allocates; safe from any number of threads. */
 int
-rp__strmap_get(const rp__strmap *m, const char *key, size_t len,
+rp__strmap_get(const rp__strmap *m,
+               const char *key,
+               size_t len,
                uint32_t *value)
 {
     if (m == NULL || m->count == 0)
         return 0;
     return map_get_hashed(m, key, len, hash_bytes(key, len), value);
+}
+
+/* The hash rp__strmap_get() computes for @p key, for callers that look the
+ * same key up later (rp__strmap_get_hashed) or prefetch its slot. */
+uint32_t
+rp__strmap_hash(const char *key, size_t len)
+{
+    return hash_bytes(key, len);
+}
+
+/* Hint that the slot of @p hash in @p m is about to be read, so that its
+ * cache miss overlaps other work.  NULL or empty map: nothing. */
+void
+rp__strmap_prefetch(const rp__strmap *m, uint32_t hash)
+{
+    if (m != NULL && m->count != 0)
+        map_prefetch(m, hash);
+}
+
+/* The second stage of a prefetch: once the slot of @p hash is in the
+ * cache, start the miss on the key bytes a lookup compares.  Reads at most
+ * a few slots of the probe sequence; the map is unchanged. */
+void
+rp__strmap_prefetch_key(const rp__strmap *m, uint32_t hash)
+{
+    size_t i;
+
+    if (m == NULL || m->count == 0)
+        return;
+    i = hash & m->mask;
+    for (size_t n = 0; n < 4 && n <= m->mask; n++, i = (i + 1) & m->mask) {
+        const slot *s = &m->slots[i];
+        if (s->off == SLOT_EMPTY)
+            return;
+        if (s->hash == hash) {
+#if defined(__GNUC__) || defined(__clang__)
+            __builtin_prefetch(m->keys + s->off);
+#endif
+            return;
+        }
+    }
+}
+
+/* rp__strmap_get() for a key whose rp__strmap_hash() is @p hash. */
+int
+rp__strmap_get_hashed(const rp__strmap *m,
+                      const char *key,
+                      size_t len,
+                      uint32_t hash,
+                      uint32_t *value)
+{
+    if (m == NULL || m->count == 0)
+        return 0;
+    return map_get_hashed(m, key, len, hash, value);
 }
 
 /* The number of keys; 0 for NULL. */
@@ -349,7 +410,7 @@ count_labels(const char *s, size_t len)
 struct rp__domtab {
     rp__alloc alloc;
     rp__strmap *exact;
-    rp__strmap *suffix; /* ".example.com" stored as "example.com" */
+    rp__strmap *suffix;     /* ".example.com" stored as "example.com" */
     uint64_t exact_labels;  /* LABELS_BIT of every exact pattern */
     uint64_t suffix_labels; /* LABELS_BIT of every suffix pattern */
     rp__regex **regex;      /* in insertion order */
@@ -378,8 +439,10 @@ struct rp__domtab_builder {
 /* Create an empty table builder.  Regexes are compiled with @p opt_flags
  * (RP_OPT_NO_JIT) and the given PCRE2 limits.  NULL on no memory. */
 rp__domtab_builder *
-rp__domtab_builder_new(const rp__alloc *a, uint32_t opt_flags,
-                       uint32_t match_limit, uint32_t depth_limit)
+rp__domtab_builder_new(const rp__alloc *a,
+                       uint32_t opt_flags,
+                       uint32_t match_limit,
+                       uint32_t depth_limit)
 {
     rp__domtab_builder *b = rp__calloc(a, 1, sizeof(*b));
 
@@ -465,8 +528,13 @@ check_name(const char *s, size_t len)
 
 /* Record @p value under @p key in @p map; 1 and *existing on a duplicate. */
 static int
-add_key(rp__strmap_builder *map, const char *key, size_t len, uint32_t value,
-        uint32_t *existing, char *why, size_t why_size)
+add_key(rp__strmap_builder *map,
+        const char *key,
+        size_t len,
+        uint32_t value,
+        uint32_t *existing,
+        char *why,
+        size_t why_size)
 {
     int r = rp__strmap_add(map, key, len, value);
 
@@ -479,8 +547,13 @@ add_key(rp__strmap_builder *map, const char *key, size_t len, uint32_t value,
 
 /* Add "/regex/" (@p len counts both slashes). */
 static int
-add_regex(rp__domtab_builder *b, const char *pattern, size_t len,
-          uint32_t value, uint32_t *existing, char *why, size_t why_size)
+add_regex(rp__domtab_builder *b,
+          const char *pattern,
+          size_t len,
+          uint32_t value,
+          uint32_t *existing,
+          char *why,
+          size_t why_size)
 {
     char msg[160];
     size_t off = 0;
@@ -529,8 +602,12 @@ add_regex(rp__domtab_builder *b, const char *pattern, size_t len,
  * -1 with a message in @p why for a bad pattern or no memory.
  */
 int
-rp__domtab_add(rp__domtab_builder *b, const char *pattern, size_t len,
-               uint32_t value, uint32_t *existing, char *why,
+rp__domtab_add(rp__domtab_builder *b,
+               const char *pattern,
+               size_t len,
+               uint32_t value,
+               uint32_t *existing,
+               char *why,
                size_t why_size)
 {
     char name[RP__DOMAIN_MAX + 2];
@@ -550,15 +627,16 @@ rp__domtab_add(rp__domtab_builder *b, const char *pattern, size_t len,
     if (len > 0 && pattern[len - 1] == '.')
         len--;
     if (len == 0)
-        return fail(why, why_size, suffix ? "pattern matches every domain"
-                                          : "empty domain pattern");
+        return fail(why, why_size,
+                    suffix ? "pattern matches every domain"
+                           : "empty domain pattern");
     if (len > RP__DOMAIN_MAX)
         return fail(why, why_size, "domain name is longer than 255 octets");
     rp__lower(name, pattern, len);
     if ((msg = check_name(name, len)) != NULL)
         return fail(why, why_size, msg);
-    r = add_key(suffix ? b->suffix : b->exact, name, len, value, existing,
-                why, why_size);
+    r = add_key(suffix ? b->suffix : b->exact, name, len, value, existing, why,
+                why_size);
     if (r == 0)
         *(suffix ? &b->suffix_labels : &b->exact_labels) |=
             LABELS_BIT(count_labels(name, len));
@@ -593,8 +671,8 @@ rp__domtab_freeze(rp__domtab_builder *b)
     b->n_regex = 0;
     rp__domtab_builder_free(b);
     if (t->n_regex > 0)
-        t->regex_set = rp__regex_set_new(&t->alloc, NULL, t->regex,
-                                         (uint32_t)t->n_regex);
+        t->regex_set =
+            rp__regex_set_new(&t->alloc, NULL, t->regex, (uint32_t)t->n_regex);
     if (t->exact == NULL || t->suffix == NULL ||
         (t->n_regex > 0 && t->regex_set == NULL)) {
         rp__domtab_free(t);
@@ -611,7 +689,10 @@ rp__domtab_freeze(rp__domtab_builder *b)
  * probed; a batch of hashes is computed and their slots prefetched first,
  * so the cache misses of several probes overlap. */
 static int
-lookup_suffix(const rp__domtab *t, const char *d, size_t len, size_t labels,
+lookup_suffix(const rp__domtab *t,
+              const char *d,
+              size_t len,
+              size_t labels,
               uint32_t *value)
 {
     size_t off[SUFFIX_BATCH];
@@ -647,8 +728,11 @@ lookup_suffix(const rp__domtab *t, const char *d, size_t len, size_t labels,
 
 /* The first regex, in insertion order, that matches; -1 on a failure. */
 static int
-lookup_regex(const rp__domtab *t, const char *d, size_t len,
-             rp__scratch *scratch, uint32_t *value)
+lookup_regex(const rp__domtab *t,
+             const char *d,
+             size_t len,
+             rp__scratch *scratch,
+             uint32_t *value)
 {
     uint32_t i = 0;
     int r = rp__regex_set_first(t->regex_set, d, len, scratch, &i);
@@ -660,7 +744,9 @@ lookup_regex(const rp__domtab *t, const char *d, size_t len,
 
 /* The regex scan with a scratch of its own, for callers that passed none. */
 static int
-lookup_regex_local(const rp__domtab *t, const char *d, size_t len,
+lookup_regex_local(const rp__domtab *t,
+                   const char *d,
+                   size_t len,
                    uint32_t *value)
 {
     rp__scratch scratch;
@@ -678,8 +764,12 @@ lookup_regex_local(const rp__domtab *t, const char *d, size_t len,
  * from any number of threads, each with its own scratch.
  */
 int
-rp__domtab_lookup(const rp__domtab *t, const char *domain, size_t len,
-                  rp__scratch *scratch, uint32_t *value, rp__dompat *kind)
+rp__domtab_lookup(const rp__domtab *t,
+                  const char *domain,
+                  size_t len,
+                  rp__scratch *scratch,
+                  uint32_t *value,
+                  rp__dompat *kind)
 {
     uint32_t v = 0;
     rp__dompat k;
@@ -708,6 +798,33 @@ rp__domtab_lookup(const rp__domtab *t, const char *domain, size_t len,
     if (kind != NULL)
         *kind = k;
     return 1;
+}
+
+/* Hint that @p domain (lowercased, no trailing dot) is about to be looked
+ * up in @p t: prefetch the slot of its exact pattern when one of its label
+ * count exists, and return 1 with its hash (for rp__domtab_prefetch_key())
+ * in *hash; else 0.  Never allocates; the answer of a lookup is unchanged. */
+int
+rp__domtab_prefetch(const rp__domtab *t,
+                    const char *domain,
+                    size_t len,
+                    uint32_t *hash)
+{
+    if (t == NULL || rp__strmap_count(t->exact) == 0 ||
+        (t->exact_labels & LABELS_BIT(count_labels(domain, len))) == 0)
+        return 0;
+    *hash = hash_bytes(domain, len);
+    map_prefetch(t->exact, *hash);
+    return 1;
+}
+
+/* The second stage of rp__domtab_prefetch(), once the exact slot of
+ * @p hash is cached: prefetch the key bytes an exact hit compares. */
+void
+rp__domtab_prefetch_key(const rp__domtab *t, uint32_t hash)
+{
+    if (t != NULL)
+        rp__strmap_prefetch_key(t->exact, hash);
 }
 
 /* Free @p t and its regexes; NULL is a no-op. */

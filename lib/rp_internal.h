@@ -30,8 +30,8 @@ void *rp__malloc(const rp__alloc *a, size_t size);
 void *rp__calloc(const rp__alloc *a, size_t n, size_t size);
 /* Grows an array of @p size-byte elements to hold @p need; NULL on failure
  * (the old block is then untouched). *cap is updated on success. */
-void *rp__grow(const rp__alloc *a, void *ptr, size_t *cap, size_t need,
-               size_t size);
+void *
+rp__grow(const rp__alloc *a, void *ptr, size_t *cap, size_t need, size_t size);
 void rp__free(const rp__alloc *a, void *ptr);
 char *rp__strndup(const rp__alloc *a, const char *s, size_t len);
 
@@ -55,8 +55,8 @@ size_t rp__ip_format(const rp__ip *ip, char *buf, size_t size);
 /* Parse "a.b.c.d/n", "v6/n" or a bare address (host prefix).  The prefix
  * length is returned in IPv6 terms (IPv4 /n is 96 + n).  Host bits set is
  * an error.  Returns 0, or -1 with a static message in *why. */
-int rp__cidr_parse(const char *s, size_t len, rp__ip *out, unsigned *plen,
-                   const char **why);
+int rp__cidr_parse(
+    const char *s, size_t len, rp__ip *out, unsigned *plen, const char **why);
 
 /* ------------------------------------------------------------------------
  * radix.c - which prefix lists contain an address
@@ -73,7 +73,9 @@ typedef struct rp__radix rp__radix;
 
 rp__radix_builder *rp__radix_builder_new(const rp__alloc *a);
 /* @plen is in 0..128 over the 16-byte key.  Returns 0, -1 on no memory. */
-int rp__radix_add(rp__radix_builder *b, const uint8_t key[16], unsigned plen,
+int rp__radix_add(rp__radix_builder *b,
+                  const uint8_t key[16],
+                  unsigned plen,
                   uint32_t list);
 /* Freeze into an immutable table answering @p n_lists lists (every list id
  * added must be below it).  The builder is consumed (freed) either way.
@@ -109,8 +111,11 @@ typedef struct rp__rx_ranges {
 
 /* Appends a range start, replacing one at the same start and merging
  * neighbours that map to the same record.  Returns 0, -1 on no memory. */
-int rp__rx_ranges_emit(const rp__alloc *a, rp__rx_ranges *r, uint64_t hi,
-                       uint64_t lo, uint32_t rid);
+int rp__rx_ranges_emit(const rp__alloc *a,
+                       rp__rx_ranges *r,
+                       uint64_t hi,
+                       uint64_t lo,
+                       uint32_t rid);
 
 /* Exact-match table for IPv6 hosts: 64-byte buckets of keys, then records;
  * the last byte of a bucket is set when a key went on to the next one. */
@@ -162,7 +167,8 @@ struct rp__radix {
 
 /* Builds the compiled form of @p r (whose n_recs is set) from the sweep's
  * ranges and hosts.  Returns 0, -1 on no memory; @p r is freeable then. */
-int rp__rx_compile(rp__radix *r, const rp__rx_ranges *rg,
+int rp__rx_compile(rp__radix *r,
+                   const rp__rx_ranges *rg,
                    const rp__rx_ranges *hosts);
 
 /* The home bucket of an IPv6 host in a table of @p nb buckets. */
@@ -183,24 +189,24 @@ rp__rx_bucket(uint32_t nb, uint64_t hi, uint64_t lo)
 #define RP__PATH_MAX 256   /* octets of a path, angle brackets included */
 
 typedef enum rp__dom_type {
-    RP__DOM_NONE = 0,  /* unqualified ("postmaster") or null sender */
-    RP__DOM_NAME = 1,  /* a domain name */
-    RP__DOM_IPV4 = 2,  /* [192.0.2.1] or [IPv6:::ffff:192.0.2.1] */
-    RP__DOM_IPV6 = 3   /* [IPv6:2001:db8::1] */
+    RP__DOM_NONE = 0, /* unqualified ("postmaster") or null sender */
+    RP__DOM_NAME = 1, /* a domain name */
+    RP__DOM_IPV4 = 2, /* [192.0.2.1] or [IPv6:::ffff:192.0.2.1] */
+    RP__DOM_IPV6 = 3  /* [IPv6:2001:db8::1] */
 } rp__dom_type;
 
 typedef enum rp__addr_err {
     RP__ADDR_OK = 0,
-    RP__ADDR_SYNTAX = 1,  /* anything malformed */
+    RP__ADDR_SYNTAX = 1, /* anything malformed */
     RP__ADDR_TOO_LONG = 2,
     RP__ADDR_NON_ASCII = 3,
-    RP__ADDR_CONTROL = 4  /* NUL, CR, LF or other control bytes */
+    RP__ADDR_CONTROL = 4 /* NUL, CR, LF or other control bytes */
 } rp__addr_err;
 
 typedef struct rp__addr {
-    bool is_null;     /* <> or empty: the null sender */
-    bool had_route;   /* a source route was present (and dropped) */
-    bool was_quoted;  /* the local part was quoted */
+    bool is_null;    /* <> or empty: the null sender */
+    bool had_route;  /* a source route was present (and dropped) */
+    bool was_quoted; /* the local part was quoted */
     /* The local part's content: quotes and escapes removed ("a b"). */
     char local[RP__LOCAL_MAX + 1];
     size_t local_len;
@@ -215,14 +221,14 @@ typedef struct rp__addr {
 /* Parse a reverse- or forward-path, with or without angle brackets, with
  * an optional source route.  Never reads past @p len.  @p allow_null lets
  * "<>" and "" parse as the null sender. */
-rp__addr_err rp__addr_parse(const char *s, size_t len, bool allow_null,
-                            rp__addr *out);
+rp__addr_err
+rp__addr_parse(const char *s, size_t len, bool allow_null, rp__addr *out);
 /* The canonical text of the address (no brackets, local part quoted only
  * when its content is not a dot-atom, domain lowercased, literal in
  * brackets).  @p lower_local lowercases the local part (for comparisons).
  * Returns the length written (always NUL-terminated, cut to fit). */
-size_t rp__addr_format(const rp__addr *a, bool lower_local, char *buf,
-                       size_t size);
+size_t
+rp__addr_format(const rp__addr *a, bool lower_local, char *buf, size_t size);
 
 typedef enum rp__route {
     RP__ROUTE_NONE = 0,  /* no quoted @, ! or % in the local part */
@@ -256,12 +262,19 @@ void rp__scratch_init(rp__scratch *s);
 
 /* Compile case-insensitively (JIT unless RP_OPT_NO_JIT).  On failure
  * returns NULL and writes a message to @p why (and the pattern offset). */
-rp__regex *rp__regex_compile(const rp__alloc *a, const char *pattern,
-                             size_t len, uint32_t opt_flags,
-                             uint32_t match_limit, uint32_t depth_limit,
-                             char *why, size_t why_size, size_t *erroffset);
+rp__regex *rp__regex_compile(const rp__alloc *a,
+                             const char *pattern,
+                             size_t len,
+                             uint32_t opt_flags,
+                             uint32_t match_limit,
+                             uint32_t depth_limit,
+                             char *why,
+                             size_t why_size,
+                             size_t *erroffset);
 /* 1 match, 0 no match, -1 error (match limit, depth limit, no memory). */
-int rp__regex_match(const rp__regex *re, const char *subject, size_t len,
+int rp__regex_match(const rp__regex *re,
+                    const char *subject,
+                    size_t len,
                     rp__scratch *scratch);
 void rp__regex_free(rp__regex *re);
 /* The literal every match of @p re holds (lowercased, cut to @p size);
@@ -273,18 +286,23 @@ size_t rp__regex_literal(const rp__regex *re, char *buf, size_t size);
  * @p arena the set lives in that policy arena (see rp__arena_alloc);
  * otherwise free it with rp__regex_set_free().  NULL on no memory. */
 typedef struct rp__regex_set rp__regex_set;
-rp__regex_set *rp__regex_set_new(const rp__alloc *a, void **arena,
-                                 rp__regex *const *re, uint32_t n);
+rp__regex_set *rp__regex_set_new(const rp__alloc *a,
+                                 void **arena,
+                                 rp__regex *const *re,
+                                 uint32_t n);
 /* 1 and the lowest matching index, 0 none, -1 error (as the in-order loop
  * of rp__regex_match would; a pattern whose literal is absent is skipped). */
-int rp__regex_set_first(const rp__regex_set *s, const char *subject,
-                        size_t len, rp__scratch *scratch, uint32_t *index);
+int rp__regex_set_first(const rp__regex_set *s,
+                        const char *subject,
+                        size_t len,
+                        rp__scratch *scratch,
+                        uint32_t *index);
 void rp__regex_set_free(rp__regex_set *s);
 
 /* regex_literal.c: the longest literal every match of pattern @p p needs,
  * lowercased, cut to @p max bytes; 0 when none is certain. */
-size_t rp__regex_text_literal(const char *p, size_t n, unsigned char *out,
-                              size_t max);
+size_t
+rp__regex_text_literal(const char *p, size_t n, unsigned char *out, size_t max);
 
 /* ------------------------------------------------------------------------
  * domains.c - string maps and domain pattern tables
@@ -298,15 +316,31 @@ typedef struct rp__strmap_builder rp__strmap_builder;
 rp__strmap_builder *rp__strmap_builder_new(const rp__alloc *a);
 /* Adds or, when the key exists, keeps the first value and returns 1.
  * Returns 0 when added, -1 on no memory. */
-int rp__strmap_add(rp__strmap_builder *b, const char *key, size_t len,
+int rp__strmap_add(rp__strmap_builder *b,
+                   const char *key,
+                   size_t len,
                    uint32_t value);
 /* Consumes the builder; NULL on no memory. */
 rp__strmap *rp__strmap_freeze(rp__strmap_builder *b);
 void rp__strmap_builder_free(rp__strmap_builder *b);
 /* 1 and *value on a hit, 0 on a miss.  NULL map: miss. */
-int rp__strmap_get(const rp__strmap *m, const char *key, size_t len,
+int rp__strmap_get(const rp__strmap *m,
+                   const char *key,
+                   size_t len,
                    uint32_t *value);
 size_t rp__strmap_count(const rp__strmap *m);
+/* The hash of @p key as rp__strmap_get() computes it; a prefetch of its
+ * slot, and a lookup with the hash already known (same answer). */
+uint32_t rp__strmap_hash(const char *key, size_t len);
+void rp__strmap_prefetch(const rp__strmap *m, uint32_t hash);
+/* Once the slot is cached: prefetch the key bytes a lookup compares. */
+void rp__strmap_prefetch_key(const rp__strmap *m, uint32_t hash);
+int rp__strmap_get_hashed(const rp__strmap *m,
+                          const char *key,
+                          size_t len,
+                          uint32_t hash,
+                          uint32_t *value);
+
 void rp__strmap_free(rp__strmap *m);
 
 /* A domain pattern table: exact names, ".suffix" (the domain and every
@@ -329,16 +363,31 @@ rp__domtab_builder *rp__domtab_builder_new(const rp__alloc *a,
 /* Adds @p pattern (classified by its syntax; lowercased, one trailing dot
  * dropped).  Returns 0 added, 1 duplicate pattern (existing value in
  * *existing), -1 with a message in @p why for a bad pattern or no memory. */
-int rp__domtab_add(rp__domtab_builder *b, const char *pattern, size_t len,
-                   uint32_t value, uint32_t *existing, char *why,
+int rp__domtab_add(rp__domtab_builder *b,
+                   const char *pattern,
+                   size_t len,
+                   uint32_t value,
+                   uint32_t *existing,
+                   char *why,
                    size_t why_size);
 rp__domtab *rp__domtab_freeze(rp__domtab_builder *b);
 void rp__domtab_builder_free(rp__domtab_builder *b);
 /* Look up a lowercased domain without trailing dot.  1 hit (*value, and
  * *kind the kind of pattern that matched), 0 miss, -1 regex failure. */
-int rp__domtab_lookup(const rp__domtab *t, const char *domain, size_t len,
-                      rp__scratch *scratch, uint32_t *value,
+int rp__domtab_lookup(const rp__domtab *t,
+                      const char *domain,
+                      size_t len,
+                      rp__scratch *scratch,
+                      uint32_t *value,
                       rp__dompat *kind);
+/* Prefetch the exact-pattern slot a lookup of @p domain reads: 1 and its
+ * hash when there is one, for the second stage that prefetches the key
+ * bytes once the slot is cached. */
+int rp__domtab_prefetch(const rp__domtab *t,
+                        const char *domain,
+                        size_t len,
+                        uint32_t *hash);
+void rp__domtab_prefetch_key(const rp__domtab *t, uint32_t hash);
 void rp__domtab_free(rp__domtab *t);
 /* Lowercase @p len bytes of ASCII into @p out. */
 void rp__lower(char *out, const char *in, size_t len);
@@ -349,17 +398,27 @@ void rp__lower(char *out, const char *in, size_t len);
 
 /* Parse @p text (named @p file in messages) into @p b.  @p depth counts
  * nested includes.  Returns RP_OK or fills @p err. */
-rp_status rp__parse(rp_builder *b, const char *file, const char *text,
-                    size_t len, unsigned depth, rp_error *err);
+rp_status rp__parse(rp_builder *b,
+                    const char *file,
+                    const char *text,
+                    size_t len,
+                    unsigned depth,
+                    rp_error *err);
 
 /* ------------------------------------------------------------------------
  * status.c
  * ------------------------------------------------------------------------ */
 
 /* Fill @p err (if not NULL) with a status, location and formatted text. */
-void rp__error_set(rp_error *err, rp_status status, const char *file,
-                   uint32_t line, uint32_t column, uint64_t offset,
-                   const char *snippet, size_t snippet_len, const char *fmt,
+void rp__error_set(rp_error *err,
+                   rp_status status,
+                   const char *file,
+                   uint32_t line,
+                   uint32_t column,
+                   uint64_t offset,
+                   const char *snippet,
+                   size_t snippet_len,
+                   const char *fmt,
                    ...) __attribute__((format(printf, 9, 10)));
 
 /* ------------------------------------------------------------------------
@@ -381,10 +440,10 @@ typedef struct rp__domain {
     const char *pattern; /* normalised: "example.com", ".x.org", "/re/" */
     rp_domain_kind kind;
     uint32_t item;
-    const char *target;   /* reroute: final target after the chain */
-    uint32_t target_dom;  /* reroute: domain index of the final target */
-    bool target_local;    /* reroute: the final target is a local domain */
-    bool has_recipients;  /* local: recipient validation is on */
+    const char *target;  /* reroute: final target after the chain */
+    uint32_t target_dom; /* reroute: domain index of the final target */
+    bool target_local;   /* reroute: the final target is a local domain */
+    bool has_recipients; /* local: recipient validation is on */
 } rp__domain;
 
 typedef enum rp__bind_any {
@@ -404,8 +463,8 @@ typedef struct rp__rule {
     bool deny;
     rp_principal principal;
     uint32_t perms;
-    uint32_t list;     /* network / interface: the radix list id */
-    const char *name;  /* user or group, lowercased */
+    uint32_t list;    /* network / interface: the radix list id */
+    const char *name; /* user or group, lowercased */
     size_t name_len;
     uint32_t item;
 } rp__rule;
@@ -424,13 +483,13 @@ typedef struct rp__listener {
 
 /* An address pattern set: exact addresses, domains, regexes. */
 typedef struct rp__addrset {
-    rp__strmap *exact;  /* lowercased canonical address -> item */
+    rp__strmap *exact;   /* lowercased canonical address -> item */
     rp__domtab *domains; /* "@d" / ".d" forms -> item */
     rp__regex **regex;
     uint32_t *regex_item;
     uint32_t n_regex;
     rp__regex_set *regex_set; /* over regex[], in the policy arena */
-    uint32_t n_entries; /* 0: nothing to match, skip the lookups */
+    uint32_t n_entries;       /* 0: nothing to match, skip the lookups */
 } rp__addrset;
 
 typedef struct rp__reply {
@@ -443,8 +502,8 @@ typedef struct rp__reply {
 /* A lint finding kept in the policy (lint.c computes them at freeze). */
 typedef struct rp__lintrec {
     rp_severity severity;
-    const char *code;    /* static */
-    const char *file;    /* arena */
+    const char *code; /* static */
+    const char *file; /* arena */
     uint32_t line;
     const char *message; /* arena */
     const char *advice;  /* static or arena */
@@ -461,8 +520,8 @@ struct rp_policy {
 
     rp__domain *domains;
     uint32_t n_domains;
-    rp__domtab *domtab; /* pattern -> domain index */
-    rp__strmap *recipients; /* "L<dom>:<local>" / "A:<address>" -> 1 */
+    rp__domtab *domtab;       /* pattern -> domain index */
+    rp__strmap *recipients;   /* "L<dom>:<local>" / "A:<address>" -> 1 */
     bool has_addr_recipients; /* any "A:" keys at all */
     bool has_interface_rules; /* any rule looks at the local address */
 
@@ -471,21 +530,21 @@ struct rp_policy {
 
     rp__radix *radix;
     uint32_t n_lists;
-    const char **list_names; /* per list id, for dump and lint */
+    const char **list_names;     /* per list id, for dump and lint */
     uint32_t *deny_client_lists; /* radix list ids to check (step 2) */
     uint32_t *deny_client_items; /* the statement named for each */
     uint32_t n_deny_client;
 
-    rp__strmap *groups;    /* "<group>\n<user>" -> 1 */
-    rp__strmap *self_ips;  /* 16-byte keys of our own addresses */
-    uint32_t self_domain;  /* domain index, or RP__NONE */
+    rp__strmap *groups;   /* "<group>\n<user>" -> 1 */
+    rp__strmap *self_ips; /* 16-byte keys of our own addresses */
+    uint32_t self_domain; /* domain index, or RP__NONE */
     const char *qualify_domain;
 
     rp__addrset deny_sender;
     rp__addrset deny_recipient;
 
     bool has_login_map;
-    rp__strmap *login_owner; /* "<pattern>\n<user>" -> item */
+    rp__strmap *login_owner;  /* "<pattern>\n<user>" -> item */
     rp__strmap *login_mapped; /* "<address>" or "@<domain>" -> item */
 
     rp__reply replies[RP_REASON_COUNT];
@@ -501,12 +560,18 @@ struct rp_policy {
 void *rp__arena_alloc(void **arena, const rp__alloc *a, size_t size);
 void rp__arena_free(void **arena, const rp__alloc *a);
 const rp_options *rp__builder_options(const rp_builder *b);
-rp_status rp__compile_named(const char *text, size_t len,
-                            const rp_options *opts, const char *name,
-                            rp_policy **out, rp_error *err);
+rp_status rp__compile_named(const char *text,
+                            size_t len,
+                            const rp_options *opts,
+                            const char *name,
+                            rp_policy **out,
+                            rp_error *err);
 /* Read a whole file (at most opts->max_policy_bytes) into a malloc'd,
  * NUL-terminated buffer the caller frees with free(). */
-rp_status rp__read_file(const char *path, const rp_options *opts, char **text,
-                        size_t *len, rp_error *err);
+rp_status rp__read_file(const char *path,
+                        const rp_options *opts,
+                        char **text,
+                        size_t *len,
+                        rp_error *err);
 
 #endif /* RP_INTERNAL_H */
