@@ -163,10 +163,16 @@ host_val(
 {
     const uint8_t *vals = k + m * kw;
     uint32_t v = ld_val(vals + b * vw, vw);
-    uint32_t prev = ld_val(vals + (b - 1) * vw, vw);
-    uint64_t kb = ld64(k + (b - 1) * kw) & (~0ull >> (64 - 8 * kw));
+    uint32_t prev;
+    uint64_t kb;
 
-    return ((v & 1) != 0 && kb != xt ? prev : v) >> 1;
+    /* Only a marked range looks at the one before it; the first range of
+     * a run is never marked, and no pointer may step before the run. */
+    if ((v & 1) == 0 || b == 0)
+        return v >> 1;
+    prev = ld_val(vals + (b - 1) * vw, vw);
+    kb = ld64(k + (b - 1) * kw) & (~0ull >> (64 - 8 * kw));
+    return (kb != xt ? prev : v) >> 1;
 }
 
 /* blob_find for the IPv4 trie, where host ranges are marked. */
