@@ -135,24 +135,47 @@ count_le(const uint8_t *k, size_t m, unsigned kw, uint64_t xt)
     }
 }
 
-/* The range of a blob holding @p x (keys compared past the top @p d bits):
- * binary search down to a short window, then a branch-free count. */
-static inline uint32_t
-blob_find(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
-{
-    size_t m = (size_t)p[0] | (size_t)p[1] << 8, b = 0, len = m + 1;
-    unsigned kw = p[2];
-    uint64_t xt = (x << d) >> (64 - 8 * kw), km = ~0ull >> (64 - 8 * kw);
-    const uint8_t *k = p + 3;
+/* A blob: its key count, key width and keys, and the search key. */
+typedef struct blob {
+    size_t m;
+    unsigned kw;
+    uint64_t xt;
+    const uint8_t *k;
+} blob;
 
+/* The index of the range of a blob holding @p x (keys compared past the
+ * top @p d bits): binary search down to a short window, then a
+ * branch-free count. */
+static inline size_t
+blob_index(const uint8_t *p, uint64_t x, unsigned d, blob *bl)
+{
+    size_t b = 0, len;
+    uint64_t km;
+
+    bl->m = (size_t)p[0] | (size_t)p[1] << 8;
+    bl->kw = p[2];
+    bl->xt = (x << d) >> (64 - 8 * bl->kw);
+    bl->k = p + 3;
+    km = ~0ull >> (64 - 8 * bl->kw);
+    len = bl->m + 1;
     while (len > RX_SCAN + 1) {
         size_t half = len / 2;
 
-        b = (ld64(k + (b + half - 1) * kw) & km) <= xt ? b + half : b;
+        b = (ld64(bl->k + (b + half - 1) * bl->kw) & km) <= bl->xt ? b + half
+                                                                   : b;
         len -= half;
     }
-    b += count_le(k + b * kw, len - 1, kw, xt);
-    return ld_val(k + m * kw + b * vw, vw);
+    return b + count_le(bl->k + b * bl->kw, len - 1, bl->kw, bl->xt);
+}
+
+/* The value of the range of a blob holding @p x. */
+static inline uint32_t
+blob_find(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
+{
+    blob bl;
+    size_t b = blob_index(p, x, d, &bl);
+
+    return ld_val(bl.k + bl.m * bl.kw + b * vw, vw);
 }
 
 /* IPv4 blobs: the value of range @p b, where a marked host range stands
@@ -179,19 +202,10 @@ host_val(
 static uint32_t
 blob_find4_any(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
 {
-    size_t m = (size_t)p[0] | (size_t)p[1] << 8, b = 0, len = m + 1;
-    unsigned kw = p[2];
-    uint64_t xt = (x << d) >> (64 - 8 * kw), km = ~0ull >> (64 - 8 * kw);
-    const uint8_t *k = p + 3;
+    blob bl;
+    size_t b = blob_index(p, x, d, &bl);
 
-    while (len > RX_SCAN + 1) {
-        size_t half = len / 2;
-
-        b = (ld64(k + (b + half - 1) * kw) & km) <= xt ? b + half : b;
-        len -= half;
-    }
-    b += count_le(k + b * kw, len - 1, kw, xt);
-    return host_val(k, m, kw, vw, b, xt);
+    return host_val(bl.k, bl.m, bl.kw, vw, b, bl.xt);
 }
 
 /* The same for blobs of at most 16 keys of one or two bytes, the common
