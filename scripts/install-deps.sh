@@ -20,5 +20,8 @@ if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
     echo "postfix postfix/main_mailer_type select No configuration" |
         debconf-set-selections
 fi
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Several builds may share one machine: wait for the package lock rather
+# than fail on it.
+lock=(-o DPkg::Lock::Timeout=900)
+apt-get "${lock[@]}" update -qq
+apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}"
