@@ -1,15 +1,14 @@
 # Turn one of doc/*.md into a man page with go-md2man.
 #   cmake -DIN=doc/relaypolicy.3.md -DOUT=relaypolicy.3 -DNAME=relaypolicy
 #         -DSECTION=3 -DVERSION=0.1.0 -DMD2MAN=/usr/bin/go-md2man -P md2man.cmake
-# The pages start with "# name(N)" and use "##" for sections; a man page
-# wants a title block and "#" for sections.
+# The pages start with "# name(N)", which gives way to a title block; go-md2man
+# makes "##" a section (.SH) and "###" a subsection (.SS).
 file(READ "${IN}" text)
 string(REGEX REPLACE "^# [^\n]*\n" "" text "${text}")
-string(REGEX REPLACE "(^|\n)## " "\\1# " text "${text}")
-string(REGEX REPLACE "(^|\n)### " "\\1## " text "${text}")
 set(manuals_1 "User Commands")
 set(manuals_3 "Library Functions")
 set(manuals_5 "File Formats")
+set(manuals_7 "Miscellaneous Information Manual")
 file(WRITE "${OUT}.md"
      "% ${NAME} ${SECTION} \"\" \"relaypolicy ${VERSION}\" \"${manuals_${SECTION}}\"\n\n${text}")
 execute_process(COMMAND "${MD2MAN}" -in "${OUT}.md" -out "${OUT}"
