@@ -1,6 +1,6 @@
 /*
  * lint.c - `relaypolicy lint`: print the audit findings of a policy
- * (SPEC section 7) as text or JSON; exit 1 when any is critical.
+ * (relaypolicy(7) §7) as text or JSON; exit 1 when any is critical.
  */
 #include "cli.h"
 

@@ -1,9 +1,9 @@
 /*
- * relaytest.c - `relaypolicy relaytest`: the open-relay tricks of SPEC
- * section 6 (the patterns of nmap smtp-open-relay, Metasploit smtp_relay,
- * Microsoft KB Q304897 and the MAPS relay test), played against every
- * listener from an outside client the policy does not trust, printed as a
- * telnet-style transcript with one verdict line per listener.
+ * relaytest.c - `relaypolicy relaytest`: the open-relay tricks of
+ * relaypolicy(7) §6 (the patterns of nmap smtp-open-relay, Metasploit
+ * smtp_relay, Microsoft KB Q304897 and the MAPS relay test), played against
+ * every listener from an outside client the policy does not trust, printed
+ * as a telnet-style transcript with one verdict line per listener.
  */
 #include "cli.h"
 

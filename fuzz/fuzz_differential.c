@@ -4,8 +4,8 @@
  *
  * Input layout: one selector byte (as byte 0 of fuzz_decide: client,
  * local address and port), then "recipient\nsender\nuser".  The recipient
- * and the sender are each decided as given and in variants that SPEC
- * section 2 says mean the same address:
+ * and the sender are each decided as given and in variants that
+ * relaypolicy(7) §2 says mean the same address:
  *   - every ASCII letter's case flipped (domains are case-insensitive, local
  *     parts compare case-insensitively, regexes match case-insensitively);
  *   - one trailing dot after a domain name (when the address parses with a
@@ -112,7 +112,7 @@ brackets(const char *s, size_t n, char *out)
 }
 
 /* The address with its dot-atom local part quoted, or 0: "bob"@x is
- * bob@x (SPEC section 2). */
+ * bob@x (relaypolicy(7) §2). */
 static size_t
 quoted(const char *s, size_t n, char *out)
 {

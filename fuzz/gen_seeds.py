@@ -32,7 +32,7 @@ def fixed_policy():
     return "".join(bytes(p, "latin-1").decode("unicode_escape") for p in parts)
 
 
-SPEC_POLICY = r'''# The SPEC section 8 example.
+EXAMPLE_POLICY = r'''# The example policy of relaypolicy(7) section 8.
 domain example.com     local  recipients alice bob
 domain .example.net    local
 domain partner.org     relay
@@ -63,7 +63,7 @@ reply relay-denied 554 5.7.1 "Relay access denied"
 '''
 
 POLICIES = [
-    SPEC_POLICY,
+    EXAMPLE_POLICY,
     "",
     "# nothing\n\n   \n\\\n",
     "domain example.com local\nnetwork office 10.0.0.0/8\ngroup admins root\n"
@@ -122,7 +122,7 @@ def parse_seeds():
                     write("fuzz_parse", fh.read())
 
 
-# SPEC section 6, with local.example local and remote.example external.
+# relaypolicy(7) §6, with local.example local and remote.example external.
 TRICKS = [
     "user@remote.example",
     "user%remote.example@local.example",

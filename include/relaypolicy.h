@@ -7,7 +7,9 @@
  * immutable object; any number of threads then call rp_decide() on it.
  *
  * This header is the whole contract.  Anything not declared here is not
- * API.  See doc/relaypolicy.3.md for an overview and an example.
+ * API.  See relaypolicy(3) for an overview and an example, and
+ * relaypolicy(7) for what a decision means: the session facts (§2), the
+ * policy model (§4) and the decision procedure, step by step (§5).
  *
  * Thread safety
  * -------------
@@ -174,7 +176,7 @@ RP_API rp_status rp_reason_from_name(const char *name, rp_reason *out);
 /** The name of a verdict: "ACCEPT", "RELAY", "REJECT", "TEMPFAIL", "NONE". */
 RP_API const char *rp_verdict_name(rp_verdict verdict);
 
-/** The SPEC section 5 step that produced a decision. */
+/** The relaypolicy(7) §5 step that produced a decision. */
 typedef enum rp_step {
     RP_STEP_NONE = 0,
     RP_STEP_LISTENER = 1,     /**< 1: listener selection. */
@@ -206,16 +208,20 @@ typedef enum rp_principal {
     RP_PRINCIPAL_INTERFACE = 7       /**< local IP inside a network list. */
 } rp_principal;
 
-/** Role presets (SPEC 4.2). */
+/**
+ * Role presets: what a listener grants before its own rules, after the
+ * server roles of the Exchange lock-down guides (relaypolicy(7) §4.2).
+ * More grants and denies may follow a preset.
+ */
 typedef enum rp_role {
-    RP_ROLE_GATEWAY = 1,
-    RP_ROLE_ALL_IN_ONE = 2,
-    RP_ROLE_MAILBOX = 3,
-    RP_ROLE_FRONTEND = 4,
-    RP_ROLE_SUBMISSION = 5
+    RP_ROLE_GATEWAY = 1,    /**< anonymous submit; no relay for anyone. */
+    RP_ROLE_ALL_IN_ONE = 2, /**< anonymous submit; no relay for anyone. */
+    RP_ROLE_MAILBOX = 3,    /**< require auth; no grants. */
+    RP_ROLE_FRONTEND = 4,   /**< require auth; no grants. */
+    RP_ROLE_SUBMISSION = 5  /**< require auth; authenticated submit, relay. */
 } rp_role;
 
-/** What the policy is for a domain (SPEC 4.1). */
+/** What the policy is for a domain (relaypolicy(7) §4.1). */
 typedef enum rp_domain_kind {
     RP_DOMAIN_LOCAL = 1,  /**< final destination. */
     RP_DOMAIN_RELAY = 2,  /**< accepted for anyone and passed on. */
@@ -347,7 +353,7 @@ typedef enum rp_severity {
 /** One lint finding; every pointer is valid only during the callback. */
 typedef struct rp_finding {
     rp_severity severity;
-    const char *code;    /**< stable identifier, e.g. "anonymous-relay". */
+    const char *code;    /**< stable identifier, e.g. "wide-relay-range". */
     const char *file;    /**< policy file, or "<string>". */
     uint32_t line;       /**< 0 when the finding is not tied to a line. */
     const char *message; /**< what is wrong. */
@@ -359,7 +365,7 @@ typedef struct rp_finding {
 typedef int (*rp_finding_fn)(void *ctx, const rp_finding *finding);
 
 /**
- * Audit a policy (SPEC section 7) and report each finding.
+ * Audit a policy (relaypolicy(7) §7) and report each finding.
  * @param count  optional; receives the number of findings reported.
  * @return RP_OK, RP_E_ARG for NULL policy or callback.
  */
@@ -400,9 +406,9 @@ RP_API rp_status rp_policy_listener(const rp_policy *policy,
 #define RP_QUERY_EXPLAIN (1u << 0)
 
 /**
- * The session facts for one recipient (SPEC section 2).  Every string is a
- * pointer and a length (or RP_NTS); the caller owns them and the library
- * keeps none after the call.  Zero the struct before filling it.
+ * The session facts for one recipient (relaypolicy(7) §2).  Every string
+ * is a pointer and a length (or RP_NTS); the caller owns them and the
+ * library keeps none after the call.  Zero the struct before filling it.
  */
 typedef struct rp_query {
     const char *client_ip; /**< required: strict IPv4 or IPv6 text. */
@@ -439,7 +445,7 @@ typedef struct rp_query {
 typedef struct rp_decision {
     rp_verdict verdict;
     rp_reason reason;
-    rp_step step;                  /**< the SPEC 5 step that decided. */
+    rp_step step;                  /**< relaypolicy(7) §5 step deciding. */
     uint32_t code;                 /**< basic reply code, e.g. 550. */
     char enhanced[16];             /**< enhanced status code, e.g. "5.7.1". */
     const char *text;              /**< reply text without codes (borrowed). */
@@ -459,7 +465,7 @@ typedef struct rp_decision {
 } rp_decision;
 
 /**
- * Decide one recipient (SPEC section 5).
+ * Decide one recipient (relaypolicy(7) §5).
  *
  * Never allocates, never blocks, keeps nothing.  On RP_OK the decision is
  * complete.  An internal failure (a regex hitting its limit) still returns
@@ -572,7 +578,7 @@ RP_API rp_status rp_builder_remote(rp_builder *b,
                                    const char *cidr_or_list,
                                    rp_error *err);
 
-/** Apply a role preset (SPEC 4.2). */
+/** Apply a role preset (relaypolicy(7) §4.2). */
 RP_API rp_status rp_builder_role(rp_builder *b,
                                  uint32_t listener,
                                  rp_role role,
@@ -598,7 +604,10 @@ RP_API rp_status rp_builder_rule(rp_builder *b,
                                  uint32_t perms,
                                  rp_error *err);
 
-/** Global deny lists (SPEC 4.3): a client CIDR or network list name. */
+/**
+ * Global deny lists, checked on every listener (relaypolicy(7) §4.3): a
+ * client CIDR or network list name.
+ */
 RP_API rp_status rp_builder_deny_client(rp_builder *b,
                                         const char *cidr_or_list,
                                         rp_error *err);

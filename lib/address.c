@@ -1,6 +1,6 @@
 /*
  * address.c - RFC 5321 mailboxes: parsing, canonical text and the routing
- * splits of SPEC section 5 step 6.
+ * splits of relaypolicy(7) §5 step 6.
  *
  * These functions run for every recipient of every decision, so none of
  * them allocates, every loop is bounded by the input length, and no input
@@ -612,7 +612,7 @@ rp__addr_format(const rp__addr *a, bool lower_local, char *buf, size_t size)
 }
 
 /*
- * Find where a local part routes (SPEC section 5 step 6): the rightmost
+ * Find where a local part routes (relaypolicy(7) §5 step 6): the rightmost
  * '@', else the leftmost '!', else the rightmost '%'.  Returns false when
  * it holds none of them; *at is the separator and *bang whether the domain
  * is on its left.
@@ -645,7 +645,7 @@ find_route(const char *s, size_t len, size_t *at, bool *bang)
 }
 
 /*
- * One routing split of SPEC section 5 step 6, looking only at in->local
+ * One routing split of relaypolicy(7) §5 step 6, looking only at in->local
  * (the decoded content): "u@R" (a quoted '@', split at the rightmost),
  * "R!u" (split at the leftmost '!') and "u%R" (split at the rightmost '%')
  * all become the mailbox u@R.  R must be a domain name or an address

@@ -1,5 +1,5 @@
 /*
- * decide.c - evaluating one query: the steps of SPEC section 5, in order.
+ * decide.c - evaluating one query: the steps of relaypolicy(7) §5, in order.
  *
  * Nothing here allocates: the context, the regex scratch and the decision
  * live on the caller's stack or in the caller's rp_decision.  Any internal
@@ -425,7 +425,7 @@ compute_perms(rp__ctx *c)
 
 /* Step 3's parse, done before step 1 so that the domains' cache misses
  * overlap the client lookup: RP_REASON_NONE, or the syntax error step 3
- * reports (after steps 1 and 2, as SPEC orders them). */
+ * reports (after steps 1 and 2, as relaypolicy(7) §5 orders them). */
 static rp_reason
 parse_addresses(rp__ctx *c)
 {

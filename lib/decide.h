@@ -1,6 +1,6 @@
 /*
  * decide.h - the state of one decision, shared by decide.c (the steps of
- * SPEC section 5) and destination.c (step 6, the effective destination).
+ * relaypolicy(7) §5) and destination.c (step 6, the effective destination).
  * Private to those files.  Everything lives on the caller's stack.
  */
 #ifndef RP_DECIDE_H
@@ -70,8 +70,8 @@ void rp__explain(rp__ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int rp__perm_bit(uint32_t perm);
 
-/* decide_sender.c: the sender rules of SPEC 4.4, RP_REASON_NONE to go on
- * (*item names the deciding statement otherwise). */
+/* decide_sender.c: the sender rules of relaypolicy(7) §4.4, RP_REASON_NONE
+ * to go on (*item names the deciding statement otherwise). */
 rp_reason rp__sender_rules(rp__ctx *c, uint32_t *item);
 
 /* destination.c */

@@ -1,5 +1,5 @@
 /*
- * decide_sender.c - the sender rules of SPEC section 4.4, applied in step 7
+ * decide_sender.c - the sender rules of relaypolicy(7) §4.4, applied in step 7
  * of a decision: a local sender from an unauthenticated client needs the
  * local-sender permission, and the sender-login map (Postfix's
  * reject_sender_login_mismatch) ties senders to the users that own them.
@@ -57,7 +57,7 @@ login_check(rp__ctx *c, uint32_t *item)
     return RP_REASON_SENDER_LOGIN_MISMATCH;
 }
 
-/* SPEC 4.4: spoofing and the login map.  RP_REASON_NONE to go on. */
+/* relaypolicy(7) §4.4: spoofing and the login map.  RP_REASON_NONE to go on. */
 rp_reason
 rp__sender_rules(rp__ctx *c, uint32_t *item)
 {

@@ -1,5 +1,5 @@
 /*
- * destination.c - SPEC section 5 step 6: where the mail would really go.
+ * destination.c - relaypolicy(7) §5 step 6: where the mail would really go.
  *
  * A source route is already gone (the parser drops it).  Routing syntax in
  * the local part of a recipient in one of our domains (a quoted @, a ! or

@@ -1,5 +1,5 @@
 /*
- * lint.c - auditing a policy (SPEC section 7).
+ * lint.c - auditing a policy (relaypolicy(7) §7).
  *
  * The audit runs once, when the policy is frozen, over what the builder
  * recorded (rules keep their principal and network references there), and

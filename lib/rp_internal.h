@@ -236,7 +236,7 @@ typedef enum rp__route {
     RP__ROUTE_ERROR = 2  /* empty mailbox or domain, or a bad domain */
 } rp__route;
 
-/* One routing split of SPEC 5 step 6: a quoted @ at its rightmost @
+/* One routing split of relaypolicy(7) §5 step 6: a quoted @ at its rightmost @
  * ("u@R" -> u@R), else a ! at its leftmost ! (R!u -> u@R), else a % at its
  * rightmost % (u%R -> u@R).  Looks only at in->local. */
 rp__route rp__addr_route_split(const rp__addr *in, rp__addr *out);

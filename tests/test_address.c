@@ -464,7 +464,7 @@ Test(address, reads_only_len_bytes)
                  RP__ADDR_SYNTAX);
 }
 
-/* SPEC section 6: how each classic relay trick parses. */
+/* relaypolicy(7) §6: how each classic relay trick parses. */
 Test(address, spec_section_6_tricks)
 {
     rp__addr a, r;

@@ -1,5 +1,5 @@
 /*
- * test_decide.c - the decision procedure (SPEC section 5), its replies
+ * test_decide.c - the decision procedure (relaypolicy(7) §5), its replies
  * (section 4.5) and the classic open-relay tricks (section 6).
  *
  * The data-driven vectors in tests/data/decide/ walk every step; the tests
@@ -81,7 +81,7 @@ Test(decide, vectors_qualify)
     run_vectors("qualify.txt");
 }
 
-/* ---- SPEC section 6: one test per trick --------------------------------- */
+/* ---- relaypolicy(7) §6: one test per trick ------------------------------ */
 
 static rp_policy *tricks;
 

@@ -1,5 +1,5 @@
 /*
- * test_noalloc.c - rp_decide() never allocates (SPEC section 3).
+ * test_noalloc.c - rp_decide() never allocates (relaypolicy(7) §3).
  *
  * The test executable counts every heap call made by the deciding thread
  * while a flag is set.  In a plain build it defines malloc, calloc,

@@ -112,9 +112,9 @@ decide(const rp_policy *p, facts f)
 
 static char *slurp(const char *path, size_t *len);
 
-/* The SPEC section 8 policy, in the final grammar. */
+/* The relaypolicy(7) §8 policy, in the final grammar. */
 static const char spec_policy[] =
-    "# The SPEC section 8 example.\n"
+    "# The relaypolicy(7) §8 example.\n"
     "domain example.com     local  recipients \"users.txt\"\n"
     "domain .example.net    local\n"
     "domain partner.org     relay\n"

@@ -5,7 +5,7 @@
  *   smtpd-mini -p policy.conf -l 127.0.0.1:2525 -l 127.0.0.1:2587 \
  *       -u users.txt
  *
- * It exists so that the seeds' telnet test can be typed against a real
+ * It exists so that the classic telnet relay test can be typed on a real
  * socket, and so that scanners' open-relay patterns can be run over one.
  * It listens on loopback addresses only, serves many clients from one
  * poll() loop, and offers AUTH PLAIN (without TLS: test use only) against

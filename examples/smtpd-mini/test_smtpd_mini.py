@@ -1,5 +1,5 @@
 """smtpd-mini over a real socket: the SMTP dialogue, AUTH PLAIN, and the
-public scanners' open-relay patterns (SPEC section 6), all refused.
+public scanners' open-relay patterns (relaypolicy(7) §6), all refused.
 
 Needs RP_SMTPD_MINI (set by examples/CMakeLists.txt).
 """
@@ -35,7 +35,7 @@ IP = "127.0.0.1"
 DOMAIN = "local.example"
 REMOTE = "remote.example"
 
-# SPEC section 6, written for this server.
+# relaypolicy(7) §6, written for this server.
 SPEC6 = [
     "<user@remote.example>",
     "<user%remote.example@local.example>",

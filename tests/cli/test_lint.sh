@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `lint`: every SPEC section 7 finding on a deliberately bad policy, the
+# `lint`: every relaypolicy(7) §7 finding on a deliberately bad policy, the
 # JSON format and the exit codes.
 . "$2/lib.sh"
 

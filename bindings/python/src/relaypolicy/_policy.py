@@ -73,7 +73,7 @@ class Verdict(enum.Enum):
 
 
 class Step(enum.IntEnum):
-    """The SPEC section 5 step that produced a decision."""
+    """The relaypolicy(7) §5 step that produced a decision."""
 
     NONE = 0
     LISTENER = 1
@@ -431,7 +431,7 @@ class Policy:
                groups: Iterable[str] = (), sender: StrOrBytes = "",
                helo: Optional[StrOrBytes] = None,
                explain: bool = False) -> Decision:
-        """Decide one recipient (SPEC section 5).
+        """Decide one recipient (relaypolicy(7) §5).
 
         ``client`` is the client's IP; ``local`` is the address and port it
         connected to, as ``("192.0.2.1", 25)``, ``"192.0.2.1:25"`` or
@@ -511,7 +511,7 @@ class Policy:
         return b"".join(chunks).decode("utf-8", "replace")
 
     def lint(self) -> List[Finding]:
-        """Audit the policy (SPEC section 7): a list of findings."""
+        """Audit the policy (relaypolicy(7) §7): a list of findings."""
         found: List[Finding] = []
 
         def report(_ctx: object, fp: "ctypes._Pointer[_ffi.RpFinding]") -> int:
