@@ -381,6 +381,36 @@ principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen)
     return false;
 }
 
+/* relay implies submit and local-sender, but only while relay itself is
+ * held (relaypolicy(7) §5 step 7): a deny of relay that matches the client
+ * also takes away what relay implied, and counts as the deny of it.
+ * Grants of those in their own right stay, and a deny of them still wins
+ * over what relay implied. */
+static void
+imply_from_relay(rp__ctx *c, uint32_t *granted)
+{
+    static const int implied[2] = {0, 3}; /* submit, local-sender */
+    bool relay_denied = (c->denied & RP_PERM_RELAY) != 0;
+
+    for (int i = 0; i < 2; i++) {
+        int bit = implied[i];
+
+        if (c->grant_item[bit] != RP__NONE)
+            continue; /* granted in its own right */
+        if (relay_denied) {
+            if (c->deny_item[bit] == RP__NONE) {
+                c->deny_item[bit] = c->deny_item[1];
+                c->deny_plen[bit] = c->deny_plen[1];
+            }
+            c->denied |= 1u << bit;
+            continue;
+        }
+        c->grant_item[bit] = c->grant_item[1];
+        c->grant_plen[bit] = c->grant_plen[1];
+        *granted |= 1u << bit;
+    }
+}
+
 static void
 compute_perms(rp__ctx *c)
 {
@@ -408,15 +438,8 @@ compute_perms(rp__ctx *c)
         else
             granted |= r->perms;
     }
-    if (granted & RP_PERM_RELAY) {
-        /* relay implies submit and local-sender (a deny still wins). */
-        for (int bit = 0; bit < 4; bit += 3)
-            if (c->grant_item[bit] == RP__NONE) {
-                c->grant_item[bit] = c->grant_item[1];
-                c->grant_plen[bit] = c->grant_plen[1];
-            }
-        granted |= RP_PERM_SUBMIT | RP_PERM_LOCAL_SENDER;
-    }
+    if (granted & RP_PERM_RELAY)
+        imply_from_relay(c, &granted);
     c->perms = granted & ~c->denied;
     c->d->permissions = c->perms;
 }

@@ -237,6 +237,8 @@ rp__resolve_destination(rp__ctx *c)
         if (res != RP__RES_OK)
             return res;
         if (c->bare_postmaster) {
+            /* Step 4 checks the deny lists against c->pre too. */
+            c->pre = c->dest;
             c->cls = RP__CLASS_LOCAL;
             snprintf(c->d->destination, sizeof(c->d->destination), "%s",
                      "postmaster");

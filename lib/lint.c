@@ -310,12 +310,24 @@ lint_denied(lint *L, const rp__blistener *l, const rp__brule *r)
     return true;
 }
 
+/* Does the listener deny relay to anyone?  Then what relay implies may
+ * fall (relaypolicy(7) §5 step 7) and an explicit grant of it matters. */
+static bool
+denies_relay(const rp__blistener *l)
+{
+    for (size_t k = 0; k < l->n_rules; k++)
+        if (l->rules[k].deny && (l->rules[k].perms & RP_PERM_RELAY))
+            return true;
+    return false;
+}
+
 /* An allow rule every permission of which another grant already gives. */
 static void
 lint_redundant(lint *L, const rp__blistener *l, size_t index)
 {
     const rp__brule *r = &l->rules[index];
     uint32_t by = RP__NONE;
+    bool implied_ok = !denies_relay(l);
 
     for (unsigned bit = 0; bit < 4; bit++) {
         bool given = false;
@@ -324,7 +336,8 @@ lint_redundant(lint *L, const rp__blistener *l, size_t index)
         for (size_t k = 0; k < l->n_rules && !given; k++) {
             const rp__brule *q = &l->rules[k];
             bool mutual;
-            if (k == index || q->deny || !(effective(q->perms) & (1u << bit)) ||
+            uint32_t gives = implied_ok ? effective(q->perms) : q->perms;
+            if (k == index || q->deny || !(gives & (1u << bit)) ||
                 !principal_covers(L->b, q, r))
                 continue;
             /* Of two rules for the same principal, the later is reported. */

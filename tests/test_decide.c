@@ -80,6 +80,14 @@ Test(decide, vectors_qualify)
 {
     run_vectors("qualify.txt");
 }
+Test(decide, vectors_postmaster)
+{
+    run_vectors("postmaster.txt");
+}
+Test(decide, vectors_implied)
+{
+    run_vectors("implied.txt");
+}
 
 /* ---- relaypolicy(7) §6: one test per trick ------------------------------ */
 

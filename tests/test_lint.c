@@ -256,6 +256,12 @@ Test(lint, redundant_grants)
            "    allow group ops relay\n    allow user alice relay\n}\n",
            "rule-redundant", 5, RP_SEV_INFO);
     expect_none(clean, "rule-redundant");
+    /* A deny of relay takes away what relay implied (relaypolicy(7) §5
+     * step 7): the explicit submit is what keeps it. */
+    expect_none("group ops alice\nlistener x {\n    bind 0.0.0.0:25\n"
+                "    allow group ops relay\n    allow group ops submit\n"
+                "    deny user alice relay\n}\n",
+                "rule-redundant");
 }
 
 Test(lint, deny_of_a_permission_nobody_grants)

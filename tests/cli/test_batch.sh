@@ -103,6 +103,36 @@ for n, (g, w) in enumerate(zip(got, want), 1):
 print("decided", len(got) - errors, "errors", errors)
 PY
 
+# A bare postmaster after a denied recipient, with a deny recipient list:
+# each answer depends on its own line only (it once read the previous
+# recipient's leftovers, and could crash).
+cat > "$TMP/pm.conf" <<'CONF'
+domain local.example local recipients alice
+listener internet {
+    bind 0.0.0.0:25
+    role gateway
+}
+deny recipient trap@local.example
+deny recipient /^spam/
+CONF
+for i in 1 2 3 4 5 6 7 8; do
+    echo '{"client":"203.0.113.9","to":"trap@local.example"}'
+    echo '{"client":"203.0.113.9","to":"postmaster"}'
+    echo '{"client":"203.0.113.9","to":"spam%local.example@local.example"}'
+    echo '{"client":"203.0.113.9","to":"<postmaster>"}'
+done > "$TMP/pm.jsonl"
+"$CLI" check --policy "$TMP/pm.conf" --batch < "$TMP/pm.jsonl" > "$TMP/pm.out"
+rc=$?
+[ "$rc" -eq 0 ] || fail "postmaster batch exited $rc"
+python3 - "$TMP/pm.out" <<'PY' || fail "postmaster batch answers"
+import json, sys
+got = [json.loads(l) for l in open(sys.argv[1])]
+assert len(got) == 32, len(got)
+for n, g in enumerate(got):
+    want = "ACCEPT" if n % 2 else "REJECT"
+    assert g["verdict"] == want, (n, g)
+PY
+
 # An empty input gives an empty output.
 run "$CLI" check --policy "$P" --batch < /dev/null
 [ "$RC" -eq 0 ] && [ -z "$OUT" ] || fail "empty batch: rc $RC, '$OUT'"
