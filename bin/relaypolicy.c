@@ -3,6 +3,7 @@
  * helpers every subcommand shares; `dump` is small enough to live here.
  */
 #include "cli.h"
+#include "import.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ static const char main_usage[] =
     "  lint       audit a policy for open-relay and other risks\n"
     "  relaytest  run the classic open-relay tricks against every listener\n"
     "  dump       print the compiled policy in normalised form\n"
+    "  import     translate a Postfix or Exchange configuration into a policy\n"
     "\n"
     "Run 'relaypolicy COMMAND --help' for the options of a command.\n"
     "Exit codes: 0 success, 1 rejection / critical finding / open relay,\n"
@@ -237,10 +239,9 @@ main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"check", cmd_check},
-        {"lint", cmd_lint},
-        {"relaytest", cmd_relaytest},
-        {"dump", cmd_dump},
+        {"check", cmd_check},         {"lint", cmd_lint},
+        {"relaytest", cmd_relaytest}, {"dump", cmd_dump},
+        {"import", cmd_import},
     };
 
     if (argc < 2) {
