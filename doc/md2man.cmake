@@ -9,6 +9,7 @@ set(manuals_1 "User Commands")
 set(manuals_3 "Library Functions")
 set(manuals_5 "File Formats")
 set(manuals_7 "Miscellaneous Information Manual")
+set(manuals_8 "System Administration")
 file(WRITE "${OUT}.md"
      "% ${NAME} ${SECTION} \"\" \"relaypolicy ${VERSION}\" \"${manuals_${SECTION}}\"\n\n${text}")
 execute_process(COMMAND "${MD2MAN}" -in "${OUT}.md" -out "${OUT}"

@@ -1,4 +1,4 @@
-"""Start and stop relaypolicy-policyd for the tests (standard library only)."""
+"""Start and stop relaypolicyd for the tests (standard library only)."""
 
 import os
 import re
@@ -21,13 +21,13 @@ def binary(name: str, env: str) -> str:
 
 
 class Policyd:
-    """A running relaypolicy-policyd whose log goes to a file."""
+    """A running relaypolicyd whose log goes to a file."""
 
     def __init__(self, policy: Path, listen: str, workdir: Path,
                  extra: Optional[List[str]] = None):
         self.log_path = workdir / "policyd.log"
         self.log = open(self.log_path, "ab")
-        args = [binary("relaypolicy-policyd", "RP_POLICYD"), "-p",
+        args = [binary("relaypolicyd", "RP_POLICYD"), "-p",
                 str(policy), "-l", listen, "-v"] + (extra or [])
         self.proc = subprocess.Popen(args, stdout=self.log,
                                      stderr=subprocess.STDOUT)

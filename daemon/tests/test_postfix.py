@@ -1,4 +1,4 @@
-"""A real Postfix in front of relaypolicy-policyd, talked to over SMTP.
+"""A real Postfix in front of relaypolicyd, talked to over SMTP.
 
 The test runs its own Postfix instance (postfix -c DIR start) on 127.0.0.1
 only, with a gateway port and a submission port chosen free at run time,
@@ -6,7 +6,7 @@ its queue and data directories under a temporary directory, and
 
     smtpd_relay_restrictions = check_policy_service inet:127.0.0.1:PORT, reject
 
-pointing at a relaypolicy-policyd started for the test.  XCLIENT (allowed
+pointing at a relaypolicyd started for the test.  XCLIENT (allowed
 from 127.0.0.0/8) presents the client addresses of the seeds' scenarios
 and, with LOGIN=, an authenticated user (it sets Postfix's sasl_username).
 The instance and the policy server are stopped at the end, whatever
@@ -144,7 +144,7 @@ class Postfix(unittest.TestCase):
         if not os.access(POSTFIX, os.X_OK):
             raise RuntimeError("Debian's postfix is not installed: run "
                                "scripts/install-deps.sh")
-        binary("relaypolicy-policyd", "RP_POLICYD")
+        binary("relaypolicyd", "RP_POLICYD")
         cls.dir = Path(tempfile.mkdtemp(prefix="rp-postfix-"))
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)
         # Postfix's daemons (user postfix) must reach the queue.
@@ -320,7 +320,7 @@ class Postfix(unittest.TestCase):
     def test_zz_throughput(self) -> None:
         """The policy server's rate with many concurrent clients."""
         out = subprocess.run(
-            [binary("relaypolicy-policyd-load", "RP_POLICYD_LOAD"),
+            [binary("relaypolicyd-load", "RP_POLICYD_LOAD"),
              "-c", "64", "-n", "500", "-d", "30", "-C", DEVICE,
              "-s", "127.0.0.1", "-P", str(self.smtp),
              "inet:127.0.0.1:%d" % self.policyd.port],

@@ -1,9 +1,9 @@
 /*
- * load.c - relaypolicy-policyd-load, a load generator for the policy
+ * load.c - relaypolicyd-load, a load generator for the policy
  * server: many concurrent connections, each sending Postfix-style requests
  * one after another, as smtpd processes do.
  *
- *   relaypolicy-policyd-load -c 64 -n 2000 -d 20 -C 10.1.2.3 \
+ *   relaypolicyd-load -c 64 -n 2000 -d 20 -C 10.1.2.3 \
  *       -s 192.0.2.1 -P 25 inet:127.0.0.1:10040
  *
  * Each connection sends -n requests (bounded further by -d seconds in
@@ -11,9 +11,9 @@
  * gateway listener on -s:-P: a local recipient (action=OK), a relay from
  * the outside (action=550 ...) and a relay from the trusted device -C
  * (action=OK).  Any other answer counts as an error.  Prints the number of
- * requests, the time and the rate; exits 1 on any error.
+ * requests, the time, the rate and the median and 99th percentile of the
+ * time from sending a request to reading its answer; exits 1 on any error.
  */
-#define _GNU_SOURCE
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,13 +40,14 @@ typedef struct opts {
 } opts;
 
 static opts o = {NULL, "10.1.2.3", "192.0.2.1", "25", "alice@local.example",
-                 32, 1000, 30.0};
+                 32,   1000,       30.0};
 
 typedef struct worker {
     pthread_t thread;
     unsigned long done;
     unsigned long errors;
     double deadline;
+    float *lat; /* seconds per request, `done` of them */
 } worker;
 
 static double
@@ -100,8 +101,13 @@ make_request(unsigned long i, char *buf, size_t len, const char **expect)
     const char *rcpt = o.local_rcpt;
 
     switch (i % 3) {
-    case 0: *expect = "action=OK\n\n"; break;
-    case 1: rcpt = "user@remote.example"; *expect = "action=550 "; break;
+    case 0:
+        *expect = "action=OK\n\n";
+        break;
+    case 1:
+        rcpt = "user@remote.example";
+        *expect = "action=550 ";
+        break;
     default:
         client = o.device;
         rcpt = "user@remote.example";
@@ -152,6 +158,7 @@ work(void *arg)
     }
     for (unsigned long i = 0; i < o.requests && now() < w->deadline; i++) {
         size_t n = make_request(i, req, sizeof(req), &expect);
+        double t0 = now();
 
         if (send(fd, req, n, MSG_NOSIGNAL) != (ssize_t)n ||
             !read_reply(fd, rep, sizeof(rep))) {
@@ -162,7 +169,7 @@ work(void *arg)
             if (w->errors++ == 0)
                 fprintf(stderr, "unexpected reply: %s", rep);
         }
-        w->done++;
+        w->lat[w->done++] = (float)(now() - t0);
     }
     close(fd);
     return NULL;
@@ -175,21 +182,65 @@ parse(int argc, char **argv)
 
     while ((ch = getopt(argc, argv, "c:n:d:C:s:P:r:")) != -1) {
         switch (ch) {
-        case 'c': o.conns = (unsigned)atoi(optarg); break;
-        case 'n': o.requests = (unsigned)atoi(optarg); break;
-        case 'd': o.seconds = atof(optarg); break;
-        case 'C': o.device = optarg; break;
-        case 's': o.server = optarg; break;
-        case 'P': o.port = optarg; break;
-        case 'r': o.local_rcpt = optarg; break;
-        default: return false;
+        case 'c':
+            o.conns = (unsigned)atoi(optarg);
+            break;
+        case 'n':
+            o.requests = (unsigned)atoi(optarg);
+            break;
+        case 'd':
+            o.seconds = atof(optarg);
+            break;
+        case 'C':
+            o.device = optarg;
+            break;
+        case 's':
+            o.server = optarg;
+            break;
+        case 'P':
+            o.port = optarg;
+            break;
+        case 'r':
+            o.local_rcpt = optarg;
+            break;
+        default:
+            return false;
         }
     }
-    if (optind + 1 != argc || o.conns == 0 || o.conns > 4096 ||
-        o.seconds <= 0)
+    if (optind + 1 != argc || o.conns == 0 || o.conns > 4096 || o.seconds <= 0)
         return false;
     o.target = argv[optind];
     return true;
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The median and 99th percentile of every request's time, microseconds. */
+static void
+percentiles(const worker *w, unsigned long done, double *p50, double *p99)
+{
+    float *all = malloc((done + 1) * sizeof(*all));
+    unsigned long n = 0;
+
+    *p50 = *p99 = 0;
+    if (all == NULL || done == 0) {
+        free(all);
+        return;
+    }
+    for (unsigned i = 0; i < o.conns; i++) {
+        memcpy(all + n, w[i].lat, w[i].done * sizeof(*all));
+        n += w[i].done;
+    }
+    qsort(all, n, sizeof(*all), by_value);
+    *p50 = all[n / 2] * 1e6;
+    *p99 = all[(n * 99) / 100] * 1e6;
+    free(all);
 }
 
 int
@@ -197,10 +248,10 @@ main(int argc, char **argv)
 {
     unsigned long done = 0, errors = 0;
     worker *w;
-    double start, secs;
+    double start, secs, p50, p99;
 
     if (!parse(argc, argv)) {
-        fprintf(stderr, "usage: relaypolicy-policyd-load [-c CONNS] "
+        fprintf(stderr, "usage: relaypolicyd-load [-c CONNS] "
                         "[-n REQUESTS] [-d SECONDS] [-C DEVICE_IP] "
                         "[-s SERVER_IP] [-P PORT] [-r LOCAL_RCPT] "
                         "unix:PATH|inet:HOST:PORT\n");
@@ -210,6 +261,11 @@ main(int argc, char **argv)
     if (w == NULL)
         return 1;
     start = now();
+    for (unsigned i = 0; i < o.conns; i++) {
+        w[i].lat = malloc((o.requests + 1) * sizeof(*w[i].lat));
+        if (w[i].lat == NULL)
+            return 1;
+    }
     for (unsigned i = 0; i < o.conns; i++) {
         w[i].deadline = start + o.seconds;
         if (pthread_create(&w[i].thread, NULL, work, &w[i]) != 0)
@@ -221,9 +277,13 @@ main(int argc, char **argv)
         errors += w[i].errors;
     }
     secs = now() - start;
+    percentiles(w, done, &p50, &p99);
     printf("connections %u requests %lu errors %lu seconds %.3f "
-           "requests/s %.0f\n",
-           o.conns, done, errors, secs, secs > 0 ? (double)done / secs : 0);
+           "requests/s %.0f p50_us %.0f p99_us %.0f\n",
+           o.conns, done, errors, secs, secs > 0 ? (double)done / secs : 0, p50,
+           p99);
+    for (unsigned i = 0; i < o.conns; i++)
+        free(w[i].lat);
     free(w);
     return errors == 0 && done > 0 ? 0 : 1;
 }

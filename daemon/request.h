@@ -78,4 +78,11 @@ pd_outcome pd_request_answer(const pd_request *r,
                              char *out,
                              const char **why);
 
+/*
+ * The one place relaypolicyd calls rp_decide(): every decision (requests
+ * and the start-up listener probe) goes through here.
+ */
+rp_status
+pd_decide(const rp_policy *policy, const rp_query *query, rp_decision *d);
+
 #endif /* PD_REQUEST_H */

@@ -14,7 +14,10 @@ typedef struct field {
     size_t size;
 } field;
 
-#define FIELD(f) {#f, offsetof(pd_request, f), sizeof(((pd_request *)0)->f)}
+#define FIELD(f)                                                               \
+    {                                                                          \
+#f, offsetof(pd_request, f), sizeof(((pd_request *)0)->f)              \
+    }
 
 static const field fields[] = {
     FIELD(request),        FIELD(protocol_state), FIELD(client_address),
@@ -153,6 +156,12 @@ fill_query(const pd_request *r, uint32_t port, rp_query *q)
     }
 }
 
+rp_status
+pd_decide(const rp_policy *policy, const rp_query *query, rp_decision *d)
+{
+    return rp_decide(policy, query, d);
+}
+
 pd_outcome
 pd_request_answer(const pd_request *r,
                   const rp_policy *policy,
@@ -178,7 +187,7 @@ pd_request_answer(const pd_request *r,
         *why = "server_port is not a port number";
     if (*why == NULL) {
         fill_query(r, port, &q);
-        if (rp_decide(policy, &q, d) != RP_OK)
+        if (pd_decide(policy, &q, d) != RP_OK)
             *why = d->detail[0] != '\0' ? d->detail : "bad facts";
     }
     if (*why != NULL) {
