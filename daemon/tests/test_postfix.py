@@ -7,7 +7,7 @@ its queue and data directories under a temporary directory, and
     smtpd_relay_restrictions = check_policy_service inet:127.0.0.1:PORT, reject
 
 pointing at a relaypolicyd started for the test.  XCLIENT (allowed
-from 127.0.0.0/8) presents the client addresses of the seeds' scenarios
+from 127.0.0.0/8) presents the client addresses of the classic relay scenarios
 and, with LOGIN=, an authenticated user (it sets Postfix's sasl_username).
 The instance and the policy server are stopped at the end, whatever
 happens.  Needs root and Debian's postfix (scripts/install-deps.sh).
@@ -30,7 +30,7 @@ from _daemon import TIMEOUT, Policyd, binary
 POSTFIX = "/usr/sbin/postfix"
 
 POLICY = """\
-# The seeds' set-up: a gateway every client may submit to, trusted devices
+# A typical set-up: a gateway every client may submit to, trusted devices
 # that may relay, one device that may never relay, a blocked network and
 # a submission port for authenticated users.
 domain local.example local recipients alice bob admin
@@ -235,7 +235,7 @@ class Postfix(unittest.TestCase):
         self.assertTrue(got[1].startswith(enhanced + " "), got)
         self.assertIn("Recipient address rejected: " + text, got[1])
 
-    # ---- the seeds' scenarios -----------------------------------------
+    # ---- the relay scenarios -------------------------------------------
 
     def test_outside_client_relaying_refused(self) -> None:
         self.assertRefused(self.rcpt(self.smtp, OUTSIDE,
