@@ -1,0 +1,322 @@
+"""A real Postfix with relaypolicy-milter in smtpd_milters, over SMTP.
+
+The test runs its own Postfix (postfix -c DIR start) on 127.0.0.1 only: a
+gateway port and a submission port chosen free at run time, queue and data
+directories in a scratch directory, every message discarded.  Both smtpd
+services are guarded: Postfix leaves every relay decision to the milter
+and fails closed without it (the recipe of relaypolicy-milter(8)):
+
+    -o smtpd_relay_restrictions=check_client_access,static:OK,reject_unauth_destination
+    -o smtpd_milters=inet:127.0.0.1:PORT
+    -o milter_default_action=tempfail
+
+XCLIENT (allowed from 127.0.0.0/8) presents the clients of the scenarios
+and, with LOGIN=, a login (Postfix's sasl_username, the milter's
+{auth_authen}).  Clients that do not use XCLIENT are 127.0.0.1, an outside
+client for the policy.  Needs root and Debian's postfix, swaks and nmap.
+"""
+
+import os
+import shutil
+import signal
+import smtplib
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+from typing import Optional, Tuple
+
+from _mta import (TIMEOUT, TRICKS, TRICK_SENDERS, Daemon, binary, free_ports,
+                  nmap_open_relay, rcpt_rate, skip_module, swaks,
+                  swaks_rcpt_reply, wait_port)
+
+POSTFIX = "/usr/sbin/postfix"
+
+POLICY = """\
+domain local.example local recipients alice bob admin
+network devices     10.1.2.0/24
+network quarantined 10.1.2.66
+listener internet {{
+    bind 127.0.0.1:{smtp}
+    role gateway
+    allow network devices relay
+    deny  network quarantined relay
+}}
+listener submission {{
+    bind 127.0.0.1:{submission}
+    role submission
+}}
+deny client 198.51.100.0/24
+"""
+
+MAIN_CF = """\
+compatibility_level = 3.6
+queue_directory = {dir}/queue
+data_directory = {dir}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.relaypolicy.test
+mydomain = relaypolicy.test
+myorigin = $myhostname
+mydestination =
+relay_domains =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.1/32
+smtpd_authorized_xclient_hosts = 127.0.0.0/8
+default_transport = discard
+local_transport = discard
+relay_transport = discard
+smtputf8_enable = no
+biff = no
+append_dot_mydomain = no
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 1000
+smtpd_hard_error_limit = 1000
+maillog_file = {dir}/maillog
+maillog_file_prefixes = {dir}
+# relaypolicy-milter: the facts it needs at each stage.
+milter_protocol = 6
+milter_connect_macros = j {{daemon_name}} {{daemon_addr}} {{daemon_port}}
+    {{client_addr}} {{client_port}} v _
+milter_mail_macros = i {{auth_type}} {{auth_authen}} {{mail_addr}}
+"""
+
+# Each guarded smtpd: relaying is the milter's decision, and without the
+# milter Postfix answers 4xx (fail closed).
+GUARD = ("  -o smtpd_relay_restrictions=check_client_access,static:OK,reject_unauth_destination\n"
+         "  -o smtpd_recipient_restrictions=\n"
+         "  -o smtpd_milters=inet:127.0.0.1:{milter}\n"
+         "  -o milter_default_action=tempfail\n")
+
+MASTER_CF = """\
+127.0.0.1:{smtp} inet n - n - - smtpd
+""" + GUARD + """\
+127.0.0.1:{submission} inet n - n - - smtpd
+""" + GUARD + """\
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+OUTSIDE = "203.0.113.9"
+DEVICE = "10.1.2.3"
+QUARANTINED = "10.1.2.66"
+BLOCKED = "198.51.100.7"
+
+
+class PostfixMilter(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        if os.geteuid() != 0:
+            skip_module("this test runs Postfix and needs root")
+        if not os.access(POSTFIX, os.X_OK):
+            skip_module("Debian's postfix is not installed "
+                        "(scripts/install-deps.sh)")
+        cls.dir = Path(tempfile.mkdtemp(prefix="rp-pfmilter-"))
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.dir.chmod(0o755)  # Postfix's daemons must reach the queue.
+        cls.smtp, cls.submission, cls.milter_port = free_ports(3)
+        cls.policy = cls.dir / "policy.conf"
+        cls.policy.write_text(POLICY.format(smtp=cls.smtp,
+                                            submission=cls.submission))
+        cls.start_milter()
+        cls.start_postfix()
+
+    @classmethod
+    def start_milter(cls) -> None:
+        cls.milter = Daemon(
+            [binary("RP_MILTER", "relaypolicy-milter"), "-p", str(cls.policy),
+             "-l", "inet:%d@127.0.0.1" % cls.milter_port],
+            cls.dir / "milter.log", ready="listening on")
+        cls.addClassCleanup(cls.milter.stop)
+
+    @classmethod
+    def start_postfix(cls) -> None:
+        etc = cls.dir / "etc"
+        for sub in ("etc", "queue", "data"):
+            (cls.dir / sub).mkdir()
+        shutil.chown(cls.dir / "data", "postfix")
+        (etc / "main.cf").write_text(MAIN_CF.format(dir=cls.dir))
+        (etc / "master.cf").write_text(MASTER_CF.format(
+            smtp=cls.smtp, submission=cls.submission, milter=cls.milter_port))
+        cls.addClassCleanup(cls.stop_postfix)
+        out = subprocess.run([POSTFIX, "-c", str(etc), "start"],
+                             capture_output=True, text=True,
+                             timeout=TIMEOUT * 4)
+        if out.returncode != 0:
+            raise RuntimeError("postfix start failed: %s%s\n%s" % (
+                out.stdout, out.stderr, cls.maillog()))
+        try:
+            wait_port(cls.smtp, banner=True)
+            wait_port(cls.submission, banner=True)
+        except RuntimeError as e:
+            raise RuntimeError("%s\n%s" % (e, cls.maillog()[-3000:]))
+
+    @classmethod
+    def stop_postfix(cls) -> None:
+        etc = str(cls.dir / "etc")
+        subprocess.run([POSTFIX, "-c", etc, "stop"], capture_output=True,
+                       timeout=TIMEOUT * 4)
+        pid_file = cls.dir / "queue" / "pid" / "master.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        for _ in range(int(TIMEOUT * 10)):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return
+            subprocess.run(["sleep", "0.1"])
+        subprocess.run([POSTFIX, "-c", etc, "abort"], capture_output=True,
+                       timeout=TIMEOUT)
+
+    @classmethod
+    def maillog(cls) -> str:
+        path = cls.dir / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # ---- SMTP through Postfix -------------------------------------------
+
+    def session(self, port: int, client: Optional[str],
+                login: Optional[str] = None) -> smtplib.SMTP:
+        s = smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT * 2)
+        self.addCleanup(s.close)
+        self.assertEqual(s.ehlo("client.test")[0], 250)
+        if client is not None:
+            attrs = "ADDR=%s NAME=[UNAVAILABLE]" % client
+            if login:
+                attrs += " LOGIN=%s" % login
+            code, msg = s.docmd("XCLIENT", attrs)
+            self.assertEqual(code, 220, msg)
+            self.assertEqual(s.ehlo("client.test")[0], 250)
+        return s
+
+    def rcpt(self, port: int, client: Optional[str], rcpt: str,
+             sender: str = "someone@example.org",
+             login: Optional[str] = None) -> Tuple[int, str]:
+        s = self.session(port, client, login)
+        code, msg = s.mail(sender)
+        self.assertEqual(code, 250, msg)
+        code, msg = s.rcpt(rcpt)
+        s.rset()
+        s.quit()
+        return code, msg.decode()
+
+    def assertReply(self, got: Tuple[int, str], reply: str) -> None:
+        """The client saw exactly the library's reply line."""
+        self.assertEqual("%d %s" % got, reply)
+
+    # ---- the scenarios --------------------------------------------------
+
+    def test_outside_relaying_refused_with_the_library_reply(self) -> None:
+        self.assertReply(self.rcpt(self.smtp, OUTSIDE, "bob@remote.example"),
+                         "550 5.7.1 <bob@remote.example>: Relaying prohibited")
+        self.assertReply(self.rcpt(self.smtp, None, "bob@remote.example"),
+                         "550 5.7.1 <bob@remote.example>: Relaying prohibited")
+
+    def test_local_delivery_and_unknown_user(self) -> None:
+        self.assertEqual(self.rcpt(self.smtp, OUTSIDE,
+                                   "alice@local.example")[0], 250)
+        self.assertReply(self.rcpt(self.smtp, OUTSIDE, "zed@local.example"),
+                         "550 5.1.1 <zed@local.example>: User unknown")
+
+    def test_trusted_network_relays(self) -> None:
+        self.assertEqual(self.rcpt(self.smtp, DEVICE,
+                                   "bob@remote.example")[0], 250)
+        self.assertReply(self.rcpt(self.smtp, QUARANTINED,
+                                   "bob@remote.example"),
+                         "550 5.7.1 <bob@remote.example>: Relaying prohibited")
+        self.assertReply(self.rcpt(self.smtp, BLOCKED, "alice@local.example"),
+                         "554 5.7.1 Access denied")
+
+    def test_authenticated_submission_relays(self) -> None:
+        self.assertReply(self.rcpt(self.submission, OUTSIDE,
+                                   "bob@remote.example"),
+                         "530 5.7.0 Authentication required")
+        self.assertEqual(self.rcpt(self.submission, OUTSIDE,
+                                   "bob@remote.example",
+                                   sender="alice@local.example",
+                                   login="alice")[0], 250)
+        self.assertReply(self.rcpt(self.smtp, OUTSIDE, "bob@remote.example",
+                                   login="alice"),
+                         "550 5.7.1 <bob@remote.example>: Relaying prohibited")
+
+    def test_whole_message_to_accepted_recipients(self) -> None:
+        s = self.session(self.smtp, OUTSIDE)
+        s.mail("someone@example.org")
+        self.assertEqual(s.rcpt("alice@local.example")[0], 250)
+        self.assertEqual(s.rcpt("bob@remote.example")[0], 550)
+        code, msg = s.data(b"Subject: test\r\n\r\nhello\r\n")
+        self.assertEqual(code, 250, msg)
+        s.quit()
+
+    def test_relay_tricks_refused_swaks(self) -> None:
+        for rcpt in TRICKS:
+            for sender in TRICK_SENDERS:
+                rcpt_ = rcpt.format(self="127.0.0.1")
+                sender_ = sender.format(self="127.0.0.1")
+                with self.subTest(rcpt=rcpt_, sender=sender_):
+                    reply = swaks_rcpt_reply(swaks(self.smtp, rcpt_, sender_))
+                    self.assertRegex(reply, r"^5\d\d ", reply)
+
+    def test_nmap_not_an_open_relay(self) -> None:
+        out = nmap_open_relay(self.smtp)
+        self.assertIn("smtp-open-relay", out, out)
+        self.assertNotIn("Server is an open relay", out, out)
+        self.assertIn("doesn't seem to be an open relay", out, out)
+
+    def test_log_has_postfix_facts_and_rules(self) -> None:
+        self.rcpt(self.submission, OUTSIDE, "bob@remote.example",
+                  sender="alice@local.example", login="alice")
+        self.milter.wait_log(r"client=203\.0\.113\.9 server=127\.0\.0\.1:%d "
+                             r"helo=client\.test user=alice "
+                             r"from=<alice@local\.example> "
+                             r"to=<bob@remote\.example>: RELAY 250 "
+                             r"\(relayed\) listener=submission rule=\S+:\d+"
+                             % self.submission)
+
+    def test_zz_throughput(self) -> None:
+        n, secs, errors = rcpt_rate(self.smtp, ["alice@local.example",
+                                                "bob@remote.example",
+                                                "zed@local.example"])
+        self.assertEqual(errors, 0)
+        self.assertGreater(n, 0)
+        print("\n    postfix+milter: %d recipients in %.1f s: %.0f "
+              "recipients/s" % (n, secs, n / secs))
+
+    def test_zz_zz_milter_stopped_fails_closed(self) -> None:
+        self.milter.stop()
+        for client, rcpt in ((DEVICE, "bob@remote.example"),
+                             (None, "bob@remote.example"),
+                             (OUTSIDE, "alice@local.example")):
+            with self.subTest(client=client, rcpt=rcpt):
+                s = self.session(self.smtp, client)
+                code = s.mail("someone@example.org")[0]
+                if code == 250:
+                    code = s.rcpt(rcpt)[0]
+                self.assertTrue(400 <= code < 500, code)
+                self.assertNotEqual(s.docmd("DATA")[0], 354)
+        nmap = nmap_open_relay(self.smtp)
+        self.assertNotIn("Server is an open relay", nmap, nmap)
+
+
+if __name__ == "__main__":
+    unittest.main()
