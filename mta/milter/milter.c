@@ -35,6 +35,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* How the reply text is passed: see strip_recipient(). */
+typedef enum reply_style { STYLE_AUTO, STYLE_FULL, STYLE_SHORT } reply_style;
+
 typedef struct config {
     const char *policy_path;
     const char *conn;
@@ -44,9 +47,11 @@ typedef struct config {
     bool quiet;
     bool syslog;
     bool check_only;
+    reply_style style;
 } config;
 
-static config cfg = {NULL, NULL, NULL, 30, 0666, false, false, false};
+static config cfg = {NULL,  NULL,  NULL,  30,        0666,
+                     false, false, false, STYLE_AUTO};
 
 /* The policy in force; SIGHUP swaps in a new one. */
 static rp_policy_slot *slot;
@@ -55,6 +60,7 @@ static rp_policy_slot *slot;
 typedef struct session {
     mta_facts facts;
     char id[32];
+    bool short_text; /* leave out the library's "<rcpt>: " */
 } session;
 
 /*
@@ -134,6 +140,29 @@ local_from(SMFICTX *ctx, mta_facts *f)
         f->local_port = 0;
 }
 
+/*
+ * Sendmail writes a refused recipient itself ("<bob@x>... text"); Postfix
+ * passes a milter's reply on unchanged.  With -r auto (the default), the
+ * library's "<rcpt>: " is left out for every MTA but Postfix (macro v).
+ */
+static bool
+short_text_for(const char *mta_version)
+{
+    if (cfg.style != STYLE_AUTO)
+        return cfg.style == STYLE_SHORT;
+    return mta_version == NULL || strncmp(mta_version, "Postfix", 7) != 0;
+}
+
+static const char *
+strip_recipient(const char *text)
+{
+    const char *end;
+
+    if (text[0] != '<' || (end = strstr(text, ">: ")) == NULL)
+        return text;
+    return end + 3;
+}
+
 static session *
 get_session(SMFICTX *ctx)
 {
@@ -165,7 +194,7 @@ on_negotiate(SMFICTX *ctx,
     /* Ask for the macros the facts come from, where the MTA lets us. */
     if (f0 & SMFIF_SETSYMLIST) {
         smfi_setsymlist(ctx, SMFIM_CONNECT,
-                        "j {client_addr} {client_port} {daemon_addr} "
+                        "j v {client_addr} {client_port} {daemon_addr} "
                         "{daemon_port} {if_addr}");
         smfi_setsymlist(ctx, SMFIM_HELO,
                         "{tls_version} {cert_subject} {cert_issuer}");
@@ -194,6 +223,7 @@ on_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
     snprintf(s->id, sizeof(s->id), "m%lu", id);
     client_from(ctx, sa, &s->facts);
     local_from(ctx, &s->facts);
+    s->short_text = short_text_for(macro(ctx, "v"));
     return SMFIS_CONTINUE;
 }
 
@@ -254,13 +284,14 @@ escape_percent(const char *in, char *out, size_t size)
 }
 
 static sfsistat
-answer(SMFICTX *ctx, const mta_reply *r)
+answer(SMFICTX *ctx, const session *s, const mta_reply *r)
 {
     char text[2 * MTA_REPLY_MAX];
 
     if (r->answer == MTA_PROCEED)
         return SMFIS_CONTINUE;
-    escape_percent(r->text, text, sizeof(text));
+    escape_percent(s->short_text ? strip_recipient(r->text) : r->text, text,
+                   sizeof(text));
     if (smfi_setreply(ctx, (char *)r->code, (char *)r->enhanced, text) !=
         MI_SUCCESS)
         mta_log("smfi_setreply refused \"%s\"", r->line);
@@ -283,7 +314,7 @@ on_envrcpt(SMFICTX *ctx, char **argv)
     if (!cfg.quiet || r.answer != MTA_PROCEED)
         mta_log_decision(s->id, &s->facts, rcpt != NULL ? rcpt : "", &d, &r);
     rp_policy_free(policy);
-    return answer(ctx, &r);
+    return answer(ctx, s, &r);
 }
 
 static sfsistat
@@ -348,6 +379,10 @@ usage(FILE *f)
                "  -l SOCKET  unix:/path, inet:PORT@127.0.0.1 or "
                "inet6:PORT@[::1]\n"
                "  -t SEC     MTA read/write timeout (default 30)\n"
+               "  -r STYLE   reply text: full (the library's whole reply),\n"
+               "             short (without \"<rcpt>: \", which Sendmail\n"
+               "             writes itself) or auto (full for Postfix only;\n"
+               "             the default)\n"
                "  -M MODE    unix socket permissions, octal (default 0666)\n"
                "  -P FILE    write the process id to FILE\n"
                "  -q         log refusals only (default: every decision)\n"
@@ -362,7 +397,7 @@ parse_args(int argc, char **argv)
     int ch;
     char *end = NULL;
 
-    while ((ch = getopt(argc, argv, "p:l:t:M:P:qsnh")) != -1) {
+    while ((ch = getopt(argc, argv, "p:l:t:r:M:P:qsnh")) != -1) {
         switch (ch) {
         case 'p':
             cfg.policy_path = optarg;

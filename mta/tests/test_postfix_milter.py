@@ -130,7 +130,8 @@ class PostfixMilter(unittest.TestCase):
             skip_module("Debian's postfix is not installed "
                         "(scripts/install-deps.sh)")
         cls.dir = Path(tempfile.mkdtemp(prefix="rp-pfmilter-"))
-        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        if not os.environ.get("RP_MTA_KEEP"):
+            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
         cls.dir.chmod(0o755)  # Postfix's daemons must reach the queue.
         cls.smtp, cls.submission, cls.milter_port = free_ports(3)
         cls.policy = cls.dir / "policy.conf"
