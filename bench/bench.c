@@ -70,7 +70,7 @@ bench_median(double *v, size_t n)
     return v[n / 2];
 }
 
-static void
+static _Noreturn void
 die(const char *what)
 {
     fprintf(stderr, "rp_bench: %s\n", what);
@@ -90,9 +90,11 @@ net_policy(const bench_tmp *tmp, const char *name, const bench_pfx *v,
     bench_tmp_path(tmp, file, list, sizeof(list));
     snprintf(file, sizeof(file), "%s.conf", name);
     bench_tmp_path(tmp, file, conf, sizeof(conf));
-    if (bench_write_prefixes(list, v, n, NULL) != 0 ||
-        (f = fopen(conf, "w")) == NULL)
-        die("cannot write the policy files");
+    if (bench_write_prefixes(list, v, n, NULL) != 0)
+        die("cannot write the prefix list");
+    f = fopen(conf, "w");
+    if (f == NULL)
+        die("cannot write the policy file");
     fprintf(f, "listener mx {\n    bind *:25\n    role gateway\n}\n"
             "network blocked \"%s\"\ndeny client blocked\n", list);
     if (fclose(f) != 0)
@@ -399,9 +401,11 @@ compare(const cfg *c)
     for (size_t i = 0; i < c->cmp_queries; i++)
         q[i] = bench_query_v4(&r, v, c->cmp_prefixes);
     if (bench_write_prefixes(pfx, v, c->cmp_prefixes, NULL) != 0 ||
-        bench_write_prefixes(cidr, v, c->cmp_prefixes, "\tREJECT") != 0 ||
-        (f = fopen(conf, "w")) == NULL)
+        bench_write_prefixes(cidr, v, c->cmp_prefixes, "\tREJECT") != 0)
         die("cannot write the comparison files");
+    f = fopen(conf, "w");
+    if (f == NULL)
+        die("cannot write the comparison policy");
     write_queries(qall, q, c->cmp_queries);
     write_queries(qfirst, q, nf);
     fprintf(f, "listener mx {\n    bind *:25\n    role gateway\n}\n"

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static volatile uint64_t sink;
-
 /* What hosted domain i is: the first rdomains carry recipient lists. */
 typedef enum dkind { D_RCPT, D_EXACT, D_SUFFIX, D_RELAY } dkind;
 
