@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test run: install the dependencies, build, run every test, then
 # build and run the unit and fuzz-seed tests again under AddressSanitizer
-# and UndefinedBehaviorSanitizer, and give each fuzz target a short run.
+# and UndefinedBehaviorSanitizer, build the whole tree with clang, give each
+# fuzz target a short run, and build, lint and install the Debian packages.
+# Warnings are errors here (RP_WERROR=ON), not in a plain build.
 #
 #   bash scripts/test.sh            everything
-#   RP_TEST_QUICK=1 bash scripts/test.sh   skip the sanitizer build and fuzzing
+#   RP_TEST_QUICK=1 bash scripts/test.sh   only the first build and its tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -13,10 +15,21 @@ bash scripts/install-deps.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# The tests a build skipped (ctest SKIP_RETURN_CODE 77), each with the
+# "skip: ..." line it printed.
+show_skips() {
+    local log="$1/Testing/Temporary/LastTest.log"
+    [ -f "$log" ] || return 0
+    awk '/^[0-9]+\/[0-9]+ Test: /{name=$3}
+         /^skip: /{print "  skipped " name ": " substr($0, 7)}' "$log"
+}
+
 step "build (RelWithDebInfo) and run every test"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON \
+      -DRP_WERROR=ON
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
+show_skips build
 
 if [ "${RP_TEST_QUICK:-0}" = 1 ]; then
     exit 0
@@ -25,11 +38,21 @@ fi
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON \
       -DRP_SANITIZE=address,undefined -DRP_BUILD_BINDINGS=OFF \
-      -DRP_BUILD_BENCH=OFF
+      -DRP_BUILD_BENCH=OFF -DRP_WERROR=ON
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -L sanitize
+
+step "clang build of the whole tree (warnings are errors), unit tests"
+if command -v clang >/dev/null; then
+    cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang \
+          -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON -DRP_WERROR=ON
+    timeout "${RP_CLANG_TIMEOUT:-1200}" cmake --build build-clang -j "$jobs"
+    ctest --test-dir build-clang --output-on-failure -j "$jobs" -L unit
+else
+    echo "skipped: clang is not installed"
+fi
 
 if [ -x scripts/fuzz.sh ] || [ -f scripts/fuzz.sh ]; then
     step "short libFuzzer runs"

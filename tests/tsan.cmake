@@ -1,75 +1,78 @@
-# A ctest that builds tests/test_threads.c under ThreadSanitizer in a
-# separate build tree and runs it.  Included from tests/CMakeLists.txt it
-# registers the test; run with `cmake -P` (what the test does) it
-# configures, builds and runs.  The nested configure sets RP_NO_NESTED so
-# it does not register the test again.
+# tests/test_threads.c under ThreadSanitizer: N threads deciding on one
+# policy must agree with a single-threaded run, with no data race.
 #
 # Criterion cannot run under ThreadSanitizer (its process arena cannot be
-# mapped), so a ThreadSanitizer build also gets test_threads_standalone:
-# the same source against tests/standalone.h, one process, no Criterion.
+# mapped), so the same source is built against tests/standalone.h as one
+# plain program, test_threads_tsan, with the configured compiler in this
+# build tree; the library's sources are compiled once more for it with
+# -fsanitize=thread.  When the compiler cannot build and run a
+# ThreadSanitizer program, the test is registered anyway and skips with the
+# reason.  Builds made with another RP_SANITIZE get no TSan test.
 
-if(CMAKE_SCRIPT_MODE_FILE)
-  foreach(_v RP_SRC RP_TSAN_DIR RP_GENERATOR RP_BUILD_TYPE)
-    if(NOT DEFINED ${_v})
-      message(FATAL_ERROR "tsan.cmake: ${_v} is not set")
-    endif()
-  endforeach()
-  execute_process(
-    COMMAND "${CMAKE_COMMAND}" -S "${RP_SRC}" -B "${RP_TSAN_DIR}"
-            -G "${RP_GENERATOR}"
-            -DCMAKE_C_COMPILER=gcc -DRP_SANITIZE=thread
-            -DCMAKE_BUILD_TYPE=${RP_BUILD_TYPE}
-            -DBUILD_TESTING=ON -DRP_NO_NESTED=ON
-            -DRP_BUILD_TOOLS=OFF -DRP_BUILD_FUZZ=OFF -DRP_BUILD_EXAMPLES=OFF
-            -DRP_BUILD_BINDINGS=OFF -DRP_BUILD_BENCH=OFF
-    RESULT_VARIABLE _rc)
-  if(NOT _rc EQUAL 0)
-    message(FATAL_ERROR "tsan.cmake: configuring the ThreadSanitizer build "
-                        "failed")
-  endif()
-  execute_process(
-    COMMAND "${CMAKE_COMMAND}" --build "${RP_TSAN_DIR}"
-            --target test_threads_standalone -j2
-    RESULT_VARIABLE _rc)
-  if(NOT _rc EQUAL 0)
-    message(FATAL_ERROR "tsan.cmake: building test_threads failed")
-  endif()
-  set(ENV{TSAN_OPTIONS} "halt_on_error=1 second_deadlock_stack=1")
-  execute_process(
-    COMMAND "${RP_TSAN_DIR}/tests/test_threads_standalone"
-    RESULT_VARIABLE _rc)
-  if(NOT _rc EQUAL 0)
-    message(FATAL_ERROR "tsan.cmake: test_threads failed under "
-                        "ThreadSanitizer (${_rc})")
-  endif()
+if(RP_SANITIZE AND NOT RP_SANITIZE MATCHES "thread")
   return()
 endif()
 
-if(RP_SANITIZE MATCHES "thread")
-  add_executable(test_threads_standalone
-                 "${CMAKE_CURRENT_LIST_DIR}/test_threads.c"
-                 $<TARGET_OBJECTS:relaypolicy_obj>)
-  target_include_directories(test_threads_standalone PRIVATE
-    "${PROJECT_SOURCE_DIR}/include" "${PROJECT_SOURCE_DIR}/lib"
-    "${CMAKE_CURRENT_LIST_DIR}")
-  target_compile_definitions(test_threads_standalone PRIVATE
-    RP_STANDALONE_TEST _POSIX_C_SOURCE=200809L PCRE2_CODE_UNIT_WIDTH=8)
-  target_link_libraries(test_threads_standalone PRIVATE ${RP_PCRE2_TARGET}
-    libcidr::libcidr Threads::Threads)
+set(_rp_tsan_skip "")
+if(NOT RP_SANITIZE MATCHES "thread")
+  include(CheckCSourceRuns)
+  set(CMAKE_REQUIRED_FLAGS "-fsanitize=thread")
+  set(CMAKE_REQUIRED_LINK_OPTIONS "-fsanitize=thread")
+  set(CMAKE_REQUIRED_QUIET ON)
+  check_c_source_runs("
+    #include <pthread.h>
+    static int x;
+    static void *f(void *a) { x = 1; return a; }
+    int main(void) { pthread_t t; if (pthread_create(&t, 0, f, 0)) return 1;
+                     pthread_join(t, 0); return x != 1; }"
+    RP_HAVE_TSAN)
+  unset(CMAKE_REQUIRED_FLAGS)
+  unset(CMAKE_REQUIRED_LINK_OPTIONS)
+  unset(CMAKE_REQUIRED_QUIET)
+  if(NOT RP_HAVE_TSAN)
+    string(CONCAT _rp_tsan_skip "${CMAKE_C_COMPILER_ID} "
+           "${CMAKE_C_COMPILER_VERSION} cannot build and run a "
+           "-fsanitize=thread program")
+    message(STATUS "tsan_threads will be skipped: ${_rp_tsan_skip}")
+  endif()
 endif()
 
-option(RP_NO_NESTED "Do not add tests that configure nested builds" OFF)
-if(NOT RP_NO_NESTED AND NOT RP_SANITIZE MATCHES "thread")
-  set(_rp_bt "${CMAKE_BUILD_TYPE}")
-  if(NOT _rp_bt)
-    set(_rp_bt RelWithDebInfo)
-  endif()
+if(_rp_tsan_skip)
   add_test(NAME tsan_threads
-           COMMAND "${CMAKE_COMMAND}"
-                   "-DRP_SRC=${PROJECT_SOURCE_DIR}"
-                   "-DRP_TSAN_DIR=${CMAKE_BINARY_DIR}/tsan"
-                   "-DRP_GENERATOR=${CMAKE_GENERATOR}"
-                   "-DRP_BUILD_TYPE=${_rp_bt}"
-                   -P "${CMAKE_CURRENT_LIST_FILE}")
-  set_tests_properties(tsan_threads PROPERTIES TIMEOUT 900 LABELS "tsan")
+    COMMAND sh -c "echo 'skip: ${_rp_tsan_skip}'; exit 77")
+  set_tests_properties(tsan_threads PROPERTIES SKIP_RETURN_CODE 77
+                       LABELS "tsan")
+  return()
 endif()
+
+set(_rp_tsan_defs RP_STANDALONE_TEST _POSIX_C_SOURCE=200809L
+    PCRE2_CODE_UNIT_WIDTH=8)
+if(RP_SANITIZE MATCHES "thread")
+  set(_rp_tsan_objs $<TARGET_OBJECTS:relaypolicy_obj>)
+else()
+  add_library(relaypolicy_tsan_obj OBJECT ${RP_LIB_SOURCES})
+  target_include_directories(relaypolicy_tsan_obj PRIVATE
+    "${PROJECT_SOURCE_DIR}/include" "${PROJECT_SOURCE_DIR}/lib")
+  target_compile_definitions(relaypolicy_tsan_obj PRIVATE RP_BUILDING
+    _POSIX_C_SOURCE=200809L PCRE2_CODE_UNIT_WIDTH=8)
+  target_compile_options(relaypolicy_tsan_obj PRIVATE -fsanitize=thread
+    -fno-omit-frame-pointer)
+  target_link_libraries(relaypolicy_tsan_obj PRIVATE ${RP_PCRE2_TARGET}
+    libcidr::libcidr)
+  set(_rp_tsan_objs $<TARGET_OBJECTS:relaypolicy_tsan_obj>)
+endif()
+
+add_executable(test_threads_tsan "${CMAKE_CURRENT_LIST_DIR}/test_threads.c"
+               ${_rp_tsan_objs})
+target_include_directories(test_threads_tsan PRIVATE
+  "${PROJECT_SOURCE_DIR}/include" "${PROJECT_SOURCE_DIR}/lib"
+  "${CMAKE_CURRENT_LIST_DIR}")
+target_compile_definitions(test_threads_tsan PRIVATE ${_rp_tsan_defs})
+target_compile_options(test_threads_tsan PRIVATE -fsanitize=thread
+  -fno-omit-frame-pointer)
+target_link_options(test_threads_tsan PRIVATE -fsanitize=thread)
+target_link_libraries(test_threads_tsan PRIVATE ${RP_PCRE2_TARGET}
+  libcidr::libcidr Threads::Threads)
+add_test(NAME tsan_threads COMMAND test_threads_tsan)
+set_tests_properties(tsan_threads PROPERTIES TIMEOUT 900 LABELS "tsan"
+  ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1")
