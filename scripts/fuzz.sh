@@ -18,7 +18,9 @@ secs=${1:-20}
 shift $(( $# > 0 ? 1 : 0 ))
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(fuzz_parse fuzz_address fuzz_ip fuzz_decide fuzz_differential)
+    for src in "$root"/fuzz/fuzz_*.c; do
+        targets+=("$(basename "${src%.c}")")
+    done
 fi
 jobs=${FUZZ_JOBS:-1}
 
