@@ -12,7 +12,8 @@
 #include <string.h>
 
 static const char import_usage[] =
-    "usage: relaypolicy import exchange CONNECTORS.json DOMAINS.json\n"
+    "usage: relaypolicy import postfix [--config-dir DIR] [-o FILE]\n"
+    "       relaypolicy import exchange CONNECTORS.json DOMAINS.json\n"
     "                                   [PERMISSIONS.json] [-o FILE]\n"
     "\n"
     "Translate an existing relay configuration into a policy, with a\n"
@@ -293,7 +294,10 @@ cmd_import(int argc, char **argv)
         fputs(import_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : 0;
     }
+    if (strcmp(argv[1], "postfix") == 0)
+        return import_postfix(argc - 1, argv + 1);
     if (strcmp(argv[1], "exchange") == 0)
         return import_exchange(argc - 1, argv + 1);
-    return usage_error("import", "unknown source '%s' (exchange)", argv[1]);
+    return usage_error("import", "unknown source '%s' (postfix or exchange)",
+                       argv[1]);
 }

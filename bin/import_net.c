@@ -341,11 +341,38 @@ pset_add_range(pset *s, const char *lo, const char *hi)
     return true;
 }
 
+/* An IPv6 prefix holding all of ::ffff:0:0/96 (the IPv4 clients) is
+ * written without that block: IPv4 clients are the IPv4 entries' business
+ * (relaypolicy(7) §2), and such an entry must not reach them. */
+static void
+without_mapped(const pset *s, pset *out)
+{
+    static const uint8_t mapped[16] = {0, 0, 0,   0,   0, 0, 0, 0,
+                                       0, 0, 255, 255, 0, 0, 0, 0};
+    pset block = {0};
+    pfx m;
+
+    memset(&m, 0, sizeof(m));
+    m.fam = 6;
+    memcpy(m.a, mapped, 16);
+    m.len = 96;
+    pset_add(&block, &m);
+    for (size_t i = 0; i < s->n; i++) {
+        if (contains(&s->v[i], &m))
+            minus_one(out, &s->v[i], &block, 0);
+        else
+            pset_add(out, &s->v[i]);
+    }
+    pset_free(&block);
+}
+
 void
-pset_write(sbuf *b, const pset *s)
+pset_write(sbuf *b, const pset *in)
 {
     char tmp[INET6_ADDRSTRLEN];
+    pset w = {0}, *s = &w;
 
+    without_mapped(in, &w);
     for (size_t i = 0; i < s->n; i++) {
         const pfx *p = &s->v[i];
         inet_ntop(p->fam == 4 ? AF_INET : AF_INET6, p->a, tmp, sizeof(tmp));
@@ -356,4 +383,5 @@ pset_write(sbuf *b, const pset *s)
         else
             sb_printf(b, "%s/%d", tmp, p->len);
     }
+    pset_free(&w);
 }
