@@ -409,22 +409,64 @@ sweep(const rp__alloc *a,
  * Freezing
  * ------------------------------------------------------------------------ */
 
+/* The IPv4-mapped block ::ffff:0:0/96 as the low half of a key. */
+#define RX_V4_LO 0x0000ffff00000000ull
+#define RX_V4_END 0x0000ffffffffffffull
+
+/* Moves the prefixes inside ::ffff:0:0/96 (the IPv4 ones) out of the
+ * sorted @p b->v into *v4 (*n4 of them), keeping the rest in order.  No
+ * prefix shorter than /96 starts inside the block, so they are one run.
+ * Returns 0, -1 on no memory. */
+static int
+split_v4(rp__radix_builder *b, rx_pfx **v4, size_t *n4)
+{
+    size_t i0 = 0, i1;
+
+    while (i0 < b->n && b->v[i0].hi == 0 && b->v[i0].lo < RX_V4_LO)
+        i0++;
+    for (i1 = i0; i1 < b->n && b->v[i1].hi == 0 && b->v[i1].lo <= RX_V4_END;)
+        i1++;
+    *n4 = i1 - i0;
+    *v4 = NULL;
+    if (*n4 == 0)
+        return 0;
+    *v4 = rp__malloc(&b->alloc, *n4 * sizeof(**v4));
+    if (*v4 == NULL)
+        return -1;
+    memcpy(*v4, b->v + i0, *n4 * sizeof(**v4));
+    memmove(b->v + i0, b->v + i1, (b->n - i1) * sizeof(*b->v));
+    b->n -= *n4;
+    return 0;
+}
+
+/* Address families (relaypolicy(7) §2): IPv4 clients are looked up in the
+ * ranges of the IPv4 prefixes alone, so an IPv6 prefix containing the
+ * whole of ::ffff:0:0/96 (::/8, ::/64, ::/0) never matches them; IPv6
+ * clients (never inside the block) in the ranges of the others. */
 static int
 freeze_into(rp__radix *r, rp__radix_builder *b, rx_recs *rs)
 {
     rp__rx_ranges rg = {NULL, 0, 0}, hosts = {NULL, 0, 0};
+    rp__rx_ranges rg4 = {NULL, 0, 0}, hosts4 = {NULL, 0, 0};
+    rx_pfx *v4 = NULL;
+    size_t n4 = 0;
     int rc = -1;
 
     if (b->n > 1)
         qsort(b->v, b->n, sizeof(*b->v), pfx_cmp);
-    if (sweep(&r->alloc, b->v, b->n, rs, &rg, &hosts) == 0) {
+    if (split_v4(b, &v4, &n4) == 0 &&
+        sweep(&r->alloc, b->v, b->n, rs, &rg, &hosts) == 0 &&
+        sweep(&r->alloc, v4, n4, rs, &rg4, &hosts4) == 0) {
         rp__free(&b->alloc, b->v);
         b->v = NULL;
         r->n_recs = rs->n;
-        rc = rp__rx_compile(r, &rg, &hosts);
+        rc = rp__rx_compile(r, &rg, &hosts, &rg4, &hosts4);
     }
+    rp__free(&r->alloc, v4);
     rp__free(&r->alloc, rg.v);
     rp__free(&r->alloc, hosts.v);
+    rp__free(&r->alloc, rg4.v);
+    rp__free(&r->alloc, hosts4.v);
     if (rc == 0) {
         r->recs = rs->data;
         rs->data = NULL;

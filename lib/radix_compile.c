@@ -417,17 +417,14 @@ hash_clear(rp__rx_hash *h, size_t nb)
     }
 }
 
-/* Builds the IPv6 host table: every host but the IPv4 ones, which are
- * hosts[i0..i1) and go into the IPv4 trie instead. */
+/* Builds the IPv6 host table (IPv4 hosts go into the IPv4 trie). */
 static int
 build_hash(const rp__alloc *a,
            rp__rx_hash *h,
            const rp__rx_ranges *hosts,
-           size_t i0,
-           size_t i1,
            uint32_t n_recs)
 {
-    size_t nb, n = hosts->n - (i1 - i0);
+    size_t nb, n = hosts->n;
     uint8_t *fill;
 
     h->rw = bytes_for(n_recs - 1);
@@ -444,10 +441,8 @@ build_hash(const rp__alloc *a,
     fill = rp__calloc(a, nb, 1);
     if (fill == NULL)
         return -1;
-    for (size_t i = 0; i < hosts->n; i++) {
-        if (i < i0 || i >= i1)
-            hash_put(h, fill, &hosts->v[i]);
-    }
+    for (size_t i = 0; i < hosts->n; i++)
+        hash_put(h, fill, &hosts->v[i]);
     rp__free(a, fill);
     return 0;
 }
@@ -472,19 +467,17 @@ extract_v4(const rp__alloc *a, const rp__rx_ranges *rg, rx_kv *kv)
     return 0;
 }
 
-/* Cuts the IPv4 hosts hosts[h0..h1) into the IPv4 ranges: a host gets
- * its own one-address range, then the range it was in resumes. */
+/* Cuts the IPv4 hosts into the IPv4 ranges: a host gets its own
+ * one-address range, then the range it was in resumes. */
 static int
 merge_hosts4(const rp__alloc *a,
              const rx_kv *in,
              const rp__rx_ranges *hosts,
-             size_t h0,
-             size_t h1,
              rx_kv *out)
 {
     size_t i = 0;
 
-    for (size_t h = h0; h < h1; h++) {
+    for (size_t h = 0; h < hosts->n; h++) {
         uint32_t addr = (uint32_t)hosts->v[h].lo, cover;
         uint64_t key = (uint64_t)addr << 32;
 
@@ -582,14 +575,10 @@ split_v6(const rp__alloc *a,
 }
 
 /* Turns the record ids of the IPv6 ranges into trie values: twice the
- * record, plus one when an IPv6 host (hosts outside [h0, h1)) lies in the
- * range, so that lookups elsewhere skip the host table. */
+ * record, plus one when an IPv6 host lies in the range, so that lookups
+ * elsewhere skip the host table. */
 static int
-mark_hosts(rp__rx_ranges *rg,
-           const rp__rx_ranges *hosts,
-           size_t h0,
-           size_t h1,
-           uint32_t n_recs)
+mark_hosts(rp__rx_ranges *rg, const rp__rx_ranges *hosts, uint32_t n_recs)
 {
     size_t i = 0;
 
@@ -600,8 +589,6 @@ mark_hosts(rp__rx_ranges *rg,
     for (size_t h = 0; h < hosts->n; h++) {
         const rp__rx_range *x = &hosts->v[h];
 
-        if (h >= h0 && h < h1)
-            continue;
         while (i + 1 < rg->n &&
                (rg->v[i + 1].hi < x->hi ||
                 (rg->v[i + 1].hi == x->hi && rg->v[i + 1].lo <= x->lo)))
@@ -642,39 +629,29 @@ build_lo(rx_build *bd,
     return rc;
 }
 
-/* Index of the first IPv4 host and of the first host after them. */
-static void
-hosts_v4_span(const rp__rx_ranges *hosts, size_t *i0, size_t *i1)
-{
-    size_t i = 0;
-
-    while (i < hosts->n && hosts->v[i].hi == 0 && hosts->v[i].lo < RX_V4_LO)
-        i++;
-    *i0 = i;
-    while (i < hosts->n && hosts->v[i].hi == 0 && hosts->v[i].lo <= RX_V4_END)
-        i++;
-    *i1 = i;
-}
-
-/* Everything after the sweep: the two tries and the two host tables. */
+/* Everything after the sweeps: the two tries and the two host tables.
+ * @p rg and @p hosts come from the IPv6 prefixes (what they say inside
+ * ::ffff:0:0/96 is never read), @p rg4 and @p hosts4 from the IPv4 ones
+ * (only what they say inside the block is read). */
 int
 rp__rx_compile(rp__radix *r,
                const rp__rx_ranges *rg,
-               const rp__rx_ranges *hosts)
+               const rp__rx_ranges *hosts,
+               const rp__rx_ranges *rg4,
+               const rp__rx_ranges *hosts4)
 {
     const rp__alloc *a = &r->alloc;
     rx_build bd = {a, NULL, 0, 0, 0, 0, 0, 0};
     rx_kv kv4 = {0}, all4 = {0};
     rp__rx_ranges rg6 = {NULL, 0, 0};
     rx_split sp = {{0}, NULL, 0, 0};
-    size_t h0, h1;
+    size_t end;
     int rc = -1;
 
-    hosts_v4_span(hosts, &h0, &h1);
-    if (extract_v4(a, rg, &kv4) < 0 ||
-        merge_hosts4(a, &kv4, hosts, h0, h1, &all4) < 0 ||
+    if (extract_v4(a, rg4, &kv4) < 0 ||
+        merge_hosts4(a, &kv4, hosts4, &all4) < 0 ||
         drop_mapped(a, rg, &rg6) < 0 ||
-        mark_hosts(&rg6, hosts, h0, h1, r->n_recs) < 0 ||
+        mark_hosts(&rg6, hosts, r->n_recs) < 0 ||
         split_v6(a, &rg6, r->n_recs, &sp) < 0)
         goto out;
     bd.vw = bytes_for(((r->n_recs + sp.n_lo) << 1) - 1);
@@ -683,9 +660,9 @@ rp__rx_compile(rp__radix *r,
     if (build_trie(&bd, a, &all4, 32, &r->t4) < 0 ||
         build_trie(&bd, a, &sp.hi, 64, &r->t6) < 0 ||
         build_lo(&bd, r, &rg6, &sp) < 0 ||
-        build_hash(a, &r->h6, hosts, h0, h1, r->n_recs) < 0)
+        build_hash(a, &r->h6, hosts, r->n_recs) < 0)
         goto out;
-    if (heap_take(&bd, 0, 1, &h0) < 0) /* the heap exists even when empty */
+    if (heap_take(&bd, 0, 1, &end) < 0) /* the heap exists even when empty */
         goto out;
     rc = 0;
 out:

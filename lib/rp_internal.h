@@ -63,7 +63,11 @@ int rp__cidr_parse(
  *
  * Prefixes are added with a list id; after freezing, a lookup answers, for
  * every list, the longest prefix of that list containing the address (or
- * RP__NOMATCH).  One walk answers every list at once.
+ * RP__NOMATCH).  One walk answers every list at once.  Address families
+ * as relaypolicy(7) §2 has them: an IPv4 address (a key inside
+ * ::ffff:0:0/96) is matched by the prefixes inside that block only, so an
+ * IPv6 prefix containing the whole block (::/8, ::/64, ::/0) never matches
+ * it.
  * ------------------------------------------------------------------------ */
 
 #define RP__NOMATCH 0xFF
@@ -165,11 +169,15 @@ struct rp__radix {
 #define RP__RX_PAYLOAD 0x3fffffffu
 #define RP__RX_NODE_HDR 36 /* bitmap (32 bytes) and four prefix counts */
 
-/* Builds the compiled form of @p r (whose n_recs is set) from the sweep's
- * ranges and hosts.  Returns 0, -1 on no memory; @p r is freeable then. */
+/* Builds the compiled form of @p r (whose n_recs is set) from the ranges
+ * and hosts of two sweeps: one over the IPv6 prefixes (@p rg, @p hosts),
+ * one over the IPv4 ones, those inside ::ffff:0:0/96 (@p rg4, @p hosts4).
+ * Returns 0, -1 on no memory; @p r is freeable then. */
 int rp__rx_compile(rp__radix *r,
                    const rp__rx_ranges *rg,
-                   const rp__rx_ranges *hosts);
+                   const rp__rx_ranges *hosts,
+                   const rp__rx_ranges *rg4,
+                   const rp__rx_ranges *hosts4);
 
 /* The home bucket of an IPv6 host in a table of @p nb buckets. */
 static inline uint32_t

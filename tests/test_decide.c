@@ -88,6 +88,10 @@ Test(decide, vectors_implied)
 {
     run_vectors("implied.txt");
 }
+Test(decide, vectors_families)
+{
+    run_vectors("families.txt");
+}
 
 /* ---- relaypolicy(7) §6: one test per trick ------------------------------ */
 

@@ -141,14 +141,20 @@ ref_add(ref *r, rp__radix_builder *b, const uint8_t key[16], unsigned plen,
     cr_assert_eq(rp__radix_add(b, p->key, plen, list), 0);
 }
 
+/* The reference answer, by address family (relaypolicy(7) §2): an IPv4
+ * key (inside ::ffff:0:0/96) is matched by the prefixes inside that block
+ * only; a prefix containing the whole block never matches it. */
 static void
 ref_lookup(const ref *r, const uint8_t key[16], uint8_t *out, uint32_t nl)
 {
+    uint32_t addr;
+    bool v4 = key_is_v4(key, &addr);
+
     memset(out, RP__NOMATCH, nl);
     for (size_t i = 0; i < r->n; i++) {
         const pfx *p = &r->v[i];
 
-        if (p->list >= nl || !key_in(key, p))
+        if (p->list >= nl || !key_in(key, p) || (v4 && p->plen < 96))
             continue;
         if (out[p->list] == RP__NOMATCH || out[p->list] < p->plen)
             out[p->list] = (uint8_t)p->plen;
@@ -345,11 +351,12 @@ Test(radix, mapped_boundary, .init = setup)
     t = rp__radix_freeze(b, 4);
     cr_assert_not_null(t);
 
+    /* ::/0 and ::/80 contain the whole block: IPv6 only. */
     rec = rp__radix_lookup4(t, 0);
-    cr_assert_eq(rec[0], 0);
+    cr_assert_eq(rec[0], RP__NOMATCH);
     cr_assert_eq(rec[1], 96);
     cr_assert_eq(rec[2], RP__NOMATCH);
-    cr_assert_eq(rec[3], 80);
+    cr_assert_eq(rec[3], RP__NOMATCH);
     rec = rp__radix_lookup4(t, 0xffffffff);
     cr_assert_eq(rec[1], 96);
     key_v4(key, 0xffffffff);
@@ -362,6 +369,59 @@ Test(radix, mapped_boundary, .init = setup)
     rec = rp__radix_lookup(t, other);
     cr_assert_eq(rec[1], RP__NOMATCH);
     cr_assert_eq(rec[2], 96);
+    rp__radix_free(t);
+}
+
+/* relaypolicy(7) §2: an IPv6 entry matches IPv4 clients only inside
+ * ::ffff:0:0/96, where it is the IPv4 prefix it embeds; one containing the
+ * whole block (::/8, ::/64, ::/0) never does, whatever else the table
+ * holds.  Both lookup paths agree. */
+Test(radix, address_families, .init = setup)
+{
+    rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+    uint8_t zero[16] = {0}, net10[16], v6[16] = {0}, key[16];
+    static const unsigned wide[] = {0, 8, 64, 80}; /* lists 0..3 */
+    const uint8_t *rec;
+    rp__radix *t;
+
+    for (unsigned i = 0; i < 4; i++)
+        rp__radix_add(b, zero, wide[i], i);
+    key_v4(net10, 0x0a000000);
+    rp__radix_add(b, net10, 104, 4); /* ::ffff:10.0.0.0/104 = 10/8 */
+    key_v4(key, 0);
+    rp__radix_add(b, key, 96, 5);    /* ::ffff:0:0/96 = 0.0.0.0/0 */
+    key_v4(key, 0x0a010203);
+    rp__radix_add(b, key, 128, 6);   /* 10.1.2.3 */
+    v6[15] = 1;
+    rp__radix_add(b, v6, 128, 0);    /* ::1 */
+    t = rp__radix_freeze(b, 7);
+    cr_assert_not_null(t);
+    for (int n = 0; n < 2; n++) {
+        uint32_t addr = n ? 0x0a010203 : 0xc0000201;
+
+        key_v4(key, addr);
+        for (int path = 0; path < 2; path++) {
+            rec = path ? rp__radix_lookup4(t, addr) : rp__radix_lookup(t, key);
+            for (unsigned i = 0; i < 4; i++)
+                cr_expect_eq(rec[i], RP__NOMATCH, "::/%u matched IPv4 %08x",
+                             wide[i], addr);
+            cr_expect_eq(rec[4], n ? 104 : RP__NOMATCH);
+            cr_expect_eq(rec[5], 96);
+            cr_expect_eq(rec[6], n ? 128 : RP__NOMATCH);
+        }
+    }
+    /* IPv6 clients still match the wide entries, and never the IPv4 ones. */
+    rec = rp__radix_lookup(t, v6);
+    cr_expect_eq(rec[0], 128);
+    cr_expect_eq(rec[1], 8);
+    cr_expect_eq(rec[2], 64);
+    cr_expect_eq(rec[3], 80);
+    cr_expect_eq(rec[4], RP__NOMATCH);
+    cr_expect_eq(rec[5], RP__NOMATCH);
+    v6[0] = 0x20;
+    rec = rp__radix_lookup(t, v6);
+    cr_expect_eq(rec[0], 0);
+    cr_expect_eq(rec[1], RP__NOMATCH);
     rp__radix_free(t);
 }
 
@@ -643,10 +703,16 @@ static void
 ref_lookup_sorted(const ref *r, const unsigned *lens, unsigned n_lens,
                   const uint8_t key[16], uint8_t *out, uint32_t nl)
 {
+    uint32_t addr;
+    bool v4 = key_is_v4(key, &addr);
+
     memset(out, RP__NOMATCH, nl);
     for (unsigned l = 0; l < n_lens; l++) {
         pfx probe = {.plen = lens[l]};
         size_t lo = 0, hi = r->n;
+
+        if (v4 && lens[l] < 96)
+            continue; /* IPv6 only: relaypolicy(7) §2 */
 
         memcpy(probe.key, key, 16);
         key_mask(probe.key, lens[l]);
