@@ -542,6 +542,23 @@ RP_API rp_status rp_builder_recipient(rp_builder *b,
                                       const char *recipient,
                                       rp_error *err);
 
+/**
+ * Turn recipient validation on for a local domain, whether or not any
+ * rp_builder_recipient() entry follows: a list declared this way and left
+ * empty (an empty list file) refuses every recipient but postmaster
+ * (550 5.1.1, relaypolicy(7) §4.1); it never switches validation off.
+ * rp_builder_recipient() turns validation on by itself.
+ * @param b       the builder; NULL gives RP_E_ARG.
+ * @param domain  a domain declared with rp_builder_domain() (any order;
+ *                rp_builder_build() refuses one that is not local).
+ * @param err     optional (NULL allowed); filled on failure.
+ * @return RP_OK, RP_E_ARG (bad domain), RP_E_NOMEM.  The builder copies
+ *         what it needs.  Not thread-safe on one builder.
+ */
+RP_API rp_status rp_builder_recipient_list(rp_builder *b,
+                                           const char *domain,
+                                           rp_error *err);
+
 /** Add an entry (CIDR or address) to the named network list. */
 RP_API rp_status rp_builder_network(rp_builder *b,
                                     const char *name,

@@ -141,6 +141,7 @@ rp_builder_free(rp_builder *b)
     rp__free(&b->alloc, b->items);
     rp__free(&b->alloc, b->domains);
     rp__free(&b->alloc, b->recips);
+    rp__free(&b->alloc, b->recip_lists);
     rp__free(&b->alloc, b->nets);
     rp__free(&b->alloc, b->groups);
     rp__free(&b->alloc, b->listeners);
@@ -408,6 +409,29 @@ rp_builder_recipient(rp_builder *b,
         return RP_E_NOMEM;
     }
     r->is_addr = a.dom_type != RP__DOM_NONE;
+    r->file = b->file;
+    r->line = b->line;
+    r->column = b->column;
+    return RP_OK;
+}
+
+rp_status
+rp_builder_recipient_list(rp_builder *b, const char *domain, rp_error *err)
+{
+    char pat[RP__DOMAIN_MAX + 2];
+    rp__brecip *r;
+
+    if (b == NULL)
+        return RP_E_ARG;
+    if (!norm_domain(b, err, domain, pat, sizeof(pat)))
+        return b->failed;
+    r = B_PUSH(b, recip_lists);
+    if (r == NULL || (r->domain = b_str(b, pat)) == NULL) {
+        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
+        return RP_E_NOMEM;
+    }
+    r->key = NULL;
+    r->is_addr = false;
     r->file = b->file;
     r->line = b->line;
     r->column = b->column;

@@ -87,6 +87,9 @@ struct rp_builder {
     RP__VEC(rp__item, items);
     RP__VEC(rp__bdomain, domains);
     RP__VEC(rp__brecip, recips);
+    /* Declared recipient lists, key NULL: validation is on for their
+     * domain even when no entry follows (relaypolicy(7) §4.1). */
+    RP__VEC(rp__brecip, recip_lists);
     RP__VEC(rp__bnet, nets);
     RP__VEC(rp__bpair, groups);
     RP__VEC(rp__blistener, listeners);

@@ -205,8 +205,26 @@ dump_header(lines *L, const rp_builder *b)
     sort_from(L, from);
 }
 
+/* A declared but empty recipient list has no entry line to show: a
+ * comment says that validation is on (relaypolicy(7) §4.1).  The grammar
+ * has no spelling for an empty list other than an empty list file, so a
+ * recompiled dump has no validation for that domain (lint says so). */
 static void
-dump_domains(lines *L, const rp_builder *b)
+dump_empty_lists(lines *L, const rp_builder *b, const rp_policy *p)
+{
+    size_t from = L->n;
+
+    for (size_t i = 0; i < b->n_domains; i++)
+        if (p->domains[i].has_recipients && p->domains[i].n_recipients == 0)
+            add(L,
+                "# recipients %s: an empty list, every recipient but "
+                "postmaster is unknown",
+                b->domains[i].pattern);
+    sort_from(L, from);
+}
+
+static void
+dump_domains(lines *L, const rp_builder *b, const rp_policy *p)
 {
     size_t from = L->n;
 
@@ -216,6 +234,7 @@ dump_domains(lines *L, const rp_builder *b)
             d->target ? " " : "", d->target ? d->target : "");
     }
     sort_from(L, from);
+    dump_empty_lists(L, b, p);
     dump_recipients(L, b);
     dump_networks(L, b);
     from = L->n;
@@ -356,7 +375,7 @@ rp__dump_build(const rp_builder *b, rp_policy *p)
     rp_status st = RP_E_NOMEM;
 
     dump_header(&L, b);
-    dump_domains(&L, b);
+    dump_domains(&L, b, p);
     for (size_t i = 0; i < b->n_listeners; i++)
         dump_listener(&L, &b->listeners[i]);
     dump_global(&L, b);

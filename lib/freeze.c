@@ -152,15 +152,12 @@ pattern_map(freeze *f)
     return rp__strmap_freeze(mb);
 }
 
-static bool
-add_recipient(freeze *f,
-              rp__strmap_builder *mb,
-              const rp__strmap *pats,
-              const rp__brecip *r)
+/* The local domain a recipient entry or list names, or RP__NONE (and
+ * the error set). */
+static uint32_t
+recipient_domain(freeze *f, const rp__strmap *pats, const rp__brecip *r)
 {
-    char key[RP__PATH_MAX + 32];
     uint32_t d = RP__NONE;
-    int n;
 
     if (!rp__strmap_get(pats, r->domain, strlen(r->domain), &d) ||
         f->p->domains[d].kind != RP_DOMAIN_LOCAL) {
@@ -170,9 +167,25 @@ add_recipient(freeze *f,
                       "recipients for '%s': "
                       "no local domain of that name is declared",
                       r->domain);
-        return false;
+        return RP__NONE;
     }
     f->p->domains[d].has_recipients = true;
+    return d;
+}
+
+static bool
+add_recipient(freeze *f,
+              rp__strmap_builder *mb,
+              const rp__strmap *pats,
+              const rp__brecip *r)
+{
+    char key[RP__PATH_MAX + 32];
+    uint32_t d = recipient_domain(f, pats, r);
+    int n;
+
+    if (d == RP__NONE)
+        return false;
+    f->p->domains[d].n_recipients++;
     f->p->has_addr_recipients |= r->is_addr;
     if (r->is_addr)
         n = snprintf(key, sizeof(key), "A:%s", r->key);
@@ -191,7 +204,7 @@ rp__freeze_recipients(freeze *f)
     rp__strmap *pats;
     bool ok = true;
 
-    if (f->b->n_recips == 0)
+    if (f->b->n_recips == 0 && f->b->n_recip_lists == 0)
         return true;
     pats = pattern_map(f);
     mb = rp__strmap_builder_new(&f->p->alloc);
@@ -200,6 +213,9 @@ rp__freeze_recipients(freeze *f)
         rp__strmap_builder_free(mb);
         return nomem(f);
     }
+    /* A declared list turns validation on even when it stays empty. */
+    for (size_t i = 0; ok && i < f->b->n_recip_lists; i++)
+        ok = recipient_domain(f, pats, &f->b->recip_lists[i]) != RP__NONE;
     for (size_t i = 0; ok && i < f->b->n_recips; i++)
         ok = add_recipient(f, mb, pats, &f->b->recips[i]);
     rp__strmap_free(pats);

@@ -547,6 +547,31 @@ lint_overlap(lint *L, size_t i, size_t j, rp__scratch *sc)
         report_overlap(L, y, x);
 }
 
+/* A local domain whose recipient list is declared but empty (an empty
+ * list file): validation stays on, so every recipient but postmaster is
+ * refused (relaypolicy(7) §4.1).  Reported at the domain, naming the
+ * first place the list was declared. */
+static void
+lint_empty_list(lint *L, size_t dom)
+{
+    const rp_builder *b = L->b;
+    const rp__bdomain *d = &b->domains[dom];
+    const rp__brecip *r = NULL;
+    char where[300] = "";
+
+    for (size_t k = 0; k < b->n_recip_lists && r == NULL; k++)
+        if (strcmp(b->recip_lists[k].domain, d->pattern) == 0)
+            r = &b->recip_lists[k];
+    if (r != NULL && r->file != NULL && r->line != item_line(L, d->item))
+        snprintf(where, sizeof(where), " (%s:%u)", r->file, (unsigned)r->line);
+    finding(L, RP_SEV_WARNING, "recipient-list-empty", d->item,
+            "fill the list (or remove it, if any local part should be "
+            "accepted)",
+            "local domain '%s' has an empty recipient list%s: every "
+            "recipient but postmaster is refused with 550 5.1.1",
+            d->pattern, where);
+}
+
 /* Overlaps are sought pairwise; beyond this many pairs only the cheap
  * checks (recipient validation) run, to keep compiling fast. */
 #define LINT_MAX_PAIRS 4000000u
@@ -558,6 +583,10 @@ lint_domains(lint *L)
     size_t n = b->n_domains;
     rp__scratch *sc = NULL;
 
+    for (size_t i = 0; i < n; i++)
+        if (L->p->domains[i].has_recipients &&
+            L->p->domains[i].n_recipients == 0)
+            lint_empty_list(L, i);
     for (size_t i = 0; i < n; i++)
         if (b->domains[i].kind == RP_DOMAIN_LOCAL &&
             !L->p->domains[i].has_recipients)

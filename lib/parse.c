@@ -318,6 +318,7 @@ st_domain(parser *p)
         return fail_tok(p, RP_E_SYNTAX, 3,
                         "'recipients' needs at least one "
                         "recipient or a quoted list file");
+    CALL(p, 3, rp_builder_recipient_list(p->b, pat, &e_));
     return each_entry(p, 4, "recipient", &t);
 }
 
@@ -342,6 +343,9 @@ st_named_list(parser *p)
         f++;
     t.kind = forms[f].kind;
     TRY(want_word(p, 1, 0, forms[f].name, &t.arg));
+    /* An empty list file still turns validation on (relaypolicy(7) §4.1). */
+    if (t.kind == E_RECIPIENT && p->n_toks > 2)
+        CALL(p, 0, rp_builder_recipient_list(p->b, t.arg, &e_));
     return each_entry(p, 2, forms[f].entry, &t);
 }
 

@@ -448,10 +448,11 @@ typedef struct rp__domain {
     const char *pattern; /* normalised: "example.com", ".x.org", "/re/" */
     rp_domain_kind kind;
     uint32_t item;
-    const char *target;  /* reroute: final target after the chain */
-    uint32_t target_dom; /* reroute: domain index of the final target */
-    bool target_local;   /* reroute: the final target is a local domain */
-    bool has_recipients; /* local: recipient validation is on */
+    const char *target;    /* reroute: final target after the chain */
+    uint32_t target_dom;   /* reroute: domain index of the final target */
+    bool target_local;     /* reroute: the final target is a local domain */
+    bool has_recipients;   /* local: recipient validation is on */
+    uint32_t n_recipients; /* local: entries in its list (may be 0) */
 } rp__domain;
 
 typedef enum rp__bind_any {

@@ -220,6 +220,46 @@ Test(compile, builder_api_directly)
     rp_policy_free(p);
 }
 
+/* relaypolicy(7) §4.1: a recipient list declared through the builder and
+ * left empty keeps validation on; a list for a domain that is not local
+ * is refused. */
+Test(compile, builder_empty_recipient_list)
+{
+    rp_builder *b;
+    rp_policy *p;
+    rp_error err;
+    uint32_t mx;
+    rp_decision d;
+
+    cr_assert_eq(rp_builder_recipient_list(NULL, "x.example", NULL), RP_E_ARG);
+    cr_assert_eq(rp_builder_new(NULL, &b), RP_OK);
+    cr_assert_eq(rp_builder_recipient_list(b, "local.example", &err), RP_OK);
+    cr_assert_eq(
+        rp_builder_domain(b, "local.example", RP_DOMAIN_LOCAL, NULL, &err),
+        RP_OK);
+    rp_builder_domain(b, "open.example", RP_DOMAIN_LOCAL, NULL, NULL);
+    rp_builder_listener(b, "mx", &mx, NULL);
+    rp_builder_bind(b, mx, "0.0.0.0:25", NULL);
+    rp_builder_role(b, mx, RP_ROLE_GATEWAY, NULL);
+    cr_assert_eq(rp_builder_build(b, &p, &err), RP_OK, "%s", err.message);
+    rp_builder_free(b);
+    d = decide(p, "203.0.113.5", 25, "alice@local.example");
+    cr_expect_eq(d.code, 550, "%s", d.reply);
+    cr_expect_eq(d.reason, RP_REASON_UNKNOWN_USER, "%s", d.reply);
+    d = decide(p, "203.0.113.5", 25, "postmaster@local.example");
+    cr_expect_eq(d.verdict, RP_ACCEPT, "%s", d.reply);
+    d = decide(p, "203.0.113.5", 25, "alice@open.example");
+    cr_expect_eq(d.verdict, RP_ACCEPT, "%s", d.reply);
+    rp_policy_free(p);
+
+    cr_assert_eq(rp_builder_new(NULL, &b), RP_OK);
+    rp_builder_domain(b, "relay.example", RP_DOMAIN_RELAY, NULL, NULL);
+    cr_assert_eq(rp_builder_recipient_list(b, "relay.example", &err), RP_OK);
+    cr_expect_eq(rp_builder_build(b, &p, &err), RP_E_POLICY);
+    cr_expect_null(p);
+    rp_builder_free(b);
+}
+
 Test(compile, reference_counting)
 {
     rp_policy *p, *q;

@@ -92,6 +92,10 @@ Test(decide, vectors_families)
 {
     run_vectors("families.txt");
 }
+Test(decide, vectors_empty_recipient_list)
+{
+    run_vectors("empty.txt");
+}
 
 /* ---- relaypolicy(7) §6: one test per trick ------------------------------ */
 

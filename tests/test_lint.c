@@ -297,6 +297,26 @@ Test(lint, local_domain_without_recipients)
     expect_none(clean, "no-recipient-validation");
 }
 
+/* relaypolicy(7) §4.1 and §7: an empty recipient list (an empty list
+ * file) keeps validation on, and lint says so. */
+Test(lint, empty_recipient_list)
+{
+    char text[1024];
+
+    snprintf(text, sizeof(text),
+             "domain example.com local\n"
+             "recipients example.com \"%s/decide/empty-users.txt\"\n",
+             RP_TEST_DATA);
+    expect(text, "recipient-list-empty", 1, RP_SEV_WARNING);
+    expect_none(text, "no-recipient-validation");
+    snprintf(text, sizeof(text),
+             "domain example.com local recipients alice \"%s/decide/"
+             "empty-users.txt\"\n",
+             RP_TEST_DATA);
+    expect_none(text, "recipient-list-empty");
+    expect_none(clean, "recipient-list-empty");
+}
+
 Test(lint, require_auth_on_internet_port25)
 {
     expect("domain example.com local recipients a\n"
