@@ -75,6 +75,10 @@ BLOCKED = "127.0.0.99"
 PASSWORD = "relaypolicy-test-secret"
 
 
+class PortTaken(Exception):
+    pass
+
+
 class OpenSMTPDFilter(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
@@ -83,6 +87,18 @@ class OpenSMTPDFilter(unittest.TestCase):
         tool("openssl")
         cls.root = fetch_mta("opensmtpd")
         cls.filter = binary("RP_OPENSMTPD_FILTER", "relaypolicy-opensmtpd")
+        # Ports are picked free, but another program may take one before
+        # smtpd binds it: then start again on other ports.
+        for attempt in range(3):
+            try:
+                cls.start_all()
+                return
+            except PortTaken:
+                cls.smtpd.stop()
+        raise RuntimeError("three sets of free ports were taken")
+
+    @classmethod
+    def start_all(cls) -> None:
         cls.dir = Path(tempfile.mkdtemp(prefix="rp-opensmtpd-"))
         if not os.environ.get("RP_MTA_KEEP"):
             cls.addClassCleanup(shutil.rmtree, cls.dir, True)
@@ -143,6 +159,8 @@ class OpenSMTPDFilter(unittest.TestCase):
             wait_port(cls.smtp, banner=True, timeout=TIMEOUT)
             wait_port(cls.submission, banner=True, timeout=TIMEOUT)
         except RuntimeError as e:
+            if "Address already in use" in cls.smtpd.log_text():
+                raise PortTaken()
             raise RuntimeError("%s\n%s" % (e, cls.smtpd.log_text()))
 
     # ---- SMTP through OpenSMTPD ---------------------------------------

@@ -100,6 +100,10 @@ BLOCKED = "127.0.0.99"
 PASSWORD = "relaypolicy-test-secret"
 
 
+class PortTaken(Exception):
+    pass
+
+
 class SendmailMilter(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
@@ -107,6 +111,19 @@ class SendmailMilter(unittest.TestCase):
         tool("m4")
         tool("unshare")
         cls.root = fetch_mta("sendmail")
+        # Ports are picked free, but another program may take one before
+        # Sendmail binds it: then start again on other ports.
+        for attempt in range(3):
+            try:
+                cls.start_all()
+                return
+            except PortTaken:
+                cls.sendmail.stop()
+                cls.milter.stop()
+        raise RuntimeError("three sets of free ports were taken")
+
+    @classmethod
+    def start_all(cls) -> None:
         cls.dir = Path(tempfile.mkdtemp(prefix="rp-sendmail-"))
         if not os.environ.get("RP_MTA_KEEP"):
             cls.addClassCleanup(shutil.rmtree, cls.dir, True)
@@ -180,6 +197,8 @@ class SendmailMilter(unittest.TestCase):
             wait_port(cls.smtp, banner=True, timeout=TIMEOUT)
             wait_port(cls.submission, banner=True)
         except RuntimeError as e:
+            if "Address already in use" in cls.sendmail.log_text():
+                raise PortTaken()
             raise RuntimeError("%s\n%s" % (e, cls.sendmail.log_text()))
 
     # ---- SMTP through Sendmail ----------------------------------------
