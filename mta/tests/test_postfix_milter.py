@@ -121,6 +121,10 @@ QUARANTINED = "10.1.2.66"
 BLOCKED = "198.51.100.7"
 
 
+class PortTaken(Exception):
+    pass
+
+
 class PostfixMilter(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
@@ -129,6 +133,19 @@ class PostfixMilter(unittest.TestCase):
         if not os.access(POSTFIX, os.X_OK):
             skip_module("Debian's postfix is not installed "
                         "(scripts/install-deps.sh)")
+        # Ports are picked free, but another program may take one before
+        # Postfix or the milter binds it: then start again on other ports.
+        for attempt in range(3):
+            try:
+                cls.start_all()
+                return
+            except PortTaken:
+                cls.stop_postfix()
+                cls.milter.stop()
+        raise RuntimeError("three sets of free ports were taken")
+
+    @classmethod
+    def start_all(cls) -> None:
         cls.dir = Path(tempfile.mkdtemp(prefix="rp-pfmilter-"))
         if not os.environ.get("RP_MTA_KEEP"):
             cls.addClassCleanup(shutil.rmtree, cls.dir, True)
@@ -145,8 +162,14 @@ class PostfixMilter(unittest.TestCase):
         cls.milter = Daemon(
             [binary("RP_MILTER", "relaypolicy-milter"), "-p", str(cls.policy),
              "-l", "inet:%d@127.0.0.1" % cls.milter_port],
-            cls.dir / "milter.log", ready="listening on")
+            cls.dir / "milter.log")
         cls.addClassCleanup(cls.milter.stop)
+        try:
+            cls.milter.wait_log("listening on")
+        except AssertionError:
+            if "cannot listen" in cls.milter.log_text():
+                raise PortTaken()
+            raise
 
     @classmethod
     def start_postfix(cls) -> None:
@@ -168,6 +191,8 @@ class PostfixMilter(unittest.TestCase):
             wait_port(cls.smtp, banner=True)
             wait_port(cls.submission, banner=True)
         except RuntimeError as e:
+            if "Address already in use" in cls.maillog():
+                raise PortTaken()
             raise RuntimeError("%s\n%s" % (e, cls.maillog()[-3000:]))
 
     @classmethod
