@@ -284,6 +284,41 @@ client_access(
     free(e);
 }
 
+/* ---- sender and recipient access tables --------------------------------- */
+
+/* Remember a check_sender_access / check_recipient_access table: it
+ * becomes a global deny list when every service checks it before any
+ * permit (pf_access_denies). */
+static void
+access_table(pf_conf *c,
+             const prog *p,
+             const char *param,
+             const char *kind,
+             const char *table)
+{
+    struct pf_access *a = NULL;
+    bool first = true;
+
+    for (size_t i = 0; i < p->n; i++)
+        first &= p->v[i].act != ACT_PERMIT;
+    for (size_t i = 0; i < c->n_access && a == NULL; i++)
+        if (strcmp(c->access[i].table, table) == 0 &&
+            strcmp(c->access[i].kind, kind) == 0)
+            a = &c->access[i];
+    if (a == NULL) {
+        if (c->n_access >= sizeof(c->access) / sizeof(c->access[0]))
+            return;
+        a = &c->access[c->n_access++];
+        memset(a, 0, sizeof(*a));
+        snprintf(a->kind, sizeof(a->kind), "%s", kind);
+        snprintf(a->table, sizeof(a->table), "%s", table);
+        snprintf(a->param, sizeof(a->param), "%.*s", (int)strcspn(param, " "),
+                 param);
+    }
+    a->seen++;
+    a->first += first;
+}
+
 /* ---- one restriction list ----------------------------------------------- */
 
 static void
@@ -341,6 +376,10 @@ one_restriction(import *im,
         new_op(p, label, ACT_REJECT, K_ALL);
     else if (strcmp(r, "check_client_access") == 0 && arg != NULL)
         client_access(im, c, p, param, arg);
+    else if ((strcmp(r, "check_sender_access") == 0 ||
+              strcmp(r, "check_recipient_access") == 0) &&
+             arg != NULL)
+        access_table(c, p, param, r[6] == 's' ? "sender" : "recipient", arg);
     else if (strcmp(r, "warn_if_reject") == 0 && *i + 1 < n) {
         ++*i;
         if (takes_arg(w[*i]) && *i + 1 < n)

@@ -681,6 +681,7 @@ import im = {.what = "postfix" };
     pf_mynetworks(&im, &c);
     pf_domains(&im, &c);
     pf_listeners(&im, &c);
+    pf_access_denies(&im, &c);
     pf_sender_login(&im, &c);
     replies(&im);
     snprintf(source, sizeof(source), "postconf -n -c %s",

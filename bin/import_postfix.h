@@ -39,6 +39,16 @@ typedef struct pf_conf {
     bool have_local, have_relay; /* the policy has such domains */
     bool login_map_everywhere;   /* reject_sender_login_mismatch on all */
     bool login_map_used;
+    /* check_sender_access / check_recipient_access tables seen, with the
+     * number of services that check them before any permit. */
+    struct pf_access {
+        char kind[12]; /* "sender" or "recipient" */
+        char table[256];
+        char param[64];
+        size_t first; /* services checking it before any permit */
+        size_t seen;  /* services checking it at all */
+    } access[16];
+    size_t n_access;
 } pf_conf;
 
 /* Run postconf (or postmap) with @p args after "-c DIR"; the output in
@@ -86,6 +96,10 @@ void service_verdicts(import *im, pf_conf *c, const pf_service *s, verdicts *v);
 void verdicts_free(verdicts *v);
 /* A finding, reported once whatever the number of services sharing it. */
 void finding_once(import *im, const char *param, const char *msg);
+
+/* Write the deny lists of check_sender_access / check_recipient_access
+ * tables that every service checks before any permit (import_pfaccess.c). */
+void pf_access_denies(import *im, pf_conf *c);
 
 /* Translate the restriction lists of every service into listeners. */
 void pf_listeners(import *im, pf_conf *c);

@@ -232,12 +232,14 @@ class Case:
         for port_name in s["ports"]:
             for client in clients:
                 for login in [None] + s.get("logins", []):
-                    for sender in s["senders"]:
-                        yield (port_name, client, login, sender)
+                    yield (port_name, client, login)
 
-    def ask_postfix(self, port_name, client, login, sender, rcpts):
+    def ask_postfix(self, port_name, client, login, senders, rcpts):
+        """One session per client state: each sender in its own
+        transaction (MAIL, the recipients, RSET)."""
         port = self.ports[port_name]
-        s = smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT)
+        s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.test",
+                         timeout=TIMEOUT)
         try:
             s.ehlo("client.test")
             addr = ("IPV6:" + client) if ":" in client else client
@@ -248,13 +250,16 @@ class Case:
             if code != 220:
                 raise RuntimeError("XCLIENT refused: %d %s" % (code, msg))
             s.ehlo("client.test")
-            code, msg = s.docmd("MAIL", "FROM:<%s>" % sender)
-            if code != 250:
-                return [(code, msg.decode(errors="replace"))] * len(rcpts)
             res = []
-            for r in rcpts:
-                code, msg = s.docmd("RCPT", "TO:<%s>" % r)
-                res.append((code, msg.decode(errors="replace")))
+            for sender in senders:
+                code, msg = s.docmd("MAIL", "FROM:<%s>" % sender)
+                if code != 250:
+                    res += [(code, msg.decode(errors="replace"))] * len(rcpts)
+                    continue
+                for r in rcpts:
+                    code, msg = s.docmd("RCPT", "TO:<%s>" % r)
+                    res.append((code, msg.decode(errors="replace")))
+                s.docmd("RSET")
             s.docmd("QUIT")
             return res
         finally:
@@ -298,11 +303,13 @@ class Case:
 
     def run(self):
         facts, pf = [], []
-        for port_name, client, login, sender in self.sessions():
+        for port_name, client, login in self.sessions():
             rcpts = self.spec["recipients"]
-            answers = self.ask_postfix(port_name, client, login, sender,
+            senders = self.spec["senders"]
+            answers = self.ask_postfix(port_name, client, login, senders,
                                        rcpts)
-            for r, a in zip(rcpts, answers):
+            pairs = [(snd, r) for snd in senders for r in rcpts]
+            for (sender, r), a in zip(pairs, answers):
                 f = {"client": client, "local": "127.0.0.1:%d" %
                      self.ports[port_name], "from": sender, "to": r,
                      "helo": "client.test"}
@@ -346,16 +353,24 @@ def main():
     for name in names:
         case = Case(name, cli)
         try:
+            t = [time.monotonic()]
             case.write()
             case.import_policy()
+            t.append(time.monotonic())
             case.start()
+            t.append(time.monotonic())
             n, agree, explained, bad = case.run()
+            t.append(time.monotonic())
         except Exception as e:  # report and go on with the next case
             print("%s: ERROR %s\n%s" % (name, e, case.maillog()))
             failed += 1
             case.stop()
             continue
         case.stop()
+        t.append(time.monotonic())
+        print("%-18s seconds: import %.1f, postfix start %.1f, facts %.1f, "
+              "stop %.1f" % (name, t[1] - t[0], t[2] - t[1], t[3] - t[2],
+                             t[4] - t[3]))
         want_rc = case.spec.get("import_rc", 0)
         print("%-18s facts %5d  agree %5d  explained %4d  unexplained %3d"
               "  import exit %d" % (name, n, agree, sum(explained.values()),
