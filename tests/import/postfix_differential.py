@@ -334,6 +334,26 @@ class Case:
         return len(facts), agree, explained, bad
 
 
+def prepared(name, cli, t):
+    """The case written, imported and its Postfix started; on other ports
+    again (three tries) when another program took a port first."""
+    for attempt in range(3):
+        case = Case(name, cli)
+        case.write()
+        case.import_policy()
+        t[1:] = [time.monotonic()]
+        try:
+            case.start()
+            t.append(time.monotonic())
+            return case
+        except RuntimeError as e:
+            log = case.maillog()
+            case.stop()
+            if attempt == 2:
+                raise RuntimeError("%s\n%s" % (e, log))
+    raise RuntimeError("unreachable")
+
+
 def main():
     if len(sys.argv) < 2:
         print("usage: postfix_differential.py RELAYPOLICY [CASE...]")
@@ -351,20 +371,18 @@ def main():
     failed = 0
     t0 = time.monotonic()
     for name in names:
-        case = Case(name, cli)
+        case = None
         try:
             t = [time.monotonic()]
-            case.write()
-            case.import_policy()
-            t.append(time.monotonic())
-            case.start()
-            t.append(time.monotonic())
+            case = prepared(name, cli, t)
             n, agree, explained, bad = case.run()
             t.append(time.monotonic())
         except Exception as e:  # report and go on with the next case
-            print("%s: ERROR %s\n%s" % (name, e, case.maillog()))
+            print("%s: ERROR %s\n%s" % (name, e,
+                                          case.maillog() if case else ""))
             failed += 1
-            case.stop()
+            if case:
+                case.stop()
             continue
         case.stop()
         t.append(time.monotonic())
