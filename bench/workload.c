@@ -43,7 +43,8 @@ kind_of(const work *w, size_t i)
     return h < 7 ? D_EXACT : h < 9 ? D_SUFFIX : D_RELAY;
 }
 
-/* ---- the policy text ---------------------------------------------------------- */
+/* ---- the policy text
+ * ---------------------------------------------------------- */
 
 /* IPv4 and IPv6 entries in a 9:1 mix, as one array. */
 static bench_pfx *
@@ -94,9 +95,15 @@ write_domains(const work *w, FILE *f)
             write_recipients(w, i, path);
             fprintf(f, "domain %s local recipients \"%s\"\n", d, path);
             break;
-        case D_EXACT: fprintf(f, "domain %s local\n", d); break;
-        case D_SUFFIX: fprintf(f, "domain .%s local\n", d); break;
-        case D_RELAY: fprintf(f, "domain %s relay\n", d); break;
+        case D_EXACT:
+            fprintf(f, "domain %s local\n", d);
+            break;
+        case D_SUFFIX:
+            fprintf(f, "domain .%s local\n", d);
+            break;
+        case D_RELAY:
+            fprintf(f, "domain %s relay\n", d);
+            break;
         }
     }
 }
@@ -115,17 +122,18 @@ write_policy(const work *w, const char *path, size_t regex)
     fprintf(f, "# Synthetic benchmark policy (seed %llu).\n",
             (unsigned long long)w->seed);
     write_domains(w, f);
-    fprintf(f, "network trusted \"%s\"\n\n"
+    fprintf(f,
+            "network trusted \"%s\"\n\n"
             "listener internet {\n    bind 0.0.0.0:25 [::]:25\n"
             "    role gateway\n    allow network trusted relay\n}\n"
             "listener submission {\n    bind *:587\n"
             "    role submission\n}\n\nnetwork blocked \"%s\"\n"
-            "deny client blocked\n", allow, deny);
+            "deny client blocked\n",
+            allow, deny);
     for (size_t k = 0; k < 50; k++) {
-        bench_external_domain(bench_mix(w->seed ^ (k + 0xbad)), d,
-                              sizeof(d));
-        fprintf(f, "deny sender @%s\ndeny recipient abuse-trap%zu@%s\n", d,
-                k, d);
+        bench_external_domain(bench_mix(w->seed ^ (k + 0xbad)), d, sizeof(d));
+        fprintf(f, "deny sender @%s\ndeny recipient abuse-trap%zu@%s\n", d, k,
+                d);
     }
     for (size_t k = 0; k < regex; k++) {
         bench_regex(w->seed, k, k % 2 == 0, re, sizeof(re));
@@ -135,7 +143,8 @@ write_policy(const work *w, const char *path, size_t regex)
         fail("cannot write the policy");
 }
 
-/* ---- the query pool ----------------------------------------------------------- */
+/* ---- the query pool
+ * ----------------------------------------------------------- */
 
 static const char *
 keep(work *w, const char *s)
@@ -220,12 +229,12 @@ recipient(work *w, bench_rng *r, char *buf, size_t size)
     if (x < 45) {
         i = bench_rng_below(r, (uint32_t)w->sz->rdomains);
         if (x < 35)
-            bench_local_part(w->seed, i, bench_rng_below(r, (uint32_t)per),
-                             lp, sizeof(lp));
+            bench_local_part(w->seed, i, bench_rng_below(r, (uint32_t)per), lp,
+                             sizeof(lp));
         bench_domain(w->seed, i, d, sizeof(d));
     } else if (x < 65) {
-        query_domain(w, r, hosted(w, r, bench_rng_below(r, 2) ? D_EXACT
-                                                              : D_SUFFIX),
+        query_domain(w, r,
+                     hosted(w, r, bench_rng_below(r, 2) ? D_EXACT : D_SUFFIX),
                      d, sizeof(d));
     } else if (x < 75) {
         query_domain(w, r, hosted(w, r, D_RELAY), d, sizeof(d));
@@ -292,7 +301,8 @@ make_pool(work *w)
     }
 }
 
-/* ---- domain lookups and address parses ----------------------------------------- */
+/* ---- domain lookups and address parses
+ * ----------------------------------------- */
 
 /* @p subdomains: only names below a hosted domain (parent fallback);
  * else a mix of exact names, subdomains and unknown domains. */
@@ -309,8 +319,8 @@ domain_queries(const work *w, size_t n, bool subdomains)
     for (size_t i = 0; i < n; i++) {
         uint32_t x = bench_rng_below(&r, 3);
         if (subdomains || x == 1) {
-            size_t k = hosted(w, &r, bench_rng_below(&r, 2) ? D_SUFFIX
-                                                            : D_EXACT);
+            size_t k =
+                hosted(w, &r, bench_rng_below(&r, 2) ? D_SUFFIX : D_EXACT);
             bench_domain(w->seed, k, d, sizeof(d));
             snprintf(s, sizeof(s), "%s%s", subs[bench_rng_below(&r, 4)], d);
         } else if (x == 0) {
@@ -368,8 +378,10 @@ domains(const work *w, const rp_policy *p, bool goals)
              w->sz->domains / 1000);
     bench_report("domain_ns_mixed", label, ns_mix, "ns",
                  goals ? GOAL_MAX : GOAL_NONE, 100);
-    snprintf(label, sizeof(label), "domains %zuk: ns/lookup, subdomain "
-             "(parent fallback)", w->sz->domains / 1000);
+    snprintf(label, sizeof(label),
+             "domains %zuk: ns/lookup, subdomain "
+             "(parent fallback)",
+             w->sz->domains / 1000);
     bench_report("domain_ns_subdomain", label, ns_sub, "ns",
                  goals ? GOAL_MAX : GOAL_NONE, 100);
     bench_report("domain_hit_share_mixed", "domains: share of mixed hits", hm,
@@ -405,11 +417,24 @@ addresses(const work *w, bool goals)
     }
     if (ok != 2 * n)
         fail("an address of the pool did not parse");
-    bench_report("addr_parse_ns", "address parse: ns/address", best * 1e9 /
-                 (double)(2 * n), "ns", goals ? GOAL_MAX : GOAL_NONE, 50);
+    bench_report("addr_parse_ns", "address parse: ns/address",
+                 best * 1e9 / (double)(2 * n), "ns",
+                 goals ? GOAL_MAX : GOAL_NONE, 50);
 }
 
-/* ---- decisions ------------------------------------------------------------------- */
+/* ---- decisions
+ * ------------------------------------------------------------------- */
+
+/* The benchmark's workspace, made once and kept for the process. */
+static rp_workspace *
+bench_ws(void)
+{
+    static rp_workspace *ws;
+
+    if (ws == NULL && rp_workspace_new(NULL, &ws) != RP_OK)
+        fail("cannot make a workspace");
+    return ws;
+}
 
 /* Decisions per second over the pool, for at least min_time seconds. */
 static double
@@ -422,7 +447,7 @@ rate(const work *w, const rp_policy *p, size_t counts[5])
     memset(counts, 0, 5 * sizeof(*counts));
     do {
         for (size_t i = 0; i < w->sz->pool; i++) {
-            if (rp_decide(p, &w->pool[i], &d) != RP_OK)
+            if (rp_decide(p, &w->pool[i], bench_ws(), &d) != RP_OK)
                 fail("rp_decide failed on a pool query");
             counts[d.verdict]++;
         }
@@ -458,7 +483,7 @@ latency(const work *w, const rp_policy *p, size_t n, double pct[4])
     for (size_t i = 0; i < n; i++) {
         const rp_query *q = &w->pool[i % w->sz->pool];
         uint64_t t0 = bench_now_ns();
-        rp_decide(p, q, &d);
+        rp_decide(p, q, bench_ws(), &d);
         ns[i] = (uint32_t)(bench_now_ns() - t0);
     }
     qsort(ns, n, sizeof(*ns), cmp_u32);
@@ -469,8 +494,12 @@ latency(const work *w, const rp_policy *p, size_t n, double pct[4])
 }
 
 static void
-report_decisions(const char *tag, const char *what, double per_s,
-                 const double pct[4], bool goals, double min_rate)
+report_decisions(const char *tag,
+                 const char *what,
+                 double per_s,
+                 const double pct[4],
+                 bool goals,
+                 double min_rate)
 {
     char key[48], label[64];
 
@@ -508,8 +537,12 @@ report_verdicts(const size_t counts[5])
 
 /* Compile @p conf, report its build, and time decisions on it. */
 static rp_policy *
-decide_on(const work *w, const char *conf, const char *tag, const char *what,
-          bool goals, double min_rate)
+decide_on(const work *w,
+          const char *conf,
+          const char *tag,
+          const char *what,
+          bool goals,
+          double min_rate)
 {
     size_t rss0 = bench_rss(), counts[5];
     double build, pct[4];
@@ -535,11 +568,13 @@ decide_on(const work *w, const char *conf, const char *tag, const char *what,
 }
 
 int
-bench_workload(const bench_tmp *tmp, uint64_t seed, const bench_sizes *sz,
+bench_workload(const bench_tmp *tmp,
+               uint64_t seed,
+               const bench_sizes *sz,
                bool goals)
 {
-    work w = {tmp, seed, sz, NULL, NULL, sz->networks, sz->networks, NULL,
-              NULL, NULL, 0, 0};
+    work w = {tmp,          seed, sz,   NULL, NULL, sz->networks,
+              sz->networks, NULL, NULL, NULL, 0,    0};
     char path[512], allow[512], deny[512];
     rp_policy *p;
 
@@ -562,8 +597,7 @@ bench_workload(const bench_tmp *tmp, uint64_t seed, const bench_sizes *sz,
     fprintf(stderr, "  workload: decisions without regex done\n");
     bench_tmp_path(tmp, "decide_regex.conf", path, sizeof(path));
     write_policy(&w, path, sz->regex);
-    p = decide_on(&w, path, "decide_regex", "decide, regex rules", goals,
-                  2e5);
+    p = decide_on(&w, path, "decide_regex", "decide, regex rules", goals, 2e5);
     rp_policy_free(p);
     free(w.pool);
     free(w.text);

@@ -288,7 +288,7 @@ decide_line(const rp_policy *p,
     q.recipient_len = f.to_len;
     q.helo = f.helo;
     q.helo_len = f.helo_len;
-    if (rp_decide(p, &q, &d) != RP_OK)
+    if (cli_decide(p, &q, &d) != RP_OK)
         out_error(o, line, f.id, d.detail);
     else
         out_decision(o, f.id, &d);

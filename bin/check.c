@@ -164,6 +164,8 @@ print_explained(const rp_decision *d)
         printf("  %.*s\n", (int)n, s);
         s += n + (nl != NULL);
     }
+    if (d->flags & RP_DECISION_TRUNCATED)
+        printf("  (explanation truncated)\n");
 }
 
 static int
@@ -202,7 +204,7 @@ check_one(const rp_policy *p, const check_args *a, long listener)
     q.recipient_len = RP_NTS;
     q.helo = a->helo;
     q.helo_len = RP_NTS;
-    st = rp_decide(p, &q, &d);
+    st = cli_decide(p, &q, &d);
     if (st != RP_OK)
         return usage_error("check", "%s (local %s port %u)", d.detail, lip,
                            (unsigned)lport);

@@ -46,6 +46,10 @@ int usage_error(const char *cmd, const char *fmt, ...)
  * return NULL. */
 rp_policy *load_policy(const char *path);
 
+/* rp_decide() with the command's one workspace (made on first use, freed
+ * at exit).  The decision's strings stay valid until the next call. */
+rp_status cli_decide(const rp_policy *p, const rp_query *q, rp_decision *d);
+
 /* Print an rp_error as "file:line:col: message". */
 void print_error(const rp_error *err, const char *path);
 

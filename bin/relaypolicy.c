@@ -93,6 +93,30 @@ print_error(const rp_error *err, const char *path)
         fprintf(stderr, "%s:%s\n", file, err->message);
 }
 
+static rp_workspace *cli_ws;
+
+static void
+free_workspace(void)
+{
+    rp_workspace_free(cli_ws);
+    cli_ws = NULL;
+}
+
+rp_status
+cli_decide(const rp_policy *p, const rp_query *q, rp_decision *d)
+{
+    if (cli_ws == NULL) {
+        rp_status st = rp_workspace_new(NULL, &cli_ws);
+        if (st != RP_OK) {
+            memset(d, 0, sizeof(*d));
+            d->detail = rp_strerror(st);
+            return st;
+        }
+        atexit(free_workspace);
+    }
+    return rp_decide(p, q, cli_ws, d);
+}
+
 rp_policy *
 load_policy(const char *path)
 {

@@ -240,7 +240,7 @@ probe(env *e, size_t index, const char *client)
     q.local_port = e->port;
     q.recipient = rcpt;
     q.recipient_len = RP_NTS;
-    if (rp_decide(e->p, &q, &d) != RP_OK || d.listener_index < 0 ||
+    if (cli_decide(e->p, &q, &d) != RP_OK || d.listener_index < 0 ||
         (size_t)d.listener_index != index)
         return 0;
     if (d.reason == RP_REASON_CLIENT_BLOCKED)
@@ -330,7 +330,7 @@ play(const env *e, const trick *t, char *last_from, size_t size)
         snprintf(last_from, size, "%s", fb);
     }
     printf("RCPT TO:%s\n", rb);
-    if (rp_decide(e->p, &q, &d) != RP_OK) {
+    if (cli_decide(e->p, &q, &d) != RP_OK) {
         printf("(not decided: %s)\n", d.detail);
         return false;
     }

@@ -288,7 +288,7 @@ main(int argc, char **argv)
     if (p == NULL)
         return 1;
     rpd_check_host_addresses(p);
-    if (rp_slot_new(p, &rpd_slot) != RP_OK) {
+    if (rp_slot_new(p, NULL, &rpd_slot) != RP_OK) {
         rp_policy_free(p);
         return 1;
     }

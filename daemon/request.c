@@ -4,6 +4,7 @@
  */
 #include "request.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -156,10 +157,45 @@ fill_query(const pd_request *r, uint32_t port, rp_query *q)
     }
 }
 
+/* The calling thread's workspace: made on its first decision, freed when
+ * the thread ends (pthread key destructor). */
+static pthread_key_t ws_key;
+static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
+static bool ws_key_ok;
+
+static void
+free_ws(void *ws)
+{
+    rp_workspace_free(ws);
+}
+
+static void
+make_key(void)
+{
+    ws_key_ok = pthread_key_create(&ws_key, free_ws) == 0;
+}
+
+static rp_workspace *
+thread_ws(void)
+{
+    rp_workspace *ws;
+
+    pthread_once(&ws_once, make_key);
+    if (!ws_key_ok)
+        return NULL;
+    ws = pthread_getspecific(ws_key);
+    if (ws == NULL && rp_workspace_new(NULL, &ws) == RP_OK &&
+        pthread_setspecific(ws_key, ws) != 0) {
+        rp_workspace_free(ws);
+        ws = NULL;
+    }
+    return ws;
+}
+
 rp_status
 pd_decide(const rp_policy *policy, const rp_query *query, rp_decision *d)
 {
-    return rp_decide(policy, query, d);
+    return rp_decide(policy, query, thread_ws(), d);
 }
 
 pd_outcome

@@ -31,8 +31,7 @@ typedef struct fz_field {
  * are empty.  Returns the number of fields present.
  */
 static inline size_t
-fz_split(const uint8_t *data, size_t size, char sep, fz_field *out,
-         size_t max)
+fz_split(const uint8_t *data, size_t size, char sep, fz_field *out, size_t max)
 {
     size_t k = 0, start = 0;
 
@@ -118,19 +117,31 @@ fz_policy(void)
 
 /* Clients no rule of the fixed policy grants anything beyond submit. */
 static const char *const fz_untrusted[] FZ_UNUSED = {
-    "203.0.113.9", "2001:db8:ffff::1", "192.168.1.12", "172.16.5.5",
-    "::ffff:203.0.113.200", "198.18.0.1",
+    "203.0.113.9", "2001:db8:ffff::1",     "192.168.1.12",
+    "172.16.5.5",  "::ffff:203.0.113.200", "198.18.0.1",
 };
 /* Every client address worth trying, trusted or not. */
 static const char *const fz_clients[] FZ_UNUSED = {
-    "203.0.113.9", "10.1.2.3",    "192.168.1.10", "10.99.3.4",
-    "198.51.100.7", "2001:db8:10::5", "::1",     "192.0.2.1",
+    "203.0.113.9",  "10.1.2.3",       "192.168.1.10", "10.99.3.4",
+    "198.51.100.7", "2001:db8:10::5", "::1",          "192.0.2.1",
 };
 /* Local addresses and ports that select each listener (or none). */
-static const char *const fz_locals[] FZ_UNUSED = {"192.0.2.1", "192.0.2.2",
-                                        "2001:db8::25", "::ffff:192.0.2.1"};
+static const char *const fz_locals[] FZ_UNUSED = {
+    "192.0.2.1", "192.0.2.2", "2001:db8::25", "::ffff:192.0.2.1"};
 static const uint32_t fz_ports[] FZ_UNUSED = {25, 587, 2525, 26};
 
 #define FZ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The target's workspace for rp_decide(), made on first use and kept for
+ * the life of the process. */
+static inline rp_workspace *
+fz_ws(void)
+{
+    static rp_workspace *ws;
+
+    if (ws == NULL && rp_workspace_new(NULL, &ws) != RP_OK)
+        abort();
+    return ws;
+}
 
 #endif /* RP_FUZZ_COMMON_H */

@@ -41,8 +41,8 @@ fail(const char *what, const rp_query *q, const rp_decision *d)
             what, (int)q->client_ip_len, q->client_ip,
             q->user != NULL ? "(set)" : "(none)", (int)q->recipient_len,
             q->recipient, rp_verdict_name(d->verdict),
-            rp_reason_name(d->reason), d->reply, d->destination,
-            d->rewritten, (unsigned)d->permissions);
+            rp_reason_name(d->reason), d->reply, d->destination, d->rewritten,
+            (unsigned)d->permissions);
     abort();
 }
 
@@ -98,10 +98,8 @@ check_accept(const rp_query *q, const rp_decision *d)
         return;
     }
     n = strlen(dom);
-    if (strcmp(dom, "local.example") == 0 ||
-        strcmp(dom, "corp.example") == 0 ||
-        (n > 13 && strcmp(dom + n - 13, ".corp.example") == 0) ||
-        dom[0] == '[')
+    if (strcmp(dom, "local.example") == 0 || strcmp(dom, "corp.example") == 0 ||
+        (n > 13 && strcmp(dom + n - 13, ".corp.example") == 0) || dom[0] == '[')
         return;
     fail("ACCEPT to a domain that is not local", q, d);
 }
@@ -129,10 +127,10 @@ check_reply(const rp_query *q, const rp_decision *d)
     unsigned cls = d->code / 100;
     int n = snprintf(code, sizeof(code), "%u ", (unsigned)d->code);
 
-    if (memchr(d->reply, '\0', sizeof(d->reply)) == NULL ||
-        memchr(d->destination, '\0', sizeof(d->destination)) == NULL ||
-        memchr(d->rewritten, '\0', sizeof(d->rewritten)) == NULL ||
-        memchr(d->explanation, '\0', sizeof(d->explanation)) == NULL)
+    if (strlen(d->reply) != d->reply_len ||
+        strlen(d->destination) != d->destination_len ||
+        strlen(d->rewritten) != d->rewritten_len ||
+        strlen(d->explanation) != d->explanation_len)
         fail("unterminated string in the decision", q, d);
     if (strncmp(d->reply, code, (size_t)n) != 0 ||
         d->enhanced[0] != (char)('0' + cls))
@@ -210,7 +208,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     q.helo = f[4].p;
     q.helo_len = f[4].n;
 
-    st = rp_decide(policy, &q, &d);
+    st = rp_decide(policy, &q, fz_ws(), &d);
     if (st != RP_OK) {
         if (st != RP_E_ARG || d.verdict != RP_VERDICT_NONE ||
             (!own_ip && q.user == NULL && q.n_groups == 0))

@@ -37,15 +37,20 @@ decide(const rp_query *q)
     rp_decision d;
     outcome o;
 
-    o.st = rp_decide(policy, q, &d);
+    o.st = rp_decide(policy, q, fz_ws(), &d);
     o.verdict = d.verdict;
     o.reason = d.reason;
     return o;
 }
 
 static void
-compare(const char *what, const char *orig, size_t on, const char *var,
-        size_t vn, outcome a, outcome b)
+compare(const char *what,
+        const char *orig,
+        size_t on,
+        const char *var,
+        size_t vn,
+        outcome a,
+        outcome b)
 {
     if (a.st == b.st && a.verdict == b.verdict && a.reason == b.reason)
         return;
@@ -53,8 +58,8 @@ compare(const char *what, const char *orig, size_t on, const char *var,
             "%s variant decided differently:\n  <%.*s>: %s %s %s\n"
             "  <%.*s>: %s %s %s\n",
             what, (int)on, orig, rp_status_name(a.st),
-            rp_verdict_name(a.verdict), rp_reason_name(a.reason), (int)vn,
-            var, rp_status_name(b.st), rp_verdict_name(b.verdict),
+            rp_verdict_name(a.verdict), rp_reason_name(a.reason), (int)vn, var,
+            rp_status_name(b.st), rp_verdict_name(b.verdict),
             rp_reason_name(b.reason));
     abort();
 }

@@ -17,17 +17,19 @@
  * rp_policy_lint() and every other function taking a `const rp_policy *`
  * may be called on the same policy from any number of threads at once,
  * without locks.  rp_policy_ref() and rp_policy_free() use atomic reference
- * counting and are safe to call concurrently on one policy.  An rp_builder
- * belongs to one thread at a time.  The library keeps no global state.
+ * counting and are safe to call concurrently on one policy; reload through
+ * an rp_policy_slot.  An rp_builder and an rp_workspace belong to one
+ * thread at a time.  The library keeps no global state.
  *
  * Ownership
  * ---------
  * Inputs are borrowed for the duration of a call and never kept: compile
  * copies what it needs, and rp_decide() keeps nothing of the query.
- * Strings reached through an rp_decision (listener, rule_file, text) are
- * borrowed from the policy and stay valid until the last reference to that
- * policy is released.  Handles are freed with their matching _free()
- * function; every _free(NULL) is a no-op.
+ * Strings reached through an rp_decision are borrowed: listener,
+ * rule_file and text from the policy (valid until the last reference to
+ * it is released), reply, destination, rewritten and explanation from the
+ * workspace (valid until its next decision).  Handles are freed with their
+ * matching _free() function; every _free(NULL) is a no-op.
  */
 #ifndef RELAYPOLICY_H
 #define RELAYPOLICY_H
@@ -44,10 +46,10 @@ extern "C" {
  * Version
  * ------------------------------------------------------------------------ */
 
-#define RP_VERSION_MAJOR 0
-#define RP_VERSION_MINOR 1
+#define RP_VERSION_MAJOR 1
+#define RP_VERSION_MINOR 0
 #define RP_VERSION_PATCH 0
-#define RP_VERSION_STRING "0.1.0"
+#define RP_VERSION_STRING "1.0.0"
 #define RP_VERSION_NUM                                                         \
     ((RP_VERSION_MAJOR << 16) | (RP_VERSION_MINOR << 8) | RP_VERSION_PATCH)
 /** True when the header is at least version x.y.z. */
@@ -155,8 +157,12 @@ typedef enum rp_reason {
 #undef RP__REASON_ENUM
 } rp_reason;
 
+/* Counts derived from the maps: values are 0, 1, 2... with no gaps. */
+#define RP__COUNT_ONE(name, value, text) +1
 /** Number of reasons (one past the largest value). */
-#define RP_REASON_COUNT 16
+#define RP_REASON_COUNT (0 RP_REASON_MAP(RP__COUNT_ONE))
+/** Number of statuses (one past the largest value). */
+#define RP_STATUS_COUNT (0 RP_STATUS_MAP(RP__COUNT_ONE))
 
 /**
  * The stable name of a reason ("relay-denied"), as used in policy files
@@ -245,9 +251,15 @@ typedef struct rp_allocator {
 /** Do not JIT-compile regular expressions. */
 #define RP_OPT_NO_JIT (1u << 1)
 
+/** Default capacity of a workspace's explanation buffer, NUL included. */
+#define RP_EXPLAIN_DEFAULT 4096
+
 /**
- * Compile-time options.  A zeroed struct means "all defaults"; every zero
- * field takes its default.  Call rp_options_init() to see the defaults.
+ * Options for compiling a policy and for creating a workspace.  A zeroed
+ * struct means "all defaults"; every zero field takes its default.  Call
+ * rp_options_init() to see the defaults.  Calls taking options refuse,
+ * with RP_E_ARG, unknown flag bits and non-zero reserved fields: they are
+ * kept for later versions.
  */
 typedef struct rp_options {
     const rp_allocator *allocator; /**< NULL: malloc/realloc/free. */
@@ -260,8 +272,15 @@ typedef struct rp_options {
     uint32_t max_include_depth;    /**< nested includes (default 8). */
     uint32_t regex_match_limit;    /**< PCRE2 match limit (default 100000). */
     uint32_t regex_depth_limit;    /**< PCRE2 depth limit (default 1000). */
-    const char *base_dir;          /**< relative include paths (NULL: cwd). */
-    void *reserved[8];             /**< must be zero. */
+    /** PCRE2 match steps one decision may spend across all its regexes
+     * (default 1000000).  A decision that needs more fails safe. */
+    uint32_t regex_budget;
+    /** Workspace only: the explanation buffer, NUL included
+     * (default RP_EXPLAIN_DEFAULT; 256 to 1 MiB). */
+    uint32_t explain_capacity;
+    uint32_t reserved0;   /**< must be zero. */
+    const char *base_dir; /**< relative include paths (NULL: cwd). */
+    uint64_t reserved[6]; /**< must be zero. */
 } rp_options;
 
 /** Fill @p opts with the defaults.  NULL is a no-op. */
@@ -269,14 +288,14 @@ RP_API void rp_options_init(rp_options *opts);
 
 /** Details of a failed compile or builder call. */
 typedef struct rp_error {
-    rp_status status;
+    uint32_t status;   /**< an rp_status. */
     uint32_t line;     /**< 1-based; 0 when not tied to a line. */
     uint32_t column;   /**< 1-based; 0 when not tied to a column. */
     uint64_t offset;   /**< byte offset into the file or text. */
     char file[256];    /**< the file the error is in ("<string>"). */
     char message[160]; /**< "line:col: text", or just "text". */
     char snippet[32];  /**< the offending token, possibly cut. */
-    void *reserved[4];
+    uint64_t reserved[4];
 } rp_error;
 
 /* ------------------------------------------------------------------------
@@ -352,13 +371,13 @@ typedef enum rp_severity {
 
 /** One lint finding; every pointer is valid only during the callback. */
 typedef struct rp_finding {
-    rp_severity severity;
+    uint32_t severity;   /**< an rp_severity. */
     const char *code;    /**< stable identifier, e.g. "wide-relay-range". */
     const char *file;    /**< policy file, or "<string>". */
     uint32_t line;       /**< 0 when the finding is not tied to a line. */
     const char *message; /**< what is wrong. */
     const char *advice;  /**< one line of what to do. */
-    void *reserved[4];
+    uint64_t reserved[4];
 } rp_finding;
 
 /** Receives lint findings: return 0 to continue, non-zero to stop. */
@@ -380,11 +399,11 @@ typedef struct rp_listener_info {
     const char *file; /**< where it was defined. */
     uint32_t line;
     uint32_t n_binds;
-    bool require_auth;
-    char bind_ip[48];    /**< first explicit bind address, or "" if none. */
-    uint32_t bind_port;  /**< first explicit bind port, or 0 if any. */
-    int32_t bind_family; /**< 4 or 6: the family of the first bind. */
-    void *reserved[4];
+    uint32_t require_auth; /**< 1 when the listener requires auth. */
+    char bind_ip[48];      /**< first explicit bind address, or "" if none. */
+    uint32_t bind_port;    /**< first explicit bind port, or 0 if any. */
+    int32_t bind_family;   /**< 4 or 6: the family of the first bind. */
+    uint64_t reserved[4];
 } rp_listener_info;
 
 /** The number of listeners of a policy (0 for NULL). */
@@ -404,20 +423,57 @@ RP_API rp_status rp_policy_listener(const rp_policy *policy,
 
 /** Fill rp_decision.explanation with a step-by-step trace. */
 #define RP_QUERY_EXPLAIN (1u << 0)
+/** The session is protected by TLS (reserved for future rules). */
+#define RP_QUERY_TLS (1u << 1)
+/* Bit 2 is taken by RP_QUERY_SMTPUTF8 (relaypolicy(7) §2). */
+
+struct sockaddr;
+
+/**
+ * An IP address in binary form.  family 0 means "not given"; 4 is IPv4
+ * with the address in addr[0..3]; 6 is IPv6 in addr[0..15] (an address in
+ * ::ffff:0:0/96 is the IPv4 address it embeds).  Network byte order.
+ */
+typedef struct rp_ip {
+    uint32_t family;  /**< 0, 4 or 6. */
+    uint8_t addr[16]; /**< network byte order; unused bytes zero. */
+} rp_ip;
+
+/**
+ * Parse strict IP text (relaypolicy(7) §2: inet_pton forms, no zone id).
+ * @param text  need not be NUL-terminated; @p len may be RP_NTS.
+ * @param out   receives the address; must not be NULL.
+ * @return RP_OK, or RP_E_ARG for NULL or text that is not a strict address.
+ * Thread safety: safe from any thread.
+ */
+RP_API rp_status rp_ip_parse(const char *text, size_t len, rp_ip *out);
+
+/**
+ * Convert a socket address (AF_INET or AF_INET6, e.g. from accept() or a
+ * milter's connect callback) as MMDB_lookup_sockaddr() takes it.
+ * @return RP_OK, or RP_E_ARG for NULL or another address family.
+ */
+RP_API rp_status rp_ip_from_sockaddr(const struct sockaddr *sa, rp_ip *out);
 
 /**
  * The session facts for one recipient (relaypolicy(7) §2).  Every string
  * is a pointer and a length (or RP_NTS); the caller owns them and the
- * library keeps none after the call.  Zero the struct before filling it.
+ * library keeps none after the call.  Zero the struct before filling it:
+ * rp_decide() refuses non-zero reserved fields and unknown flag bits.
+ *
+ * The client and local addresses are given either in binary (client,
+ * local: family 4 or 6) or as text (client_ip, local_ip), not both.
  */
 typedef struct rp_query {
-    const char *client_ip; /**< required: strict IPv4 or IPv6 text. */
+    uint32_t flags;        /**< RP_QUERY_* bits. */
+    uint32_t local_port;   /**< required: 1-65535. */
+    rp_ip client;          /**< the client's address, binary form. */
+    rp_ip local;           /**< the address the client reached, binary. */
+    const char *client_ip; /**< or as strict IPv4 or IPv6 text. */
     size_t client_ip_len;
-    const char *local_ip; /**< required: the address the client reached. */
+    const char *local_ip; /**< or as text. */
     size_t local_ip_len;
-    uint32_t local_port; /**< required: 1-65535. */
-    uint32_t flags;      /**< RP_QUERY_* bits. */
-    const char *user;    /**< NULL: unauthenticated; else the login. */
+    const char *user; /**< NULL: unauthenticated; else the login. */
     size_t user_len;
     const char *const *groups; /**< n_groups NUL-terminated group names */
     size_t n_groups;           /**< the caller resolved for the user. */
@@ -427,63 +483,108 @@ typedef struct rp_query {
     size_t recipient_len;
     const char *helo; /**< optional; for explanations only. */
     size_t helo_len;
-    bool tls; /**< reserved for future rules; not used yet. */
-    void *reserved[8];
+    /** Room for later facts (peer IP, claimed client IP, certificate
+     * fingerprint); must be zero. */
+    uint64_t reserved[16];
 } rp_query;
 
-/** Size of rp_decision's address buffers (RFC 5321 path limit + NUL). */
-#define RP_ADDR_MAX 320
-/** Size of rp_decision.reply. */
+/** Longest reply line rp_decide() produces, NUL excluded, is below this. */
 #define RP_REPLY_MAX 512
-/** Size of rp_decision.explanation. */
-#define RP_EXPLAIN_MAX 2048
+/** Longest destination or rewritten address is below this (NUL excluded). */
+#define RP_ADDR_MAX 320
+
+/** rp_decision.flags: the explanation did not fit and was cut. */
+#define RP_DECISION_TRUNCATED (1u << 0)
 
 /**
- * A decision.  Caller-allocated; rp_decide() fills every field.  Borrowed
- * pointers stay valid while the policy is referenced.
+ * A decision.  Caller-allocated; rp_decide() fills every field.  The
+ * strings reply, destination, rewritten and explanation are NUL-terminated
+ * (their lengths given as well) and point into the workspace: they stay
+ * valid until the next rp_decide() with that workspace or its
+ * rp_workspace_free().  text, listener, rule_file point into the policy
+ * and stay valid while the policy is referenced; detail is static.
  */
 typedef struct rp_decision {
-    rp_verdict verdict;
-    rp_reason reason;
-    rp_step step;                  /**< relaypolicy(7) §5 step deciding. */
-    uint32_t code;                 /**< basic reply code, e.g. 550. */
-    char enhanced[16];             /**< enhanced status code, e.g. "5.7.1". */
-    const char *text;              /**< reply text without codes (borrowed). */
-    char reply[RP_REPLY_MAX];      /**< full reply line, no CRLF. */
-    int32_t listener_index;        /**< -1 when no listener matched. */
-    const char *listener;          /**< its name, or "" (borrowed). */
-    int32_t rule;                  /**< deciding rule's index, -1 for none. */
-    const char *rule_file;         /**< its file, or "" (borrowed). */
-    uint32_t rule_line;            /**< its line, 0 for none. */
-    int32_t prefix_len;            /**< matched network prefix, -1 for none. */
-    uint32_t permissions;          /**< RP_PERM_* the client holds. */
-    const char *detail;            /**< static text for a failed call, or "". */
-    char destination[RP_ADDR_MAX]; /**< effective destination, or "". */
-    char rewritten[RP_ADDR_MAX];   /**< rewritten recipient, or "". */
-    char explanation[RP_EXPLAIN_MAX]; /**< trace, with RP_QUERY_EXPLAIN. */
-    void *reserved[8];
+    uint32_t verdict;       /**< an rp_verdict. */
+    uint32_t reason;        /**< an rp_reason. */
+    uint32_t step;          /**< the relaypolicy(7) §5 step (rp_step). */
+    uint32_t code;          /**< basic reply code, e.g. 550. */
+    char enhanced[16];      /**< enhanced status code, e.g. "5.7.1". */
+    int32_t listener_index; /**< -1 when no listener matched. */
+    int32_t rule;           /**< deciding rule's index, -1 for none. */
+    uint32_t rule_line;     /**< its line, 0 for none. */
+    int32_t prefix_len;     /**< matched network prefix, -1 for none. */
+    uint32_t permissions;   /**< RP_PERM_* the client holds. */
+    uint32_t flags;         /**< RP_DECISION_* bits. */
+    const char *text;       /**< reply text without codes (policy). */
+    const char *listener;   /**< the listener's name, or "" (policy). */
+    const char *rule_file;  /**< the rule's file, or "" (policy). */
+    const char *detail;     /**< static text for a failed call, or "". */
+    const char *reply;      /**< full reply line, no CRLF (workspace). */
+    size_t reply_len;
+    const char *destination; /**< effective destination, or "". */
+    size_t destination_len;
+    const char *rewritten; /**< rewritten recipient, or "". */
+    size_t rewritten_len;
+    /** The trace with RP_QUERY_EXPLAIN, else "": one line per step, cut at
+     * the workspace's explain_capacity (then flags has
+     * RP_DECISION_TRUNCATED). */
+    const char *explanation;
+    size_t explanation_len;
+    uint64_t reserved[8]; /**< set to zero. */
 } rp_decision;
+
+/**
+ * A workspace: the memory one decision needs besides the stack (PCRE2
+ * match data and JIT stack, the parsed addresses, the decision's text
+ * buffers), as pcre2_match_data is for pcre2_match().  Create one per
+ * thread, once, and pass it to every rp_decide() on that thread; any
+ * policy may be decided with it.
+ */
+typedef struct rp_workspace rp_workspace;
+
+/**
+ * Create a workspace.
+ * @param opts  NULL for defaults; used: allocator, explain_capacity.
+ * @param out   receives the workspace, or NULL on failure; not NULL.
+ * @return RP_OK, RP_E_NOMEM, RP_E_ARG (NULL @p out, explain_capacity out
+ *         of range, unknown flags or non-zero reserved fields).
+ * Thread safety: a workspace is used by one thread at a time.
+ */
+RP_API rp_status rp_workspace_new(const rp_options *opts, rp_workspace **out);
+
+/** Free a workspace; NULL is a no-op.  Its decision strings die with it. */
+RP_API void rp_workspace_free(rp_workspace *ws);
 
 /**
  * Decide one recipient (relaypolicy(7) §5).
  *
- * Never allocates, never blocks, keeps nothing.  On RP_OK the decision is
- * complete.  An internal failure (a regex hitting its limit) still returns
- * RP_OK with a TEMPFAIL 451 4.3.0 decision, reason internal-error, and
- * `detail` saying what happened: a failure never accepts or relays.
+ * Never allocates, never blocks, keeps nothing of the query.  On RP_OK the
+ * decision is complete.  An internal failure (a regex hitting its limit,
+ * the decision's regex budget spent) still returns RP_OK with a TEMPFAIL
+ * 451 4.3.0 decision, reason internal-error, and `detail` saying what
+ * happened: a failure never accepts or relays.
  *
- * @param policy    a compiled policy; NULL gives RP_E_ARG.
- * @param query     the facts; NULL gives RP_E_ARG.
- * @param decision  filled in; NULL gives RP_E_ARG.  On an error status the
- *                  verdict is RP_VERDICT_NONE and `detail` says why.
- * @return RP_OK, or RP_E_ARG for bad facts: a NULL pointer, a client or
- *         local IP that is not strict inet_pton text, a port outside
+ * Stack: besides the workspace, a decision needs at most 16 KiB of the
+ * calling thread's stack (regexes run on the workspace's JIT stack and
+ * match data); threads with 40 KiB stacks are tested.
+ *
+ * @param policy     a compiled policy; NULL gives RP_E_ARG.
+ * @param query      the facts; NULL gives RP_E_ARG.
+ * @param workspace  this thread's workspace; NULL gives RP_E_ARG.
+ * @param decision   filled in; NULL gives RP_E_ARG.  On an error status
+ *                   the verdict is RP_VERDICT_NONE and `detail` says why.
+ * @return RP_OK, or RP_E_ARG for bad facts: a NULL pointer, an IP missing,
+ *         given twice, or not strict inet_pton text, a port outside
  *         1-65535, an empty user or group name or one with control
- *         characters, a missing recipient.
- * Thread safety: any number of threads may decide on one policy at once.
+ *         characters, a missing recipient, unknown flag bits or non-zero
+ *         reserved fields.
+ * Thread safety: any number of threads may decide on one policy at once,
+ * each with its own workspace.
  */
 RP_API rp_status rp_decide(const rp_policy *policy,
                            const rp_query *query,
+                           rp_workspace *workspace,
                            rp_decision *decision);
 
 /* ------------------------------------------------------------------------
@@ -693,11 +794,23 @@ RP_API rp_status rp_builder_build(rp_builder *b,
  * ------------------------------------------------------------------------ */
 
 /**
- * A slot holds the policy currently in force, so that one thread can swap
- * in a reloaded policy while others keep deciding.  Threads call
- * rp_slot_acquire() for each decision (or batch of decisions) and release
- * what they got with rp_policy_free(); in-flight decisions keep the policy
- * they acquired, which is freed when the last of them releases it.
+ * A slot holds the policy currently in force: this is how a program
+ * reloads its policy while other threads keep deciding.  Deciding threads
+ * call rp_slot_acquire() for each decision (or batch of decisions) and
+ * release what they got with rp_policy_free(); the reloading thread
+ * compiles the new policy and, only when that succeeded, installs it with
+ * rp_slot_swap().  In-flight decisions keep the policy they acquired,
+ * which is freed when the last of them releases it.
+ *
+ * Do not publish a bare rp_policy pointer and rp_policy_ref() it from
+ * other threads: the reference can be taken after the last one was
+ * dropped.  The slot takes the pointer and the reference under one lock.
+ *
+ * Example:
+ *
+ *     rp_policy *p = rp_slot_acquire(slot);
+ *     rp_decide(p, &query, ws, &decision);   // p may be NULL: RP_E_ARG
+ *     rp_policy_free(p);
  */
 typedef struct rp_policy_slot rp_policy_slot;
 
@@ -705,28 +818,39 @@ typedef struct rp_policy_slot rp_policy_slot;
  * Create a slot.
  * @param initial  the first policy, or NULL; the slot takes over the
  *                 caller's reference.
+ * @param opts     NULL for defaults; only the allocator is used (for the
+ *                 slot itself).
  * @param out      receives the slot; must not be NULL.
  * @return RP_OK, RP_E_ARG, RP_E_NOMEM (then @p initial is still the
  *         caller's).
  */
-RP_API rp_status rp_slot_new(rp_policy *initial, rp_policy_slot **out);
+RP_API rp_status rp_slot_new(rp_policy *initial,
+                             const rp_options *opts,
+                             rp_policy_slot **out);
 
 /**
- * Take a reference to the current policy.  Never blocks for longer than
- * another thread's acquire or swap takes to copy one pointer.
+ * Take a reference to the current policy.  Holds the slot's mutex only to
+ * read one pointer and increment one count.
  * @return the policy (release it with rp_policy_free()), or NULL when the
  *         slot is empty or NULL.
+ * Thread safety: any number of threads, concurrently with rp_slot_swap().
  */
 RP_API rp_policy *rp_slot_acquire(rp_policy_slot *slot);
 
 /**
  * Install @p next (the slot takes over the caller's reference; NULL
- * empties the slot) and release the slot's reference to the previous one.
- * @return RP_OK, or RP_E_ARG for a NULL slot.
+ * empties the slot) and release the slot's reference to the previous one,
+ * which is freed once no thread holds it.
+ * @return RP_OK, or RP_E_ARG for a NULL slot (then @p next is still the
+ *         caller's).
+ * Thread safety: any thread, concurrently with rp_slot_acquire().
  */
 RP_API rp_status rp_slot_swap(rp_policy_slot *slot, rp_policy *next);
 
-/** Release the slot's policy and free the slot.  NULL is a no-op. */
+/**
+ * Release the slot's policy and free the slot.  NULL is a no-op.  No other
+ * thread may use the slot any more.
+ */
 RP_API void rp_slot_free(rp_policy_slot *slot);
 
 /* ------------------------------------------------------------------------
@@ -735,7 +859,7 @@ RP_API void rp_slot_free(rp_policy_slot *slot);
 
 /** The library's version as RP_VERSION_NUM (0xMMmmpp). */
 RP_API uint32_t rp_version(void);
-/** The library's version as a static string, e.g. "0.1.0". */
+/** The library's version as a static string, e.g. "1.0.0". */
 RP_API const char *rp_version_string(void);
 
 #ifdef __cplusplus

@@ -27,6 +27,7 @@ b_fail(rp_builder *b,
 
     if (b->failed == RP_OK)
         b->failed = st;
+    b->last = st;
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
@@ -55,14 +56,32 @@ b_intern(rp_builder *b, const char *prev, const char *s)
     return b_str(b, s);
 }
 
-/* Record an item at the current source location; RP__NONE on failure. */
+/* The failure of a call whose b_item(), b_push() or copy failed: the item
+ * limit when b_item() hit it, else no memory. */
+rp_status
+rp__b_nomem(rp_builder *b, rp_error *err)
+{
+    if (b->item_limit) {
+        b->item_limit = false;
+        b_fail(b, err, RP_E_LIMIT, NULL,
+               "more than %u statements (16 per max_rules)",
+               (unsigned)b->opts.max_rules * 16u);
+        return RP_E_LIMIT;
+    }
+    b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
+    return RP_E_NOMEM;
+}
+
+/* Record an item at the current source location; RP__NONE on failure
+ * (see rp__b_nomem()). */
 uint32_t
 b_item(rp_builder *b, const char *text)
 {
     rp__item *it;
     void *p;
 
-    if (b->n_items >= b->opts.max_rules * 16u)
+    b->item_limit = b->n_items >= (size_t)b->opts.max_rules * 16u;
+    if (b->item_limit)
         return RP__NONE;
     p = rp__grow(&b->alloc, b->items, &b->cap_items, b->n_items + 1,
                  sizeof(*b->items));
@@ -103,24 +122,14 @@ rp_builder_new(const rp_options *opts, rp_builder **out)
     if (out == NULL)
         return RP_E_ARG;
     *out = NULL;
+    if (rp__options_check(opts, NULL) != RP_OK)
+        return RP_E_ARG;
     rp__alloc_init(&a, opts != NULL ? opts->allocator : NULL);
     b = rp__calloc(&a, 1, sizeof(*b));
     if (b == NULL)
         return RP_E_NOMEM;
     b->alloc = a;
-    rp_options_init(&b->opts);
-    if (opts != NULL) {
-        const uint32_t *src = &opts->max_policy_bytes;
-        uint32_t *dst = &b->opts.max_policy_bytes;
-        size_t i, n = (size_t)(&opts->regex_depth_limit - src) + 1;
-
-        for (i = 0; i < n; i++)
-            if (src[i] != 0)
-                dst[i] = src[i];
-        b->opts.flags = opts->flags;
-        b->opts.allocator = opts->allocator;
-        b->opts.base_dir = opts->base_dir;
-    }
+    rp__options_merge(&b->opts, opts);
     b->file = B_FILE_DEFAULT;
     for (size_t i = 0; i < RP_REASON_COUNT; i++)
         b->replies[i].item = RP__NONE;
@@ -259,6 +268,7 @@ norm_domain(
     if (pat[0] == '/') {
         size_t off = 0;
         rp__regex *re;
+        rp_status st;
 
         if (n < 3 || pat[n - 1] != '/') {
             b_fail(b, err, RP_E_REGEX, pat,
@@ -266,18 +276,12 @@ norm_domain(
                    "/.../ and must not be empty");
             return false;
         }
-        re = rp__regex_compile(
+        st = rp__regex_compile(
             &b->alloc, pat + 1, n - 2, b->opts.flags | RP_OPT_NO_JIT,
-            b->opts.regex_match_limit, b->opts.regex_depth_limit, why,
+            b->opts.regex_match_limit, b->opts.regex_depth_limit, &re, why,
             sizeof(why), &off);
-        if (re == NULL) {
-            /* rp__regex_compile() reports no status, only PCRE2's message:
-             * "no more memory" (PCRE2_ERROR_NOMEMORY) or, from
-             * pcre2_compile() itself, "failed to allocate heap memory". */
-            bool nomem = strstr(why, "no more memory") != NULL ||
-                         strstr(why, "failed to allocate heap memory") != NULL;
-            b_fail(b, err, nomem ? RP_E_NOMEM : RP_E_REGEX, pat,
-                   "bad regex at offset %zu: %s", off, why);
+        if (st != RP_OK) {
+            b_fail(b, err, st, pat, "bad regex at offset %zu: %s", off, why);
             return false;
         }
         rp__regex_free(re);
@@ -331,10 +335,10 @@ rp_builder_domain(rp_builder *b,
         return RP_E_ARG;
     }
     if (!norm_domain(b, err, pattern, pat, sizeof(pat)))
-        return b->failed;
+        return b->last;
     if (kind == RP_DOMAIN_REROUTE) {
         if (!norm_domain(b, err, target, tgt, sizeof(tgt)))
-            return b->failed;
+            return b->last;
         if (tgt[0] == '/' || tgt[0] == '.') {
             b_fail(b, err, RP_E_ARG, target,
                    "a reroute target must be "
@@ -357,8 +361,7 @@ rp_builder_domain(rp_builder *b,
     d = item != RP__NONE ? B_PUSH(b, domains) : NULL;
     if (d == NULL || (d->pattern = b_str(b, pat)) == NULL ||
         (kind == RP_DOMAIN_REROUTE && (d->target = b_str(b, tgt)) == NULL)) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     d->kind = kind;
     d->item = item;
@@ -391,7 +394,7 @@ rp_builder_recipient(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if (!norm_domain(b, err, domain, pat, sizeof(pat)) || !count_entry(b, err))
-        return b->failed;
+        return b->last;
     if (n == 0 || rp__addr_parse(recipient, n, false, &a) != RP__ADDR_OK) {
         b_fail(b, err, RP_E_ARG, recipient,
                "'%s' is not a valid recipient "
@@ -405,8 +408,7 @@ rp_builder_recipient(rp_builder *b,
         (r->domain = b_intern(b, b->n_recips > 1 ? r[-1].domain : NULL, pat)) ==
             NULL ||
         (r->key = b_str(b, key)) == NULL) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     r->is_addr = a.dom_type != RP__DOM_NONE;
     r->file = b->file;
@@ -456,7 +458,7 @@ parse_ref(
         out->name = b_str(b, s);
         if (out->name != NULL)
             return true;
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
+        rp__b_nomem(b, err);
         return false;
     }
     b_fail(b, err, RP_E_ARG, s, "'%s' is not a valid network%s: %s",
@@ -492,13 +494,12 @@ rp_builder_network(rp_builder *b,
         return RP_E_ARG;
     if (!check_name(b, err, "a network list name", name) ||
         !parse_ref(b, err, cidr, false, &ref) || !count_entry(b, err))
-        return b->failed;
+        return b->last;
     net = B_PUSH(b, nets);
     if (net == NULL ||
         (net->name = b_intern(b, b->n_nets > 1 ? net[-1].name : NULL, name)) ==
             NULL) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     net->ip = ref.ip;
     net->plen = ref.plen;
@@ -517,12 +518,11 @@ rp_builder_group(rp_builder *b,
         return RP_E_ARG;
     if (!check_name(b, err, "a group name", group) ||
         !check_name(b, err, "a user name", user) || !count_entry(b, err))
-        return b->failed;
+        return b->last;
     g = B_PUSH(b, groups);
     if (g == NULL || (g->a = b_lower(b, group)) == NULL ||
         (g->b = b_lower(b, user)) == NULL) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     g->item = RP__NONE;
     return RP_OK;

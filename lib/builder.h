@@ -79,6 +79,8 @@ struct rp_builder {
     rp_options opts;
     void *arena;      /* strings and small records */
     rp_status failed; /* first failure of a call, RP_OK if none */
+    rp_status last;   /* the latest failure, for the call that failed */
+    bool item_limit;  /* the latest b_item() hit the item limit */
 
     const char *file;     /* current source location */
     const char *files[8]; /* recently used file names, interned */
@@ -128,6 +130,7 @@ void b_fail(rp_builder *b,
 const char *b_str(rp_builder *b, const char *s);
 const char *b_lower(rp_builder *b, const char *s);
 uint32_t b_item(rp_builder *b, const char *text);
+rp_status rp__b_nomem(rp_builder *b, rp_error *err);
 void *b_push(rp_builder *b, void **vec, size_t *n, size_t *cap, size_t size);
 #define B_PUSH(b, vec)                                                         \
     b_push((b), (void **)&(b)->vec, &(b)->n_##vec, &(b)->cap_##vec,            \

@@ -288,7 +288,7 @@ rp_builder_build(rp_builder *b, rp_policy **out, rp_error *err)
     rp__scratch_init(f.scratch);
     f.p->alloc = b->alloc;
     f.p->opts = b->opts;
-    f.p->refs = 1;
+    atomic_init(&f.p->refs, 1);
     st = freeze_all(&f);
     rp__free(&b->alloc, f.scratch);
     if (st != RP_OK) {
@@ -307,7 +307,7 @@ rp_policy_ref(const rp_policy *policy)
     rp_policy *p = (rp_policy *)policy;
 
     if (p != NULL)
-        __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+        atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
     return p;
 }
 
@@ -325,7 +325,8 @@ rp_policy_free(rp_policy *p)
 {
     rp__alloc a;
 
-    if (p == NULL || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
+    if (p == NULL ||
+        atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
         return;
     a = p->alloc;
     rp__domtab_free(p->domtab);
@@ -372,6 +373,8 @@ rp__compile_named(const char *text,
         len = 0;
     else if (len == RP_NTS)
         len = strlen(text);
+    if ((st = rp__options_check(opts, err)) != RP_OK)
+        return st;
     st = rp_builder_new(opts, &b);
     if (st != RP_OK) {
         rp__error_set(err, st, NULL, 0, 0, 0, NULL, 0, "%s", rp_strerror(st));
@@ -398,7 +401,8 @@ rp_policy_compile_file(const char *path,
                        rp_error *err)
 {
     rp_options o;
-    char *text = NULL, dir[4096];
+    rp__alloc a;
+    char *text = NULL, dir[4096], why[160];
     size_t len = 0;
     rp_status st;
     const char *slash;
@@ -407,12 +411,16 @@ rp_policy_compile_file(const char *path,
         *out = NULL;
     if (path == NULL || out == NULL)
         return RP_E_ARG;
-    rp_options_init(&o);
-    if (opts != NULL)
-        o = *opts;
-    st = rp__read_file(path, &o, &text, &len, err);
-    if (st != RP_OK)
+    if ((st = rp__options_check(opts, err)) != RP_OK)
         return st;
+    rp__options_merge(&o, opts);
+    rp__alloc_init(&a, o.allocator);
+    st = rp__file_read(&a, path, o.max_policy_bytes, &text, &len, why,
+                       sizeof(why));
+    if (st != RP_OK) {
+        rp__error_set(err, st, path, 0, 0, 0, NULL, 0, "cannot read: %s", why);
+        return st;
+    }
     if (o.base_dir == NULL && (slash = strrchr(path, '/')) != NULL &&
         (size_t)(slash - path) < sizeof(dir)) {
         memcpy(dir, path, (size_t)(slash - path));
@@ -420,58 +428,8 @@ rp_policy_compile_file(const char *path,
         o.base_dir = slash == path ? "/" : dir;
     }
     st = rp__compile_named(text, len, &o, path, out, err);
-    free(text);
+    rp__free(&a, text);
     return st;
-}
-
-rp_status
-rp__read_file(const char *path,
-              const rp_options *opts,
-              char **text,
-              size_t *len,
-              rp_error *err)
-{
-    uint32_t max = opts->max_policy_bytes ? opts->max_policy_bytes : 64u << 20;
-    FILE *fp = fopen(path, "rb");
-    size_t cap = 0, n = 0;
-    char *buf = NULL;
-
-    *text = NULL;
-    *len = 0;
-    if (fp == NULL) {
-        rp__error_set(err, RP_E_IO, path, 0, 0, 0, NULL, 0, "cannot open: %s",
-                      strerror(errno));
-        return RP_E_IO;
-    }
-    for (;;) {
-        if (n == cap) {
-            char *nb;
-            cap = cap ? cap * 2 : 65536;
-            if (n > max || (nb = realloc(buf, cap + 1)) == NULL)
-                break;
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, fp);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp) || n > max || buf == NULL) {
-        rp_status st = n > max       ? RP_E_LIMIT
-                       : buf == NULL ? RP_E_NOMEM
-                                     : RP_E_IO;
-        rp__error_set(err, st, path, 0, 0, 0, NULL, 0, "%s",
-                      st == RP_E_LIMIT ? "file is too large"
-                                       : "cannot read the file");
-        fclose(fp);
-        free(buf);
-        return st;
-    }
-    fclose(fp);
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return RP_OK;
 }
 
 /* ---- listener introspection --------------------------------------------- */

@@ -1,9 +1,10 @@
 /*
  * decide.c - evaluating one query: the steps of relaypolicy(7) §5, in order.
  *
- * Nothing here allocates: the context, the regex scratch and the decision
- * live on the caller's stack or in the caller's rp_decision.  Any internal
- * failure ends in TEMPFAIL 451 4.3.0, never in an accept or a relay.
+ * Nothing here allocates: the context, the regex scratch and the decision's
+ * text live in the caller's workspace, the rest in the caller's
+ * rp_decision.  Any internal failure ends in TEMPFAIL 451 4.3.0, never in
+ * an accept or a relay.
  */
 #include "decide.h"
 
@@ -18,29 +19,33 @@ static const char *const step_names[] = {
     "",           "listener",     "deny client", "syntax",
     "deny lists", "require auth", "destination", "class"};
 
+/* Append one line to the explanation.  A line that does not fit whole is
+ * cut, and so are all that follow: the decision says so (truncated). */
 void
 rp__explain(rp__ctx *c, const char *fmt, ...)
 {
-    rp_decision *d = c->d;
+    size_t cap = c->explain_cap;
     va_list ap;
     int n;
 
-    if (!(c->q->flags & RP_QUERY_EXPLAIN) ||
-        c->xlen + 2 >= sizeof(d->explanation))
+    if (!(c->q->flags & RP_QUERY_EXPLAIN) || c->truncated)
         return;
-    va_start(ap, fmt);
-    n = vsnprintf(d->explanation + c->xlen, sizeof(d->explanation) - c->xlen,
-                  fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    c->xlen += (size_t)n;
-    if (c->xlen >= sizeof(d->explanation) - 1) {
-        c->xlen = sizeof(d->explanation) - 1;
+    if (c->xlen + 2 >= cap) {
+        c->truncated = true;
         return;
     }
-    d->explanation[c->xlen++] = '\n';
-    d->explanation[c->xlen] = '\0';
+    va_start(ap, fmt);
+    n = vsnprintf(c->explanation + c->xlen, cap - c->xlen, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n + 1 >= cap - c->xlen) {
+        c->truncated = true;
+        c->xlen = n < 0 ? c->xlen : cap - 1;
+        c->explanation[c->xlen] = '\0';
+        return;
+    }
+    c->xlen += (size_t)n;
+    c->explanation[c->xlen++] = '\n';
+    c->explanation[c->xlen] = '\0';
 }
 
 int
@@ -97,32 +102,34 @@ set_rule(rp__ctx *c, uint32_t item)
 
 /* Append @p n bytes to the reply, cutting at its end. */
 static size_t
-put(rp_decision *d, size_t at, const char *s, size_t n)
+put(rp__ctx *c, size_t at, const char *s, size_t n)
 {
-    if (at + n > sizeof(d->reply) - 1)
-        n = sizeof(d->reply) - 1 - at;
-    memmove(d->reply + at, s, n);
+    if (at + n > sizeof(c->reply) - 1)
+        n = sizeof(c->reply) - 1 - at;
+    memmove(c->reply + at, s, n);
     return at + n;
 }
 
 /* "CODE ENH <addr>: text" or "CODE ENH text", without printf. */
 static void
-build_reply(rp_decision *d, const char *addr, size_t addr_len)
+build_reply(rp__ctx *c, const char *addr, size_t addr_len)
 {
+    const rp_decision *d = c->d;
     char code[4] = {(char)('0' + d->code / 100 % 10),
                     (char)('0' + d->code / 10 % 10), (char)('0' + d->code % 10),
                     ' '};
-    size_t at = put(d, 0, code, 4);
+    size_t at = put(c, 0, code, 4);
 
-    at = put(d, at, d->enhanced, strlen(d->enhanced));
-    at = put(d, at, " ", 1);
+    at = put(c, at, d->enhanced, strlen(d->enhanced));
+    at = put(c, at, " ", 1);
     if (addr != NULL) {
-        at = put(d, at, "<", 1);
-        at = put(d, at, addr, addr_len);
-        at = put(d, at, ">: ", 3);
+        at = put(c, at, "<", 1);
+        at = put(c, at, addr, addr_len);
+        at = put(c, at, ">: ", 3);
     }
-    at = put(d, at, d->text, strlen(d->text));
-    d->reply[at] = '\0';
+    at = put(c, at, d->text, strlen(d->text));
+    c->reply[at] = '\0';
+    c->reply_len = at;
 }
 
 /* Finish the decision with @p reason at @p step, decided by @p item. */
@@ -156,115 +163,31 @@ finish(rp__ctx *c, rp_reason reason, rp_step step, uint32_t item)
         d->enhanced[0] = '4';
     }
     if (subj != NULL && rp__is_dest_text(c, subj)) {
-        text = d->destination;
+        text = c->destination;
         len = c->dest_len;
     } else if (subj != NULL) {
         text = addr;
         len = rp__addr_format(subj, false, addr, sizeof(addr));
     }
-    build_reply(d, text, len);
+    build_reply(c, text, len);
     if (item != RP__NONE && item < c->p->n_items)
         rp__explain(c, "decided by %s:%u: %s", d->rule_file,
                     (unsigned)d->rule_line, c->p->items[item].text);
     rp__explain(c, "result at step %d (%s): %s %s: %s", (int)step,
                 step_names[step], rp_verdict_name(d->verdict),
-                rp_reason_name(reason), d->reply);
+                rp_reason_name(reason), c->reply);
     return RP_OK;
 }
 
 static rp_status
 fail_safe(rp__ctx *c, rp_step step)
 {
+    if (c->scratch.spent)
+        c->fail = "the decision's regex budget (regex_budget match steps) "
+                  "was spent";
     c->d->detail = c->fail != NULL ? c->fail : "internal error";
     rp__explain(c, "internal failure: %s", c->d->detail);
     return finish(c, RP_REASON_INTERNAL_ERROR, step, RP__NONE);
-}
-
-/* ---- query validation (API errors) -------------------------------------- */
-
-static rp_status
-api_error(rp_decision *d, const char *why)
-{
-    d->verdict = RP_VERDICT_NONE;
-    d->detail = why;
-    return RP_E_ARG;
-}
-
-static size_t
-span_len(const char *s, size_t len)
-{
-    return s == NULL ? 0 : len == RP_NTS ? strlen(s) : len;
-}
-
-static bool
-valid_name(const char *s, size_t n)
-{
-    if (s == NULL || n == 0 || n > NAME_MAX_LEN)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
-            return false;
-    return true;
-}
-
-static rp_status
-check_query(rp__ctx *c)
-{
-    const rp_query *q = c->q;
-    rp_decision *d = c->d;
-
-    if (q->client_ip == NULL ||
-        rp__ip_parse(q->client_ip, span_len(q->client_ip, q->client_ip_len),
-                     &c->client) != 0)
-        return api_error(d, "client IP is missing or not a strict IP "
-                            "address");
-    if (q->local_ip == NULL ||
-        rp__ip_parse(q->local_ip, span_len(q->local_ip, q->local_ip_len),
-                     &c->local) != 0)
-        return api_error(d, "local IP is missing or not a strict IP "
-                            "address");
-    if (q->local_port < 1 || q->local_port > 65535)
-        return api_error(d, "local port must be 1-65535");
-    if (q->recipient == NULL)
-        return api_error(d, "recipient is missing");
-    if (q->user != NULL) {
-        c->user = q->user;
-        c->user_len = span_len(q->user, q->user_len);
-        if (!valid_name(c->user, c->user_len))
-            return api_error(d, "user name is empty, too long or holds "
-                                "control characters");
-    }
-    if (q->n_groups > 0 && (q->groups == NULL || q->user == NULL))
-        return api_error(d, "groups need a group array and a user");
-    for (size_t i = 0; i < q->n_groups; i++)
-        if (q->groups[i] == NULL ||
-            !valid_name(q->groups[i], strnlen(q->groups[i], 256)))
-            return api_error(d, "group name is empty, too long or holds "
-                                "control characters");
-    return RP_OK;
-}
-
-static void
-clear_decision(rp_decision *d)
-{
-    d->verdict = RP_VERDICT_NONE;
-    d->reason = RP_REASON_NONE;
-    d->step = RP_STEP_NONE;
-    d->code = 0;
-    d->enhanced[0] = '\0';
-    d->text = "";
-    d->reply[0] = '\0';
-    d->listener_index = -1;
-    d->listener = "";
-    d->rule = -1;
-    d->rule_file = "";
-    d->rule_line = 0;
-    d->prefix_len = -1;
-    d->permissions = 0;
-    d->detail = "";
-    d->destination[0] = '\0';
-    d->rewritten[0] = '\0';
-    d->explanation[0] = '\0';
 }
 
 /* ---- step 1: the listener, and the permissions it grants ---------------- */
@@ -456,7 +379,8 @@ parse_addresses(rp__ctx *c)
     rp__addr_err e;
 
     e = rp__addr_parse(q->sender != NULL ? q->sender : "",
-                       span_len(q->sender, q->sender_len), true, &c->sender);
+                       rp__span_len(q->sender, q->sender_len), true,
+                       &c->sender);
     if (e == RP__ADDR_OK && !c->sender.is_null &&
         c->sender.dom_type == RP__DOM_NONE) {
         if (c->p->qualify_domain == NULL) {
@@ -470,8 +394,9 @@ parse_addresses(rp__ctx *c)
     }
     if (e != RP__ADDR_OK)
         return RP_REASON_BAD_SENDER_SYNTAX;
-    e = rp__addr_parse(q->recipient, span_len(q->recipient, q->recipient_len),
-                       false, &c->rcpt);
+    e = rp__addr_parse(q->recipient,
+                       rp__span_len(q->recipient, q->recipient_len), false,
+                       &c->rcpt);
     if (e != RP__ADDR_OK)
         return RP_REASON_BAD_RECIPIENT_SYNTAX;
     /* Steps 6 and 7 classify both domains: start their misses now. */
@@ -530,7 +455,7 @@ deny_lists(rp__ctx *c, bool dest_ok, bool *done)
     if (item == RP__NONE && !failed && dest_ok &&
         (c->routed || c->rcpt.dom_type == RP__DOM_NONE))
         item = rp__addrset_match(c, &c->p->deny_recipient, &c->pre, &failed);
-    if (item == RP__NONE && !failed && dest_ok && c->d->rewritten[0])
+    if (item == RP__NONE && !failed && dest_ok && c->rewritten[0])
         item = rp__addrset_match(c, &c->p->deny_recipient, &c->dest, &failed);
     if (failed)
         return fail_safe(c, RP_STEP_DENY_ADDRESS);
@@ -582,7 +507,7 @@ accept_local(rp__ctx *c, uint32_t ok_item)
         rp__explain(c,
                     "   recipient validation: <%s> is not a known "
                     "recipient",
-                    c->d->destination);
+                    c->destination);
         return finish(c, RP_REASON_UNKNOWN_USER, RP_STEP_CLASS,
                       c->valid_dom != RP__NONE
                           ? c->p->domains[c->valid_dom].item
@@ -659,7 +584,7 @@ explain_client(rp__ctx *c)
 {
     const rp_query *q = c->q;
     char client[48], local[48], helo[68] = "";
-    size_t n = span_len(q->helo, q->helo_len), k = 0;
+    size_t n = rp__span_len(q->helo, q->helo_len), k = 0;
 
     rp__ip_format(&c->client, client, sizeof(client));
     rp__ip_format(&c->local, local, sizeof(local));
@@ -711,62 +636,101 @@ early_steps(rp__ctx *c, bool *done)
     return RP_OK;
 }
 
-rp_status
-rp_decide(const rp_policy *policy, const rp_query *query, rp_decision *decision)
+/* Steps 1 to 7 on a checked query. */
+static rp_status
+decide_steps(rp__ctx *c)
 {
-    rp__ctx c;
+    const rp_policy *policy = c->p;
     rp__res dres;
     rp_reason bad;
     rp_status st;
     bool done;
 
-    if (decision == NULL)
-        return RP_E_ARG;
-    clear_decision(decision);
-    if (policy == NULL || query == NULL)
-        return api_error(decision, "policy and query must not be NULL");
-    memset(&c, 0, offsetof(rp__ctx, sender));
-    rp__scratch_init(&c.scratch);
-    c.p = policy;
-    c.q = query;
-    c.d = decision;
-    if ((st = check_query(&c)) != RP_OK)
-        return st;
-    bad = parse_addresses(&c);
-    st = early_steps(&c, &done);
+    bad = parse_addresses(c);
+    st = early_steps(c, &done);
     if (done)
         return st;
-    if (c.pf_rcpt)
-        rp__domtab_prefetch_key(policy->domtab, c.rcpt_hash);
-    if (c.pf_sender)
-        rp__domtab_prefetch_key(policy->domtab, c.sender_hash);
-    st = syntax_step(&c, bad, &done);
+    if (c->pf_rcpt)
+        rp__domtab_prefetch_key(policy->domtab, c->rcpt_hash);
+    if (c->pf_sender)
+        rp__domtab_prefetch_key(policy->domtab, c->sender_hash);
+    st = syntax_step(c, bad, &done);
     if (done)
         return st;
-    dres = rp__resolve_destination(&c);
+    dres = rp__resolve_destination(c);
     if (dres == RP__RES_ERROR)
-        return fail_safe(&c, RP_STEP_DESTINATION);
-    st = deny_lists(&c, dres == RP__RES_OK, &done);
+        return fail_safe(c, RP_STEP_DESTINATION);
+    st = deny_lists(c, dres == RP__RES_OK, &done);
     if (done)
         return st;
     /* Validation compares the recipient key: its slot is cached by now. */
-    if (c.lkey_len > 0)
-        rp__strmap_prefetch_key(policy->recipients, c.lkey_hash);
-    if (c.l->require_auth && c.user == NULL)
-        return finish(&c, RP_REASON_AUTH_REQUIRED, RP_STEP_REQUIRE_AUTH,
-                      c.l->require_auth_item);
-    rp__explain(&c, "step 5 (require auth): %s",
-                !c.l->require_auth ? "not required" : "authenticated");
+    if (c->lkey_len > 0)
+        rp__strmap_prefetch_key(policy->recipients, c->lkey_hash);
+    if (c->l->require_auth && c->user == NULL)
+        return finish(c, RP_REASON_AUTH_REQUIRED, RP_STEP_REQUIRE_AUTH,
+                      c->l->require_auth_item);
+    rp__explain(c, "step 5 (require auth): %s",
+                !c->l->require_auth ? "not required" : "authenticated");
     if (dres == RP__RES_SYNTAX) {
-        rp__explain(&c, "step 6 (destination): routing or unqualified "
-                        "form that cannot be resolved");
-        return finish(&c, RP_REASON_BAD_RECIPIENT_SYNTAX, RP_STEP_DESTINATION,
+        rp__explain(c, "step 6 (destination): routing or unqualified "
+                       "form that cannot be resolved");
+        return finish(c, RP_REASON_BAD_RECIPIENT_SYNTAX, RP_STEP_DESTINATION,
                       RP__NONE);
     }
-    if (query->flags & RP_QUERY_EXPLAIN)
-        rp__addr_format(&c.rcpt, false, c.routed_from, sizeof(c.routed_from));
-    rp__explain(&c, "step 6 (destination): <%s>%s%s%s", decision->destination,
-                c.routed ? " (routing attempt in <" : "",
-                c.routed ? c.routed_from : "", c.routed ? ">)" : "");
-    return decide_class(&c);
+    if (c->q->flags & RP_QUERY_EXPLAIN)
+        rp__addr_format(&c->rcpt, false, c->routed_from,
+                        sizeof(c->routed_from));
+    rp__explain(c, "step 6 (destination): <%s>%s%s%s", c->destination,
+                c->routed ? " (routing attempt in <" : "",
+                c->routed ? c->routed_from : "", c->routed ? ">)" : "");
+    return decide_class(c);
+}
+
+/* Point the decision's strings at the workspace's buffers. */
+static void
+publish(rp__ctx *c, rp_decision *d)
+{
+    d->reply = c->reply;
+    d->reply_len = c->reply_len;
+    d->destination = c->destination;
+    d->destination_len = strnlen(c->destination, sizeof(c->destination));
+    d->rewritten = c->rewritten;
+    d->rewritten_len = strnlen(c->rewritten, sizeof(c->rewritten));
+    d->explanation = c->explanation;
+    d->explanation_len = c->xlen;
+    if (c->truncated)
+        d->flags |= RP_DECISION_TRUNCATED;
+}
+
+rp_status
+rp_decide(const rp_policy *policy,
+          const rp_query *query,
+          rp_workspace *ws,
+          rp_decision *decision)
+{
+    rp__ctx *c;
+    rp_status st;
+
+    if (decision == NULL)
+        return RP_E_ARG;
+    rp__decision_clear(decision);
+    if (policy == NULL || query == NULL || ws == NULL) {
+        decision->detail = "policy, query and workspace must not be NULL";
+        return RP_E_ARG;
+    }
+    c = &ws->c;
+    memset(c, 0, offsetof(rp__ctx, explanation));
+    c->reply[0] = c->destination[0] = c->rewritten[0] = '\0';
+    c->explanation[0] = '\0';
+    c->p = policy;
+    c->q = query;
+    c->d = decision;
+    rp__scratch_begin(&c->scratch, policy->opts.regex_match_limit,
+                      policy->opts.regex_depth_limit,
+                      policy->opts.regex_budget);
+    st = rp__query_check(c);
+    if (st == RP_OK)
+        st = decide_steps(c);
+    publish(c, decision);
+    return st;
 }

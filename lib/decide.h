@@ -1,12 +1,14 @@
 /*
  * decide.h - the state of one decision, shared by decide.c (the steps of
  * relaypolicy(7) §5) and destination.c (step 6, the effective destination).
- * Private to those files.  Everything lives on the caller's stack.
+ * Private to those files.  Everything lives in the caller's workspace.
  */
 #ifndef RP_DECIDE_H
 #define RP_DECIDE_H
 
 #include "rp_internal.h"
+
+#include <string.h>
 
 /* Recipient classes of step 7. */
 typedef enum rp__class {
@@ -53,8 +55,16 @@ typedef struct rp__ctx {
      * when their slots were prefetched (pf_*). */
     uint32_t rcpt_hash, sender_hash;
     bool pf_rcpt, pf_sender;
-    /* Everything below is written before it is read, so rp_decide() does
-     * not clear it.  The addresses are set by the parser. */
+    bool truncated;   /* an explanation line did not fit */
+    size_t reply_len; /* length of reply */
+    /* Everything below is written before it is read, or set once when the
+     * workspace is made, so rp_decide() does not clear it.  The addresses
+     * are set by the parser. */
+    char *explanation;  /* the workspace's buffer ... */
+    size_t explain_cap; /* ... of this many bytes, NUL included */
+    char reply[RP_REPLY_MAX];
+    char destination[RP_ADDR_MAX];
+    char rewritten[RP_ADDR_MAX];
     rp__addr sender, rcpt, dest;
     rp__addr pre; /* the destination after routing, before reroute */
     char routed_from[RP_ADDR_MAX];
@@ -64,6 +74,27 @@ typedef struct rp__ctx {
     char lkey[16 + 2 * RP__LOCAL_MAX + 3];
     rp__scratch scratch;
 } rp__ctx;
+
+/* The query flags this version knows; others are refused. */
+#define RP__QUERY_FLAGS (RP_QUERY_EXPLAIN | RP_QUERY_TLS)
+
+/* A workspace: one decision's state, made once per thread. */
+struct rp_workspace {
+    rp__alloc alloc;
+    rp__ctx c;
+};
+
+/* The length of an optional (pointer, length or RP_NTS) string. */
+static inline size_t
+rp__span_len(const char *s, size_t len)
+{
+    return s == NULL ? 0 : len == RP_NTS ? strlen(s) : len;
+}
+
+/* query.c: the checks of the facts (API errors), and the decision's
+ * fields as they are before a decision. */
+rp_status rp__query_check(rp__ctx *c);
+void rp__decision_clear(rp_decision *d);
 
 /* decide.c */
 void rp__explain(rp__ctx *c, const char *fmt, ...)

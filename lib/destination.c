@@ -120,8 +120,8 @@ apply_reroute(rp__ctx *c)
     c->dest.domain_len = n;
     c->dest.dom_type = RP__DOM_NAME;
     c->valid_dom = d->target_local ? d->target_dom : RP__NONE;
-    rp__addr_format(&c->dest, false, c->d->rewritten, sizeof(c->d->rewritten));
-    rp__explain(c, "   reroute: %s -> %s (%s)", d->pattern, c->d->rewritten,
+    rp__addr_format(&c->dest, false, c->rewritten, sizeof(c->rewritten));
+    rp__explain(c, "   reroute: %s -> %s (%s)", d->pattern, c->rewritten,
                 d->target_local ? "local" : "relayed on");
     return RP__RES_OK;
 }
@@ -184,7 +184,7 @@ local_key(rp__ctx *c, size_t local_len)
     rp__strmap_prefetch(c->p->recipients, c->lkey_hash);
 }
 
-/* From d->destination (when it was not cut): dkey, the lowercased
+/* From c->destination (when it was not cut): dkey, the lowercased
  * canonical text behind "A:" (only the local part can hold capitals), and
  * the local-part key of recipient validation. */
 static void
@@ -193,7 +193,7 @@ dest_keys(rp__ctx *c)
     const rp__addr *a = &c->dest;
     size_t local_len = c->dest_len;
 
-    if (c->dest_len + 1 >= sizeof(c->d->destination) || c->dest_len == 0)
+    if (c->dest_len + 1 >= sizeof(c->destination) || c->dest_len == 0)
         return;
     if (a->dom_type != RP__DOM_NONE)
         local_len -= 1 + a->domain_len + (a->dom_type != RP__DOM_NAME ? 2 : 0);
@@ -201,8 +201,8 @@ dest_keys(rp__ctx *c)
         return;
     c->dkey[0] = 'A';
     c->dkey[1] = ':';
-    rp__lower(c->dkey + 2, c->d->destination, local_len);
-    memcpy(c->dkey + 2 + local_len, c->d->destination + local_len,
+    rp__lower(c->dkey + 2, c->destination, local_len);
+    memcpy(c->dkey + 2 + local_len, c->destination + local_len,
            c->dest_len - local_len + 1);
     c->dkey_len = c->dest_len;
     if (c->valid_dom != RP__NONE && c->p->domains[c->valid_dom].has_recipients)
@@ -216,7 +216,7 @@ rp__is_dest_text(const rp__ctx *c, const rp__addr *a)
         return false;
     if (a == &c->dest)
         return true;
-    if (c->d->rewritten[0] != '\0')
+    if (c->rewritten[0] != '\0')
         return false;
     if (a == &c->pre)
         return true;
@@ -240,7 +240,7 @@ rp__resolve_destination(rp__ctx *c)
             /* Step 4 checks the deny lists against c->pre too. */
             c->pre = c->dest;
             c->cls = RP__CLASS_LOCAL;
-            snprintf(c->d->destination, sizeof(c->d->destination), "%s",
+            snprintf(c->destination, sizeof(c->destination), "%s",
                      "postmaster");
             return RP__RES_OK;
         }
@@ -255,8 +255,8 @@ rp__resolve_destination(rp__ctx *c)
         c->valid_dom = c->p->self_domain;
     if (c->cls == RP__CLASS_REROUTE && (res = apply_reroute(c)) != RP__RES_OK)
         return res;
-    c->dest_len = rp__addr_format(&c->dest, false, c->d->destination,
-                                  sizeof(c->d->destination));
+    c->dest_len = rp__addr_format(&c->dest, false, c->destination,
+                                  sizeof(c->destination));
     dest_keys(c);
     return RP__RES_OK;
 }

@@ -486,7 +486,14 @@ fail(char *why, size_t why_size, const char *msg)
 {
     if (why != NULL && why_size > 0)
         snprintf(why, why_size, "%s", msg);
-    return -1;
+    return RP__DOMTAB_BAD;
+}
+
+static int
+fail_nomem(char *why, size_t why_size)
+{
+    fail(why, why_size, "out of memory");
+    return RP__DOMTAB_NOMEM;
 }
 
 static bool
@@ -539,7 +546,7 @@ add_key(rp__strmap_builder *map,
     int r = rp__strmap_add(map, key, len, value);
 
     if (r < 0)
-        return fail(why, why_size, "out of memory");
+        return fail_nomem(why, why_size);
     if (r == 1 && existing != NULL)
         rp__strmap_get(&map->map, key, len, existing);
     return r;
@@ -560,6 +567,7 @@ add_regex(rp__domtab_builder *b,
     rp__regex **v;
     uint32_t *val;
     rp__regex *re;
+    rp_status st;
 
     if (len < 2 || pattern[len - 1] != '/')
         return fail(why, why_size, "a regex pattern must end with '/'");
@@ -567,13 +575,13 @@ add_regex(rp__domtab_builder *b,
         return fail(why, why_size, "empty regex pattern");
     if (rp__strmap_get(&b->regex_text->map, pattern, len, existing))
         return 1;
-    re = rp__regex_compile(&b->alloc, pattern + 1, len - 2, b->opt_flags,
-                           b->match_limit, b->depth_limit, msg, sizeof(msg),
-                           &off);
-    if (re == NULL) {
+    st = rp__regex_compile(&b->alloc, pattern + 1, len - 2, b->opt_flags,
+                           b->match_limit, b->depth_limit, &re, msg,
+                           sizeof(msg), &off);
+    if (st != RP_OK) {
         if (why != NULL && why_size > 0)
             snprintf(why, why_size, "bad regex at offset %zu: %s", off, msg);
-        return -1;
+        return st == RP_E_NOMEM ? RP__DOMTAB_NOMEM : RP__DOMTAB_BAD;
     }
     v = rp__grow(&b->alloc, b->regex, &b->cap_regex, b->n_regex + 1,
                  sizeof(*v));
@@ -586,7 +594,7 @@ add_regex(rp__domtab_builder *b,
     if (v == NULL || val == NULL || b->n_regex >= UINT32_MAX ||
         rp__strmap_add(b->regex_text, pattern, len, value) < 0) {
         rp__regex_free(re);
-        return fail(why, why_size, "out of memory");
+        return fail_nomem(why, why_size);
     }
     b->regex[b->n_regex] = re;
     b->regex_value[b->n_regex] = value;

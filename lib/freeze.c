@@ -29,11 +29,8 @@ add_domains(freeze *f, rp__domtab_builder *tb)
         int r = rp__domtab_add(tb, d->pattern, strlen(d->pattern), (uint32_t)i,
                                &prev, why, sizeof(why));
         if (r < 0) {
-            /* The table says "out of memory", or passes on PCRE2's "no more
-             * memory" or "failed to allocate heap memory"; no other message
-             * it writes mentions memory. */
-            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM : RP_E_POLICY,
-                   d->item, "%s", why);
+            f_fail(f, r == RP__DOMTAB_NOMEM ? RP_E_NOMEM : RP_E_POLICY, d->item,
+                   "%s", why);
             return false;
         }
         if (r == 1) {
@@ -525,16 +522,13 @@ addrset_add(freeze *f,
 
     if (pat[0] == '/') {
         size_t off = 0;
-        rp__regex *re = rp__regex_compile(
+        rp__regex *re;
+        rp_status st = rp__regex_compile(
             &f->p->alloc, pat + 1, n - 2, f->p->opts.flags,
-            f->p->opts.regex_match_limit, f->p->opts.regex_depth_limit, why,
-            sizeof(why), &off);
-        if (re == NULL) {
-            /* PCRE2 reports a failed allocation as "no more memory" or
-             * "failed to allocate heap memory"; the pattern was already
-             * checked when it was added, so anything else is a bad regex. */
-            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM : RP_E_REGEX,
-                   e->item, "bad regex: %s", why);
+            f->p->opts.regex_match_limit, f->p->opts.regex_depth_limit, &re,
+            why, sizeof(why), &off);
+        if (st != RP_OK) {
+            f_fail(f, st, e->item, "bad regex: %s", why);
             return false;
         }
         set->regex[set->n_regex] = re;
@@ -543,10 +537,11 @@ addrset_add(freeze *f,
     }
     if (pat[0] == '@' || pat[0] == '.') {
         const char *d = pat[0] == '@' ? pat + 1 : pat;
-        if (rp__domtab_add(doms, d, strlen(d), e->item, &prev, why,
-                           sizeof(why)) < 0) {
-            f_fail(f, strstr(why, "memory") != NULL ? RP_E_NOMEM : RP_E_POLICY,
-                   e->item, "%s", why);
+        int r = rp__domtab_add(doms, d, strlen(d), e->item, &prev, why,
+                               sizeof(why));
+        if (r < 0) {
+            f_fail(f, r == RP__DOMTAB_NOMEM ? RP_E_NOMEM : RP_E_POLICY, e->item,
+                   "%s", why);
             return false;
         }
         return true;

@@ -434,60 +434,22 @@ resolve(parser *p, size_t i, char *out, size_t size)
     return RP_OK;
 }
 
-static rp_status
-io_error(parser *p, size_t i, int errnum)
-{
-    char why[128], s[P_SHOW + 4];
-
-    if (strerror_r(errnum, why, sizeof(why)) != 0)
-        snprintf(why, sizeof(why), "error %d", errnum);
-    return fail_tok(p, RP_E_IO, i, "cannot read '%s': %s", S(p, i, s), why);
-}
-
 /* Read the whole file @p path, named by token @p i, into a new buffer
  * (NUL-terminated, freed with rp__free) of at most max_policy_bytes. */
 rp_status
 read_file(parser *p, size_t i, const char *path, char **out, size_t *n)
 {
-    uint32_t max = p->opts->max_policy_bytes;
-    FILE *fp = fopen(path, "rb");
-    struct stat sb;
-    size_t cap = 0, got = 0;
-    char *buf = NULL, s[P_SHOW + 4];
-    rp_status st = RP_OK;
+    char why[160], s[P_SHOW + 4];
+    rp_status st = rp__file_read(&p->alloc, path, p->opts->max_policy_bytes,
+                                 out, n, why, sizeof(why));
 
-    if (fp == NULL)
-        return io_error(p, i, errno);
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode))
-        st = fail_tok(p, RP_E_IO, i, "cannot read '%s': not a regular file",
-                      S(p, i, s));
-    while (st == RP_OK) {
-        size_t r;
-        char *nb = rp__grow(&p->alloc, buf, &cap, got + 4097, 1);
-        if (nb == NULL) {
-            st = no_memory(p, &p->toks[i].at);
-            break;
-        }
-        buf = nb;
-        r = fread(buf + got, 1, cap - got - 1, fp);
-        got += r;
-        if (got > max)
-            st = fail_tok(p, RP_E_LIMIT, i, "'%s' is larger than %u bytes",
-                          S(p, i, s), (unsigned)max);
-        else if (r == 0 && ferror(fp))
-            st = io_error(p, i, errno != 0 ? errno : EIO);
-        else if (r == 0)
-            break;
-    }
-    fclose(fp);
-    if (st != RP_OK) {
-        rp__free(&p->alloc, buf);
-        return st;
-    }
-    *out = buf;
-    *n = got;
-    if (buf != NULL)
-        buf[got] = '\0';
+    if (st == RP_E_NOMEM)
+        return no_memory(p, &p->toks[i].at);
+    if (st == RP_E_LIMIT)
+        return fail_tok(p, st, i, "'%s' is larger than %u bytes", S(p, i, s),
+                        (unsigned)p->opts->max_policy_bytes);
+    if (st != RP_OK)
+        return fail_tok(p, st, i, "cannot read '%s': %s", S(p, i, s), why);
     return RP_OK;
 }
 

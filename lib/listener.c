@@ -51,8 +51,7 @@ rp_builder_listener(rp_builder *b,
         (l->name = b_str(b, name)) == NULL) {
         if (l != NULL)
             b->n_listeners--;
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     *index = (uint32_t)(b->n_listeners - 1);
     return RP_OK;
@@ -152,8 +151,7 @@ rp_builder_bind(rp_builder *b,
     slot = b_push(b, (void **)&l->binds, &l->n_binds, &l->cap_binds,
                   sizeof(*l->binds));
     if (slot == NULL) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     *slot = bd;
     return RP_OK;
@@ -172,12 +170,11 @@ rp_builder_remote(rp_builder *b,
         return RP_E_ARG;
     if ((l = get_listener(b, listener, err)) == NULL ||
         !parse_ref(b, err, cidr_or_list, true, &ref))
-        return b->failed;
+        return b->last;
     slot = b_push(b, (void **)&l->remotes, &l->n_remotes, &l->cap_remotes,
                   sizeof(*l->remotes));
     if (slot == NULL) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     *slot = ref;
     slot->item = b_item(b, "remote");
@@ -199,8 +196,7 @@ rp_builder_require_auth(rp_builder *b,
     l->require_auth = on;
     l->require_auth_item = b_item(b, on ? "require auth" : "no require auth");
     if (l->require_auth_item == RP__NONE) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     return RP_OK;
 }
@@ -218,8 +214,7 @@ add_rule(rp_builder *b, rp__blistener *l, const rp__brule *r, rp_error *err)
     slot = b_push(b, (void **)&l->rules, &l->n_rules, &l->cap_rules,
                   sizeof(*l->rules));
     if (slot == NULL) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     *slot = *r;
     return RP_OK;
@@ -325,13 +320,12 @@ rp_builder_rule(rp_builder *b,
     r.deny = deny;
     r.perms = perms;
     if (!fill_principal(b, err, principal, arg, &r))
-        return b->failed != RP_OK ? b->failed : RP_E_NOMEM;
+        return b->last;
     snprintf(text, sizeof(text), "%s %s %s", deny ? "deny" : "allow",
              rp__principal_text(&r, pbuf, sizeof(pbuf)),
              rp__perm_text(perms, permbuf, sizeof(permbuf)));
     if ((r.item = b_item(b, text)) == RP__NONE) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     r.ref.item = r.item;
     return add_rule(b, l, &r, err);
@@ -357,8 +351,7 @@ rp_builder_role(rp_builder *b, uint32_t listener, rp_role role, rp_error *err)
     memset(&r, 0, sizeof(r));
     snprintf(text, sizeof(text), "role %s", names[role]);
     if ((r.item = b_item(b, text)) == RP__NONE) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-        return RP_E_NOMEM;
+        return rp__b_nomem(b, err);
     }
     if (role == RP_ROLE_GATEWAY || role == RP_ROLE_ALL_IN_ONE) {
         r.principal = RP_PRINCIPAL_ANONYMOUS;

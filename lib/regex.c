@@ -70,6 +70,14 @@ struct rp__regex {
     unsigned char lit[LIT_MAX]; /* lowercased */
 };
 
+/* Match steps a regex gets on its first try in a budgeted decision: most
+ * finish within them; one that does not is run again with the full limit,
+ * and charged both. */
+#define PROBE_STEPS 1000u
+/* The JIT stack of a workspace: grown on demand up to the maximum. */
+#define JIT_STACK_START 32768
+#define JIT_STACK_MAX 262144
+
 void
 rp__scratch_init(rp__scratch *s)
 {
@@ -77,6 +85,11 @@ rp__scratch_init(rp__scratch *s)
     s->match_data = NULL;
     s->gcontext = NULL;
     s->mcontext = NULL;
+    s->hcontext = NULL;
+    s->jit_stack = NULL;
+    s->match_limit = 0;
+    s->spent = false;
+    s->budget = UINT64_MAX;
 }
 
 /* The bump allocator behind the scratch's general context.  Returns NULL
@@ -136,6 +149,54 @@ scratch_prepare(rp__scratch *s)
     s->gcontext = g;
     s->match_data = md;
     return 0;
+}
+
+int
+rp__scratch_setup(rp__scratch *s, const rp__alloc *a)
+{
+    uint32_t jit = 0;
+
+    rp__scratch_init(s);
+    if (scratch_prepare(s) != 0)
+        return -1;
+    s->hcontext = pcre2_general_context_create(a->malloc, a->free, a->ctx);
+    if (s->hcontext == NULL)
+        return -1;
+    s->mcontext = pcre2_match_context_create(s->hcontext);
+    if (s->mcontext == NULL)
+        return -1;
+    pcre2_set_heap_limit(s->mcontext, HEAP_LIMIT_KIB);
+    if (pcre2_config(PCRE2_CONFIG_JIT, &jit) < 0 || jit == 0)
+        return 0;
+    s->jit_stack =
+        pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_MAX, s->hcontext);
+    if (s->jit_stack == NULL)
+        return -1;
+    pcre2_jit_stack_assign(s->mcontext, NULL, s->jit_stack);
+    return 0;
+}
+
+void
+rp__scratch_release(rp__scratch *s, const rp__alloc *a)
+{
+    (void)a;
+    pcre2_jit_stack_free(s->jit_stack);
+    pcre2_match_context_free(s->mcontext);
+    pcre2_general_context_free(s->hcontext);
+    s->jit_stack = s->mcontext = s->hcontext = NULL;
+}
+
+void
+rp__scratch_begin(rp__scratch *s,
+                  uint32_t match_limit,
+                  uint32_t depth_limit,
+                  uint32_t budget)
+{
+    s->match_limit = match_limit;
+    s->budget = budget;
+    s->spent = false;
+    if (s->mcontext != NULL)
+        pcre2_set_depth_limit(s->mcontext, depth_limit);
 }
 
 /* Write a PCRE2 error message into @p why. */
@@ -234,21 +295,34 @@ rp__regex_literal(const rp__regex *re, char *buf, size_t size)
     return n;
 }
 
+/* The status of a failed compile: PCRE2's allocation failures are
+ * RP_E_NOMEM, its compile errors (codes 100 and up) RP_E_REGEX. */
+static rp_status
+compile_status(int errcode)
+{
+    if (errcode == PCRE2_ERROR_NOMEMORY || errcode == PCRE2_ERROR_HEAP_FAILED)
+        return RP_E_NOMEM;
+    return errcode >= 100 ? RP_E_REGEX : RP_E_INTERNAL;
+}
+
 /*
  * Compile @p pattern (@p len bytes, need not be NUL-terminated) to match
- * case-insensitively, without UTF.  Memory comes from @p a, which is copied.
- * The code is JIT-compiled unless @p opt_flags has RP_OPT_NO_JIT; a JIT
- * failure is not an error (the interpreter is used).  On failure returns
- * NULL, writes a message to @p why (when not NULL) and the pattern offset
- * to @p erroffset (when not NULL; 0 when not tied to an offset).
+ * case-insensitively, without UTF, into *@p out.  Memory comes from @p a,
+ * which is copied.  The code is JIT-compiled unless @p opt_flags has
+ * RP_OPT_NO_JIT; a JIT failure is not an error (the interpreter is used).
+ * Returns RP_OK, RP_E_REGEX (a bad pattern), RP_E_NOMEM or RP_E_INTERNAL;
+ * on failure *@p out is NULL, a message is written to @p why (when not
+ * NULL) and the pattern offset to @p erroffset (when not NULL; 0 when not
+ * tied to an offset).
  */
-rp__regex *
+rp_status
 rp__regex_compile(const rp__alloc *a,
                   const char *pattern,
                   size_t len,
                   uint32_t opt_flags,
                   uint32_t match_limit,
                   uint32_t depth_limit,
+                  rp__regex **out,
                   char *why,
                   size_t why_size,
                   size_t *erroffset)
@@ -258,6 +332,7 @@ rp__regex_compile(const rp__alloc *a,
     int errcode = PCRE2_ERROR_NOMEMORY;
     size_t off = 0;
 
+    *out = NULL;
     re = rp__calloc(a, 1, sizeof(*re));
     g = pcre2_general_context_create(a->malloc, a->free, a->ctx);
     if (re == NULL || g == NULL)
@@ -274,7 +349,8 @@ rp__regex_compile(const rp__alloc *a,
     pcre2_general_context_free(g);
     if (erroffset != NULL)
         *erroffset = 0;
-    return re;
+    *out = re;
+    return RP_OK;
 
 fail:
     set_why(why, why_size, errcode);
@@ -285,37 +361,97 @@ fail:
         pcre2_code_free(re->code);
         rp__free(a, re);
     }
-    return NULL;
+    return compile_status(errcode);
 }
 
-/* One match with prepared match data.  JIT code is entered directly, which
- * skips pcre2_match()'s checks; it honours the match limit of the match
- * context and runs on the 32 KiB stack PCRE2 keeps on the C stack. */
+/* One match with prepared match data and the match context @p mc.  JIT
+ * code is entered directly, which skips pcre2_match()'s checks; it honours
+ * the match limit of the match context and runs on the context's JIT
+ * stack (a workspace's) or on 32 KiB that PCRE2 keeps on the C stack.
+ * Returns PCRE2's code. */
 static inline int
-match_code(const rp__regex *re,
-           const char *subject,
-           size_t len,
-           void *match_data)
+run_code(const rp__regex *re,
+         const char *subject,
+         size_t len,
+         void *match_data,
+         pcre2_match_context *mc)
 {
-    int rc;
-
     if (re->jit)
-        rc = pcre2_jit_match(re->code, (PCRE2_SPTR)subject, len, 0, 0,
-                             match_data, re->mcontext);
-    else
-        rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, match_data,
-                         re->mcontext);
+        return pcre2_jit_match(re->code, (PCRE2_SPTR)subject, len, 0, 0,
+                               match_data, mc);
+    return pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, match_data,
+                       mc);
+}
+
+static inline int
+result(int rc)
+{
     if (rc >= 0)
         return 1;
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
+/* Run with at most @p steps of the budget: charged in full. */
+static int
+run_charged(const rp__regex *re,
+            const char *subject,
+            size_t len,
+            rp__scratch *s,
+            uint32_t steps)
+{
+    s->budget -= steps;
+    pcre2_set_match_limit(s->mcontext, steps);
+    return run_code(re, subject, len, s->match_data, s->mcontext);
+}
+
+/* A run on a workspace's scratch: a short probe, then, only for a regex
+ * that needs more, the full match limit, each charged to the decision's
+ * budget.  A run the budget cannot pay for fails and marks it spent. */
+static int
+budgeted_match(const rp__regex *re,
+               const char *subject,
+               size_t len,
+               rp__scratch *s)
+{
+    uint32_t full = s->match_limit, probe = full;
+    int rc;
+
+    if (probe > PROBE_STEPS)
+        probe = PROBE_STEPS;
+    if (s->budget < probe) {
+        s->spent = true;
+        return -1;
+    }
+    rc = run_charged(re, subject, len, s, probe);
+    if (rc != PCRE2_ERROR_MATCHLIMIT || probe == full)
+        return result(rc);
+    if (s->budget < full) {
+        s->spent = true;
+        return -1;
+    }
+    return result(run_charged(re, subject, len, s, full));
+}
+
+/* One match on a prepared scratch: budgeted on a workspace's. */
+static inline int
+match_prepared(const rp__regex *re,
+               const char *subject,
+               size_t len,
+               rp__scratch *scratch)
+{
+    if (scratch->mcontext != NULL)
+        return budgeted_match(re, subject, len, scratch);
+    return result(
+        run_code(re, subject, len, scratch->match_data, re->mcontext));
+}
+
 /*
  * Match @p subject (@p len bytes) against @p re, without touching the heap.
- * @p scratch must have been set up with rp__scratch_init(); it may be
+ * @p scratch must have been set up with rp__scratch_init() or, for a
+ * budgeted decision, rp__scratch_setup() and rp__scratch_begin(); it may be
  * reused for any number of matches (of any regexes) by one thread.
  * Returns 1 on a match, 0 on no match and -1 on any error, including the
- * match, depth and heap limits and scratch exhaustion.
+ * match, depth and heap limits, the budget and scratch exhaustion.
  */
 int
 rp__regex_match(const rp__regex *re,
@@ -330,7 +466,7 @@ rp__regex_match(const rp__regex *re,
             return -1;
         subject = "";
     }
-    return match_code(re, subject, len, scratch->match_data);
+    return match_prepared(re, subject, len, scratch);
 }
 
 /* Free @p re and everything it owns; NULL is a no-op. */
@@ -681,11 +817,11 @@ static int
 run_all(const rp__regex_set *s,
         const char *subject,
         size_t len,
-        void *match_data,
+        rp__scratch *scratch,
         uint32_t *index)
 {
     for (uint32_t i = 0; i < s->n; i++) {
-        int r = match_code(s->re[i], subject, len, match_data);
+        int r = match_prepared(s->re[i], subject, len, scratch);
         if (r != 0) {
             *index = i;
             return r;
@@ -709,7 +845,7 @@ run_candidates(const rp__regex_set *s,
                const uint64_t present[4],
                const uint32_t *found,
                size_t n_found,
-               void *match_data,
+               rp__scratch *scratch,
                uint32_t *index)
 {
     const uint32_t *head[SET_FOUND_MAX], *end[SET_FOUND_MAX];
@@ -742,7 +878,7 @@ run_candidates(const rp__regex_set *s,
             p++;
         else
             head[from]++;
-        if ((r = match_code(s->re[best], subject, len, match_data)) != 0) {
+        if ((r = match_prepared(s->re[best], subject, len, scratch)) != 0) {
             *index = best;
             return r;
         }
@@ -782,14 +918,14 @@ rp__regex_set_first(const rp__regex_set *s,
     if (s->n == 0)
         return 0;
     if (len > SET_SUBJECT_MAX)
-        return run_all(s, subject, len, scratch->match_data, index);
+        return run_all(s, subject, len, scratch, index);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = lower_byte((unsigned char)subject[i]);
         low[i] = c;
         present[c >> 6] |= (uint64_t)1 << (c & 63);
     }
     if (scan_literals(s, low, len, found, &n_found) != 0)
-        return run_all(s, subject, len, scratch->match_data, index);
-    return run_candidates(s, subject, len, present, found, n_found,
-                          scratch->match_data, index);
+        return run_all(s, subject, len, scratch, index);
+    return run_candidates(s, subject, len, present, found, n_found, scratch,
+                          index);
 }

@@ -9,6 +9,7 @@
 
 #include "relaypolicy.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,13 @@ void *
 rp__grow(const rp__alloc *a, void *ptr, size_t *cap, size_t need, size_t size);
 void rp__free(const rp__alloc *a, void *ptr);
 char *rp__strndup(const rp__alloc *a, const char *s, size_t len);
+
+/* ------------------------------------------------------------------------
+ * options.c - checking and merging rp_options
+ * ------------------------------------------------------------------------ */
+
+rp_status rp__options_check(const rp_options *opts, rp_error *err);
+void rp__options_merge(rp_options *out, const rp_options *in);
 
 /* ------------------------------------------------------------------------
  * ipaddr.c - strict IP and CIDR text parsing
@@ -255,30 +263,49 @@ rp__route rp__addr_route_split(const rp__addr *in, rp__addr *out);
 
 typedef struct rp__regex rp__regex;
 
-/* Per-call scratch memory, on the caller's stack: PCRE2 match data and
- * any interpreter frames are carved out of it, never from the heap. */
+/* Per-call scratch memory: PCRE2 match data and any interpreter frames are
+ * carved out of it, never from the heap.  A workspace's scratch also has
+ * its own match context with a JIT stack, and a budget of match steps. */
 #define RP__SCRATCH_BYTES 24576
 typedef struct rp__scratch {
     size_t used;
     void *match_data; /* created on first use */
     void *gcontext;
-    void *mcontext;
+    void *mcontext;  /* workspace only: limits, JIT stack */
+    void *hcontext;  /* workspace only: heap context of the two */
+    void *jit_stack; /* workspace only */
+    uint32_t match_limit;
+    bool spent;      /* the budget ran out in this decision */
+    uint64_t budget; /* match steps left (workspace only) */
     _Alignas(16) unsigned char buf[RP__SCRATCH_BYTES];
 } rp__scratch;
 
+/* A scratch for one-off matching (compile, lint): no budget. */
 void rp__scratch_init(rp__scratch *s);
+/* A workspace's scratch: match data, match context and JIT stack made
+ * once, with @p a.  Returns 0, -1 on no memory (release it either way). */
+int rp__scratch_setup(rp__scratch *s, const rp__alloc *a);
+void rp__scratch_release(rp__scratch *s, const rp__alloc *a);
+/* Start a decision on a workspace's scratch: the policy's limits, and
+ * @p budget match steps for every regex run of the decision together. */
+void rp__scratch_begin(rp__scratch *s,
+                       uint32_t match_limit,
+                       uint32_t depth_limit,
+                       uint32_t budget);
 
-/* Compile case-insensitively (JIT unless RP_OPT_NO_JIT).  On failure
- * returns NULL and writes a message to @p why (and the pattern offset). */
-rp__regex *rp__regex_compile(const rp__alloc *a,
-                             const char *pattern,
-                             size_t len,
-                             uint32_t opt_flags,
-                             uint32_t match_limit,
-                             uint32_t depth_limit,
-                             char *why,
-                             size_t why_size,
-                             size_t *erroffset);
+/* Compile case-insensitively (JIT unless RP_OPT_NO_JIT) into *@p out.
+ * Returns RP_OK, RP_E_REGEX, RP_E_NOMEM or RP_E_INTERNAL; on failure
+ * writes a message to @p why (and the pattern offset). */
+rp_status rp__regex_compile(const rp__alloc *a,
+                            const char *pattern,
+                            size_t len,
+                            uint32_t opt_flags,
+                            uint32_t match_limit,
+                            uint32_t depth_limit,
+                            rp__regex **out,
+                            char *why,
+                            size_t why_size,
+                            size_t *erroffset);
 /* 1 match, 0 no match, -1 error (match limit, depth limit, no memory). */
 int rp__regex_match(const rp__regex *re,
                     const char *subject,
@@ -370,7 +397,10 @@ rp__domtab_builder *rp__domtab_builder_new(const rp__alloc *a,
                                            uint32_t depth_limit);
 /* Adds @p pattern (classified by its syntax; lowercased, one trailing dot
  * dropped).  Returns 0 added, 1 duplicate pattern (existing value in
- * *existing), -1 with a message in @p why for a bad pattern or no memory. */
+ * *existing), RP__DOMTAB_BAD with a message in @p why for a bad pattern,
+ * RP__DOMTAB_NOMEM for no memory. */
+#define RP__DOMTAB_BAD (-1)
+#define RP__DOMTAB_NOMEM (-2)
 int rp__domtab_add(rp__domtab_builder *b,
                    const char *pattern,
                    size_t len,
@@ -520,7 +550,7 @@ typedef struct rp__lintrec {
 
 struct rp_policy {
     rp__alloc alloc;
-    volatile int refs; /* atomic */
+    atomic_uint refs;
     rp_options opts;
     void *arena; /* every block below lives in the arena */
 
@@ -575,12 +605,14 @@ rp_status rp__compile_named(const char *text,
                             const char *name,
                             rp_policy **out,
                             rp_error *err);
-/* Read a whole file (at most opts->max_policy_bytes) into a malloc'd,
- * NUL-terminated buffer the caller frees with free(). */
-rp_status rp__read_file(const char *path,
-                        const rp_options *opts,
-                        char **text,
+
+/* file.c: the one file reader (regular files only, never blocks). */
+rp_status rp__file_read(const rp__alloc *a,
+                        const char *path,
+                        uint32_t max,
+                        char **out,
                         size_t *len,
-                        rp_error *err);
+                        char *why,
+                        size_t why_size);
 
 #endif /* RP_INTERNAL_H */

@@ -1,34 +1,17 @@
 /*
  * settings.c - the builder calls for policy-wide settings: global deny
  * lists, the sender-login map, the server's own addresses, qualification,
- * reply overrides and the safety switches; and rp_options_init().
+ * reply overrides and the safety switches.
  */
 #include "builder.h"
 
 #include <stdio.h>
 #include <string.h>
 
-void
-rp_options_init(rp_options *opts)
-{
-    if (opts == NULL)
-        return;
-    memset(opts, 0, sizeof(*opts));
-    opts->max_policy_bytes = 64u << 20;
-    opts->max_line_length = 8192;
-    opts->max_entries = 16u << 20;
-    opts->max_rules = 65536;
-    opts->max_regex_length = 1024;
-    opts->max_include_depth = 8;
-    opts->regex_match_limit = 100000;
-    opts->regex_depth_limit = 1000;
-}
-
 static rp_status
 nomem(rp_builder *b, rp_error *err)
 {
-    b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
-    return RP_E_NOMEM;
+    return rp__b_nomem(b, err);
 }
 
 rp_status
@@ -40,7 +23,7 @@ rp_builder_deny_client(rp_builder *b, const char *cidr_or_list, rp_error *err)
     if (b == NULL)
         return RP_E_ARG;
     if (!parse_ref(b, err, cidr_or_list, true, &ref) || !count_entry(b, err))
-        return b->failed;
+        return b->last;
     snprintf(text, sizeof(text), "deny client %s", cidr_or_list);
     slot = B_PUSH(b, deny_clients);
     if (slot == NULL)
@@ -118,7 +101,7 @@ deny_address(rp_builder *b,
         return RP_E_ARG;
     if (!norm_addr_pattern(b, err, pattern, norm, sizeof(norm)) ||
         !count_entry(b, err))
-        return b->failed;
+        return b->last;
     snprintf(text, sizeof(text), "deny %s %s", what, norm);
     if (sender)
         return add_pair(b, err, &b->deny_senders, &b->n_deny_senders,
@@ -155,7 +138,7 @@ rp_builder_sender_login(rp_builder *b,
     }
     if (!norm_addr_pattern(b, err, sender, norm, sizeof(norm)) ||
         !count_entry(b, err))
-        return b->failed;
+        return b->last;
     if (norm[0] == '/' || norm[0] == '.') {
         b_fail(b, err, RP_E_ARG, sender,
                "a sender-login entry is an "
@@ -199,7 +182,7 @@ set_domain(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if (!norm_domain(b, err, domain, norm, sizeof(norm)))
-        return b->failed;
+        return b->last;
     if (norm[0] == '/' || norm[0] == '.') {
         b_fail(b, err, RP_E_ARG, domain, "%s takes one domain name", what);
         return RP_E_ARG;

@@ -1,50 +1,44 @@
 /*
- * slot.c - the policy currently in force, swapped atomically on reload.
+ * slot.c - the policy currently in force, swapped on reload.
  *
  * Taking a reference must not race with the swap that drops the slot's own
- * reference, so reading the pointer and incrementing the count happen
- * under a spin lock.  The lock covers two memory operations; nothing that
- * can block or allocate runs while it is held.
+ * reference: a reader that loaded the pointer could otherwise increment the
+ * count of a policy whose last reference was just released.  So reading
+ * the pointer and taking the reference happen under the slot's mutex, and
+ * so does replacing the pointer.  The mutex covers one load, one atomic
+ * increment or one store; nothing that can block or allocate runs while it
+ * is held.  The old policy is released after the mutex is let go.
  */
+#include <pthread.h>
+
 #include "rp_internal.h"
 
-#include <sched.h>
-#include <stdlib.h>
-
 struct rp_policy_slot {
+    rp__alloc alloc;
+    pthread_mutex_t lock;
     rp_policy *current;
-    int lock; /* 0 free, 1 held */
 };
 
-static void
-slot_lock(rp_policy_slot *s)
-{
-    unsigned spins = 0;
-
-    while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE) != 0) {
-        while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED) != 0)
-            if (++spins % 1024 == 0)
-                sched_yield();
-    }
-}
-
-static void
-slot_unlock(rp_policy_slot *s)
-{
-    __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
-}
-
 rp_status
-rp_slot_new(rp_policy *initial, rp_policy_slot **out)
+rp_slot_new(rp_policy *initial, const rp_options *opts, rp_policy_slot **out)
 {
     rp_policy_slot *s;
+    rp__alloc a;
 
     if (out == NULL)
         return RP_E_ARG;
     *out = NULL;
-    s = calloc(1, sizeof(*s));
+    if (rp__options_check(opts, NULL) != RP_OK)
+        return RP_E_ARG;
+    rp__alloc_init(&a, opts != NULL ? opts->allocator : NULL);
+    s = rp__calloc(&a, 1, sizeof(*s));
     if (s == NULL)
         return RP_E_NOMEM;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        rp__free(&a, s);
+        return RP_E_NOMEM;
+    }
+    s->alloc = a;
     s->current = initial;
     *out = s;
     return RP_OK;
@@ -57,9 +51,9 @@ rp_slot_acquire(rp_policy_slot *s)
 
     if (s == NULL)
         return NULL;
-    slot_lock(s);
+    pthread_mutex_lock(&s->lock);
     p = rp_policy_ref(s->current);
-    slot_unlock(s);
+    pthread_mutex_unlock(&s->lock);
     return p;
 }
 
@@ -70,10 +64,10 @@ rp_slot_swap(rp_policy_slot *s, rp_policy *next)
 
     if (s == NULL)
         return RP_E_ARG;
-    slot_lock(s);
+    pthread_mutex_lock(&s->lock);
     old = s->current;
     s->current = next;
-    slot_unlock(s);
+    pthread_mutex_unlock(&s->lock);
     rp_policy_free(old);
     return RP_OK;
 }
@@ -81,8 +75,12 @@ rp_slot_swap(rp_policy_slot *s, rp_policy *next)
 void
 rp_slot_free(rp_policy_slot *s)
 {
+    rp__alloc a;
+
     if (s == NULL)
         return;
+    a = s->alloc;
     rp_policy_free(s->current);
-    free(s);
+    pthread_mutex_destroy(&s->lock);
+    rp__free(&a, s);
 }

@@ -7,6 +7,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The counts are derived from the maps; these check that the values run
+ * 0, 1, 2... without gaps, so that a count is one past the largest value
+ * and arrays indexed by reason or status cover every one. */
+enum { N_REASONS = RP_REASON_COUNT, N_STATUSES = RP_STATUS_COUNT };
+#define RP__IN_REASONS(name, value, text) +((value) < N_REASONS)
+#define RP__IN_STATUSES(name, value, text) +((value) < N_STATUSES)
+_Static_assert((0 RP_REASON_MAP(RP__IN_REASONS)) == N_REASONS,
+               "rp_reason values must be 0..RP_REASON_COUNT-1");
+_Static_assert((0 RP_STATUS_MAP(RP__IN_STATUSES)) == N_STATUSES,
+               "rp_status values must be 0..RP_STATUS_COUNT-1");
+#undef RP__IN_REASONS
+#undef RP__IN_STATUSES
+
 const char *
 rp_strerror(rp_status status)
 {

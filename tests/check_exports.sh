@@ -3,7 +3,7 @@
 set -eu
 lib=$1
 syms=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^$')
-bad=$(printf '%s\n' "$syms" | grep -v '^rp_' | grep -v '^RP_0$' || true)
+bad=$(printf '%s\n' "$syms" | grep -v '^rp_' | grep -v '^RP_1$' || true)
 count=$(printf '%s\n' "$syms" | grep -c '^rp_' || true)
 if [ -n "$bad" ]; then
     echo "symbols outside the rp_ prefix:"

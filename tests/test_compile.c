@@ -4,6 +4,7 @@
  * reference counting and listener introspection.
  */
 #include "vectors.h"
+#include "test_ws.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -129,7 +130,7 @@ Test(compile, empty_policy_rejects_everything)
 
     cr_assert_eq(rp_policy_compile(NULL, 0, NULL, &p, NULL), RP_OK);
     vec_fill(&q, "192.0.2.1", "192.0.2.2", 25, "a@b.example");
-    cr_assert_eq(rp_decide(p, &q, &d), RP_OK);
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
     cr_expect_eq(d.reason, RP_REASON_NO_LISTENER);
     cr_expect_eq(d.code, 554);
     rp_policy_free(p);
@@ -167,7 +168,7 @@ decide(const rp_policy *p, const char *client, unsigned port, const char *rcpt)
     rp_decision d;
 
     vec_fill(&q, client, "192.0.2.25", port, rcpt);
-    cr_assert_eq(rp_decide(p, &q, &d), RP_OK, "%s", d.detail);
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK, "%s", d.detail);
     return d;
 }
 
@@ -360,7 +361,7 @@ Test(compile, slot_swaps_policies)
     cr_assert_eq(rp_policy_compile(GATEWAY "domain b.example local\n", RP_NTS,
                                    NULL, &b, NULL),
                  RP_OK);
-    cr_assert_eq(rp_slot_new(a, &slot), RP_OK);
+    cr_assert_eq(rp_slot_new(a, NULL, &slot), RP_OK);
     got = rp_slot_acquire(slot);
     cr_assert_eq(got, a);
     cr_assert_eq(rp_slot_swap(slot, b), RP_OK);

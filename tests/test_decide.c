@@ -6,6 +6,7 @@
  * below add what a text line cannot express.
  */
 #include "vectors.h"
+#include "test_ws.h"
 
 #include <criterion/criterion.h>
 
@@ -52,8 +53,8 @@ run_vectors(const char *file)
         cr_assert_not_null(p, "%s:%u: no policy line yet", file, lineno);
         cr_assert_eq(vec_parse(line, &c), 0, "%s:%u: malformed", file, lineno);
         vec_query(&c, &q);
-        cr_assert_eq(rp_decide(p, &q, &d), RP_OK, "%s:%u: %s", file, lineno,
-                     d.detail);
+        cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK, "%s:%u: %s", file,
+                     lineno, d.detail);
         cr_expect_eq(vec_check(&c, &d, why, sizeof(why)), 0,
                      "%s:%u: %s -> %s\n%s", file, lineno, c.recipient, why,
                      d.explanation);
@@ -123,7 +124,7 @@ outside(const char *sender, const char *rcpt)
     vec_fill(&q, "203.0.113.5", "192.0.2.9", 25, rcpt);
     q.sender = sender;
     q.sender_len = RP_NTS;
-    cr_assert_eq(rp_decide(tricks, &q, &d), RP_OK, "%s", d.detail);
+    cr_assert_eq(rp_decide(tricks, &q, test_ws(), &d), RP_OK, "%s", d.detail);
     return d;
 }
 
@@ -255,7 +256,7 @@ Test(decide,
         q.local_port = 25;
         q.recipient = bad[i];
         q.recipient_len = i == 1 ? 20 : strlen(bad[i]);
-        cr_assert_eq(rp_decide(tricks, &q, &d), RP_OK);
+        cr_assert_eq(rp_decide(tricks, &q, test_ws(), &d), RP_OK);
         cr_expect_eq(d.code, 501, "case %zu: %s", i, d.reply);
         cr_expect_eq(d.reason, RP_REASON_BAD_RECIPIENT_SYNTAX);
         cr_expect_null(strchr(d.reply, '\r'));
@@ -296,7 +297,7 @@ Test(decide,
     vec_fill(&q, "10.9.3.3", "192.0.2.9", 25,
              "user%remote.example@local.example");
     q.flags = RP_QUERY_EXPLAIN;
-    cr_assert_eq(rp_decide(tricks, &q, &d), RP_OK);
+    cr_assert_eq(rp_decide(tricks, &q, test_ws(), &d), RP_OK);
     cr_expect_eq(d.reason, RP_REASON_RELAY_DENIED);
     cr_expect_not_null(strstr(d.explanation, "'internet'"), "%s",
                        d.explanation);
@@ -308,7 +309,7 @@ Test(decide,
     cr_expect_eq(d.prefix_len, 16);
     /* Without the flag no trace is written. */
     q.flags = 0;
-    cr_assert_eq(rp_decide(tricks, &q, &d), RP_OK);
+    cr_assert_eq(rp_decide(tricks, &q, test_ws(), &d), RP_OK);
     cr_expect_str_eq(d.explanation, "");
 }
 
@@ -322,30 +323,42 @@ Test(decide, api_errors)
     rp_decision d;
 
     vec_fill(&q, "203.0.113.5", "192.0.2.9", 25, "alice@local.example");
-    cr_assert_eq(rp_decide(p, &q, &d), RP_OK);
-    cr_expect_eq(rp_decide(NULL, &q, &d), RP_E_ARG);
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
+    cr_expect_eq(rp_decide(NULL, &q, test_ws(), &d), RP_E_ARG);
     cr_expect_eq(d.verdict, RP_VERDICT_NONE);
-    cr_expect_eq(rp_decide(p, NULL, &d), RP_E_ARG);
-    cr_expect_eq(rp_decide(p, &q, NULL), RP_E_ARG);
+    cr_expect_eq(rp_decide(p, NULL, test_ws(), &d), RP_E_ARG);
+    cr_expect_eq(rp_decide(p, &q, test_ws(), NULL), RP_E_ARG);
+    cr_expect_eq(rp_decide(p, &q, NULL, &d), RP_E_ARG);
+    cr_expect_eq(d.verdict, RP_VERDICT_NONE);
+    q.flags = 1u << 31;
+    cr_expect_eq(rp_decide(p, &q, test_ws(), &d), RP_E_ARG);
+    q.flags = 0;
+    q.reserved[3] = 1;
+    cr_expect_eq(rp_decide(p, &q, test_ws(), &d), RP_E_ARG);
+    cr_expect_neq(d.detail[0], '\0');
+    q.reserved[3] = 0;
+    q.client.family = 4; /* given twice: binary and text */
+    cr_expect_eq(rp_decide(p, &q, test_ws(), &d), RP_E_ARG);
+    q.client.family = 0;
     for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
         q.client_ip = ips[i];
-        cr_expect_eq(rp_decide(p, &q, &d), RP_E_ARG, "%s", ips[i]);
+        cr_expect_eq(rp_decide(p, &q, test_ws(), &d), RP_E_ARG, "%s", ips[i]);
         cr_expect_eq(d.verdict, RP_VERDICT_NONE);
         cr_expect_neq(d.detail[0], '\0');
     }
     q.client_ip = "203.0.113.5";
     q.local_port = 0;
-    cr_expect_eq(rp_decide(p, &q, &d), RP_E_ARG);
+    cr_expect_eq(rp_decide(p, &q, test_ws(), &d), RP_E_ARG);
     q.local_port = 65536;
-    cr_expect_eq(rp_decide(p, &q, &d), RP_E_ARG);
+    cr_expect_eq(rp_decide(p, &q, test_ws(), &d), RP_E_ARG);
     q.local_port = 25;
     q.user = "";
-    cr_expect_eq(rp_decide(p, &q, &d), RP_E_ARG);
+    cr_expect_eq(rp_decide(p, &q, test_ws(), &d), RP_E_ARG);
     q.user = "bad\nuser";
-    cr_expect_eq(rp_decide(p, &q, &d), RP_E_ARG);
+    cr_expect_eq(rp_decide(p, &q, test_ws(), &d), RP_E_ARG);
     q.user = NULL;
     q.recipient = NULL;
-    cr_expect_eq(rp_decide(p, &q, &d), RP_E_ARG);
+    cr_expect_eq(rp_decide(p, &q, test_ws(), &d), RP_E_ARG);
     rp_policy_free(p);
 }
 
@@ -367,7 +380,7 @@ Test(decide, regex_limit_fails_safe)
     memset(rcpt, 'a', 60);
     snprintf(rcpt + 60, sizeof(rcpt) - 60, "!@remote.example");
     vec_fill(&q, "10.1.1.1", "192.0.2.9", 25, rcpt);
-    cr_assert_eq(rp_decide(p, &q, &d), RP_OK);
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
     cr_expect_eq(d.verdict, RP_TEMPFAIL, "%s", d.reply);
     cr_expect_str_eq(d.reply, "451 4.3.0 Temporary internal error");
     cr_expect_eq(d.reason, RP_REASON_INTERNAL_ERROR);

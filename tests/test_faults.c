@@ -8,6 +8,7 @@
  * LeakSanitizer.
  */
 #include "rp_internal.h"
+#include "test_ws.h"
 
 #include <criterion/criterion.h>
 
@@ -140,8 +141,7 @@ counted_options(counter *c, rp_allocator *a, uint32_t flags)
 /* ---- deciding ------------------------------------------------------------ */
 
 static rp_decision
-decide(const rp_policy *p, const char *client, uint32_t port,
-       const char *rcpt)
+decide(const rp_policy *p, const char *client, uint32_t port, const char *rcpt)
 {
     rp_query q;
     rp_decision d;
@@ -156,7 +156,8 @@ decide(const rp_policy *p, const char *client, uint32_t port,
     q.sender_len = RP_NTS;
     q.recipient = rcpt;
     q.recipient_len = RP_NTS;
-    cr_assert_eq(rp_decide(p, &q, &d), RP_OK, "rp_decide: %s", d.detail);
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK, "rp_decide: %s",
+                 d.detail);
     return d;
 }
 
@@ -316,8 +317,8 @@ Test(faults, builder_fails_each_allocation_in_turn)
         st = rp_builder_new(&o, &b);
         if (st == RP_OK) {
             rp_builder_domain(b, "example.com", RP_DOMAIN_LOCAL, NULL, NULL);
-            rp_builder_domain(b, "/^r[0-9]+\\.example$/", RP_DOMAIN_RELAY,
-                              NULL, NULL);
+            rp_builder_domain(b, "/^r[0-9]+\\.example$/", RP_DOMAIN_RELAY, NULL,
+                              NULL);
             rp_builder_recipient(b, "example.com", "alice", NULL);
             rp_builder_network(b, "lan", "10.0.0.0/8", NULL);
             rp_builder_deny_sender(b, "/@spam\\.example$/", NULL);
@@ -344,8 +345,8 @@ Test(faults, builder_fails_each_allocation_in_turn)
             continue;
         }
         /* A failed builder call makes build() refuse with RP_E_STATE. */
-        cr_assert(st == RP_E_NOMEM || st == RP_E_STATE,
-                  "allocation %zu: %s", n, rp_status_name(st));
+        cr_assert(st == RP_E_NOMEM || st == RP_E_STATE, "allocation %zu: %s", n,
+                  rp_status_name(st));
         cr_assert_null(p, "allocation %zu: a policy came back", n);
         cr_assert_eq(c.allocs, c.frees, "allocation %zu: %zu allocs, %zu frees",
                      n, c.allocs, c.frees);
@@ -450,8 +451,8 @@ Test(faults, limit_regex_length)
         memcpy(text + 200, "/\n", 3);
         {
             rp_policy *p = NULL;
-            cr_expect_eq(rp_policy_compile(text, RP_NTS, &o, &p, NULL),
-                         RP_OK, "a 184-byte regex is within the default");
+            cr_expect_eq(rp_policy_compile(text, RP_NTS, &o, &p, NULL), RP_OK,
+                         "a 184-byte regex is within the default");
             rp_policy_free(p);
         }
     }
@@ -463,8 +464,7 @@ Test(faults, limit_regex_length)
         memcpy(text, "deny sender /", 13);
         memset(text + 13, 'a', 1100);
         memcpy(text + 1113, "/\n", 3);
-        cr_expect_eq(rp_policy_compile(text, RP_NTS, &o, &p, NULL),
-                     RP_E_LIMIT);
+        cr_expect_eq(rp_policy_compile(text, RP_NTS, &o, &p, NULL), RP_E_LIMIT);
         cr_expect_null(p);
     }
 }
@@ -504,8 +504,8 @@ catastrophic(const char *policy, const char *rcpt, uint32_t flags)
 
     rp_options_init(&o);
     o.flags = flags;
-    cr_assert_eq(rp_policy_compile(policy, RP_NTS, &o, &p, &err), RP_OK,
-                 "%s", err.message);
+    cr_assert_eq(rp_policy_compile(policy, RP_NTS, &o, &p, &err), RP_OK, "%s",
+                 err.message);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < 5; i++) {
         d = decide(p, "203.0.113.9", 25, rcpt);
@@ -558,7 +558,7 @@ Test(faults, catastrophic_sender_regex)
     q.sender_len = RP_NTS;
     q.recipient = "alice@local.example";
     q.recipient_len = RP_NTS;
-    cr_assert_eq(rp_decide(p, &q, &d), RP_OK);
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
     cr_expect_eq(d.verdict, RP_TEMPFAIL);
     cr_expect_eq(d.reason, RP_REASON_INTERNAL_ERROR);
     cr_expect_eq(d.code, 451u);
@@ -716,7 +716,7 @@ Test(faults, sender_length)
     q.sender_len = RP_NTS;
     q.recipient = "x@a.corp.example";
     q.recipient_len = RP_NTS;
-    cr_assert_eq(rp_decide(p, &q, &d), RP_OK);
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
     cr_expect_eq(d.reason, RP_REASON_BAD_SENDER_SYNTAX);
     cr_expect_eq(d.code, 501u);
     cr_expect_str_eq(d.enhanced, "5.1.7");

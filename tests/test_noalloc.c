@@ -10,6 +10,7 @@
  * explanations on and off, and the API errors.
  */
 #include "rp_internal.h"
+#include "test_ws.h"
 
 #include <criterion/criterion.h>
 
@@ -59,8 +60,8 @@ start_counting(void)
     static int installed;
 
     if (!installed)
-        installed = __sanitizer_install_malloc_and_free_hooks(hook_malloc,
-                                                              hook_free);
+        installed =
+            __sanitizer_install_malloc_and_free_hooks(hook_malloc, hook_free);
     cr_assert(installed, "cannot install the sanitizer allocation hooks");
     heap_calls = 0;
     counting = 1;
@@ -200,8 +201,7 @@ static const fact facts[] = {
     {"10.1.1.1", 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAYED},
     {OUT, 25, NULL, "<>", "x@mx12.partner.example", RP_REASON_RELAYED},
     {OUT, 25, NULL, "", "x@fwd.example", RP_REASON_RELAYED},
-    {"2001:db8::9", 25, "root", "", "x@elsewhere.example",
-     RP_REASON_RELAYED},
+    {"2001:db8::9", 25, "root", "", "x@elsewhere.example", RP_REASON_RELAYED},
     {OUT, 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAY_DENIED},
     {OUT, 25, NULL, "", "u%elsewhere.example@local.example",
      RP_REASON_RELAY_DENIED},
@@ -222,18 +222,15 @@ static const fact facts[] = {
     {OUT, 25, NULL, "", "trap7@local.example", RP_REASON_RECIPIENT_DENIED},
     {OUT, 25, NULL, "", "x@a.blocked.example", RP_REASON_RECIPIENT_DENIED},
     {OUT, 587, NULL, "", "alice@local.example", RP_REASON_AUTH_REQUIRED},
-    {"10.9.1.1", 25, NULL, "", "alice@local.example",
-     RP_REASON_NOT_PERMITTED},
-    {OUT, 587, "mallory", "", "alice@local.example",
-     RP_REASON_NOT_PERMITTED},
+    {"10.9.1.1", 25, NULL, "", "alice@local.example", RP_REASON_NOT_PERMITTED},
+    {OUT, 587, "mallory", "", "alice@local.example", RP_REASON_NOT_PERMITTED},
     {OUT, 25, NULL, "bob@local.example", "alice@local.example",
      RP_REASON_SENDER_SPOOF},
     {OUT, 587, "bob", "alice@local.example", "x@elsewhere.example",
      RP_REASON_SENDER_LOGIN_MISMATCH},
     {OUT, 25, NULL, "", "a@@b.example", RP_REASON_BAD_RECIPIENT_SYNTAX},
     {OUT, 25, NULL, "", "u%@local.example", RP_REASON_BAD_RECIPIENT_SYNTAX},
-    {OUT, 25, NULL, "bad@", "alice@local.example",
-     RP_REASON_BAD_SENDER_SYNTAX},
+    {OUT, 25, NULL, "bad@", "alice@local.example", RP_REASON_BAD_SENDER_SYNTAX},
     {OUT, 25, NULL, "", A60 "!@local.example", RP_REASON_INTERNAL_ERROR},
 };
 
@@ -247,8 +244,7 @@ query(const fact *f, uint32_t flags)
     memset(&q, 0, sizeof(q));
     q.client_ip = f->client;
     q.client_ip_len = RP_NTS;
-    q.local_ip = strchr(f->client, ':') != NULL ? "2001:db8::25"
-                                                : "192.0.2.1";
+    q.local_ip = strchr(f->client, ':') != NULL ? "2001:db8::25" : "192.0.2.1";
     q.local_ip_len = RP_NTS;
     q.local_port = f->port;
     q.user = f->user;
@@ -293,14 +289,14 @@ decide_all(uint32_t compile_flags)
      * allocation. */
     for (size_t i = 0; i < N_FACTS; i++) {
         rp_query q = query(&facts[i], RP_QUERY_EXPLAIN);
-        rp_decide(p, &q, &d[i][0]);
+        rp_decide(p, &q, test_ws(), &d[i][0]);
     }
     start_counting();
     for (int round = 0; round < 50; round++) {
         for (size_t i = 0; i < N_FACTS; i++) {
             for (int e = 0; e < 2; e++) {
                 rp_query q = query(&facts[i], e ? RP_QUERY_EXPLAIN : 0);
-                st[i][e] = rp_decide(p, &q, &d[i][e]);
+                st[i][e] = rp_decide(p, &q, test_ws(), &d[i][e]);
             }
         }
     }
@@ -309,15 +305,13 @@ decide_all(uint32_t compile_flags)
                  (size_t)50 * N_FACTS * 2);
     for (size_t i = 0; i < N_FACTS; i++) {
         for (int e = 0; e < 2; e++) {
-            cr_assert_eq(st[i][e], RP_OK, "fact %zu: %s", i,
-                         d[i][e].detail);
+            cr_assert_eq(st[i][e], RP_OK, "fact %zu: %s", i, d[i][e].detail);
             cr_expect_eq(d[i][e].reason, facts[i].want,
-                         "fact %zu <%s>: reason %s, want %s", i,
-                         facts[i].rcpt, rp_reason_name(d[i][e].reason),
+                         "fact %zu <%s>: reason %s, want %s", i, facts[i].rcpt,
+                         rp_reason_name(d[i][e].reason),
                          rp_reason_name(facts[i].want));
         }
-        cr_expect(d[i][1].explanation[0] != '\0', "fact %zu: no explanation",
-                  i);
+        cr_expect(d[i][1].explanation_len > 0, "fact %zu: no explanation", i);
         reached[d[i][0].reason] = true;
     }
     for (int r = 1; r < RP_REASON_COUNT; r++)
@@ -346,26 +340,27 @@ Test(noalloc, api_errors)
     size_t calls;
     int errors = 0;
 
+    (void)test_ws(); /* made once, outside the counted window */
     start_counting();
     for (int round = 0; round < 20; round++) {
         rp_query b = q;
         b.client_ip = "010.1.1.1";
-        errors += rp_decide(p, &b, &d) == RP_E_ARG;
+        errors += rp_decide(p, &b, test_ws(), &d) == RP_E_ARG;
         b = q;
         b.local_port = 0;
-        errors += rp_decide(p, &b, &d) == RP_E_ARG;
+        errors += rp_decide(p, &b, test_ws(), &d) == RP_E_ARG;
         b = q;
         b.user = "";
-        errors += rp_decide(p, &b, &d) == RP_E_ARG;
+        errors += rp_decide(p, &b, test_ws(), &d) == RP_E_ARG;
         b = q;
         b.user = "root";
         b.groups = groups;
         b.n_groups = 2;
-        errors += rp_decide(p, &b, &d) == RP_E_ARG;
+        errors += rp_decide(p, &b, test_ws(), &d) == RP_E_ARG;
         b = q;
         b.recipient = NULL;
-        errors += rp_decide(p, &b, &d) == RP_E_ARG;
-        errors += rp_decide(NULL, &q, &d) == RP_E_ARG;
+        errors += rp_decide(p, &b, test_ws(), &d) == RP_E_ARG;
+        errors += rp_decide(NULL, &q, test_ws(), &d) == RP_E_ARG;
     }
     calls = stop_counting();
     cr_expect_eq(errors, 20 * 6, "only %d API errors", errors);

@@ -5,6 +5,7 @@
  * tests/data/parse/valid/<case>/{policy,expected} for the normalised dump.
  */
 #include "rp_internal.h"
+#include "test_ws.h"
 
 #include <criterion/criterion.h>
 
@@ -104,7 +105,8 @@ decide(const rp_policy *p, facts f)
     q.sender_len = RP_NTS;
     q.recipient = f.rcpt;
     q.recipient_len = RP_NTS;
-    cr_assert_eq(rp_decide(p, &q, &d), RP_OK, "rp_decide failed: %s", d.detail);
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK, "rp_decide failed: %s",
+                 d.detail);
     return d;
 }
 

@@ -24,6 +24,44 @@ typedef struct counter {
     size_t frees;
 } counter;
 
+/* rp__regex_compile() as a pointer-returning call, for brevity; the
+ * status is checked by regex_compile_statuses. */
+static rp__regex *
+re_compile(const rp__alloc *a,
+           const char *pattern,
+           size_t len,
+           uint32_t flags,
+           uint32_t match_limit,
+           uint32_t depth_limit,
+           char *why,
+           size_t why_size,
+           size_t *off)
+{
+    rp__regex *re = NULL;
+    rp_status st = rp__regex_compile(a, pattern, len, flags, match_limit,
+                                     depth_limit, &re, why, why_size, off);
+
+    cr_assert_eq(st == RP_OK, re != NULL);
+    return re;
+}
+
+Test(regex, compile_statuses)
+{
+    rp__alloc a;
+    rp__regex *re = (rp__regex *)1;
+
+    rp__alloc_init(&a, NULL);
+    cr_expect_eq(
+        rp__regex_compile(&a, "a(", 2, 0, 1000, 100, &re, NULL, 0, NULL),
+        RP_E_REGEX);
+    cr_expect_null(re);
+    cr_expect_eq(
+        rp__regex_compile(&a, "ab", 2, 0, 1000, 100, &re, NULL, 0, NULL),
+        RP_OK);
+    cr_expect_not_null(re);
+    rp__regex_free(re);
+}
+
 static void *
 count_malloc(size_t size, void *ctx)
 {
@@ -60,9 +98,8 @@ compile(const char *pattern, uint32_t flags)
     rp__alloc a = libc_alloc();
     char why[128] = "";
     size_t off = 99;
-    rp__regex *re = rp__regex_compile(&a, pattern, strlen(pattern), flags,
-                                      MATCH_LIMIT, DEPTH_LIMIT, why,
-                                      sizeof(why), &off);
+    rp__regex *re = re_compile(&a, pattern, strlen(pattern), flags, MATCH_LIMIT,
+                               DEPTH_LIMIT, why, sizeof(why), &off);
 
     cr_assert_not_null(re, "compile '%s': %s", pattern, why);
     cr_assert_eq(off, 0);
@@ -91,16 +128,16 @@ Test(regex, compile_error_reports_message_and_offset)
     rp__alloc a = libc_alloc();
     char why[128] = "";
     size_t off = 0;
-    rp__regex *re = rp__regex_compile(&a, "ab(c", 4, 0, MATCH_LIMIT,
-                                      DEPTH_LIMIT, why, sizeof(why), &off);
+    rp__regex *re = re_compile(&a, "ab(c", 4, 0, MATCH_LIMIT, DEPTH_LIMIT, why,
+                               sizeof(why), &off);
 
     cr_assert_null(re);
     cr_assert_str_neq(why, "");
     cr_assert(strstr(why, "parenthes") != NULL, "message: %s", why);
     cr_assert_eq(off, 4);
 
-    re = rp__regex_compile(&a, "a[b", 3, RP_OPT_NO_JIT, MATCH_LIMIT,
-                           DEPTH_LIMIT, why, sizeof(why), NULL);
+    re = re_compile(&a, "a[b", 3, RP_OPT_NO_JIT, MATCH_LIMIT, DEPTH_LIMIT, why,
+                    sizeof(why), NULL);
     cr_assert_null(re);
     cr_assert(strstr(why, "]") != NULL || strstr(why, "class") != NULL,
               "message: %s", why);
@@ -113,11 +150,11 @@ Test(regex, compile_error_with_tiny_message_buffer)
     size_t off = 0;
 
     memset(why, 'x', sizeof(why));
-    cr_assert_null(rp__regex_compile(&a, "(", 1, 0, MATCH_LIMIT, DEPTH_LIMIT,
-                                     why, sizeof(why), &off));
+    cr_assert_null(re_compile(&a, "(", 1, 0, MATCH_LIMIT, DEPTH_LIMIT, why,
+                              sizeof(why), &off));
     cr_assert(memchr(why, '\0', sizeof(why)) != NULL);
-    cr_assert_null(rp__regex_compile(&a, "(", 1, 0, MATCH_LIMIT, DEPTH_LIMIT,
-                                     NULL, 0, NULL));
+    cr_assert_null(
+        re_compile(&a, "(", 1, 0, MATCH_LIMIT, DEPTH_LIMIT, NULL, 0, NULL));
 }
 
 Test(regex, utf_is_refused)
@@ -125,8 +162,8 @@ Test(regex, utf_is_refused)
     rp__alloc a = libc_alloc();
     char why[128] = "";
 
-    cr_assert_null(rp__regex_compile(&a, "(*UTF)a", 7, 0, MATCH_LIMIT,
-                                     DEPTH_LIMIT, why, sizeof(why), NULL));
+    cr_assert_null(re_compile(&a, "(*UTF)a", 7, 0, MATCH_LIMIT, DEPTH_LIMIT,
+                              why, sizeof(why), NULL));
 }
 
 Test(regex, pattern_need_not_be_nul_terminated)
@@ -134,8 +171,8 @@ Test(regex, pattern_need_not_be_nul_terminated)
     rp__alloc a = libc_alloc();
     rp__scratch s;
     /* Only "abc" is the pattern; the ")" after it must not be read. */
-    rp__regex *re = rp__regex_compile(&a, "abc)", 3, 0, MATCH_LIMIT,
-                                      DEPTH_LIMIT, NULL, 0, NULL);
+    rp__regex *re =
+        re_compile(&a, "abc)", 3, 0, MATCH_LIMIT, DEPTH_LIMIT, NULL, 0, NULL);
 
     cr_assert_not_null(re);
     rp__scratch_init(&s);
@@ -218,11 +255,10 @@ Test(regex, match_limit_applies)
     const char *subject = "abababababababababababababababababababab!";
 
     for (int m = 0; m < 2; m++) {
-        rp__regex *tight = rp__regex_compile(&a, pat, strlen(pat), modes[m],
-                                             10, DEPTH_LIMIT, NULL, 0, NULL);
-        rp__regex *loose = rp__regex_compile(&a, pat, strlen(pat), modes[m],
-                                             MATCH_LIMIT, DEPTH_LIMIT, NULL,
-                                             0, NULL);
+        rp__regex *tight = re_compile(&a, pat, strlen(pat), modes[m], 10,
+                                      DEPTH_LIMIT, NULL, 0, NULL);
+        rp__regex *loose = re_compile(&a, pat, strlen(pat), modes[m],
+                                      MATCH_LIMIT, DEPTH_LIMIT, NULL, 0, NULL);
         rp__scratch s;
 
         cr_assert_not_null(tight);
@@ -240,8 +276,8 @@ Test(regex, match_limit_applies)
 Test(regex, depth_limit_applies_to_interpreter)
 {
     rp__alloc a = libc_alloc();
-    rp__regex *re = rp__regex_compile(&a, "^(a|b)*\\d", 9, RP_OPT_NO_JIT,
-                                      MATCH_LIMIT, 10, NULL, 0, NULL);
+    rp__regex *re = re_compile(&a, "^(a|b)*\\d", 9, RP_OPT_NO_JIT, MATCH_LIMIT,
+                               10, NULL, 0, NULL);
     rp__scratch s;
 
     cr_assert_not_null(re);
@@ -256,8 +292,8 @@ Test(regex, depth_limit_applies_to_interpreter)
 Test(regex, deep_interpreter_backtracking_is_bounded_by_scratch)
 {
     rp__alloc a = libc_alloc();
-    rp__regex *re = rp__regex_compile(&a, "^(a|b)*\\d", 9, RP_OPT_NO_JIT,
-                                      UINT32_MAX, UINT32_MAX, NULL, 0, NULL);
+    rp__regex *re = re_compile(&a, "^(a|b)*\\d", 9, RP_OPT_NO_JIT, UINT32_MAX,
+                               UINT32_MAX, NULL, 0, NULL);
     char subject[1001];
     rp__scratch s;
 
@@ -313,12 +349,10 @@ Test(regex, no_allocation_at_match_time)
     rp__alloc a = {count_malloc, count_realloc, count_free, &c};
 
     for (int m = 0; m < 2; m++) {
-        rp__regex *re = rp__regex_compile(&a, "(foo|bar)+\\.example$", 20,
-                                          modes[m], MATCH_LIMIT, DEPTH_LIMIT,
-                                          NULL, 0, NULL);
-        rp__regex *bad = rp__regex_compile(&a, "(a+)+$", 6, modes[m],
-                                           MATCH_LIMIT, DEPTH_LIMIT, NULL, 0,
-                                           NULL);
+        rp__regex *re = re_compile(&a, "(foo|bar)+\\.example$", 20, modes[m],
+                                   MATCH_LIMIT, DEPTH_LIMIT, NULL, 0, NULL);
+        rp__regex *bad = re_compile(&a, "(a+)+$", 6, modes[m], MATCH_LIMIT,
+                                    DEPTH_LIMIT, NULL, 0, NULL);
         counter before;
         rp__scratch s;
 
@@ -419,9 +453,8 @@ compile_limit(const char *pattern, uint32_t flags, uint32_t match_limit)
 {
     rp__alloc a = libc_alloc();
     char why[128] = "";
-    rp__regex *re = rp__regex_compile(&a, pattern, strlen(pattern), flags,
-                                      match_limit, DEPTH_LIMIT, why,
-                                      sizeof(why), NULL);
+    rp__regex *re = re_compile(&a, pattern, strlen(pattern), flags, match_limit,
+                               DEPTH_LIMIT, why, sizeof(why), NULL);
 
     cr_assert_not_null(re, "compile '%s': %s", pattern, why);
     return re;
@@ -430,8 +463,12 @@ compile_limit(const char *pattern, uint32_t flags, uint32_t match_limit)
 /* The answer a set must give: every pattern in order, the first non-zero
  * result wins. */
 static int
-naive_first(rp__regex *const *re, uint32_t n, const char *subject,
-            size_t len, rp__scratch *s, uint32_t *index)
+naive_first(rp__regex *const *re,
+            uint32_t n,
+            const char *subject,
+            size_t len,
+            rp__scratch *s,
+            uint32_t *index)
 {
     for (uint32_t i = 0; i < n; i++) {
         int r = rp__regex_match(re[i], subject, len, s);
@@ -506,8 +543,8 @@ Test(regex, required_literal_extraction)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        cr_assert_str_eq(literal_of(cases[i][0]), cases[i][1],
-                         "pattern '%s'", cases[i][0]);
+        cr_assert_str_eq(literal_of(cases[i][0]), cases[i][1], "pattern '%s'",
+                         cases[i][0]);
 }
 
 static uint64_t
@@ -525,12 +562,12 @@ static void
 random_item(uint64_t *x, char *p, size_t *n)
 {
     static const char *const atoms[] = {
-        "a", "b", "c", "A", "B", "@", "-", "\\.", ".", "[ab]", "[^a]",
-        "\\d", "\\w", "(ab|c)", "(?:ba)", "(?=a)", "(?!b)", "x", "ab",
-        "Ca", "a@b", "(a|)", "\\x61", "[.@]",
+        "a",     "b",    "c",    "A",   "B",   "@",      "-",      "\\.",
+        ".",     "[ab]", "[^a]", "\\d", "\\w", "(ab|c)", "(?:ba)", "(?=a)",
+        "(?!b)", "x",    "ab",   "Ca",  "a@b", "(a|)",   "\\x61",  "[.@]",
     };
-    static const char *const quants[] = {"", "", "", "*", "+", "?",
-                                         "{1,2}", "{2}", "+?"};
+    static const char *const quants[] = {"",  "",      "",    "*", "+",
+                                         "?", "{1,2}", "{2}", "+?"};
     const char *a = atoms[rng_next(x) % (sizeof(atoms) / sizeof(*atoms))];
     const char *q = quants[rng_next(x) % (sizeof(quants) / sizeof(*quants))];
 
@@ -635,8 +672,7 @@ Test(regex, set_overflow_paths_match_loop)
     set = set_of(re, N);
     rp__scratch_init(&s);
     for (int i = 49; i >= 0; i--)
-        len += (size_t)snprintf(subj + len, sizeof(subj) - len, "LIT%02dQ",
-                                i);
+        len += (size_t)snprintf(subj + len, sizeof(subj) - len, "LIT%02dQ", i);
     cr_assert_eq(naive_first(re, N, subj, len, &s, &want_i), 1);
     cr_assert_eq(rp__regex_set_first(set, subj, len, &s, &got_i), 1);
     cr_assert_eq(got_i, want_i);
@@ -665,10 +701,10 @@ Test(regex, set_error_propagates)
     for (int m = 0; m < 2; m++) {
         rp__regex *re[5] = {
             compile("zz", modes[m]),
-            compile("(a+)+$", modes[m]),      /* no literal */
+            compile("(a+)+$", modes[m]), /* no literal */
             compile("qq(a+)+$|aaaa(a+)+$", modes[m]),
             compile("!", modes[m]),
-            compile("aaaa(a+)+$", modes[m]),  /* literal "aaaa" */
+            compile("aaaa(a+)+$", modes[m]), /* literal "aaaa" */
         };
         rp__regex_set *all = set_of(re, 5), *late = set_of(re + 2, 3);
         rp__regex_set *lit = set_of(re + 4, 1);
@@ -763,8 +799,8 @@ Test(regex, set_no_allocation_at_match_time)
         uint32_t i;
 
         for (int k = 0; k < 4; k++) {
-            re[k] = rp__regex_compile(&a, pats[k], strlen(pats[k]), modes[m],
-                                      MATCH_LIMIT, DEPTH_LIMIT, NULL, 0, NULL);
+            re[k] = re_compile(&a, pats[k], strlen(pats[k]), modes[m],
+                               MATCH_LIMIT, DEPTH_LIMIT, NULL, 0, NULL);
             cr_assert_not_null(re[k]);
         }
         set = rp__regex_set_new(&a, NULL, re, 4);
@@ -772,14 +808,15 @@ Test(regex, set_no_allocation_at_match_time)
         before = c;
         rp__scratch_init(&s);
         for (int k = 0; k < 2000; k++) {
-            cr_assert_eq(rp__regex_set_first(set, "foobar.example", 14, &s,
-                                             &i), 1);
+            cr_assert_eq(rp__regex_set_first(set, "foobar.example", 14, &s, &i),
+                         1);
             cr_assert_eq(rp__regex_set_first(set, "x12y", 4, &s, &i), 1);
             cr_assert_eq(i, 3);
             cr_assert_eq(rp__regex_set_first(set, "zzz", 3, &s, &i), 0);
         }
-        cr_assert_eq(rp__regex_set_first(set, "aaaaaaaaaaaaaaaaaaaaaaaaa!",
-                                         26, &s, &i), -1);
+        cr_assert_eq(
+            rp__regex_set_first(set, "aaaaaaaaaaaaaaaaaaaaaaaaa!", 26, &s, &i),
+            -1);
         cr_assert_eq(c.mallocs, before.mallocs);
         cr_assert_eq(c.reallocs, before.reallocs);
         cr_assert_eq(c.frees, before.frees);

@@ -187,7 +187,7 @@ cmd_rcpt(sm_session *s, const char *arg, size_t len)
         return;
     }
     fill_query(s, rcpt, &q);
-    if (rp_decide(s->server->policy, &q, &d) != RP_OK) {
+    if (rp_decide(s->server->policy, &q, s->server->ws, &d) != RP_OK) {
         fprintf(stderr, "smtpd-mini: %s: %s\n", s->client_ip, d.detail);
         reply(s, "451 4.3.0 Policy error, try again later");
         return;
@@ -282,9 +282,8 @@ auth_plain(sm_session *s, const char *resp, size_t len)
 
         size_t n_id = strlen(authcid);
 
-        if (strcmp(u->name, authcid) == 0 &&
-            strcmp(u->password, passwd) == 0 && n_id > 0 &&
-            n_id < sizeof(s->user)) {
+        if (strcmp(u->name, authcid) == 0 && strcmp(u->password, passwd) == 0 &&
+            n_id > 0 && n_id < sizeof(s->user)) {
             memcpy(s->user, authcid, n_id + 1);
             reply(s, "235 2.7.0 Authentication successful");
             return;
@@ -304,8 +303,7 @@ cmd_auth(sm_session *s, const char *arg, size_t len)
         reply(s, "503 5.5.1 AUTH not allowed now");
     } else if (s->user[0] != '\0') {
         reply(s, "503 5.5.1 Already authenticated");
-    } else if (!keyword(arg, len, "PLAIN") ||
-               (len > 5 && arg[5] != ' ')) {
+    } else if (!keyword(arg, len, "PLAIN") || (len > 5 && arg[5] != ' ')) {
         reply(s, "504 5.5.4 Unrecognized authentication type");
     } else if (len > 6) {
         auth_plain(s, arg + 6, len - 6);

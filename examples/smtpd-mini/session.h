@@ -29,6 +29,7 @@ typedef struct sm_user {
 /* What every session shares. */
 typedef struct sm_server {
     const rp_policy *policy;
+    rp_workspace *ws; /* the (single) serving thread's workspace */
     const char *hostname;
     const sm_user *users;
     size_t n_users;

@@ -45,7 +45,7 @@ static int listeners[MAX_LISTENERS];
 static size_t n_listeners;
 static client *clients[MAX_CLIENTS];
 static sm_user users[MAX_USERS];
-static sm_server server = {NULL, "smtpd-mini.localhost", users, 0, false};
+static sm_server server = {NULL, NULL, "smtpd-mini.localhost", users, 0, false};
 static volatile sig_atomic_t stopping;
 
 static void
@@ -262,8 +262,7 @@ load_users(const char *path)
 
     if (f == NULL)
         return false;
-    while (fgets(line, sizeof(line), f) != NULL &&
-           server.n_users < MAX_USERS) {
+    while (fgets(line, sizeof(line), f) != NULL && server.n_users < MAX_USERS) {
         char *colon = strchr(line, ':');
 
         line[strcspn(line, "\r\n")] = '\0';
@@ -325,8 +324,10 @@ main(int argc, char **argv)
         case 'l':
             if (n_listeners == MAX_LISTENERS ||
                 (fd = open_listener(optarg)) < 0) {
-                fprintf(stderr, "smtpd-mini: cannot listen on %s (loopback "
-                        "only)\n", optarg);
+                fprintf(stderr,
+                        "smtpd-mini: cannot listen on %s (loopback "
+                        "only)\n",
+                        optarg);
                 return 1;
             }
             listeners[n_listeners++] = fd;
@@ -337,14 +338,23 @@ main(int argc, char **argv)
                 return 1;
             }
             break;
-        case 'n': server.hostname = optarg; break;
-        case 'v': server.verbose = true; break;
-        default: return usage();
+        case 'n':
+            server.hostname = optarg;
+            break;
+        case 'v':
+            server.verbose = true;
+            break;
+        default:
+            return usage();
         }
     }
     if (policy == NULL || n_listeners == 0 || optind != argc)
         return usage();
     server.policy = policy;
+    if (rp_workspace_new(NULL, &server.ws) != RP_OK) {
+        fprintf(stderr, "smtpd-mini: out of memory\n");
+        return 1;
+    }
     fprintf(stderr, "smtpd-mini: ready\n");
     loop();
     for (size_t i = 0; i < MAX_CLIENTS; i++)
@@ -354,6 +364,7 @@ main(int argc, char **argv)
         free(users[i].name);
         free(users[i].password);
     }
+    rp_workspace_free(server.ws);
     rp_policy_free(policy);
     return 0;
 }

@@ -35,7 +35,7 @@ expect_rc 64 "$CLI" dump
 
 # A file that does not exist is a policy error (2), named in the message.
 expect_rc 2 "$CLI" dump "$TMP/missing.conf"
-expect_out "$TMP/missing.conf: cannot open"
+expect_out "$TMP/missing.conf: cannot read: No such file"
 expect_rc 2 "$CLI" lint "$TMP/missing.conf"
 expect_rc 2 "$CLI" relaytest "$TMP/missing.conf"
 expect_rc 2 "$CLI" check --policy "$TMP/missing.conf" --client 192.0.2.1 \

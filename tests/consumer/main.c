@@ -14,8 +14,10 @@ main(void)
                                  "}\n";
     rp_policy *p;
     rp_error err;
+    rp_workspace *ws;
     rp_query q;
     rp_decision d;
+    int rc = 0;
 
     if (rp_policy_compile(policy, sizeof(policy) - 1, NULL, &p, &err) !=
         RP_OK) {
@@ -30,13 +32,18 @@ main(void)
     q.local_port = 25;
     q.recipient = "user@remote.example";
     q.recipient_len = RP_NTS;
-    if (rp_decide(p, &q, &d) != RP_OK || d.verdict != RP_REJECT ||
-        d.code != 550) {
-        fprintf(stderr, "unexpected decision: %s\n", d.reply);
+    if (rp_workspace_new(NULL, &ws) != RP_OK) {
         rp_policy_free(p);
         return 1;
     }
-    printf("relaypolicy %s: %s\n", rp_version_string(), d.reply);
+    if (rp_decide(p, &q, ws, &d) != RP_OK || d.verdict != RP_REJECT ||
+        d.code != 550) {
+        fprintf(stderr, "unexpected decision: %s\n", d.reply);
+        rc = 1;
+    } else {
+        printf("relaypolicy %s: %s\n", rp_version_string(), d.reply);
+    }
+    rp_workspace_free(ws);
     rp_policy_free(p);
-    return 0;
+    return rc;
 }

@@ -80,8 +80,10 @@ class Layout(unittest.TestCase):
             "RP_VERSION_MINOR": _ffi.ABI_MINOR,
             "RP_ADDR_MAX": _ffi.RP_ADDR_MAX,
             "RP_REPLY_MAX": _ffi.RP_REPLY_MAX,
-            "RP_EXPLAIN_MAX": _ffi.RP_EXPLAIN_MAX,
+            "RP_EXPLAIN_DEFAULT": _ffi.RP_EXPLAIN_DEFAULT,
             "RP_QUERY_EXPLAIN": _ffi.RP_QUERY_EXPLAIN,
+            "RP_QUERY_TLS": _ffi.RP_QUERY_TLS,
+            "RP_DECISION_TRUNCATED": _ffi.RP_DECISION_TRUNCATED,
             "RP_OPT_NO_FILES": _ffi.RP_OPT_NO_FILES,
             "RP_OPT_NO_JIT": _ffi.RP_OPT_NO_JIT,
             "RP_PERM_SUBMIT": Permission.SUBMIT,
@@ -103,12 +105,9 @@ class Layout(unittest.TestCase):
         c_status = {k for k in self.c if k.startswith("RP_E_") or k == "RP_OK"}
         self.assertEqual(c_status, {"RP_" + s.name for s in Status})
 
-    def test_buffer_sizes(self) -> None:
-        d = _ffi.RpDecision
-        self.assertEqual(d.reply.size, _ffi.RP_REPLY_MAX)
-        self.assertEqual(d.destination.size, _ffi.RP_ADDR_MAX)
-        self.assertEqual(d.explanation.size, _ffi.RP_EXPLAIN_MAX)
-
+    def test_reserved_room(self) -> None:
+        self.assertEqual(_ffi.RpQuery.reserved.size, 16 * 8)
+        self.assertEqual(_ffi.RpDecision.reserved.size, 8 * 8)
 
 if __name__ == "__main__":
     unittest.main()

@@ -284,7 +284,7 @@ class Inspect(unittest.TestCase):
         self.assertTrue(critical[0].advice)
 
     def test_version(self) -> None:
-        self.assertRegex(relaypolicy.version(), r"^0\.1\.\d+$")
+        self.assertRegex(relaypolicy.version(), r"^1\.\d+\.\d+$")
         self.assertIn("librelaypolicy", relaypolicy.library_path())
 
 
@@ -316,7 +316,7 @@ class Loading(unittest.TestCase):
         names = self.run_python(
             "from relaypolicy import _ffi; print(_ffi.candidates())",
             RELAYPOLICY_LIBRARY="").stdout
-        self.assertIn("librelaypolicy.so.0.1", names)
+        self.assertIn("librelaypolicy.so.1", names)
 
 
 class Lifetime(unittest.TestCase):

@@ -9,10 +9,12 @@
 
 The shared library is found through the RELAYPOLICY_LIBRARY environment
 variable, then a build directory of the source tree this package sits in,
-then the system's library path (librelaypolicy.so.0.1).
+then the system's library path (librelaypolicy.so.1).
 
 Thread safety: a Policy is immutable and may be shared by any number of
-threads; decide() releases the GIL while the library works.
+threads; decide() releases the GIL while the library works.  A program
+that reloads its policy keeps it in a Slot: Slot.swap() installs a new
+Policy while other threads go on with Slot.decide().
 """
 
 from ._ffi import library_path
@@ -25,13 +27,14 @@ from ._policy import (
     Policy,
     PolicyError,
     Severity,
+    Slot,
     Status,
     Step,
     Verdict,
     version,
 )
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
 
 __all__ = [
     "Decision",
@@ -42,6 +45,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Severity",
+    "Slot",
     "Status",
     "Step",
     "Verdict",

@@ -15,7 +15,6 @@ from ctypes import (
     CFUNCTYPE,
     POINTER,
     Structure,
-    c_bool,
     c_char,
     c_char_p,
     c_int,
@@ -28,16 +27,18 @@ from ctypes import (
 from pathlib import Path
 from typing import List, Optional
 
-# The ABI this module was written for: the library's SOVERSION is 0.MINOR
-# during 0.x, so both numbers must match.
-ABI_MAJOR = 0
-ABI_MINOR = 1
+# The ABI this module was written for: the library's major version (its
+# SOVERSION) must match, and its minor version be at least ABI_MINOR.
+ABI_MAJOR = 1
+ABI_MINOR = 0
 
 RP_NTS = ctypes.c_size_t(-1).value
 RP_ADDR_MAX = 320
 RP_REPLY_MAX = 512
-RP_EXPLAIN_MAX = 2048
+RP_EXPLAIN_DEFAULT = 4096
 RP_QUERY_EXPLAIN = 1 << 0
+RP_QUERY_TLS = 1 << 1
+RP_DECISION_TRUNCATED = 1 << 0
 RP_OPT_NO_FILES = 1 << 0
 RP_OPT_NO_JIT = 1 << 1
 
@@ -66,33 +67,36 @@ class RpOptions(Structure):
         ("max_include_depth", c_uint32),
         ("regex_match_limit", c_uint32),
         ("regex_depth_limit", c_uint32),
+        ("regex_budget", c_uint32),
+        ("explain_capacity", c_uint32),
+        ("reserved0", c_uint32),
         ("base_dir", c_char_p),
-        ("reserved", c_void_p * 8),
+        ("reserved", c_uint64 * 6),
     ]
 
 
 class RpError(Structure):
     _fields_ = [
-        ("status", c_enum),
+        ("status", c_uint32),
         ("line", c_uint32),
         ("column", c_uint32),
         ("offset", c_uint64),
         ("file", c_char * 256),
         ("message", c_char * 160),
         ("snippet", c_char * 32),
-        ("reserved", c_void_p * 4),
+        ("reserved", c_uint64 * 4),
     ]
 
 
 class RpFinding(Structure):
     _fields_ = [
-        ("severity", c_enum),
+        ("severity", c_uint32),
         ("code", c_char_p),
         ("file", c_char_p),
         ("line", c_uint32),
         ("message", c_char_p),
         ("advice", c_char_p),
-        ("reserved", c_void_p * 4),
+        ("reserved", c_uint64 * 4),
     ]
 
 
@@ -102,11 +106,18 @@ class RpListenerInfo(Structure):
         ("file", c_char_p),
         ("line", c_uint32),
         ("n_binds", c_uint32),
-        ("require_auth", c_bool),
+        ("require_auth", c_uint32),
         ("bind_ip", c_char * 48),
         ("bind_port", c_uint32),
         ("bind_family", c_int32),
-        ("reserved", c_void_p * 4),
+        ("reserved", c_uint64 * 4),
+    ]
+
+
+class RpIp(Structure):
+    _fields_ = [
+        ("family", c_uint32),
+        ("addr", ctypes.c_uint8 * 16),
     ]
 
 
@@ -114,12 +125,14 @@ class RpQuery(Structure):
     # Strings are passed with explicit lengths, so bytes holding NUL reach
     # the library whole; the structure keeps the bytes objects alive.
     _fields_ = [
+        ("flags", c_uint32),
+        ("local_port", c_uint32),
+        ("client", RpIp),
+        ("local", RpIp),
         ("client_ip", c_char_p),
         ("client_ip_len", c_size_t),
         ("local_ip", c_char_p),
         ("local_ip_len", c_size_t),
-        ("local_port", c_uint32),
-        ("flags", c_uint32),
         ("user", c_char_p),
         ("user_len", c_size_t),
         ("groups", POINTER(c_char_p)),
@@ -130,32 +143,38 @@ class RpQuery(Structure):
         ("recipient_len", c_size_t),
         ("helo", c_char_p),
         ("helo_len", c_size_t),
-        ("tls", c_bool),
-        ("reserved", c_void_p * 8),
+        ("reserved", c_uint64 * 16),
     ]
 
 
 class RpDecision(Structure):
+    # The strings point into the workspace (reply, destination, rewritten,
+    # explanation) or the policy; they are read with their lengths.
     _fields_ = [
-        ("verdict", c_enum),
-        ("reason", c_enum),
-        ("step", c_enum),
+        ("verdict", c_uint32),
+        ("reason", c_uint32),
+        ("step", c_uint32),
         ("code", c_uint32),
         ("enhanced", c_char * 16),
-        ("text", c_char_p),
-        ("reply", c_char * RP_REPLY_MAX),
         ("listener_index", c_int32),
-        ("listener", c_char_p),
         ("rule", c_int32),
-        ("rule_file", c_char_p),
         ("rule_line", c_uint32),
         ("prefix_len", c_int32),
         ("permissions", c_uint32),
+        ("flags", c_uint32),
+        ("text", c_char_p),
+        ("listener", c_char_p),
+        ("rule_file", c_char_p),
         ("detail", c_char_p),
-        ("destination", c_char * RP_ADDR_MAX),
-        ("rewritten", c_char * RP_ADDR_MAX),
-        ("explanation", c_char * RP_EXPLAIN_MAX),
-        ("reserved", c_void_p * 8),
+        ("reply", c_void_p),
+        ("reply_len", c_size_t),
+        ("destination", c_void_p),
+        ("destination_len", c_size_t),
+        ("rewritten", c_void_p),
+        ("rewritten_len", c_size_t),
+        ("explanation", c_void_p),
+        ("explanation_len", c_size_t),
+        ("reserved", c_uint64 * 8),
     ]
 
 
@@ -167,6 +186,7 @@ STRUCTS = {
     "rp_error": RpError,
     "rp_finding": RpFinding,
     "rp_listener_info": RpListenerInfo,
+    "rp_ip": RpIp,
     "rp_query": RpQuery,
     "rp_decision": RpDecision,
 }
@@ -198,7 +218,15 @@ _PROTOTYPES = {
     "rp_policy_listener": (
         c_enum, [c_void_p, c_size_t, POINTER(RpListenerInfo)]),
     "rp_decide": (
-        c_enum, [c_void_p, POINTER(RpQuery), POINTER(RpDecision)]),
+        c_enum,
+        [c_void_p, POINTER(RpQuery), c_void_p, POINTER(RpDecision)]),
+    "rp_workspace_new": (c_enum, [POINTER(RpOptions), POINTER(c_void_p)]),
+    "rp_workspace_free": (None, [c_void_p]),
+    "rp_slot_new": (
+        c_enum, [c_void_p, POINTER(RpOptions), POINTER(c_void_p)]),
+    "rp_slot_acquire": (c_void_p, [c_void_p]),
+    "rp_slot_swap": (c_enum, [c_void_p, c_void_p]),
+    "rp_slot_free": (None, [c_void_p]),
     "rp_version": (c_uint32, []),
     "rp_version_string": (c_char_p, []),
 }
@@ -235,9 +263,9 @@ def candidates() -> List[str]:
     if found:
         names.append(found)
     names.extend([
-        "librelaypolicy.so.%d.%d" % (ABI_MAJOR, ABI_MINOR),
+        "librelaypolicy.so.%d" % ABI_MAJOR,
         "librelaypolicy.so",
-        "librelaypolicy.%d.%d.dylib" % (ABI_MAJOR, ABI_MINOR),
+        "librelaypolicy.%d.dylib" % ABI_MAJOR,
         "librelaypolicy.dylib",
     ])
     return names
@@ -253,7 +281,7 @@ def _bind(lib: ctypes.CDLL) -> None:
 def _check_version(lib: ctypes.CDLL, path: str) -> None:
     num = lib.rp_version()
     major, minor = (num >> 16) & 0xFF, (num >> 8) & 0xFF
-    if (major, minor) != (ABI_MAJOR, ABI_MINOR):
+    if major != ABI_MAJOR or minor < ABI_MINOR:
         raise OSError(
             "%s is librelaypolicy %d.%d; this binding needs %d.%d"
             % (path, major, minor, ABI_MAJOR, ABI_MINOR))

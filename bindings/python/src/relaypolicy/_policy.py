@@ -176,6 +176,8 @@ class Decision:
     """The rewritten recipient when a reroute applied, or ""."""
     explanation: str
     """A step-by-step trace when decide(explain=True), else ""."""
+    truncated: bool = False
+    """The explanation did not fit its buffer and was cut."""
     rule: int = -1
     prefix_len: int = -1
     permissions: Permission = Permission(0)
@@ -219,7 +221,7 @@ class Listener:
 
 
 def version() -> str:
-    """The loaded library's version string, e.g. "0.1.0"."""
+    """The loaded library's version string, e.g. "1.0.0"."""
     return _text(_ffi.load().rp_version_string())
 
 
@@ -315,8 +317,8 @@ class Policy:
     The C call releases the GIL (ctypes does so for every foreign call), so
     decisions made by several threads run in parallel.  ``close`` may be
     called while other threads are deciding: the policy is freed only when
-    the last of those calls has returned.  To reload, compile a new Policy
-    and swap the reference; calls in flight keep using the old one.
+    the last of those calls has returned.  To reload while other threads
+    decide, keep the policy in a :class:`Slot`.
     """
 
     __slots__ = ("_handle", "_lock", "_users", "_closed", "_lib",
@@ -443,49 +445,12 @@ class Policy:
         inet_pton text, a port outside 1-65535, an empty user name...)
         raise ValueError with the library's message.
         """
-        local_ip, port = _split_local(local)
-        q = _ffi.RpQuery()
-
-        def put(field: str, value: StrOrBytes, what: str) -> None:
-            # The structure keeps a reference to the bytes it points to.
-            data = _encode(value, what)
-            setattr(q, field, data)
-            setattr(q, field + "_len", len(data))
-
-        put("client_ip", client, "client")
-        put("local_ip", local_ip, "local")
-        q.local_port = port
-        if user is not None:
-            put("user", user, "user")
-        put("sender", sender, "sender")
-        put("recipient", recipient, "recipient")
-        if helo is not None:
-            put("helo", helo, "helo")
-        if isinstance(groups, (str, bytes)):
-            raise TypeError("groups must be a sequence of names, not a str")
-        names = [_encode(g, "group") for g in groups]
-        if names:
-            if any(b"\0" in n for n in names):
-                raise ValueError("a group name holds a NUL byte")
-            q.groups = (ctypes.c_char_p * len(names))(*names)
-            q.n_groups = len(names)
-        if explain:
-            q.flags |= _ffi.RP_QUERY_EXPLAIN
-        return self._decide(q)
-
-    def _decide(self, q: _ffi.RpQuery) -> Decision:
-        d = _ffi.RpDecision()
+        q = _query(client=client, local=local, recipient=recipient,
+                   user=user, groups=groups, sender=sender, helo=helo,
+                   explain=explain)
         handle = self._acquire()
         try:
-            status = self._lib.rp_decide(handle, ctypes.byref(q),
-                                         ctypes.byref(d))
-            if status == Status.E_ARG:
-                raise ValueError(_text(d.detail) or "invalid argument")
-            if status != Status.OK:
-                msg = _text(d.detail) or _text(
-                    self._lib.rp_strerror(status))
-                raise Error(msg, _status(status))
-            return _decision(d, self._lib)
+            return _decide_handle(self._lib, handle, q)
         finally:
             self._release()
 
@@ -559,6 +524,158 @@ class Policy:
             self._release()
 
 
+def _query(*, client: str, local: LocalAddress, recipient: StrOrBytes,
+           user: Optional[str], groups: Iterable[str], sender: StrOrBytes,
+           helo: Optional[StrOrBytes], explain: bool) -> _ffi.RpQuery:
+    """The rp_query for Policy.decide()'s arguments."""
+    local_ip, port = _split_local(local)
+    q = _ffi.RpQuery()
+
+    def put(field: str, value: StrOrBytes, what: str) -> None:
+        # The structure keeps a reference to the bytes it points to.
+        data = _encode(value, what)
+        setattr(q, field, data)
+        setattr(q, field + "_len", len(data))
+
+    put("client_ip", client, "client")
+    put("local_ip", local_ip, "local")
+    q.local_port = port
+    if user is not None:
+        put("user", user, "user")
+    put("sender", sender, "sender")
+    put("recipient", recipient, "recipient")
+    if helo is not None:
+        put("helo", helo, "helo")
+    if isinstance(groups, (str, bytes)):
+        raise TypeError("groups must be a sequence of names, not a str")
+    names = [_encode(g, "group") for g in groups]
+    if names:
+        if any(b"\0" in n for n in names):
+            raise ValueError("a group name holds a NUL byte")
+        q.groups = (ctypes.c_char_p * len(names))(*names)
+        q.n_groups = len(names)
+    if explain:
+        q.flags |= _ffi.RP_QUERY_EXPLAIN
+    return q
+
+
+class _Workspace:
+    """One thread's rp_workspace, freed with the thread's local data."""
+
+    __slots__ = ("handle", "_lib")
+
+    def __init__(self, lib: "ctypes.CDLL"):
+        self._lib = lib
+        out = ctypes.c_void_p()
+        status = lib.rp_workspace_new(None, ctypes.byref(out))
+        if status != Status.OK:
+            raise Error(_text(lib.rp_strerror(status)), _status(status))
+        self.handle = out.value
+
+    def __del__(self) -> None:
+        handle, self.handle = getattr(self, "handle", None), None
+        if handle is not None:
+            try:
+                self._lib.rp_workspace_free(handle)
+            except Exception:  # Interpreter shutdown.
+                pass
+
+
+_local = threading.local()
+
+
+def _workspace(lib: "ctypes.CDLL") -> int:
+    """The calling thread's workspace, made on its first decision."""
+    ws = getattr(_local, "ws", None)
+    if ws is None:
+        ws = _local.ws = _Workspace(lib)
+    return ws.handle
+
+
+def _decide_handle(lib: "ctypes.CDLL", handle: int,
+                   q: _ffi.RpQuery) -> Decision:
+    """rp_decide() on a policy handle the caller holds a reference to."""
+    d = _ffi.RpDecision()
+    status = lib.rp_decide(handle, ctypes.byref(q), _workspace(lib),
+                           ctypes.byref(d))
+    if status == Status.E_ARG:
+        raise ValueError(_text(d.detail) or "invalid argument")
+    if status != Status.OK:
+        msg = _text(d.detail) or _text(lib.rp_strerror(status))
+        raise Error(msg, _status(status))
+    return _decision(d, lib)
+
+
+class Slot:
+    """The policy in force, for programs that reload it (rp_policy_slot).
+
+    Threads call :meth:`decide`; a reloading thread compiles a new
+    :class:`Policy` and calls :meth:`swap`.  Decisions in flight finish on
+    the policy they started with.  The slot holds its own reference: the
+    Policy objects given to it may be closed afterwards.
+    """
+
+    __slots__ = ("_handle", "_lib", "__weakref__")
+
+    def __init__(self, policy: Optional[Policy] = None):
+        self._lib = _ffi.load()
+        out = ctypes.c_void_p()
+        status = self._lib.rp_slot_new(None, None, ctypes.byref(out))
+        if status != Status.OK:
+            raise Error(_text(self._lib.rp_strerror(status)),
+                        _status(status))
+        self._handle: Optional[int] = out.value
+        if policy is not None:
+            self.swap(policy)
+
+    def swap(self, policy: Optional[Policy]) -> None:
+        """Put @policy in force (None empties the slot)."""
+        ref = None
+        if policy is not None:
+            handle = policy._acquire()
+            try:
+                ref = self._lib.rp_policy_ref(handle)
+            finally:
+                policy._release()
+        status = self._lib.rp_slot_swap(self._live(), ref)
+        if status != Status.OK:
+            self._lib.rp_policy_free(ref)
+            raise Error(_text(self._lib.rp_strerror(status)),
+                        _status(status))
+
+    def decide(self, **facts: object) -> Decision:
+        """As :meth:`Policy.decide`, on the policy currently in force."""
+        q = _query(**facts)  # type: ignore[arg-type]
+        handle = self._lib.rp_slot_acquire(self._live())
+        if handle is None:
+            raise ValueError("the slot holds no policy")
+        try:
+            return _decide_handle(self._lib, handle, q)
+        finally:
+            self._lib.rp_policy_free(handle)
+
+    def _live(self) -> int:
+        if self._handle is None:
+            raise ValueError("operation on a closed Slot")
+        return self._handle
+
+    def close(self) -> None:
+        """Release the slot and its policy."""
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            self._lib.rp_slot_free(handle)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # Interpreter shutdown.
+            pass
+
+
+def _string(ptr: Optional[int], length: int) -> str:
+    return _text(ctypes.string_at(ptr, length)) if ptr else ""
+
+
 def _decision(d: _ffi.RpDecision, lib: "ctypes.CDLL") -> Decision:
     try:
         verdict = Verdict(d.verdict)
@@ -570,15 +687,16 @@ def _decision(d: _ffi.RpDecision, lib: "ctypes.CDLL") -> Decision:
         code=d.code,
         enhanced=_text(d.enhanced),
         text=_text(d.text),
-        reply=_text(d.reply),
+        reply=_string(d.reply, d.reply_len),
         reason=_text(lib.rp_reason_name(d.reason)),
         step=Step(d.step) if 0 <= d.step <= 7 else d.step,
         listener=_text(d.listener),
         rule_file=_text(d.rule_file),
         rule_line=d.rule_line,
-        destination=_text(d.destination),
-        rewritten=_text(d.rewritten),
-        explanation=_text(d.explanation),
+        destination=_string(d.destination, d.destination_len),
+        rewritten=_string(d.rewritten, d.rewritten_len),
+        explanation=_string(d.explanation, d.explanation_len),
+        truncated=bool(d.flags & _ffi.RP_DECISION_TRUNCATED),
         rule=d.rule,
         prefix_len=d.prefix_len,
         permissions=Permission(d.permissions & 0xF),
