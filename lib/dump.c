@@ -230,8 +230,14 @@ dump_domains(lines *L, const rp_builder *b, const rp_policy *p)
 
     for (size_t i = 0; i < b->n_domains; i++) {
         const rp__bdomain *d = &b->domains[i];
-        add(L, "domain %s %s%s%s", d->pattern, kind_names[d->kind],
-            d->target ? " " : "", d->target ? d->target : "");
+        const char *parts[] = {"domain ",
+                               d->pattern,
+                               " ",
+                               kind_names[d->kind],
+                               d->target ? " " : "",
+                               d->target ? d->target : ""};
+        /* Regexes reach max_regex_length: no printf buffer cuts them. */
+        add_cat(L, parts, 6);
     }
     sort_from(L, from);
     dump_empty_lists(L, b, p);
@@ -323,16 +329,23 @@ dump_global(lines *L, const rp_builder *b)
     }
     sort_from(L, from);
     from = L->n;
-    for (size_t i = 0; i < b->n_deny_senders; i++)
-        add(L, "deny sender %s", b->deny_senders[i].a);
+    for (size_t i = 0; i < b->n_deny_senders; i++) {
+        const char *parts[] = {"deny sender ", b->deny_senders[i].a};
+        add_cat(L, parts, 2);
+    }
     sort_from(L, from);
     from = L->n;
-    for (size_t i = 0; i < b->n_deny_recipients; i++)
-        add(L, "deny recipient %s", b->deny_recipients[i].a);
+    for (size_t i = 0; i < b->n_deny_recipients; i++) {
+        const char *parts[] = {"deny recipient ", b->deny_recipients[i].a};
+        add_cat(L, parts, 2);
+    }
     sort_from(L, from);
     from = L->n;
-    for (size_t i = 0; i < b->n_logins; i++)
-        add(L, "sender-login %s %s", b->logins[i].b, b->logins[i].a);
+    for (size_t i = 0; i < b->n_logins; i++) {
+        const char *parts[] = {"sender-login ", b->logins[i].b, " ",
+                               b->logins[i].a};
+        add_cat(L, parts, 4);
+    }
     sort_from(L, from);
     for (int r = 1; r < RP_REASON_COUNT; r++) {
         char text[420];

@@ -1,0 +1,154 @@
+/*
+ * test_dump.c - the dump is a policy: for every valid test policy, every
+ * example policy and every fuzz_parse seed that compiles, the dump
+ * compiles again and dumps to itself (a fixed point).
+ */
+#include "relaypolicy.h"
+
+#include <criterion/criterion.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VALID RP_TEST_DATA "/parse/valid"
+#define SEEDS RP_TEST_DATA "/../../fuzz/seeds/fuzz_parse"
+#define EXAMPLES RP_TEST_DATA "/../../examples/policies"
+
+typedef struct buf {
+    char *p;
+    size_t n, cap;
+} buf;
+
+static int
+put(void *ctx, const char *data, size_t len)
+{
+    buf *b = ctx;
+
+    if (b->n + len + 1 > b->cap) {
+        size_t cap = (b->n + len + 1) * 2;
+        char *p = realloc(b->p, cap);
+        if (p == NULL)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+    return 0;
+}
+
+static char *
+dump(const rp_policy *p)
+{
+    buf b = {NULL, 0, 0};
+
+    cr_assert_eq(rp_policy_dump(p, put, &b), RP_OK);
+    return b.p != NULL ? b.p : strdup("");
+}
+
+/* @p p compiled from @p what: its dump recompiles and is a fixed point.
+ * Returns false (after reporting) when it is not. */
+static bool
+round_trip(const rp_policy *p, const char *what)
+{
+    rp_options o;
+    rp_policy *q = NULL;
+    rp_error err;
+    char *d1 = dump(p), *d2;
+    bool ok;
+
+    rp_options_init(&o);
+    o.flags = RP_OPT_NO_FILES;
+    if (rp_policy_compile(d1, RP_NTS, &o, &q, &err) != RP_OK) {
+        cr_log_error("%s: the dump does not compile: %s\n%s", what, err.message,
+                     d1);
+        free(d1);
+        return false;
+    }
+    d2 = dump(q);
+    ok = strcmp(d1, d2) == 0;
+    if (!ok)
+        cr_log_error("%s: the dump of the dump differs:\n%s\n--\n%s", what, d1,
+                     d2);
+    free(d1);
+    free(d2);
+    rp_policy_free(q);
+    return ok;
+}
+
+/* Every file @p name in the subdirectories of @p dir (or, with @p name
+ * NULL, every file of @p dir) that compiles must round-trip. */
+static void
+each(const char *dir,
+     const char *name,
+     bool no_files,
+     size_t *tried,
+     size_t *bad)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    cr_assert_not_null(d, "cannot open %s", dir);
+    while ((e = readdir(d)) != NULL) {
+        char path[1024];
+        rp_options o;
+        rp_policy *p = NULL;
+
+        if (e->d_name[0] == '.')
+            continue;
+        if (name != NULL)
+            snprintf(path, sizeof(path), "%s/%s/%s", dir, e->d_name, name);
+        else
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        rp_options_init(&o);
+        o.flags = no_files ? RP_OPT_NO_FILES : 0;
+        if (rp_policy_compile_file(path, &o, &p, NULL) != RP_OK)
+            continue;
+        (*tried)++;
+        *bad += !round_trip(p, path);
+        rp_policy_free(p);
+    }
+    closedir(d);
+}
+
+Test(dump, valid_and_example_policies_round_trip)
+{
+    size_t tried = 0, bad = 0;
+
+    each(VALID, "policy", false, &tried, &bad);
+    each(EXAMPLES, NULL, false, &tried, &bad);
+    cr_expect_gt(tried, 15u, "only %zu policies compiled", tried);
+    cr_expect_eq(bad, 0u, "%zu of %zu policies do not round-trip", bad, tried);
+}
+
+Test(dump, fuzz_parse_seeds_round_trip, .timeout = 120)
+{
+    size_t tried = 0, bad = 0;
+
+    each(SEEDS, NULL, true, &tried, &bad);
+    cr_expect_gt(tried, 100u, "only %zu seeds compiled", tried);
+    cr_expect_eq(bad, 0u, "%zu of %zu seeds do not round-trip", bad, tried);
+}
+
+/* The cases the fuzzer and a review found. */
+Test(dump, long_regex_and_slash_local_parts)
+{
+    static const char head[] =
+        "domain local.example local\n"
+        "listener mx {\n    bind *:25\n    role gateway\n}\n";
+    char text[4096];
+    char re[1021];
+    rp_policy *p = NULL;
+    rp_error err;
+
+    memset(re, 'a', sizeof(re) - 1);
+    re[sizeof(re) - 1] = '\0';
+    snprintf(text, sizeof(text), "%sdeny recipient /%s/\n", head, re);
+    cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    cr_expect(round_trip(p, "1020-byte regex"));
+    rp_policy_free(p);
+}
