@@ -154,6 +154,7 @@ rp_builder_free(rp_builder *b)
     rp__free(&b->alloc, b->nets);
     rp__free(&b->alloc, b->groups);
     rp__free(&b->alloc, b->listeners);
+    rp__strmap_builder_free(b->listener_names);
     rp__free(&b->alloc, b->deny_clients);
     rp__free(&b->alloc, b->deny_senders);
     rp__free(&b->alloc, b->deny_recipients);

@@ -95,6 +95,7 @@ struct rp_builder {
     RP__VEC(rp__bnet, nets);
     RP__VEC(rp__bpair, groups);
     RP__VEC(rp__blistener, listeners);
+    rp__strmap_builder *listener_names; /* name -> index, made on demand */
     RP__VEC(rp__bref, deny_clients);
     RP__VEC(rp__bpair, deny_senders);
     RP__VEC(rp__bpair, deny_recipients);

@@ -213,6 +213,16 @@ rp__strmap_add(rp__strmap_builder *b,
     return 0;
 }
 
+/* A lookup in a map still being built: 1 and *value on a hit, else 0. */
+int
+rp__strmap_builder_get(const rp__strmap_builder *b,
+                       const char *key,
+                       size_t len,
+                       uint32_t *value)
+{
+    return rp__strmap_get(&b->map, key, len, value);
+}
+
 /* Free a builder that was not frozen; NULL is a no-op. */
 void
 rp__strmap_builder_free(rp__strmap_builder *b)

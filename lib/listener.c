@@ -24,6 +24,7 @@ rp_builder_listener(rp_builder *b,
                     rp_error *err)
 {
     rp__blistener *l;
+    uint32_t prev;
     char text[300];
 
     if (b == NULL || index == NULL)
@@ -32,15 +33,18 @@ rp_builder_listener(rp_builder *b,
         b_fail(b, err, RP_E_ARG, name, "a listener name must be a word");
         return RP_E_ARG;
     }
-    for (size_t i = 0; i < b->n_listeners; i++)
-        if (strcmp(b->listeners[i].name, name) == 0) {
-            const rp__item *it = &b->items[b->listeners[i].item];
-            b_fail(b, err, RP_E_POLICY, name,
-                   "listener '%s' is already "
-                   "defined at %s:%u",
-                   name, it->file, (unsigned)it->line);
-            return RP_E_POLICY;
-        }
+    if (b->listener_names == NULL &&
+        (b->listener_names = rp__strmap_builder_new(&b->alloc)) == NULL)
+        return rp__b_nomem(b, err);
+    if (rp__strmap_builder_get(b->listener_names, name, strlen(name), &prev) ==
+        1) {
+        const rp__item *it = &b->items[b->listeners[prev].item];
+        b_fail(b, err, RP_E_POLICY, name,
+               "listener '%s' is already "
+               "defined at %s:%u",
+               name, it->file, (unsigned)it->line);
+        return RP_E_POLICY;
+    }
     if (b->n_listeners >= b->opts.max_rules) {
         b_fail(b, err, RP_E_LIMIT, name, "too many listeners");
         return RP_E_LIMIT;
@@ -51,6 +55,12 @@ rp_builder_listener(rp_builder *b,
         (l->name = b_str(b, name)) == NULL) {
         if (l != NULL)
             b->n_listeners--;
+        return rp__b_nomem(b, err);
+    }
+    /* Names are compared exactly, as the loop this replaces did. */
+    if (rp__strmap_add(b->listener_names, name, strlen(name),
+                       (uint32_t)(b->n_listeners - 1)) < 0) {
+        b->n_listeners--;
         return rp__b_nomem(b, err);
     }
     *index = (uint32_t)(b->n_listeners - 1);

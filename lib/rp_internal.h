@@ -358,6 +358,11 @@ int rp__strmap_add(rp__strmap_builder *b,
 /* Consumes the builder; NULL on no memory. */
 rp__strmap *rp__strmap_freeze(rp__strmap_builder *b);
 void rp__strmap_builder_free(rp__strmap_builder *b);
+/* A lookup in a map still being built (same answer as rp__strmap_get). */
+int rp__strmap_builder_get(const rp__strmap_builder *b,
+                           const char *key,
+                           size_t len,
+                           uint32_t *value);
 /* 1 and *value on a hit, 0 on a miss.  NULL map: miss. */
 int rp__strmap_get(const rp__strmap *m,
                    const char *key,
