@@ -487,64 +487,89 @@ report_overlap(lint *L, const rp__bdomain *x, const rp__bdomain *y)
             rel->kind == RP_DOMAIN_RELAY ? "relay" : "reroute");
 }
 
-/* Does suffix pattern @p sfx (".d") cover @p name (exact or suffix)? */
-static bool
-suffix_covers(const char *sfx, const char *name)
-{
-    size_t sn = strlen(sfx), nn = strlen(name);
+/* Regexes are matched against names for at most this many pairs. */
+#define LINT_MAX_PAIRS 4000000u
 
-    if (name[0] == '.')
-        return nn > sn && strcmp(name + nn - sn, sfx) == 0;
-    return strcmp(sfx + 1, name) == 0 ||
-           (nn > sn && strcmp(name + nn - sn, sfx) == 0);
+/* Is @p x local and @p y relay or reroute, or the other way round? */
+static bool
+opposite(const rp__bdomain *x, const rp__bdomain *y)
+{
+    return is_local(x->kind) != is_local(y->kind);
 }
 
-/* Does the regex pattern "/re/" @p re match the name of @p pat? */
-static bool
-regex_covers(lint *L, const char *re, const char *pat, rp__scratch *sc)
-{
-    const char *name = pat[0] == '.' ? pat + 1 : pat;
-    char why[128];
-    size_t off;
-    rp__regex *rx;
-    rp_status st;
-    int m;
-
-    st = rp__regex_compile(
-        &L->p->alloc, re + 1, strlen(re) - 2, L->p->opts.flags | RP_OPT_NO_JIT,
-        L->p->opts.regex_match_limit, L->p->opts.regex_depth_limit, &rx, why,
-        sizeof(why), &off);
-    if (st != RP_OK) {
-        /* The pattern compiled once already: only memory can fail here,
-         * and a lint missing a finding must not pass for a complete one. */
-        L->failed = true;
-        return false;
-    }
-    m = rp__regex_match(rx, name, strlen(name), sc);
-    rp__regex_free(rx);
-    return m == 1;
-}
-
-/* The more specific pattern is reported, at its own line. */
+/* Name and suffix patterns: every suffix pattern ".d" is in a map by "d";
+ * each pattern looks up its own name (an exact name is covered by the
+ * suffix of the same name) and every parent name, one map probe per
+ * label, so the check is linear in the number of patterns. */
 static void
-lint_overlap(lint *L, size_t i, size_t j, rp__scratch *sc)
+lint_suffix_overlaps(lint *L, rp__strmap_builder *sfx)
 {
-    const rp__bdomain *x = &L->b->domains[i], *y = &L->b->domains[j];
+    const rp_builder *b = L->b;
 
-    if (is_local(x->kind) == is_local(y->kind))
-        return;
-    if (x->pattern[0] == '/' || y->pattern[0] == '/') {
-        const rp__bdomain *re = x->pattern[0] == '/' ? x : y;
-        const rp__bdomain *other = re == x ? y : x;
-        if (other->pattern[0] != '/' &&
-            regex_covers(L, re->pattern, other->pattern, sc))
-            report_overlap(L, other, re);
+    for (size_t i = 0; i < b->n_domains; i++) {
+        const rp__bdomain *x = &b->domains[i];
+        const char *name = x->pattern[0] == '.' ? x->pattern + 1 : x->pattern;
+        const char *at = x->pattern[0] == '.' ? strchr(name, '.') : name;
+        uint32_t j;
+
+        if (x->pattern[0] == '/')
+            continue;
+        for (; at != NULL; at = strchr(at, '.')) {
+            if (*at == '.')
+                at++;
+            if (rp__strmap_builder_get(sfx, at, strlen(at), &j) == 1 &&
+                j != i && opposite(x, &b->domains[j]))
+                report_overlap(L, x, &b->domains[j]);
+        }
+    }
+}
+
+/* Regex patterns against names: each regex is compiled once and run on
+ * every name or suffix of the other kind.  Beyond LINT_MAX_PAIRS pairs
+ * this is skipped, and a finding says so. */
+static void
+lint_regex_overlaps(lint *L, rp__scratch *sc, size_t n_regex, size_t n_name)
+{
+    const rp_builder *b = L->b;
+
+    if ((double)n_regex * (double)n_name > LINT_MAX_PAIRS) {
+        finding(L, RP_SEV_INFO, "lint-partial", RP__NONE,
+                "check regex domains against the others by hand, or use "
+                "fewer regexes",
+                "%zu domain regexes and %zu names are more than %u pairs: "
+                "overlaps between a regex and a name were not checked",
+                n_regex, n_name, (unsigned)LINT_MAX_PAIRS);
         return;
     }
-    if (y->pattern[0] == '.' && suffix_covers(y->pattern, x->pattern))
-        report_overlap(L, x, y);
-    else if (x->pattern[0] == '.' && suffix_covers(x->pattern, y->pattern))
-        report_overlap(L, y, x);
+    for (size_t i = 0; i < b->n_domains && !L->failed; i++) {
+        const rp__bdomain *re = &b->domains[i];
+        char why[128];
+        size_t off;
+        rp__regex *rx;
+
+        if (re->pattern[0] != '/')
+            continue;
+        if (rp__regex_compile(
+                &L->p->alloc, re->pattern + 1, strlen(re->pattern) - 2,
+                L->p->opts.flags | RP_OPT_NO_JIT, L->p->opts.regex_match_limit,
+                L->p->opts.regex_depth_limit, &rx, why, sizeof(why),
+                &off) != RP_OK) {
+            /* It compiled once already: only memory can fail here, and a
+             * lint missing a finding must not pass for a complete one. */
+            L->failed = true;
+            return;
+        }
+        for (size_t j = 0; j < b->n_domains; j++) {
+            const rp__bdomain *o = &b->domains[j];
+            const char *name =
+                o->pattern[0] == '.' ? o->pattern + 1 : o->pattern;
+
+            if (o->pattern[0] != '/' && opposite(re, o) &&
+                rp__regex_match(rx, name, strlen(name), sc) == 1)
+                report_overlap(L, o, re);
+        }
+        rp__regex_free(rx);
+    }
 }
 
 /* A local domain whose recipient list is declared but empty (an empty
@@ -572,16 +597,15 @@ lint_empty_list(lint *L, size_t dom)
             d->pattern, where);
 }
 
-/* Overlaps are sought pairwise; beyond this many pairs only the cheap
- * checks (recipient validation) run, to keep compiling fast. */
-#define LINT_MAX_PAIRS 4000000u
-
+/* Local domains without recipient lists or with empty ones, and patterns
+ * of one kind that overlap patterns of the other. */
 static void
 lint_domains(lint *L)
 {
     const rp_builder *b = L->b;
-    size_t n = b->n_domains;
-    rp__scratch *sc = NULL;
+    size_t n = b->n_domains, n_regex = 0;
+    rp__strmap_builder *sfx;
+    rp__scratch *sc;
 
     for (size_t i = 0; i < n; i++)
         if (L->p->domains[i].has_recipients &&
@@ -598,17 +622,24 @@ lint_domains(lint *L)
                     "user is accepted and unknown ones bounce later "
                     "(backscatter)",
                     b->domains[i].pattern);
-    if (n < 2 || (double)n * (double)n > LINT_MAX_PAIRS)
-        return;
+    sfx = rp__strmap_builder_new(&L->p->alloc);
     sc = rp__malloc(&L->p->alloc, sizeof(*sc));
-    if (sc == NULL) {
-        L->failed = true;
-        return;
+    for (size_t i = 0; sfx != NULL && i < n; i++) {
+        const char *pat = b->domains[i].pattern;
+        n_regex += pat[0] == '/';
+        if (pat[0] == '.' &&
+            rp__strmap_add(sfx, pat + 1, strlen(pat + 1), (uint32_t)i) < 0)
+            L->failed = true;
     }
-    rp__scratch_init(sc);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            lint_overlap(L, i, j, sc);
+    if (sfx == NULL || sc == NULL) {
+        L->failed = true;
+    } else {
+        rp__scratch_init(sc);
+        lint_suffix_overlaps(L, sfx);
+        if (n_regex > 0)
+            lint_regex_overlaps(L, sc, n_regex, n - n_regex);
+    }
+    rp__strmap_builder_free(sfx);
     rp__free(&L->p->alloc, sc);
 }
 
