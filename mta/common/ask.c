@@ -6,6 +6,7 @@
 #include "ask.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,7 +126,8 @@ fill_query(const mta_facts *f, const char *rcpt, rp_query *q)
         q->helo = f->helo;
         q->helo_len = RP_NTS;
     }
-    q->tls = f->tls;
+    if (f->tls)
+        q->flags |= RP_QUERY_TLS;
 }
 
 static void
@@ -177,11 +179,47 @@ reply_from(const rp_decision *d, mta_reply *out)
              out->text);
 }
 
-/* The one place the MTA surfaces call the library's decision. */
+/* The calling thread's workspace: made on its first decision, freed when
+ * the thread ends (pthread key destructor). */
+static pthread_key_t ws_key;
+static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
+static bool ws_key_ok;
+
+static void
+free_ws(void *ws)
+{
+    rp_workspace_free(ws);
+}
+
+static void
+make_key(void)
+{
+    ws_key_ok = pthread_key_create(&ws_key, free_ws) == 0;
+}
+
+static rp_workspace *
+thread_ws(void)
+{
+    rp_workspace *ws;
+
+    pthread_once(&ws_once, make_key);
+    if (!ws_key_ok)
+        return NULL;
+    ws = pthread_getspecific(ws_key);
+    if (ws == NULL && rp_workspace_new(NULL, &ws) == RP_OK &&
+        pthread_setspecific(ws_key, ws) != 0) {
+        rp_workspace_free(ws);
+        ws = NULL;
+    }
+    return ws;
+}
+
+/* The one place the MTA surfaces call the library's decision; a missing
+ * workspace (no memory) is an RP_E_ARG, answered 451 like any error. */
 static rp_status
 call_decide(const rp_policy *policy, const rp_query *q, rp_decision *d)
 {
-    return rp_decide(policy, q, d);
+    return rp_decide(policy, q, thread_ws(), d);
 }
 
 void

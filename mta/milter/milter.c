@@ -503,7 +503,7 @@ main(int argc, char **argv)
         rp_policy_free(policy);
         return 0;
     }
-    if (rp_slot_new(policy, &slot) != RP_OK || !start_reload_thread() ||
+    if (rp_slot_new(policy, NULL, &slot) != RP_OK || !start_reload_thread() ||
         !open_socket())
         return 1;
     write_pid();

@@ -241,7 +241,7 @@ main(int argc, char **argv)
         rp_policy_free(policy);
         return 0;
     }
-    if (rp_slot_new(policy, &slot) != RP_OK ||
+    if (rp_slot_new(policy, NULL, &slot) != RP_OK ||
         !osf_init(&st, slot, cfg.max_sessions) || !setup_signals() ||
         (in.line = malloc(OSF_LINE_MAX + 1)) == NULL)
         return 1;
