@@ -16,12 +16,19 @@ mv "$work/prefix" "$work/moved"
 cli="$work/moved/bin/relaypolicy"
 [ -x "$cli" ] || { echo "install: no bin/relaypolicy in the prefix" >&2; exit 1; }
 
-runpath=$(readelf -d "$cli" | sed -n 's/.*(\(RUN\)\{0,1\}PATH).*\[\(.*\)\]/\2/p')
-case "$runpath" in
-'$ORIGIN/'*) ;;
-*) echo "install: bin/relaypolicy RUNPATH is '$runpath', not \$ORIGIN-relative" >&2
-   exit 1 ;;
-esac
+# Every installed program, not only the command.
+for prog in "$work"/moved/bin/* "$work"/moved/sbin/*; do
+    [ -f "$prog" ] || continue
+    readelf -h "$prog" >/dev/null 2>&1 || continue
+    runpath=$(readelf -d "$prog" |
+              sed -n 's/.*(\(RUN\)\{0,1\}PATH).*\[\(.*\)\]/\2/p')
+    case "$runpath" in
+    '$ORIGIN/'*) ;;
+    *) echo "install: ${prog#"$work"/moved/} RUNPATH is '$runpath'," \
+            "not \$ORIGIN-relative" >&2
+       exit 1 ;;
+    esac
+done
 
 cp "$policy" "$work/policy.conf"
 out=$(cd "$work" && env -i "$cli" check --policy policy.conf \
@@ -36,6 +43,12 @@ env -i "$cli" relaytest "$work/policy.conf" >"$work/relaytest.log" || {
     cat "$work/relaytest.log" >&2
     echo "install: the installed relaytest failed" >&2; exit 1; }
 grep -q 'not an open relay' "$work/relaytest.log"
+if [ -x "$work/moved/sbin/relaypolicyd" ]; then
+    env -i "$work/moved/sbin/relaypolicyd" -n -p "$work/policy.conf" \
+        >"$work/daemon.log" 2>&1 || {
+        cat "$work/daemon.log" >&2
+        echo "install: the installed relaypolicyd cannot start" >&2; exit 1; }
+fi
 for page in relaypolicy.1 relaypolicy.conf.5 relaypolicy.3 relaypolicy.7; do
     sec=${page##*.}
     if [ -n "${RP_EXPECT_MAN:-}" ] &&
