@@ -192,7 +192,7 @@ class SmtpdMini(unittest.TestCase):
     # ---- the dialogue ---------------------------------------------------
 
     def test_telnet_session(self) -> None:
-        """The seeds' telnet test, typed over the socket."""
+        """The classic telnet relay test, typed over the socket."""
         d = self.dialogue()
         self.assertEqual(d.cmd("MAIL FROM:<someone@example.org>"),
                          (250, "2.1.0 OK"))
