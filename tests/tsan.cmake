@@ -7,9 +7,11 @@
 # build tree; the library's sources are compiled once more for it with
 # -fsanitize=thread.  When the compiler cannot build and run a
 # ThreadSanitizer program, the test is registered anyway and skips with the
-# reason.  Builds made with another RP_SANITIZE get no TSan test.
+# reason.  Builds made with another RP_SANITIZE, or with RP_TSAN_TEST=OFF
+# (a package build, which runs only the unit tests), get no TSan test.
 
-if(RP_SANITIZE AND NOT RP_SANITIZE MATCHES "thread")
+option(RP_TSAN_TEST "Build and register the ThreadSanitizer test" ON)
+if(NOT RP_TSAN_TEST OR (RP_SANITIZE AND NOT RP_SANITIZE MATCHES "thread"))
   return()
 endif()
 
