@@ -16,19 +16,30 @@ mv "$work/prefix" "$work/moved"
 cli="$work/moved/bin/relaypolicy"
 [ -x "$cli" ] || { echo "install: no bin/relaypolicy in the prefix" >&2; exit 1; }
 
-# Every installed program, not only the command.
-for prog in "$work"/moved/bin/* "$work"/moved/sbin/*; do
-    [ -f "$prog" ] || continue
-    readelf -h "$prog" >/dev/null 2>&1 || continue
+# Every installed program, not only the command: every ELF file that is
+# not a shared library.
+find "$work/moved" -type f ! -name '*.so*' >"$work/files"
+while IFS= read -r prog; do
+    readelf -h "$prog" 2>/dev/null | grep -q 'Type: *\(EXEC\|DYN\)' ||
+        continue
     runpath=$(readelf -d "$prog" |
               sed -n 's/.*(\(RUN\)\{0,1\}PATH).*\[\(.*\)\]/\2/p')
+    needed=$(readelf -d "$prog" |
+             sed -n 's/.*(NEEDED).*\[\(librelaypolicy\.so[^]]*\)\]/\1/p')
+    [ -n "$needed" ] || continue
     case "$runpath" in
     '$ORIGIN/'*) ;;
     *) echo "install: ${prog#"$work"/moved/} RUNPATH is '$runpath'," \
             "not \$ORIGIN-relative" >&2
        exit 1 ;;
     esac
-done
+    dir="$(dirname "$prog")/${runpath#'$ORIGIN/'}"
+    if [ ! -e "$dir/$needed" ]; then
+        echo "install: ${prog#"$work"/moved/}: RUNPATH $runpath does not" \
+             "lead to $needed" >&2
+        exit 1
+    fi
+done <"$work/files"
 
 cp "$policy" "$work/policy.conf"
 out=$(cd "$work" && env -i "$cli" check --policy policy.conf \
