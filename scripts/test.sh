@@ -58,5 +58,8 @@ if [ -x scripts/fuzz.sh ] || [ -f scripts/fuzz.sh ]; then
     step "short libFuzzer runs"
     bash scripts/fuzz.sh "${RP_FUZZ_SECONDS:-15}"
 fi
+step "Debian packages: build, lintian, install, run the installed programs"
+bash scripts/test-deb.sh
+
 echo
 echo "all tests passed"
