@@ -47,7 +47,8 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 step "clang build of the whole tree (warnings are errors), unit tests"
 if command -v clang >/dev/null; then
     cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang \
-          -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON -DRP_WERROR=ON
+          -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON -DRP_WERROR=ON \
+          -DRP_TSAN_TEST=OFF
     timeout "${RP_CLANG_TIMEOUT:-1200}" cmake --build build-clang -j "$jobs"
     ctest --test-dir build-clang --output-on-failure -j "$jobs" -L unit
 else
