@@ -269,6 +269,32 @@ emit_domain(import *im, const dom *x)
 
 /* ---- self addresses and unqualified recipients ------------------------- */
 
+/* Does some service refuse unqualified recipients (reject_non_fqdn_
+ * recipient)?  Then the policy gets no qualify-domain and refuses them
+ * too; on only some services, that is a finding. */
+static bool
+non_fqdn_refused(import *im, pf_conf *c)
+{
+    static const char *const lists[] = {
+        "smtpd_client_restrictions", "smtpd_helo_restrictions",
+        "smtpd_sender_restrictions", "smtpd_relay_restrictions",
+        "smtpd_recipient_restrictions"};
+    size_t with = 0;
+
+    for (size_t i = 0; i < c->n_svc; i++) {
+        bool found = false;
+        for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+            found |= in_list(pf_svc_get(c, &c->svc[i], lists[l]),
+                             "reject_non_fqdn_recipient");
+        with += found;
+    }
+    if (with > 0 && with < c->n_svc)
+        imp_finding(im, "reject_non_fqdn_recipient",
+                    "on only some services: the policy refuses unqualified "
+                    "recipients on every listener");
+    return with > 0;
+}
+
 static void
 self_and_qualify(import *im, pf_conf *c, domset *d)
 {
@@ -287,7 +313,7 @@ self_and_qualify(import *im, pf_conf *c, domset *d)
     if (*proxy != '\0')
         sb_printf(&im->policy, "# proxy_interfaces\nself %s\n", proxy);
     if (strcasecmp(pf_get(c, "append_at_myorigin"), "yes") == 0 &&
-        *pf_get(c, "myorigin") != '\0')
+        *pf_get(c, "myorigin") != '\0' && !non_fqdn_refused(im, c))
         sb_printf(&im->policy,
                   "# myorigin (append_at_myorigin = yes): an "
                   "unqualified recipient is in this domain\n"

@@ -42,13 +42,9 @@ static const char *const lists[] = {
 
 /* Restrictions without an effect on which recipients are accepted, or
  * whose effect the policy has on its own. */
-static const char *const no_effect[] = {"reject_unauth_pipelining",
-                                        "reject_unlisted_recipient",
-                                        "reject_non_fqdn_recipient",
-                                        "reject_sender_login_mismatch",
-                                        "reject_known_sender_login_mismatch",
-                                        "permit_inet_interfaces",
-                                        NULL};
+static const char *const no_effect[] = {
+    "reject_unauth_pipelining", "reject_unlisted_recipient",
+    "reject_non_fqdn_recipient", "reject_sender_login_mismatch", NULL};
 
 /* Restrictions that take one argument. */
 static bool
@@ -380,8 +376,10 @@ one_restriction(import *im,
               strcmp(r, "check_recipient_access") == 0) &&
              arg != NULL)
         access_table(c, p, param, r[6] == 's' ? "sender" : "recipient", arg);
-    else if (strcmp(r, "warn_if_reject") == 0 && *i + 1 < n) {
-        ++*i;
+    else if (strcmp(r, "warn_if_reject") == 0) {
+        if (*i + 1 >= n || strncmp(w[*i + 1], "permit", 6) == 0)
+            return; /* a permit after it still permits */
+        ++*i;       /* the next restriction only logs what it refuses */
         if (takes_arg(w[*i]) && *i + 1 < n)
             ++*i;
     } else

@@ -288,6 +288,9 @@ class Case:
             return "deliberate: defer_unauth_destination is a 5xx refusal"
         if rpc == 501 and code // 100 in (2, 4):
             return "deliberate: a routing form relaypolicy refuses as syntax"
+        if "@" not in to and ("%" in to or "!" in to) and code == 504:
+            return ("deliberate: an unqualified routing form is judged by "
+                    "where it would go")
         if to.lower() == "postmaster" and code // 100 == 2:
             return "deliberate: Postfix accepts <postmaster> from any client"
         if code // 100 == 5 and rpc // 100 == 2 and \
