@@ -13,7 +13,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
-packages=(librelaypolicy0.1 librelaypolicy-dev relaypolicy relaypolicyd
+packages=(librelaypolicy1 librelaypolicy-dev relaypolicy relaypolicyd
           python3-relaypolicy)
 
 for tool in dpkg-buildpackage dh lintian dh_python3 fakeroot; do
