@@ -19,6 +19,7 @@ static const char main_usage[] =
     "  check      decide one recipient, or JSON lines with --batch\n"
     "  lint       audit a policy for open-relay and other risks\n"
     "  relaytest  run the classic open-relay tricks against every listener\n"
+    "  exposure   list who can relay through the server, and from where\n"
     "  dump       print the compiled policy in normalised form\n"
     "  import     translate a Postfix or Exchange configuration into a policy\n"
     "\n"
@@ -265,7 +266,7 @@ main(int argc, char **argv)
     } cmds[] = {
         {"check", cmd_check},         {"lint", cmd_lint},
         {"relaytest", cmd_relaytest}, {"dump", cmd_dump},
-        {"import", cmd_import},
+        {"import", cmd_import},       {"exposure", cmd_exposure},
     };
 
     if (argc < 2) {

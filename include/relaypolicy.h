@@ -418,6 +418,120 @@ RP_API rp_status rp_policy_listener(const rp_policy *policy,
                                     rp_listener_info *info);
 
 /* ------------------------------------------------------------------------
+ * Relay exposure: who can relay through the server without credentials
+ *
+ * When a policy is compiled, the library works out exactly, for every
+ * listener, the client addresses from which an unauthenticated client
+ * (no login, no certificate) holds `relay`, on which local addresses and
+ * ports, towards which destinations, and by which rule (relaypolicy(7)
+ * §7).  The analysis cuts the IPv4 and the IPv6 address space at every
+ * prefix of the lists that decide it (remote ranges, binds, network,
+ * all-except and interface relay rules, deny client) and looks each
+ * piece up in the compiled prefix table: it is exact, never sampled, and
+ * agrees with rp_decide() for every address.  The same analysis refuses
+ * unsafe policies (RP_E_UNSAFE), drives lint and `relaypolicy relaytest`.
+ * ------------------------------------------------------------------------ */
+
+/** A range of addresses of one family. */
+typedef struct rp_exposure_range {
+    int32_t family;    /**< 4 or 6. */
+    uint8_t first[16]; /**< network order; IPv4 in first[0..3]. */
+    uint8_t last[16];  /**< the last address, inclusive, same layout. */
+    /** The range is exactly one prefix of this length (0-32 or 0-128),
+     * or -1.  An IPv6 range never includes ::ffff:0:0/96 (that block is
+     * the IPv4 space), so "::/0" is every IPv6 client. */
+    int32_t prefix_len;
+    char text[100]; /**< "192.0.2.0/24", or "192.0.2.5-192.0.2.9". */
+} rp_exposure_range;
+
+/** A local address range and port a listener is selected on. */
+typedef struct rp_exposure_local {
+    rp_exposure_range range;
+    /** The local port, or 0 for every port that no bind of the policy
+     * names. */
+    uint32_t port;
+} rp_exposure_local;
+
+/** Towards which destinations a range relays. */
+typedef enum rp_exposure_dest {
+    RP_EXPOSURE_EVERY_EXTERNAL = 1 /**< every external domain. */
+} rp_exposure_dest;
+
+/**
+ * One exposed range: clients in `client`, unauthenticated, connecting to
+ * any of `locals`, are selected by listener `listener_index` and hold
+ * relay there towards `destinations` because of the rule at
+ * rule_file:rule_line.  Every pointer is borrowed from the policy and
+ * stays valid while the policy is referenced; the struct itself is valid
+ * only during the callback.
+ */
+typedef struct rp_exposure {
+    uint32_t listener_index;          /**< 0-based, file order. */
+    const char *listener;             /**< its name. */
+    rp_exposure_range client;         /**< the client addresses. */
+    const rp_exposure_local *locals;  /**< where they connect to. */
+    size_t n_locals;                  /**< at least 1. */
+    rp_exposure_dest destinations;    /**< RP_EXPOSURE_EVERY_EXTERNAL. */
+    const char *const *dest_patterns; /**< reserved: NULL for now. */
+    size_t n_dest_patterns;           /**< 0 for now. */
+    uint64_t public_hi;               /**< public client addresses in the */
+    uint64_t public_lo;               /**< range, as a 128-bit number, */
+    double public_count;              /**< and approximately. */
+    const char *rule_file;            /**< the relay grant responsible. */
+    uint32_t rule_line;
+    uint32_t rule_column;
+    const char *rule_text; /**< its statement, normalised. */
+    void *reserved[8];
+} rp_exposure;
+
+/** Receives exposed ranges: return 0 to continue, non-zero to stop. */
+typedef int (*rp_exposure_fn)(void *ctx, const rp_exposure *range);
+
+/**
+ * Report every range from which an unauthenticated client can relay,
+ * listener by listener (file order), then by family (IPv4 first) and
+ * address.  Public addresses exclude the special-purpose blocks of
+ * relaypolicy(7) §7; the documentation blocks count as public.
+ *
+ * Computed once at compile time: this call only replays it, never
+ * allocates, and reports nothing for a policy that relays for no one
+ * without credentials.
+ * @param policy  NULL gives RP_E_ARG.
+ * @param report  NULL gives RP_E_ARG.
+ * @param ctx     passed to @p report.
+ * @return RP_OK (also when @p report stopped the walk), RP_E_ARG.
+ * Thread safety: safe on a shared policy from any number of threads.
+ */
+RP_API rp_status rp_policy_exposure(const rp_policy *policy,
+                                    rp_exposure_fn report,
+                                    void *ctx);
+
+/** A listener's exposure in totals (see rp_policy_exposure_summary()). */
+typedef struct rp_exposure_summary {
+    uint64_t public4;    /**< public IPv4 clients that relay (each once). */
+    uint64_t public6_hi; /**< public IPv6 clients that relay, as a */
+    uint64_t public6_lo; /**< 128-bit number, */
+    double public6;      /**< and approximately. */
+    uint64_t served4;    /**< public IPv4 clients the listener serves. */
+    double served6;      /**< public IPv6 clients it serves (approx.). */
+    size_t n_ranges;     /**< ranges rp_policy_exposure() reports for it. */
+    /** At or over the compile thresholds (2^24 public IPv4 or 2^96
+     * public IPv6 addresses): only compiled with `allow open-relay`. */
+    bool unsafe;
+    void *reserved[4];
+} rp_exposure_summary;
+
+/**
+ * Totals of listener @p index's unauthenticated relay exposure.
+ * @param summary  filled in; NULL gives RP_E_ARG.
+ * @return RP_OK, or RP_E_ARG for NULL or an index out of range.
+ * Thread safety: safe on a shared policy.  Never allocates.
+ */
+RP_API rp_status rp_policy_exposure_summary(const rp_policy *policy,
+                                            size_t index,
+                                            rp_exposure_summary *summary);
+
+/* ------------------------------------------------------------------------
  * Deciding
  * ------------------------------------------------------------------------ */
 

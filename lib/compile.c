@@ -3,6 +3,7 @@
  * entry points, and the policy's reference count.
  */
 #include "builder.h"
+#include "exposure.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -338,6 +339,7 @@ rp_policy_free(rp_policy *p)
     free_addrset(&p->deny_recipient);
     rp__strmap_free(p->login_owner);
     rp__strmap_free(p->login_mapped);
+    rp__exposure_free(p->exposure);
     rp__arena_free(&p->arena, &a);
     rp__free(&a, p);
 }

@@ -2,7 +2,8 @@
  * freeze.c - turning the builder's records into the policy's lookup
  * structures: the domain table and reroute chains, recipient lists,
  * network lists in one radix table, groups, the server's own addresses,
- * deny lists and the sender-login map; and the open-relay safety check.
+ * deny lists and the sender-login map.  The open-relay safety check is in
+ * freeze_exposure.c.
  */
 #include "builder.h"
 
@@ -614,65 +615,4 @@ rp__freeze_logins(freeze *f)
     f->p->login_mapped = rp__strmap_freeze(mapped);
     return (f->p->login_owner != NULL && f->p->login_mapped != NULL) ||
            nomem(f);
-}
-
-/* ---- safety ------------------------------------------------------------- */
-
-static bool
-is_everything(const rp__ip *ip, unsigned plen)
-{
-    return plen == 0 || (ip->family == 4 && plen == 96);
-}
-
-/* Does a network reference cover every address of a family? */
-static bool
-ref_is_everything(const rp_builder *b, const rp__bref *ref)
-{
-    if (ref->name == NULL)
-        return is_everything(&ref->ip, ref->plen);
-    for (size_t i = 0; i < b->n_nets; i++)
-        if (strcmp(b->nets[i].name, ref->name) == 0 &&
-            is_everything(&b->nets[i].ip, b->nets[i].plen))
-            return true;
-    return false;
-}
-
-static const char *
-unsafe_reason(const rp_builder *b, const rp__brule *r)
-{
-    if (r->deny || !(r->perms & RP_PERM_RELAY))
-        return NULL;
-    if (r->principal == RP_PRINCIPAL_ANONYMOUS)
-        return "relay granted to anonymous";
-    if ((r->principal == RP_PRINCIPAL_NETWORK ||
-         r->principal == RP_PRINCIPAL_INTERFACE) &&
-        ref_is_everything(b, &r->ref))
-        return "relay granted to every address (a /0 network)";
-    /* An "all except" list is never empty here (an unknown list name is
-     * an error of its own), so that mode is left to lint. */
-    return NULL;
-}
-
-bool
-rp__check_safety(freeze *f)
-{
-    const rp_builder *b = f->b;
-
-    if (b->allow_open_relay)
-        return true;
-    for (size_t i = 0; i < b->n_listeners; i++) {
-        const rp__blistener *l = &b->listeners[i];
-        for (size_t k = 0; k < l->n_rules; k++) {
-            const char *why = unsafe_reason(b, &l->rules[k]);
-            if (why == NULL)
-                continue;
-            f_fail(f, RP_E_UNSAFE, l->rules[k].item,
-                   "listener '%s': %s "
-                   "makes an open relay; write 'allow open-relay' if that "
-                   "is intended",
-                   l->name, why);
-            return false;
-        }
-    }
-    return true;
 }

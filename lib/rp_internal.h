@@ -553,6 +553,9 @@ typedef struct rp__lintrec {
     const char *advice;  /* static or arena */
 } rp__lintrec;
 
+/* The relay exposure analysis (exposure.h). */
+typedef struct rp__exposure rp__exposure;
+
 struct rp_policy {
     rp__alloc alloc;
     atomic_uint refs;
@@ -598,6 +601,7 @@ struct rp_policy {
     const char *source;    /* the normalised dump text (dump.c) */
     rp__lintrec *findings; /* lint findings (lint.c) */
     uint32_t n_findings;
+    rp__exposure *exposure; /* unauthenticated relay exposure */
 };
 
 /* compile.c */

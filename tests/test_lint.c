@@ -169,7 +169,8 @@ Test(lint, wide_relay_ranges)
 
 Test(lint, all_except_relay)
 {
-    const char *internet = "network lan 10.0.0.0/8\n"
+    const char *internet = "allow open-relay\n"
+                           "network lan 10.0.0.0/8\n"
                            "listener x {\n    bind 0.0.0.0:25\n"
                            "    allow network all-except lan relay\n}\n";
     const char *inside = "network lan 10.0.0.0/8\n"
@@ -177,7 +178,7 @@ Test(lint, all_except_relay)
                          "    remote 10.0.0.0/8\n"
                          "    allow network all-except 10.1.0.0/16 relay\n"
                          "}\n";
-    expect(internet, "all-except-relay", 4, RP_SEV_CRITICAL);
+    expect(internet, "all-except-relay", 5, RP_SEV_CRITICAL);
     expect(inside, "all-except-relay", 5, RP_SEV_WARNING);
     expect_none(clean, "all-except-relay");
 }

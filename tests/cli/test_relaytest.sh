@@ -57,6 +57,7 @@ expect_out '^result: not an open relay'
 
 # "All except" relay is an open relay to everyone not listed.
 cat > "$TMP/except.conf" <<'POL'
+allow open-relay
 domain example.com local recipients alice
 network lan 10.0.0.0/8
 listener internet {

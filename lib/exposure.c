@@ -1,0 +1,710 @@
+/*
+ * exposure.c - the exact unauthenticated relay exposure of a compiled
+ * policy (relaypolicy(7) §7).
+ *
+ * The local side (address and port) is cut at every bind address, every
+ * prefix of an interface relay rule and every bound port; the pieces that
+ * every listener scores alike and every interface rule treats alike form
+ * one "class".  The client side is cut, IPv4 and IPv6 apart, at every
+ * prefix of the remote ranges, of the network and all-except relay rules
+ * and of deny client.  In each client piece the compiled prefix table
+ * gives one record (the piece lies inside or outside each of those
+ * prefixes as a whole), so one lookup per piece decides, for each class,
+ * which listener relaypolicy(7) §4.2 selects and whether an unauthenticated
+ * client holds relay there (relaypolicy(7) §5 steps 1, 2, 5 and 7).
+ * Neighbouring pieces with the same outcome merge into one range.
+ */
+#include "exposure.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the analysis state ------------------------------------------------- */
+
+/* A relay rule (grant or deny) of a listener. */
+typedef struct xrule {
+    uint32_t item;
+    uint32_t list;
+    uint32_t iface; /* interface rules: bit index in a class */
+    rp_principal principal;
+    bool deny;
+} xrule;
+
+typedef struct xlis {
+    uint32_t rule0, n_rules; /* its relay rules in the rule array */
+    bool can_relay;          /* has a relay grant and no require auth */
+} xlis;
+
+/* A class of local pieces: the same listener scores and interface
+ * matches; its candidates are the listeners with a score. */
+typedef struct xclass {
+    uint32_t sig;   /* offset of its signature in the signature array */
+    uint32_t cand0; /* its candidates in the candidate array */
+    uint32_t n_cand;
+    bool active; /* some candidate can relay */
+} xclass;
+
+/* A local piece on a port, in the class it belongs to. */
+typedef struct xloc {
+    rp__u128 first, last;
+    uint32_t family, port, cls;
+} xloc;
+
+/* The range under construction for one class. */
+typedef struct xrun {
+    bool on;
+    uint32_t listener, item;
+    rp__u128 first, last;
+} xrun;
+
+typedef struct xa {
+    const rp_policy *p;
+    rp__exposure *x;
+    const rp__alloc *a;
+    xlis *lis;
+    xrule *rules;
+    uint32_t n_rules, n_iface;
+    uint8_t *sigs; /* per class: int8 scores, then interface bits */
+    size_t sig_len, sigs_cap;
+    xclass *cls;
+    size_t n_cls, cls_cap;
+    uint32_t *hash; /* class id + 1 per slot */
+    size_t hash_mask;
+    uint32_t *cand;
+    size_t n_cand, cand_cap;
+    xloc *locs;
+    size_t n_locs, locs_cap;
+    xrun *runs;
+    uint32_t *stamp_relay, *stamp_sel; /* per listener: last piece seen */
+    uint32_t piece;
+} xa;
+
+static int32_t
+fam_plen(int family, uint8_t v)
+{
+    if (v == RP__NOMATCH)
+        return -1;
+    if (family == 4)
+        return v >= 96 ? v - 96 : -1; /* an IPv6 entry never holds IPv4 */
+    return v;
+}
+
+/* ---- listeners and their relay rules ------------------------------------ */
+
+static int
+collect_rules(xa *s)
+{
+    const rp_policy *p = s->p;
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < p->n_listeners; i++)
+        n += p->listeners[i].n_rules;
+    s->lis = rp__calloc(s->a, p->n_listeners + 1, sizeof(*s->lis));
+    s->rules = rp__calloc(s->a, n + 1, sizeof(*s->rules));
+    if (s->lis == NULL || s->rules == NULL)
+        return -1;
+    for (uint32_t i = 0; i < p->n_listeners; i++) {
+        const rp__listener *l = &p->listeners[i];
+        bool grant = false;
+
+        s->lis[i].rule0 = s->n_rules;
+        for (uint32_t k = 0; k < l->n_rules; k++) {
+            const rp__rule *r = &l->rules[k];
+            xrule *x = &s->rules[s->n_rules];
+            if (!(r->perms & RP_PERM_RELAY))
+                continue;
+            x->item = r->item;
+            x->list = r->list;
+            x->principal = r->principal;
+            x->deny = r->deny;
+            if (r->principal == RP_PRINCIPAL_INTERFACE)
+                x->iface = s->n_iface++;
+            grant = grant || !r->deny;
+            s->n_rules++;
+        }
+        s->lis[i].n_rules = s->n_rules - s->lis[i].rule0;
+        s->lis[i].can_relay = grant && !l->require_auth;
+    }
+    return 0;
+}
+
+/* relaypolicy(7) §4.2: how well bind @p b fits a local address and port;
+ * -1 when it does not. */
+static int
+bind_score(const rp__bind *b, const rp__ip *local, uint32_t port)
+{
+    int score = b->port != 0 ? 1 : 0;
+
+    if (b->port != 0 && b->port != port)
+        return -1;
+    switch (b->any) {
+    case RP__BIND_EXACT:
+        return memcmp(b->ip.b, local->b, 16) == 0 ? score + 2 : -1;
+    case RP__BIND_ANY4:
+        return local->family == 4 ? score : -1;
+    case RP__BIND_ANY6:
+        return local->family == 6 ? score : -1;
+    case RP__BIND_ANY:
+        break;
+    }
+    return score;
+}
+
+/* ---- local classes ------------------------------------------------------ */
+
+static uint32_t
+sig_hash(const uint8_t *sig, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ sig[i]) * 0x100000001b3ull;
+    return (uint32_t)(h ^ (h >> 31));
+}
+
+static int
+class_rehash(xa *s)
+{
+    size_t mask = s->hash_mask ? s->hash_mask * 2 + 1 : 63;
+    uint32_t *h = rp__calloc(s->a, mask + 1, sizeof(*h));
+
+    if (h == NULL)
+        return -1;
+    for (size_t c = 0; c < s->n_cls; c++) {
+        size_t i = sig_hash(s->sigs + s->cls[c].sig, s->sig_len) & mask;
+        while (h[i] != 0)
+            i = (i + 1) & mask;
+        h[i] = (uint32_t)c + 1;
+    }
+    rp__free(s->a, s->hash);
+    s->hash = h;
+    s->hash_mask = mask;
+    return 0;
+}
+
+/* The class of the signature just past the last one, added if new. */
+static int
+class_of(xa *s, uint32_t *id)
+{
+    const uint8_t *sig = s->sigs + s->n_cls * s->sig_len;
+    size_t i = sig_hash(sig, s->sig_len) & s->hash_mask;
+    xclass *c;
+
+    for (; s->hash[i] != 0; i = (i + 1) & s->hash_mask) {
+        const xclass *o = &s->cls[s->hash[i] - 1];
+        if (memcmp(s->sigs + o->sig, sig, s->sig_len) == 0) {
+            *id = s->hash[i] - 1;
+            return 0;
+        }
+    }
+    c = rp__grow(s->a, s->cls, &s->cls_cap, s->n_cls + 1, sizeof(*c));
+    if (c == NULL)
+        return -1;
+    s->cls = c;
+    c[s->n_cls].sig = (uint32_t)(s->n_cls * s->sig_len);
+    s->hash[i] = (uint32_t)s->n_cls + 1;
+    *id = (uint32_t)s->n_cls++;
+    if (s->n_cls * 2 > s->hash_mask)
+        return class_rehash(s);
+    return 0;
+}
+
+/* Score every listener and interface rule for one local piece and port;
+ * file the piece under its class. */
+static int
+classify(xa *s, int family, rp__u128 first, rp__u128 last, uint32_t port)
+{
+    const rp_policy *p = s->p;
+    rp__ip local;
+    const uint8_t *rec;
+    uint8_t *sig;
+    uint32_t id;
+    xloc *lc;
+
+    sig = rp__grow(s->a, s->sigs, &s->sigs_cap, (s->n_cls + 1) * s->sig_len, 1);
+    if (sig == NULL)
+        return -1;
+    s->sigs = sig;
+    sig += s->n_cls * s->sig_len;
+    memset(&local, 0, sizeof(local));
+    local.family = family;
+    rp__u_store(first, local.b);
+    for (uint32_t i = 0; i < p->n_listeners; i++) {
+        const rp__listener *l = &p->listeners[i];
+        int score = -1;
+        for (uint32_t k = 0; k < l->n_binds; k++) {
+            int sc = bind_score(&l->binds[k], &local, port);
+            score = sc > score ? sc : score;
+        }
+        sig[i] = (uint8_t)(int8_t)score;
+    }
+    rec = s->n_iface > 0 ? rp__radix_lookup(p->radix, local.b) : NULL;
+    for (uint32_t r = 0; r < s->n_rules; r++)
+        if (s->rules[r].principal == RP_PRINCIPAL_INTERFACE)
+            sig[p->n_listeners + s->rules[r].iface] =
+                fam_plen(family, rec[s->rules[r].list]) >= 0;
+    if (class_of(s, &id) < 0)
+        return -1;
+    lc = rp__grow(s->a, s->locs, &s->locs_cap, s->n_locs + 1, sizeof(*lc));
+    if (lc == NULL)
+        return -1;
+    s->locs = lc;
+    lc[s->n_locs++] = (xloc){first, last, (uint32_t)family, port, id};
+    return 0;
+}
+
+static int
+cmp_port(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The ports binds name, sorted and unique, then 0 for every other port
+ * (unless all 65535 are named). */
+static uint32_t *
+port_classes(xa *s, size_t *n)
+{
+    const rp_policy *p = s->p;
+    size_t cap = 1, k = 0;
+    uint32_t *v;
+
+    for (uint32_t i = 0; i < p->n_listeners; i++)
+        cap += p->listeners[i].n_binds;
+    if ((v = rp__calloc(s->a, cap, sizeof(*v))) == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < p->n_listeners; i++)
+        for (uint32_t j = 0; j < p->listeners[i].n_binds; j++)
+            if (p->listeners[i].binds[j].port != 0)
+                v[k++] = p->listeners[i].binds[j].port;
+    qsort(v, k, sizeof(*v), cmp_port);
+    *n = 0;
+    for (size_t i = 0; i < k; i++)
+        if (*n == 0 || v[i] != v[*n - 1])
+            v[(*n)++] = v[i];
+    if (*n < 65535)
+        v[(*n)++] = 0;
+    return v;
+}
+
+/* The first port no bind names: the witness of port class 0. */
+static uint32_t
+other_port(const uint32_t *ports, size_t n)
+{
+    uint32_t w = 1;
+
+    for (size_t i = 0; i < n && ports[i] != 0; i++)
+        if (ports[i] == w)
+            w++;
+    return w;
+}
+
+static int
+build_classes(xa *s, const rp__xcuts *xc)
+{
+    size_t n_ports = 0;
+    uint32_t *ports = port_classes(s, &n_ports);
+    int rc = ports == NULL ? -1 : 0;
+
+    s->sig_len = s->p->n_listeners + s->n_iface;
+    if (s->sig_len == 0)
+        s->sig_len = 1;
+    if (rc == 0)
+        rc = class_rehash(s);
+    for (int f = 4; f <= 6 && rc == 0; f += 2) {
+        rp__cuts c = {NULL, 0, 0};
+        rc = rp__xcuts_make(s->a, xc->local, xc->n_local, f, &c);
+        for (size_t pi = 0; pi < n_ports && rc == 0; pi++) {
+            uint32_t port =
+                ports[pi] != 0 ? ports[pi] : other_port(ports, n_ports);
+            for (size_t i = 0; i < c.n && rc == 0; i++) {
+                if (f == 6 && rp__u_cmp(c.v[i], RP__MAPPED_FIRST) == 0)
+                    continue;
+                rc = classify(s, f, c.v[i], rp__xcuts_last(&c, i, f), port);
+                if (rc == 0 && ports[pi] == 0)
+                    s->locs[s->n_locs - 1].port = 0;
+            }
+        }
+        rp__free(s->a, c.v);
+    }
+    rp__free(s->a, ports);
+    return rc;
+}
+
+/* Each class's candidate listeners (file order) and whether any of them
+ * can relay. */
+static int
+class_candidates(xa *s)
+{
+    for (size_t c = 0; c < s->n_cls; c++) {
+        const int8_t *sc = (const int8_t *)(s->sigs + s->cls[c].sig);
+        s->cls[c].cand0 = (uint32_t)s->n_cand;
+        for (uint32_t i = 0; i < s->p->n_listeners; i++) {
+            uint32_t *v;
+            if (sc[i] < 0)
+                continue;
+            v = rp__grow(s->a, s->cand, &s->cand_cap, s->n_cand + 1,
+                         sizeof(*v));
+            if (v == NULL)
+                return -1;
+            s->cand = v;
+            v[s->n_cand++] = i;
+            s->cls[c].active = s->cls[c].active || s->lis[i].can_relay;
+        }
+        s->cls[c].n_cand = (uint32_t)s->n_cand - s->cls[c].cand0;
+    }
+    return 0;
+}
+
+/* ---- the client sweep --------------------------------------------------- */
+
+/* relaypolicy(7) §4.2: the listener class @p c selects for a client with
+ * record @p rec, or RP__NONE. */
+static uint32_t
+select_listener(const xa *s, const xclass *c, const uint8_t *rec, int family)
+{
+    const int8_t *sc = (const int8_t *)(s->sigs + c->sig);
+    uint32_t best = RP__NONE;
+    int32_t best_plen = -1;
+    int best_score = -1;
+
+    for (uint32_t k = 0; k < c->n_cand; k++) {
+        uint32_t i = s->cand[c->cand0 + k];
+        const rp__listener *l = &s->p->listeners[i];
+        int32_t plen = l->remote_list == RP__NONE
+                           ? 0
+                           : fam_plen(family, rec[l->remote_list]);
+        if (plen < 0)
+            continue;
+        if (plen > best_plen || (plen == best_plen && sc[i] > best_score)) {
+            best = i;
+            best_plen = plen;
+            best_score = sc[i];
+        }
+    }
+    return best;
+}
+
+/* The relay grant an unauthenticated client holds on listener @p i
+ * (relaypolicy(7) §5 step 7: the first matching grant, unless a deny
+ * matches), or RP__NONE. */
+static uint32_t
+relay_item(
+    const xa *s, uint32_t i, const xclass *c, const uint8_t *rec, int family)
+{
+    const uint8_t *iface = s->sigs + c->sig + s->p->n_listeners;
+    uint32_t grant = RP__NONE;
+
+    if (!s->lis[i].can_relay)
+        return RP__NONE;
+    for (uint32_t k = 0; k < s->lis[i].n_rules; k++) {
+        const xrule *r = &s->rules[s->lis[i].rule0 + k];
+        bool m;
+        switch (r->principal) {
+        case RP_PRINCIPAL_ANONYMOUS:
+            m = true;
+            break;
+        case RP_PRINCIPAL_NETWORK:
+            m = fam_plen(family, rec[r->list]) >= 0;
+            break;
+        case RP_PRINCIPAL_NETWORK_EXCEPT:
+            m = fam_plen(family, rec[r->list]) < 0;
+            break;
+        case RP_PRINCIPAL_INTERFACE:
+            m = iface[r->iface] != 0;
+            break;
+        default: /* a login: never an unauthenticated client */
+            m = false;
+            break;
+        }
+        if (!m)
+            continue;
+        if (r->deny)
+            return RP__NONE;
+        if (grant == RP__NONE)
+            grant = r->item;
+    }
+    return grant;
+}
+
+static int
+emit(xa *s, uint32_t cls, int family)
+{
+    xrun *r = &s->runs[cls];
+    rp__exposure *x = s->x;
+    rp__xent *v;
+
+    if (!r->on)
+        return 0;
+    r->on = false;
+    v = rp__grow(s->a, x->v, &x->cap, x->n + 1, sizeof(*v));
+    if (v == NULL)
+        return -1;
+    x->v = v;
+    v[x->n++] = (rp__xent){r->first, r->last, r->listener,
+                           cls,      r->item, (uint32_t)family};
+    return 0;
+}
+
+/* Extend or restart class @p cls's range with one piece's outcome. */
+static int
+run_step(xa *s,
+         uint32_t cls,
+         uint32_t listener,
+         uint32_t item,
+         rp__u128 first,
+         rp__u128 last,
+         int family)
+{
+    xrun *r = &s->runs[cls];
+
+    if (r->on && item != RP__NONE && r->listener == listener &&
+        r->item == item && rp__xadjacent(r->last, first, family)) {
+        r->last = last;
+        return 0;
+    }
+    if (emit(s, cls, family) < 0)
+        return -1;
+    if (item != RP__NONE)
+        *r = (xrun){true, listener, item, first, last};
+    return 0;
+}
+
+static void
+add_count(xa *s, uint32_t listener, bool relay, int family, rp__u128 n)
+{
+    rp__xsum *sum = &s->x->sum[listener];
+    uint32_t *stamp = relay ? s->stamp_relay : s->stamp_sel;
+
+    if (stamp[listener] == s->piece)
+        return;
+    stamp[listener] = s->piece;
+    if (family == 4 && relay)
+        sum->pub4 += n.lo;
+    else if (family == 4)
+        sum->sel_pub4 += n.lo;
+    else if (relay)
+        sum->pub6 = rp__u_add(sum->pub6, n);
+    else
+        sum->sel_pub6 = rp__u_add(sum->sel_pub6, n);
+}
+
+static bool
+blocked(const rp_policy *p, const uint8_t *rec, int family)
+{
+    for (uint32_t i = 0; i < p->n_deny_client; i++)
+        if (fam_plen(family, rec[p->deny_client_lists[i]]) >= 0)
+            return true;
+    return false;
+}
+
+/* One client piece: its outcome in every class. */
+static int
+client_piece(xa *s, rp__u128 first, rp__u128 last, int family)
+{
+    uint8_t key[16];
+    const uint8_t *rec;
+    rp__u128 pub = rp__public_count(family, first, last);
+    bool no = false;
+
+    rp__u_store(first, key);
+    rec = rp__radix_lookup(s->p->radix, key);
+    no = blocked(s->p, rec, family);
+    s->piece++;
+    for (uint32_t c = 0; c < s->n_cls; c++) {
+        const xclass *k = &s->cls[c];
+        uint32_t l = RP__NONE, item = RP__NONE;
+        if (k->n_cand > 0 && !no)
+            l = select_listener(s, k, rec, family);
+        if (l != RP__NONE) {
+            add_count(s, l, false, family, pub);
+            if (k->active)
+                item = relay_item(s, l, k, rec, family);
+        }
+        if (item != RP__NONE)
+            add_count(s, l, true, family, pub);
+        if (run_step(s, c, l, item, first, last, family) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+sweep_family(xa *s, const rp__xcuts *xc, int family)
+{
+    rp__cuts c = {NULL, 0, 0};
+    int rc = rp__xcuts_make(s->a, xc->client, xc->n_client, family, &c);
+
+    for (size_t i = 0; i < c.n && rc == 0; i++) {
+        if (family == 6 && rp__u_cmp(c.v[i], RP__MAPPED_FIRST) == 0)
+            continue;
+        rc = client_piece(s, c.v[i], rp__xcuts_last(&c, i, family), family);
+    }
+    for (uint32_t k = 0; k < s->n_cls && rc == 0; k++)
+        rc = emit(s, k, family);
+    rp__free(s->a, c.v);
+    return rc;
+}
+
+/* ---- the result --------------------------------------------------------- */
+
+static int
+cmp_ent(const void *pa, const void *pb)
+{
+    const rp__xent *a = pa, *b = pb;
+    int c;
+
+    if (a->listener != b->listener)
+        return a->listener < b->listener ? -1 : 1;
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    if ((c = rp__u_cmp(a->first, b->first)) != 0)
+        return c;
+    return (a->cls > b->cls) - (a->cls < b->cls);
+}
+
+/* Sort the entries and find each listener's share and widest ranges. */
+static void
+finish_sums(rp__exposure *x)
+{
+    rp__u128 best[2];
+    size_t i = 0;
+
+    if (x->n > 1)
+        qsort(x->v, x->n, sizeof(*x->v), cmp_ent);
+    for (uint32_t l = 0; l < x->n_listeners; l++) {
+        rp__xsum *sum = &x->sum[l];
+        sum->widest4 = sum->widest6 = RP__NONE;
+        best[0] = best[1] = (rp__u128){0, 0};
+        sum->first = i;
+        for (; i < x->n && x->v[i].listener == l; i++) {
+            const rp__xent *e = &x->v[i];
+            int f = e->family == 4 ? 0 : 1;
+            rp__u128 n = rp__public_count((int)e->family, e->first, e->last);
+            uint32_t *w = f == 0 ? &sum->widest4 : &sum->widest6;
+            if (*w == RP__NONE || rp__u_cmp(n, best[f]) > 0) {
+                *w = (uint32_t)i;
+                best[f] = n;
+            }
+        }
+        sum->end = i;
+    }
+}
+
+/* Merge each class's local pieces (in cut order) and hand them out in
+ * the public form. */
+static int
+finish_classes(xa *s)
+{
+    rp__exposure *x = s->x;
+    rp_exposure_local *out;
+    size_t k = 0;
+
+    x->cls = rp__calloc(s->a, s->n_cls + 1, sizeof(*x->cls));
+    out = rp__calloc(s->a, s->n_locs + 1, sizeof(*out));
+    if (x->cls == NULL || out == NULL) {
+        rp__free(s->a, out);
+        return -1;
+    }
+    x->n_cls = (uint32_t)s->n_cls;
+    x->locals = out;
+    for (uint32_t c = 0; c < s->n_cls; c++) {
+        const xloc *prev = NULL;
+        rp__u128 run_first = {0, 0};
+        x->cls[c].locals = out + k;
+        for (size_t i = 0; i < s->n_locs; i++) {
+            const xloc *lc = &s->locs[i];
+            if (lc->cls != c)
+                continue;
+            if (prev != NULL && prev->family == lc->family &&
+                prev->port == lc->port &&
+                rp__xadjacent(prev->last, lc->first, (int)lc->family)) {
+                rp__exposure_range((int)lc->family, run_first, lc->last,
+                                   &out[k - 1].range);
+            } else {
+                run_first = lc->first;
+                rp__exposure_range((int)lc->family, lc->first, lc->last,
+                                   &out[k].range);
+                out[k++].port = lc->port;
+            }
+            prev = lc;
+        }
+        x->cls[c].n = (uint32_t)(out + k - x->cls[c].locals);
+    }
+    return 0;
+}
+
+static void
+xa_free(xa *s)
+{
+    rp__free(s->a, s->lis);
+    rp__free(s->a, s->rules);
+    rp__free(s->a, s->sigs);
+    rp__free(s->a, s->cls);
+    rp__free(s->a, s->hash);
+    rp__free(s->a, s->cand);
+    rp__free(s->a, s->locs);
+    rp__free(s->a, s->runs);
+    rp__free(s->a, s->stamp_relay);
+    rp__free(s->a, s->stamp_sel);
+}
+
+static int
+analyse(xa *s, const rp__xcuts *cuts)
+{
+    uint32_t nl = s->p->n_listeners + 1;
+
+    if (collect_rules(s) < 0 || build_classes(s, cuts) < 0 ||
+        class_candidates(s) < 0)
+        return -1;
+    s->runs = rp__calloc(s->a, s->n_cls + 1, sizeof(*s->runs));
+    s->stamp_relay = rp__calloc(s->a, nl, sizeof(uint32_t));
+    s->stamp_sel = rp__calloc(s->a, nl, sizeof(uint32_t));
+    if (s->runs == NULL || s->stamp_relay == NULL || s->stamp_sel == NULL ||
+        sweep_family(s, cuts, 4) < 0 || sweep_family(s, cuts, 6) < 0)
+        return -1;
+    finish_sums(s->x);
+    return finish_classes(s);
+}
+
+rp_status
+rp__exposure_build(rp_policy *p, const rp__xcuts *cuts)
+{
+    rp__exposure *x = rp__calloc(&p->alloc, 1, sizeof(*x));
+    xa s;
+    int rc;
+
+    if (x == NULL)
+        return RP_E_NOMEM;
+    x->alloc = p->alloc;
+    x->n_listeners = p->n_listeners;
+    x->sum = rp__calloc(&p->alloc, p->n_listeners + 1, sizeof(*x->sum));
+    memset(&s, 0, sizeof(s));
+    s.p = p;
+    s.x = x;
+    s.a = &x->alloc;
+    rc = x->sum == NULL ? -1 : analyse(&s, cuts);
+    xa_free(&s);
+    if (rc < 0) {
+        rp__exposure_free(x);
+        return RP_E_NOMEM;
+    }
+    p->exposure = x;
+    return RP_OK;
+}
+
+void
+rp__exposure_free(rp__exposure *x)
+{
+    rp__alloc a;
+
+    if (x == NULL)
+        return;
+    a = x->alloc;
+    rp__free(&a, x->v);
+    rp__free(&a, x->sum);
+    rp__free(&a, x->cls);
+    rp__free(&a, x->locals);
+    rp__free(&a, x);
+}

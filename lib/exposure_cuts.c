@@ -1,0 +1,114 @@
+/*
+ * exposure_cuts.c - cutting the address space for the exposure analysis:
+ * the prefixes it is handed, and the sorted piece starts of each family.
+ */
+#include "exposure.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int
+cmp_key(const void *a, const void *b)
+{
+    return rp__u_cmp(*(const rp__u128 *)a, *(const rp__u128 *)b);
+}
+
+/* ---- cutting prefixes --------------------------------------------------- */
+
+int
+rp__xcuts_add(rp__xcuts *c, bool local, const uint8_t key[16], unsigned plen)
+{
+    rp__xpfx **v = local ? &c->local : &c->client;
+    size_t *n = local ? &c->n_local : &c->n_client;
+    size_t *cap = local ? &c->cap_local : &c->cap_client;
+    rp__xpfx *nv = rp__grow(c->a, *v, cap, *n + 1, sizeof(**v));
+
+    if (nv == NULL)
+        return -1;
+    *v = nv;
+    memcpy(nv[*n].key, key, 16);
+    nv[*n].plen = plen > 128 ? 128 : plen;
+    (*n)++;
+    return 0;
+}
+
+void
+rp__xcuts_free(rp__xcuts *c)
+{
+    rp__free(c->a, c->client);
+    rp__free(c->a, c->local);
+    c->client = c->local = NULL;
+    c->n_client = c->n_local = 0;
+}
+
+static int
+cut(const rp__alloc *a, rp__cuts *c, rp__u128 k)
+{
+    rp__u128 *v = rp__grow(a, c->v, &c->cap, c->n + 1, sizeof(*v));
+
+    if (v == NULL)
+        return -1;
+    c->v = v;
+    v[c->n++] = k;
+    return 0;
+}
+
+static bool
+in_mapped(rp__u128 k)
+{
+    return rp__u_cmp(k, RP__MAPPED_FIRST) >= 0 &&
+           rp__u_cmp(k, RP__MAPPED_END) < 0;
+}
+
+int
+rp__xcuts_make(
+    const rp__alloc *a, const rp__xpfx *v, size_t n, int family, rp__cuts *c)
+{
+    size_t k = 0;
+
+    if (family == 4 ? cut(a, c, RP__MAPPED_FIRST) < 0
+                    : cut(a, c, (rp__u128){0, 0}) < 0 ||
+                          cut(a, c, RP__MAPPED_FIRST) < 0 ||
+                          cut(a, c, RP__MAPPED_END) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        rp__u128 s = rp__u_load(v[i].key), size = {0, 0}, e;
+        unsigned host = 128 - v[i].plen;
+        bool v4 = v[i].plen >= 96 && in_mapped(s);
+
+        if (v4 != (family == 4))
+            continue;
+        if (host >= 64) {
+            s.lo = 0;
+            s.hi = host == 128 ? 0 : s.hi & ~((1ull << (host - 64)) - 1);
+            if (host < 128)
+                size.hi = 1ull << (host - 64);
+        } else {
+            s.lo &= ~((1ull << host) - 1);
+            size.lo = 1ull << host;
+        }
+        e = rp__u_add(s, size);
+        if (cut(a, c, s) < 0)
+            return -1;
+        if (host < 128 && (e.hi != 0 || e.lo != 0) &&
+            !(family == 4 && rp__u_cmp(e, RP__MAPPED_END) >= 0) &&
+            cut(a, c, e) < 0)
+            return -1;
+    }
+    qsort(c->v, c->n, sizeof(*c->v), cmp_key);
+    for (size_t i = 0; i < c->n; i++)
+        if (k == 0 || rp__u_cmp(c->v[i], c->v[k - 1]) != 0)
+            c->v[k++] = c->v[i];
+    c->n = k;
+    return 0;
+}
+
+rp__u128
+rp__xcuts_last(const rp__cuts *c, size_t i, int family)
+{
+    if (i + 1 < c->n)
+        return rp__u_dec(c->v[i + 1]);
+    if (family == 4)
+        return rp__u_dec(RP__MAPPED_END);
+    return (rp__u128){UINT64_MAX, UINT64_MAX};
+}
