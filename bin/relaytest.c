@@ -2,11 +2,15 @@
  * relaytest.c - `relaypolicy relaytest`: the open-relay tricks of
  * relaypolicy(7) §6 (the patterns of nmap smtp-open-relay, Metasploit
  * smtp_relay, Microsoft KB Q304897 and the MAPS relay test), played against
- * every listener from an outside client the policy does not trust, printed
- * as a telnet-style transcript with one verdict line per listener.
+ * every listener, printed as a telnet-style transcript with one verdict
+ * line per listener.  Which clients to play them from is not guessed: the
+ * exact exposure analysis (rp_policy_exposure(), relaypolicy(7) §7) lists
+ * every public range that relays without login, the tricks run from a
+ * witness inside each, and once more from a client outside every grant.
  */
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +18,25 @@
 #include <strings.h>
 
 static const char relaytest_usage[] =
-    "usage: relaypolicy relaytest FILE [--listener NAME]\n"
+    "usage: relaypolicy relaytest FILE [--listener NAME] [--wide-ipv4 N]\n"
+    "                             [--wide-ipv6 N]\n"
     "\n"
-    "Run the classic open-relay tricks (nmap smtp-open-relay, Metasploit\n"
-    "smtp_relay, Microsoft KB Q304897, the MAPS relay test) against every\n"
-    "listener of the policy, or only NAME, from an unauthenticated client\n"
-    "at an outside address the policy does not trust.  Prints each RCPT TO\n"
-    "and the reply, then one verdict line per listener.\n"
+    "For every listener of the policy (or only NAME), list every public\n"
+    "address range from which an unauthenticated client can relay, with\n"
+    "the rule that lets it (the exact analysis, not samples), and run the\n"
+    "classic open-relay tricks (nmap smtp-open-relay, Metasploit\n"
+    "smtp_relay, Microsoft KB Q304897, the MAPS relay test) from a witness\n"
+    "address inside each range and from a client outside every grant.\n"
+    "Prints each RCPT TO and the reply, then one verdict line per listener.\n"
     "\n"
-    "Exit status 0 when no listener relays, 1 when one does, 2 when the\n"
-    "policy does not compile, 64 on a usage error.\n";
+    "A listener fails when it is an open relay (an outside client relays,\n"
+    "or it relays for 2^24 public IPv4 or 2^96 public IPv6 addresses), or\n"
+    "when it relays without login for more public addresses than a /N:\n"
+    "--wide-ipv4 N (default 24) and --wide-ipv6 N (default 48).  Narrower\n"
+    "grants, such as a partner's /32, are reported and pass.\n"
+    "\n"
+    "Exit status 0 when every listener passes, 1 when one fails, 2 when\n"
+    "the policy does not compile, 64 on a usage error.\n";
 
 /* What the tests are made of. */
 typedef struct env {
@@ -39,6 +52,10 @@ typedef struct env {
     char client[64];
     char lip[64];
     uint32_t port;
+    uint32_t named[64]; /* ports the binds name */
+    size_t n_named;
+    unsigned wide4, wide6; /* fail above a /wide4 or /wide6 of public */
+    bool inside;           /* the client is a witness inside a grant */
 } env;
 
 /* One trick: a MAIL FROM and a RCPT TO template.  In templates, %L is the
@@ -335,65 +352,353 @@ play(const env *e, const trick *t, char *last_from, size_t size)
         return false;
     }
     bad = relayed(e, &d);
-    printf("%s%s\n", d.reply, bad ? "    <== RELAYED" : "");
+    printf("%s%s\n", d.reply,
+           !bad        ? ""
+           : e->inside ? "    <== relayed (granted)"
+                       : "    <== RELAYED");
     return bad;
 }
 
-/* Run every trick against listener @p index; returns true if it relays. */
-static bool
-test_listener(env *e, size_t index)
+/* Run every trick from the client in @p e; returns the number relayed and
+ * lists their names in @p bad. */
+static size_t
+run_tricks(const env *e, size_t *n_run, char *bad, size_t size)
 {
-    rp_listener_info info;
-    char last_from[404] = "", bad[2048] = "";
-    size_t n_bad = 0, n_run = 0, used = 0;
+    char last_from[404] = "";
+    size_t n_bad = 0, used = 0;
 
-    rp_policy_listener(e->p, index, &info);
-    printf("== listener %s (%s:%u)\n", info.name, info.file,
-           (unsigned)info.line);
-    if (info.n_binds == 0 ||
-        (!choose_client(e, index, &info, info.bind_family) &&
-         !choose_client(e, index, &info, info.bind_family == 6 ? 4 : 6))) {
-        printf("verdict: listener %s: not an open relay (no outside client "
-               "reaches it)\n\n",
-               info.name);
+    *n_run = 0;
+    bad[0] = '\0';
+    for (size_t i = 0; i < N_TRICKS; i++) {
+        if (tricks[i].needs_relay_domain && e->relay[0] == '\0')
+            continue;
+        (*n_run)++;
+        if (!play(e, &tricks[i], last_from, sizeof(last_from)))
+            continue;
+        n_bad++;
+        if (used < size)
+            used += (size_t)snprintf(bad + used, size - used, "%s%s",
+                                     n_bad > 1 ? ", " : "", tricks[i].name);
+    }
+    return n_bad;
+}
+
+/* ---- the exposure analysis ---------------------------------------------- */
+
+/* At most this many ranges get a transcript each; all are listed. */
+#define MAX_TRANSCRIPTS 32
+
+typedef struct ranges {
+    rp_exposure *v;
+    size_t n, cap;
+    size_t listener;
+} ranges;
+
+static int
+keep_range(void *ctx, const rp_exposure *x)
+{
+    ranges *r = ctx;
+
+    if (x->listener_index != r->listener)
+        return 0;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        rp_exposure *v = realloc(r->v, cap * sizeof(*v));
+        if (v == NULL)
+            return 1;
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = *x;
+    return 0;
+}
+
+static bool
+in_range(const rp_exposure_range *r, const char *ip)
+{
+    uint8_t b[16];
+    int fam = ip_family(ip);
+    size_t n = fam == 4 ? 4 : 16;
+
+    if (fam != r->family ||
+        inet_pton(fam == 4 ? AF_INET : AF_INET6, ip, b) != 1)
         return false;
+    return memcmp(r->first, b, n) <= 0 && memcmp(b, r->last, n) <= 0;
+}
+
+/* A public address inside @p r when there is one (relaypolicy(7) §7), else
+ * its first address, as text. */
+static void
+witness(const rp_exposure_range *r, char *out, size_t size)
+{
+    static const uint32_t special[][2] = {
+        {0x00000000u, 0x00FFFFFFu}, {0x0A000000u, 0x0AFFFFFFu},
+        {0x64400000u, 0x647FFFFFu}, {0x7F000000u, 0x7FFFFFFFu},
+        {0xA9FE0000u, 0xA9FEFFFFu}, {0xAC100000u, 0xAC1FFFFFu},
+        {0xC0000000u, 0xC00000FFu}, {0xC0A80000u, 0xC0A8FFFFu},
+        {0xC6120000u, 0xC613FFFFu}, {0xE0000000u, 0xFFFFFFFFu}};
+    uint8_t b[16];
+
+    memcpy(b, r->first, 16);
+    if (r->family == 4) {
+        uint32_t a = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+                     (uint32_t)b[2] << 8 | b[3];
+        uint32_t last = (uint32_t)r->last[0] << 24 |
+                        (uint32_t)r->last[1] << 16 | (uint32_t)r->last[2] << 8 |
+                        r->last[3];
+        for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+            if (a >= special[i][0] && a <= special[i][1] &&
+                special[i][1] < last)
+                a = special[i][1] + 1;
+        for (int i = 0; i < 4; i++)
+            b[i] = (uint8_t)(a >> (24 - 8 * i));
+        inet_ntop(AF_INET, b, out, (socklen_t)size);
+        return;
+    }
+    /* Public IPv6 is 2000::/3. */
+    if ((b[0] & 0xe0) != 0x20 && b[0] < 0x20 && r->last[0] >= 0x20) {
+        memset(b, 0, 16);
+        b[0] = 0x20;
+    }
+    inet_ntop(AF_INET6, b, out, (socklen_t)size);
+}
+
+/* The ports the policy's binds name, from the dump's bind lines. */
+static void
+named_ports(env *e, const char *dump)
+{
+    for (const char *s = dump; s != NULL && *s != '\0';) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - s) : strlen(s);
+        char line[512], *save = NULL;
+
+        if (len > 9 && len < sizeof(line) && strncmp(s, "    bind ", 9) == 0) {
+            memcpy(line, s, len);
+            line[len] = '\0';
+            for (char *t = strtok_r(line + 9, " ", &save); t != NULL;
+                 t = strtok_r(NULL, " ", &save)) {
+                char *c = strrchr(t, ':');
+                if (c == NULL || !isdigit((unsigned char)c[1]) ||
+                    (t[0] == '[' && c < strchr(t, ']')) ||
+                    e->n_named == sizeof(e->named) / sizeof(e->named[0]))
+                    continue;
+                e->named[e->n_named++] = (uint32_t)strtoul(c + 1, NULL, 10);
+            }
+        }
+        s = nl != NULL ? nl + 1 : NULL;
+    }
+}
+
+/* A port that no bind names: what port 0 of a local range stands for. */
+static uint32_t
+other_port(const env *e)
+{
+    for (uint32_t p = 25;; p = p == 65535 ? 1 : p + 1) {
+        bool named = false;
+        for (size_t i = 0; i < e->n_named; i++)
+            named = named || e->named[i] == p;
+        if (!named || e->n_named >= 65535)
+            return p;
+    }
+}
+
+/* Connect the witness of range @p x: a public client inside it, on the
+ * listener's own address, or a documentation address, when that is one
+ * of the range's local addresses, else on the first of them. */
+static void
+set_witness(env *e, const rp_exposure *x, const rp_listener_info *info)
+{
+    const char *const want[] = {info->bind_ip, "192.0.2.1", "2001:db8::1"};
+    const rp_exposure_local *l = &x->locals[0];
+    bool found = false;
+
+    witness(&x->client, e->client, sizeof(e->client));
+    for (size_t w = 0; w < 3 && !found; w++)
+        for (size_t i = 0; i < x->n_locals && !found; i++)
+            if (want[w][0] != '\0' && in_range(&x->locals[i].range, want[w])) {
+                l = &x->locals[i];
+                snprintf(e->lip, sizeof(e->lip), "%s", want[w]);
+                found = true;
+            }
+    if (!found)
+        inet_ntop(l->range.family == 4 ? AF_INET : AF_INET6, l->range.first,
+                  e->lip, sizeof(e->lip));
+    e->port = l->port != 0 ? l->port : other_port(e);
+    snprintf(e->self, sizeof(e->self),
+             ip_family(e->lip) == 6 ? "[IPv6:%s]" : "[%s]", e->lip);
+    snprintf(e->local, sizeof(e->local), "%s", e->decl[0] ? e->decl : e->self);
+    upper(e->loc_up, sizeof(e->loc_up), e->local, "");
+}
+
+/* List the ranges that relay without login; run the tricks from a witness
+ * in each public one.  Returns the number of witnesses that did NOT relay
+ * the plain external recipient (the analysis and the decisions disagree). */
+static size_t
+test_ranges(env *e, const ranges *r, const rp_listener_info *info)
+{
+    size_t n_public = 0, wrong = 0, shown = 0;
+
+    for (size_t i = 0; i < r->n; i++) {
+        const rp_exposure *x = &r->v[i];
+        printf("# %s range %s (%.*g public) relays without login, by "
+               "%s:%u: %s\n",
+               x->public_count > 0 ? "public" : "private", x->client.text,
+               x->public_count < 1e15 ? 15 : 3, x->public_count, x->rule_file,
+               (unsigned)x->rule_line, x->rule_text);
+        n_public += x->public_count > 0;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        const rp_exposure *x = &r->v[i];
+        char bad[2048];
+        size_t n_run;
+        if (x->public_count <= 0)
+            continue;
+        if (shown++ == MAX_TRANSCRIPTS) {
+            printf("# (transcripts for the first %d public ranges only)\n",
+                   MAX_TRANSCRIPTS);
+            break;
+        }
+        set_witness(e, x, info);
+        printf("# witness %s (unauthenticated) in %s connects to %s port "
+               "%u\n",
+               e->client, x->client.text, e->lip, (unsigned)e->port);
+        e->inside = true;
+        run_tricks(e, &n_run, bad, sizeof(bad));
+        e->inside = false;
+        if (strstr(bad, "external recipient") != bad) {
+            printf("# ERROR: the witness did not relay as the analysis "
+                   "says\n");
+            wrong++;
+        }
+    }
+    (void)n_public;
+    return wrong;
+}
+
+/* ---- per listener ------------------------------------------------------- */
+
+/* Does the exposure exceed the --wide-ipv4 / --wide-ipv6 thresholds? */
+static bool
+too_wide(const env *e, const rp_exposure_summary *s)
+{
+    double max6 = 1.0;
+
+    for (unsigned i = e->wide6; i < 128; i++)
+        max6 *= 2.0;
+    return s->public4 > (1ull << (32 - e->wide4)) || s->public6 > max6;
+}
+
+/* The tricks from a client outside every grant: the number relayed. */
+static size_t
+test_outside(env *e,
+             size_t index,
+             const rp_listener_info *info,
+             bool *ran,
+             char *bad,
+             size_t size)
+{
+    size_t n_run, n_bad;
+
+    bad[0] = '\0';
+    *ran = info->n_binds > 0 &&
+           (choose_client(e, index, info, info->bind_family) ||
+            choose_client(e, index, info, info->bind_family == 6 ? 4 : 6));
+    if (!*ran) {
+        printf("# no outside client reaches it\n");
+        return 0;
     }
     snprintf(e->local, sizeof(e->local), "%s", e->decl[0] ? e->decl : e->self);
     upper(e->loc_up, sizeof(e->loc_up), e->local, "");
     printf("# client %s (unauthenticated) connects to %s port %u\n", e->client,
            e->lip, (unsigned)e->port);
     printf("# local domain %s, external domain %s\n", e->local, e->ext);
-    for (size_t i = 0; i < N_TRICKS; i++) {
-        if (tricks[i].needs_relay_domain && e->relay[0] == '\0')
-            continue;
-        n_run++;
-        if (!play(e, &tricks[i], last_from, sizeof(last_from)))
-            continue;
-        n_bad++;
-        if (used < sizeof(bad))
-            used += (size_t)snprintf(bad + used, sizeof(bad) - used, "%s%s",
-                                     n_bad > 1 ? ", " : "", tricks[i].name);
-    }
-    if (n_bad == 0)
-        printf("verdict: listener %s: not an open relay (%zu patterns "
-               "refused)\n\n",
-               info.name, n_run);
+    n_bad = run_tricks(e, &n_run, bad, size);
+    if (n_bad > 0)
+        printf("# OPEN RELAY from outside every grant: relayed %zu of %zu "
+               "patterns: %s\n",
+               n_bad, n_run, bad);
     else
-        printf("verdict: listener %s: OPEN RELAY: relayed %zu of %zu "
-               "patterns: %s\n\n",
-               info.name, n_bad, n_run, bad);
-    return n_bad > 0;
+        printf("# refused all %zu patterns\n", n_run);
+    return n_bad;
+}
+
+/* Test listener @p index; returns true when it fails. */
+static bool
+test_listener(env *e, size_t index)
+{
+    rp_listener_info info;
+    rp_exposure_summary s;
+    ranges r = {NULL, 0, 0, index};
+    char bad[2048];
+    size_t wrong, outside;
+    bool ran, wide, fail;
+
+    rp_policy_listener(e->p, index, &info);
+    rp_policy_exposure_summary(e->p, index, &s);
+    printf("== listener %s (%s:%u)\n", info.name, info.file,
+           (unsigned)info.line);
+    printf("# without login, %llu public IPv4 and %.3g public IPv6 addresses "
+           "can relay\n",
+           (unsigned long long)s.public4, s.public6);
+    rp_policy_exposure(e->p, keep_range, &r);
+    wrong = test_ranges(e, &r, &info);
+    free(r.v);
+    outside = test_outside(e, index, &info, &ran, bad, sizeof(bad));
+    wide = too_wide(e, &s);
+    fail = s.unsafe || wide || outside > 0 || wrong > 0;
+    printf("verdict: listener %s: ", info.name);
+    if (outside > 0)
+        printf("OPEN RELAY: an outside client relayed %zu patterns: %s\n\n",
+               outside, bad);
+    else if (s.unsafe)
+        printf("OPEN RELAY: relays for the Internet without login\n\n");
+    else if (wide)
+        printf("FAIL: relays without login for more than a /%u of public "
+               "IPv4 or a /%u of public IPv6\n\n",
+               e->wide4, e->wide6);
+    else if (wrong > 0)
+        printf("FAIL: %zu witness%s did not relay as the analysis says\n\n",
+               wrong, wrong == 1 ? "" : "es");
+    else if (s.public4 > 0 || s.public6 > 0)
+        printf("not an open relay; relays without login for %llu public "
+               "IPv4 and %.3g public IPv6 addresses (narrow grants, "
+               "reported)\n\n",
+               (unsigned long long)s.public4, s.public6);
+    else if (!ran)
+        printf("not an open relay (no outside client reaches it)\n\n");
+    else
+        printf("not an open relay (no public client relays without "
+               "login)\n\n");
+    return fail;
 }
 
 static int
-parse_args(int argc, char **argv, const char **path, const char **only)
+prefix_arg(const char *v, unsigned max, unsigned *out)
 {
-    static const opt_spec specs[] = {{"listener", true}, {"help", false}};
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+
+    if (*v < '0' || *v > '9' || *end != '\0' || n > max)
+        return usage_error("relaytest", "a prefix length 0-%u, not '%s'", max,
+                           v);
+    *out = (unsigned)n;
+    return -1;
+}
+
+static int
+parse_args(int argc, char **argv, const char **path, const char **only, env *e)
+{
+    static const opt_spec specs[] = {{"listener", true},
+                                     {"help", false},
+                                     {"wide-ipv4", true},
+                                     {"wide-ipv6", true}};
     opt_state st = {argc, argv, 0, NULL};
-    int k;
+    int k, rc;
 
     *path = *only = NULL;
-    while ((k = opt_next(&st, specs, 2, "relaytest")) != -2) {
+    e->wide4 = 24;
+    e->wide6 = 48;
+    while ((k = opt_next(&st, specs, 4, "relaytest")) != -2) {
         if (k == -3)
             return EXIT_USAGE;
         if (k == 1) {
@@ -402,9 +707,13 @@ parse_args(int argc, char **argv, const char **path, const char **only)
         }
         if (k == 0)
             *only = st.value;
-        else if (*path != NULL)
+        else if (k == 2 && (rc = prefix_arg(st.value, 32, &e->wide4)) >= 0)
+            return rc;
+        else if (k == 3 && (rc = prefix_arg(st.value, 128, &e->wide6)) >= 0)
+            return rc;
+        else if (k == -1 && *path != NULL)
             return usage_error("relaytest", "only one FILE, please");
-        else
+        else if (k == -1)
             *path = st.value;
     }
     if (*path == NULL)
@@ -416,14 +725,14 @@ static int
 run_all(env *e, const char *only)
 {
     rp_listener_info info;
-    size_t n = rp_policy_listener_count(e->p), open = 0, tested = 0;
+    size_t n = rp_policy_listener_count(e->p), failed = 0, tested = 0;
 
     for (size_t i = 0; i < n; i++) {
         rp_policy_listener(e->p, i, &info);
         if (only != NULL && strcmp(only, info.name) != 0)
             continue;
         tested++;
-        open += test_listener(e, i);
+        failed += test_listener(e, i);
     }
     if (only != NULL && tested == 0)
         return usage_error("relaytest", "the policy has no listener '%s'",
@@ -431,13 +740,13 @@ run_all(env *e, const char *only)
     if (tested == 0)
         printf("no listeners: every connection is refused (not an open "
                "relay)\n");
-    else if (open == 0)
+    else if (failed == 0)
         printf("result: not an open relay (%zu listener%s tested)\n", tested,
                tested == 1 ? "" : "s");
     else
-        printf("result: OPEN RELAY on %zu of %zu listener%s\n", open, tested,
+        printf("result: FAILED on %zu of %zu listener%s\n", failed, tested,
                tested == 1 ? "" : "s");
-    return open > 0 ? EXIT_FINDING : 0;
+    return failed > 0 ? EXIT_FINDING : 0;
 }
 
 int
@@ -446,15 +755,16 @@ cmd_relaytest(int argc, char **argv)
     const char *path, *only;
     text dump = {NULL, 0};
     env e;
-    int rc = parse_args(argc, argv, &path, &only);
+    int rc;
 
-    if (rc >= 0)
-        return rc;
     memset(&e, 0, sizeof(e));
+    if ((rc = parse_args(argc, argv, &path, &only, &e)) >= 0)
+        return rc;
     if ((e.p = load_policy(path)) == NULL)
         return EXIT_POLICY;
     rp_policy_dump(e.p, collect, &dump);
     pick_domains(&e, dump.buf);
+    named_ports(&e, dump.buf);
     free(dump.buf);
     upper(e.ext_up, sizeof(e.ext_up), e.ext, ".");
     upper(e.ext_cap, sizeof(e.ext_cap), e.ext, "");

@@ -201,7 +201,7 @@ class_of(xa *s, uint32_t *id)
     if (c == NULL)
         return -1;
     s->cls = c;
-    c[s->n_cls].sig = (uint32_t)(s->n_cls * s->sig_len);
+    c[s->n_cls] = (xclass){(uint32_t)(s->n_cls * s->sig_len), 0, 0, false};
     s->hash[i] = (uint32_t)s->n_cls + 1;
     *id = (uint32_t)s->n_cls++;
     if (s->n_cls * 2 > s->hash_mask)

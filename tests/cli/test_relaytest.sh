@@ -35,10 +35,12 @@ listener open {
 POL
 expect_rc 1 "$CLI" relaytest "$TMP/open.conf"
 expect_out '^verdict: listener internet: not an open relay'
-expect_out '^verdict: listener open: OPEN RELAY: relayed [0-9]+ of [0-9]+ patterns: external recipient, percent hack'
+expect_out '^verdict: listener open: OPEN RELAY'
+expect_out '^# public range 0\.0\.0\.0/0 \(3702259456 public\) relays without login, by .*open\.conf:9: allow anonymous relay$'
+expect_out '^# OPEN RELAY from outside every grant: relayed [0-9]+ of [0-9]+ patterns: external recipient, percent hack'
 expect_out 'null sender'
 expect_out '^250 2\.1\.5 OK +<== RELAYED$'
-expect_out '^result: OPEN RELAY on 1 of 2 listeners$'
+expect_out '^result: FAILED on 1 of 2 listeners$'
 
 # Relay for a trusted network only: the test picks an outside client the
 # policy does not trust, so it is not an open relay.
@@ -81,6 +83,87 @@ listener internet {
 POL
 expect_rc 1 "$CLI" relaytest "$TMP/routing.conf"
 expect_out '^verdict: listener internet: OPEN RELAY: .*percent hack'
+
+# The reproductions of issue 9, each written with 'allow open-relay' so
+# that it compiles: relaytest fails every one of them.
+cat > "$TMP/iface.conf" <<'POL'
+allow open-relay
+domain example.com local
+listener mx {
+    bind 0.0.0.0:25
+    role gateway
+    allow interface 10.9.9.9 relay
+}
+POL
+expect_rc 1 "$CLI" relaytest "$TMP/iface.conf"
+expect_out '^# witness [0-9.]+ \(unauthenticated\) in 0\.0\.0\.0/0 connects to 10\.9\.9\.9 port 25$'
+expect_out '<== relayed \(granted\)$'
+expect_out '^verdict: listener mx: OPEN RELAY'
+
+cat > "$TMP/docs.conf" <<'POL'
+allow open-relay
+network docs 192.0.2.0/24 198.51.100.0/24 203.0.113.0/24
+listener mx {
+    bind *:25
+    role gateway
+    allow network all-except docs relay
+}
+POL
+expect_rc 1 "$CLI" relaytest "$TMP/docs.conf"
+expect_out '^# public range 192\.0\.3\.0-198\.51\.99\.255 '
+expect_out '^verdict: listener mx: OPEN RELAY'
+
+cat > "$TMP/halves.conf" <<'POL'
+allow open-relay
+network a 0.0.0.0/1 128.0.0.0/1
+listener mx {
+    bind *:25
+    role gateway
+    allow network a relay
+}
+POL
+expect_rc 1 "$CLI" relaytest "$TMP/halves.conf"
+expect_out '^# public range 0\.0\.0\.0/0 '
+expect_out '^verdict: listener mx: OPEN RELAY'
+
+cat > "$TMP/remote8.conf" <<'POL'
+allow open-relay
+listener mx {
+    bind *:25
+    remote 8.0.0.0/8
+    allow anonymous relay
+}
+POL
+expect_rc 1 "$CLI" relaytest "$TMP/remote8.conf"
+expect_out '^# public range 8\.0\.0\.0/8 \(16777216 public\) '
+expect_out '^# witness 8\.0\.0\.0 '
+expect_out '^verdict: listener mx: OPEN RELAY'
+
+# A partner's /32 is reported and passes; a /23 is wider than the /24
+# threshold, which an option moves.
+cat > "$TMP/partner.conf" <<'POL'
+listener mx {
+    bind *:25
+    role gateway
+    allow network 198.51.100.7 relay
+}
+POL
+expect_rc 0 "$CLI" relaytest "$TMP/partner.conf"
+expect_out '^# public range 198\.51\.100\.7/32 \(1 public\) relays without login, by .*partner\.conf:4: allow network 198\.51\.100\.7/32 relay$'
+expect_out '^verdict: listener mx: not an open relay; relays without login for 1 public IPv4 '
+cat > "$TMP/wide.conf" <<'POL'
+listener mx {
+    bind *:25
+    role gateway
+    allow network 198.51.100.0/23 relay
+}
+POL
+expect_rc 1 "$CLI" relaytest "$TMP/wide.conf"
+expect_out '^verdict: listener mx: FAIL: relays without login for more than a /24 '
+expect_rc 0 "$CLI" relaytest "$TMP/wide.conf" --wide-ipv4 23
+expect_rc 0 "$CLI" relaytest "$TMP/partner.conf" --wide-ipv4 32
+expect_rc 64 "$CLI" relaytest "$TMP/partner.conf" --wide-ipv4 33
+expect_rc 64 "$CLI" relaytest "$TMP/partner.conf" --wide-ipv6 x
 
 # A listener only internal clients reach is not exposed.
 expect_rc 0 "$CLI" relaytest "$EXAMPLES/mailbox.conf"
