@@ -126,6 +126,10 @@ typedef struct bench_sizes {
     size_t latency_n;  /* decisions timed one by one */
 } bench_sizes;
 
+/* The exposure analysis next to the compile of policy @p conf
+ * (exposure.c); figures are keyed "<tag>_...". */
+void bench_exposure(const char *conf, const char *tag, const char *what);
+
 /* Domain lookups, address parses and full decisions. */
 int bench_workload(const bench_tmp *tmp, uint64_t seed,
                    const bench_sizes *sz, bool goals);

@@ -594,6 +594,7 @@ bench_workload(const bench_tmp *tmp,
     bench_tmp_path(tmp, "decide.conf", path, sizeof(path));
     write_policy(&w, path, 0);
     p = decide_on(&w, path, "decide", "decide, no regex", goals, 2e6);
+    bench_exposure(path, "decide", "decide, no regex");
     domains(&w, p, goals);
     rp_policy_free(p);
     fprintf(stderr, "  workload: decisions without regex done\n");

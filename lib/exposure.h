@@ -176,6 +176,10 @@ int rp__xcuts_make(
 /* The last key of piece @p i of @p c. */
 rp__u128 rp__xcuts_last(const rp__cuts *c, size_t i, int family);
 
+/* freeze_exposure.c: gather into @p c (whose allocator is set) the
+ * prefixes of builder @p b that cut the space.  0, or -1 on no memory. */
+int rp__exposure_cuts(const rp_builder *b, rp__xcuts *c);
+
 /* Run the analysis over the frozen listeners, lists and radix table of
  * @p p; stores the result in p->exposure.  RP_OK or RP_E_NOMEM. */
 rp_status rp__exposure_build(rp_policy *p, const rp__xcuts *cuts);

@@ -49,19 +49,27 @@ add_listener(rp__xcuts *c, const rp_builder *b, const rp__blistener *l)
     return 0;
 }
 
+int
+rp__exposure_cuts(const rp_builder *b, rp__xcuts *c)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < b->n_listeners && rc == 0; i++)
+        rc = add_listener(c, b, &b->listeners[i]);
+    for (size_t i = 0; i < b->n_deny_clients && rc == 0; i++)
+        rc = add_ref(c, b, &b->deny_clients[i], false);
+    return rc;
+}
+
 static bool
 build(freeze *f)
 {
-    const rp_builder *b = f->b;
     rp__xcuts c;
-    int rc = 0;
+    int rc;
 
     memset(&c, 0, sizeof(c));
     c.a = &f->p->alloc;
-    for (size_t i = 0; i < b->n_listeners && rc == 0; i++)
-        rc = add_listener(&c, b, &b->listeners[i]);
-    for (size_t i = 0; i < b->n_deny_clients && rc == 0; i++)
-        rc = add_ref(&c, b, &b->deny_clients[i], false);
+    rc = rp__exposure_cuts(f->b, &c);
     if (rc == 0 && rp__exposure_build(f->p, &c) != RP_OK)
         rc = -1;
     rp__xcuts_free(&c);

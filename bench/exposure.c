@@ -1,0 +1,71 @@
+/*
+ * exposure.c - the cost of the exact exposure analysis (relaypolicy(7)
+ * §7) next to the compile it is part of: the policy is parsed and frozen
+ * as rp_policy_compile_file() would, then the analysis alone is run again
+ * on the frozen policy from the same builder.
+ */
+#include "bench.h"
+#include "builder.h"
+#include "exposure.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+bench_exposure(const char *conf, const char *tag, const char *what)
+{
+    rp_options o;
+    rp_builder *b = NULL;
+    rp_policy *p = NULL;
+    rp_error err;
+    rp__xcuts c;
+    char *text = NULL, key[64], label[96];
+    size_t len = 0, n;
+    double t0, t_parse, t_build, t_cuts, t_an;
+
+    rp_options_init(&o);
+    if (rp__read_file(conf, &o, &text, &len, &err) != RP_OK ||
+        rp_builder_new(&o, &b) != RP_OK)
+        return;
+    t0 = bench_now();
+    if (rp__parse(b, conf, text, len, 0, &err) != RP_OK)
+        goto out;
+    t_parse = bench_now() - t0;
+    t0 = bench_now();
+    if (rp_builder_build(b, &p, &err) != RP_OK)
+        goto out;
+    t_build = bench_now() - t0;
+    memset(&c, 0, sizeof(c));
+    c.a = &p->alloc;
+    t0 = bench_now();
+    if (rp__exposure_cuts(b, &c) != 0)
+        goto out;
+    t_cuts = bench_now() - t0;
+    rp__exposure_free(p->exposure);
+    p->exposure = NULL;
+    t0 = bench_now();
+    if (rp__exposure_build(p, &c) != RP_OK)
+        goto out;
+    t_an = bench_now() - t0;
+    n = p->exposure->n;
+    rp__xcuts_free(&c);
+    snprintf(key, sizeof(key), "%s_compile_s", tag);
+    snprintf(label, sizeof(label), "%s: compile (parse + freeze)", what);
+    bench_report(key, label, t_parse + t_build, "s", GOAL_NONE, 0);
+    snprintf(key, sizeof(key), "%s_exposure_s", tag);
+    snprintf(label, sizeof(label), "%s: exposure analysis (in freeze)",
+             what);
+    bench_report(key, label, t_cuts + t_an, "s", GOAL_NONE, 0);
+    snprintf(key, sizeof(key), "%s_exposure_share", tag);
+    snprintf(label, sizeof(label), "%s: exposure share of compile", what);
+    bench_report(key, label, 100.0 * (t_cuts + t_an) / (t_parse + t_build),
+                 "%", GOAL_MAX, 25);
+    snprintf(key, sizeof(key), "%s_exposure_ranges", tag);
+    snprintf(label, sizeof(label), "%s: exposed ranges", what);
+    bench_report(key, label, (double)n, "ranges", GOAL_NONE, 0);
+out:
+    rp_policy_free(p);
+    rp_builder_free(b);
+    free(text);
+}
