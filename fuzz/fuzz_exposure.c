@@ -90,21 +90,6 @@ address(in *s, bool v6, char *out, size_t size)
     }
 }
 
-/* Until rp_decide() follows relaypolicy(7) §2 for IPv6 entries that
- * contain ::ffff:0:0/96 (they never match an IPv4 client), leave them out. */
-#define AVOID_COVERING 1
-
-static bool
-covers_mapped(const uint8_t *b, unsigned plen)
-{
-    uint8_t m[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
-
-    if (plen >= 96)
-        return false;
-    mask(m, 16, plen);
-    return memcmp(m, b, 16) == 0;
-}
-
 static void
 prefix(in *s, text *t)
 {
@@ -123,8 +108,6 @@ prefix(in *s, text *t)
         inet_pton(AF_INET6, anchors6[pick(s, 8)], b);
         plen = plens6[pick(s, 10)];
         mask(b, 16, plen);
-        if (AVOID_COVERING && covers_mapped(b, plen))
-            plen = 128;
         inet_ntop(AF_INET6, b, a, sizeof(a));
     }
     put(t, "%s/%u", a, plen);

@@ -237,6 +237,9 @@ Test(exposure, ipv6_entry_covering_the_ipv4_block)
     cr_assert_eq(g->n, 1);
     cr_expect_eq(g->v[0].client.family, 6);
     cr_expect_str_eq(g->v[0].client.text, "::/64");
+    cr_expect_not(relays(p, "8.8.8.8", "192.0.2.1", 25));
+    cr_expect_not(relays(p, "0.0.0.1", "192.0.2.1", 25));
+    cr_expect(relays(p, "::8", "2001:db8::1", 25));
     free(g);
     rp_policy_free(p);
 }
@@ -630,3 +633,9 @@ Test(exposure, agrees_with_decide_on_every_region, .timeout = 120)
              false);
 }
 
+
+Test(exposure, agrees_with_decide_with_ipv6_entries_covering_ipv4)
+{
+    property(0x2545f4914f6cdd1dull, getenv("RP_TEST_QUICK") ? 100 : 300,
+             true);
+}
