@@ -264,7 +264,7 @@ relays(const rp_policy *p, const char *client, const char *local, unsigned port)
     q.sender_len = RP_NTS;
     q.recipient = "<victim@remote.example>";
     q.recipient_len = RP_NTS;
-    if (rp_decide(p, &q, &d) != RP_OK)
+    if (rp_decide(p, &q, fz_ws(), &d) != RP_OK)
         abort();
     return d.verdict == RP_RELAY;
 }

@@ -4,6 +4,7 @@
  * the public API, and a property test comparing the analysis with
  * rp_decide() on every elementary region of random policies.
  */
+#include "test_ws.h"
 #include "vectors.h"
 
 #include <arpa/inet.h>
@@ -26,7 +27,7 @@ relays(const rp_policy *p, const char *client, const char *local, unsigned port)
     vec_fill(&q, client, local, port, "<victim@remote.example>");
     q.sender = "<sender@elsewhere.example>";
     q.sender_len = RP_NTS;
-    cr_assert_eq(rp_decide(p, &q, &d), RP_OK, "decide %s -> %s:%u: %s",
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK, "decide %s -> %s:%u: %s",
                  client, local, port, d.detail);
     return d.verdict == RP_RELAY;
 }
