@@ -332,6 +332,7 @@ mta_log_decision(const char *session,
                  const mta_reply *r)
 {
     char helo[64], user[MTA_NAME_MAX], from[MTA_PATH_MAX], to[MTA_PATH_MAX];
+    char cert[MTA_NAME_MAX];
     char rule[320];
 
     if (d->verdict == RP_VERDICT_NONE) {
@@ -347,14 +348,15 @@ mta_log_decision(const char *session,
         snprintf(rule, sizeof(rule), "-");
     mta_log(
         "%s: client=%s server=%s:%u helo=%s user=%s from=<%s> to=<%s>: "
-        "%s %s (%s) listener=%s rule=%s",
+        "%s %s (%s) listener=%s rule=%s%s%s",
         session, f->client_ip, f->local_ip, (unsigned)f->local_port,
         shown(helo, sizeof(helo), f->helo), shown(user, sizeof(user), f->user),
         shown(from, sizeof(from), f->sender), shown(to, sizeof(to), rcpt),
         rp_verdict_name(d->verdict), r->answer == MTA_PROCEED ? "250" : r->line,
         rp_reason_name(d->reason),
-        d->listener != NULL && d->listener[0] != '\0' ? d->listener : "-",
-        rule);
+        d->listener != NULL && d->listener[0] != '\0' ? d->listener : "-", rule,
+        f->cert_subject[0] != '\0' ? " cert=" : "",
+        shown(cert, sizeof(cert), f->cert_subject));
 }
 
 /* ---- the policy --------------------------------------------------------- */

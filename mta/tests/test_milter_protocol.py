@@ -186,6 +186,18 @@ class MilterProtocol(unittest.TestCase):
             m.negotiate()
         self.assertEqual(self.rcpt("<alice@local.example>"), "continue")
 
+    def test_certificate_subject_is_logged(self) -> None:
+        m = Milter(self.port)
+        self.addCleanup(m.close)
+        m.negotiate()
+        m.connect(DEVICE, macros=POSTFIX_CONNECT)
+        m.helo("client.test", {"{tls_version}": "TLSv1.3",
+                               "{cert_subject}": "CN=printer.example"})
+        m.mail(["<a@example.org>"])
+        self.assertEqual(m.rcpt("<alice@local.example>"), "continue")
+        self.milter.wait_log(r"client=10\.1\.2\.3 .* rule=\S+ "
+                             r"cert=CN=printer\.example")
+
     def test_log_names_the_rule(self) -> None:
         self.rcpt("<bob@remote.example>", client=DEVICE)
         self.milter.wait_log(r"client=10\.1\.2\.3 server=192\.0\.2\.1:25 .*"
