@@ -12,7 +12,7 @@
 static void
 reply(sm_session *s, const char *fmt, ...)
 {
-    char buf[RP_REPLY_MAX + 8];
+    char buf[RP_REPLY_MAX + 512];
     va_list ap;
     int n;
 
@@ -119,12 +119,57 @@ cmd_helo(sm_session *s, const char *arg, size_t len, bool ehlo)
         reply(s, "250 %s", s->server->hostname);
         return;
     }
-    reply(s, "250-%s", s->server->hostname);
-    reply(s, "250-8BITMIME");
-    reply(s, "250-ENHANCEDSTATUSCODES");
-    if (s->server->n_users > 0)
-        reply(s, "250-AUTH PLAIN");
-    reply(s, "250 SIZE 10485760");
+    /* A multi-line reply goes out in one write, as every reply does:
+     * clients that read a reply per segment (nmap) stay in step. */
+    reply(s,
+          "250-%s\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
+          "%s250 SIZE %u",
+          s->server->hostname,
+          s->server->n_users > 0 ? "250-AUTH PLAIN\r\n" : "",
+          (unsigned)SM_MAX_SIZE);
+}
+
+/* Check MAIL FROM's parameters: SIZE=n (RFC 1870) is enforced; BODY= is
+ * accepted; anything else is refused. */
+static bool
+mail_params(sm_session *s, const char *arg, size_t len)
+{
+    const char *p = memchr(arg, '>', len);
+    const char *end = arg + len;
+
+    p = p != NULL ? p + 1 : end;
+    while (p < end) {
+        const char *tok, *tok_end;
+        unsigned long long v = 0;
+
+        while (p < end && *p == ' ')
+            p++;
+        tok = p;
+        while (p < end && *p != ' ')
+            p++;
+        tok_end = p;
+        if (tok == tok_end)
+            break;
+        if (keyword(tok, (size_t)(tok_end - tok), "BODY="))
+            continue;
+        if (!keyword(tok, (size_t)(tok_end - tok), "SIZE=") ||
+            tok_end - tok < 6 || tok_end - tok > 5 + 20) {
+            reply(s, "555 5.5.4 Unsupported MAIL parameter");
+            return false;
+        }
+        for (tok += 5; tok < tok_end; tok++) {
+            if (*tok < '0' || *tok > '9') {
+                reply(s, "501 5.5.4 Bad SIZE value");
+                return false;
+            }
+            v = v * 10 + (unsigned long long)(*tok - '0');
+        }
+        if (v > SM_MAX_SIZE) {
+            reply(s, "552 5.3.4 Message size exceeds fixed limit");
+            return false;
+        }
+    }
+    return true;
 }
 
 static void
@@ -142,6 +187,8 @@ cmd_mail(sm_session *s, const char *arg, size_t len)
         reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
         return;
     }
+    if (!mail_params(s, arg, len))
+        return;
     s->state = SM_MAIL;
     reply(s, "250 2.1.0 OK");
 }
@@ -167,6 +214,12 @@ fill_query(const sm_session *s, const char *rcpt, rp_query *q)
     q->helo_len = RP_NTS;
 }
 
+rp_status
+sm_decide(const sm_server *server, const rp_query *q, rp_decision *d)
+{
+    return rp_decide(server->policy, q, server->ws, d);
+}
+
 static void
 cmd_rcpt(sm_session *s, const char *arg, size_t len)
 {
@@ -187,7 +240,7 @@ cmd_rcpt(sm_session *s, const char *arg, size_t len)
         return;
     }
     fill_query(s, rcpt, &q);
-    if (rp_decide(s->server->policy, &q, s->server->ws, &d) != RP_OK) {
+    if (sm_decide(s->server, &q, &d) != RP_OK) {
         fprintf(stderr, "smtpd-mini: %s: %s\n", s->client_ip, d.detail);
         reply(s, "451 4.3.0 Policy error, try again later");
         return;
@@ -218,30 +271,40 @@ cmd_data(sm_session *s)
 }
 
 static void
-data_line(sm_session *s, const char *line, size_t len)
+data_line(sm_session *s, const char *line, size_t len, bool crlf_framed)
 {
-    if (len == 1 && line[0] == '.') {
-        reply(s, "250 2.0.0 OK: %zu bytes for %u recipients discarded",
-              s->data_bytes, s->n_rcpts);
+    if (len == 1 && line[0] == '.' && crlf_framed) {
+        if (s->data_bytes > SM_MAX_SIZE)
+            reply(s, "552 5.3.4 Message size exceeds fixed limit");
+        else
+            reply(s, "250 2.0.0 OK: %zu bytes for %u recipients discarded",
+                  s->data_bytes, s->n_rcpts);
         reset(s);
         return;
     }
     s->data_bytes += len + 2;
 }
 
-/* Decode base64 into @p out; returns the length or -1. */
+/*
+ * Decode strict base64 (RFC 4648: length a multiple of 4, padding only at
+ * the end, nothing after it) into @p out; returns the length or -1.
+ */
 static long
 base64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     unsigned long acc = 0;
-    size_t n = 0, bits = 0;
+    size_t n = 0, bits = 0, pad = 0;
 
-    for (size_t i = 0; i < len && in[i] != '='; i++) {
-        const char *p = memchr(alphabet, in[i], 64);
+    if (len == 0 || len % 4 != 0)
+        return -1;
+    while (pad < 2 && in[len - 1 - pad] == '=')
+        pad++;
+    for (size_t i = 0; i < len - pad; i++) {
+        const char *p = in[i] != '\0' ? memchr(alphabet, in[i], 64) : NULL;
 
-        if (p == NULL || in[i] == '\0')
+        if (p == NULL)
             return -1;
         acc = (acc << 6) | (unsigned long)(p - alphabet);
         bits += 6;
@@ -252,7 +315,37 @@ base64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
             out[n++] = (unsigned char)(acc >> bits);
         }
     }
+    /* Bits left over by the padding must be zero (canonical form). */
+    if ((acc & ((1ul << bits) - 1)) != 0)
+        return -1;
     return (long)n;
+}
+
+/* Check a decoded PLAIN response (RFC 4616): authzid NUL authcid NUL
+ * passwd, exactly two NULs, a non-empty authcid and password, and an
+ * authzid that is empty or the authcid. */
+static bool
+plain_fields(const unsigned char *buf,
+             long n,
+             const char **authcid,
+             const char **passwd)
+{
+    const unsigned char *nul1 = memchr(buf, '\0', (size_t)n);
+    const unsigned char *nul2;
+    size_t authz_len;
+
+    if (nul1 == NULL)
+        return false;
+    nul2 = memchr(nul1 + 1, '\0', (size_t)(buf + n - (nul1 + 1)));
+    if (nul2 == NULL || memchr(nul2 + 1, '\0', (size_t)(buf + n - (nul2 + 1))))
+        return false;
+    *authcid = (const char *)nul1 + 1;
+    *passwd = (const char *)nul2 + 1;
+    authz_len = (size_t)(nul1 - buf);
+    if (nul2 == nul1 + 1 || nul2 + 1 == buf + n)
+        return false; /* empty authcid or password */
+    return authz_len == 0 || (authz_len == (size_t)(nul2 - nul1 - 1) &&
+                              memcmp(buf, *authcid, authz_len) == 0);
 }
 
 static void
@@ -264,26 +357,21 @@ auth_plain(sm_session *s, const char *resp, size_t len)
     size_t i;
 
     s->state = SM_READY;
-    if (n < 0 || memchr(buf, '\0', (size_t)n) == NULL) {
+    if (n < 0) {
         reply(s, "501 5.5.2 Cannot decode the AUTH PLAIN response");
         return;
     }
     buf[n] = '\0';
-    authcid = (const char *)buf + strlen((const char *)buf) + 1;
-    if ((long)((const unsigned char *)authcid - buf) >= n) {
+    if (!plain_fields(buf, n, &authcid, &passwd)) {
         reply(s, "501 5.5.2 Malformed AUTH PLAIN response");
         return;
     }
-    passwd = authcid + strlen(authcid) + 1;
-    if ((long)((const unsigned char *)passwd - buf) > n)
-        passwd = "";
     for (i = 0; i < s->server->n_users; i++) {
         const sm_user *u = &s->server->users[i];
-
         size_t n_id = strlen(authcid);
 
         if (strcmp(u->name, authcid) == 0 && strcmp(u->password, passwd) == 0 &&
-            n_id > 0 && n_id < sizeof(s->user)) {
+            n_id < sizeof(s->user)) {
             memcpy(s->user, authcid, n_id + 1);
             reply(s, "235 2.7.0 Authentication successful");
             return;
@@ -351,12 +439,12 @@ command(sm_session *s, const char *line, size_t len)
 }
 
 void
-sm_session_line(sm_session *s, const char *line, size_t len)
+sm_session_line(sm_session *s, const char *line, size_t len, bool crlf_framed)
 {
     if (s->state == SM_QUIT)
         return;
     if (s->state == SM_DATA) {
-        data_line(s, line, len);
+        data_line(s, line, len, crlf_framed);
     } else if (s->state == SM_AUTH) {
         if (len == 1 && line[0] == '*') {
             s->state = SM_READY;

@@ -19,6 +19,8 @@
 #define SM_MAX_PATH 1000
 /* Most recipients per message (RFC 5321 4.5.3.1.8). */
 #define SM_MAX_RCPTS 100
+/* The largest message accepted, as advertised by EHLO's SIZE. */
+#define SM_MAX_SIZE 10485760
 
 /* One account of the AUTH PLAIN user file. */
 typedef struct sm_user {
@@ -71,8 +73,18 @@ void sm_session_start(sm_session *s,
                       sm_write_fn write,
                       void *ctx);
 
-/* Handle one line; @p len excludes the line end. */
-void sm_session_line(sm_session *s, const char *line, size_t len);
+/*
+ * Handle one line; @p len excludes the line end.  @p crlf_framed says the
+ * line ended with CR LF and so did the line before it: only then can a
+ * lone "." end a message (<CRLF>.<CRLF>, RFC 5321 4.1.1.4).  A "." framed
+ * by bare LFs is message text, so that no other server on the path can be
+ * made to see a different end of message (SMTP smuggling).
+ */
+void
+sm_session_line(sm_session *s, const char *line, size_t len, bool crlf_framed);
+
+/* The one place smtpd-mini calls rp_decide(). */
+rp_status sm_decide(const rp_policy *policy, const rp_query *q, rp_decision *d);
 
 /* Tell the session that a line was too long and has been dropped. */
 void sm_session_overflow(sm_session *s);

@@ -12,6 +12,14 @@ added to the envelope and the message is then discarded (replace
 handle_DATA to deliver it).  SIGHUP reloads the policy: a policy that does
 not compile is reported and the old one stays in use.
 
+As a real server must, it answers every command in one write (the
+multi-line EHLO reply too: scanners such as nmap read a reply per
+segment), gives each command --timeout seconds, enforces the advertised
+SIZE, ends DATA only at <CRLF>.<CRLF> (aiosmtpd reads lines up to CR LF),
+and takes AUTH PLAIN strictly (an authorization identity other than the
+login is refused).  It warns at start when no listener of the policy
+matches an address it listens on.
+
 Needs Debian's python3-aiosmtpd and the relaypolicy package (bindings/python).
 """
 
@@ -19,15 +27,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import binascii
 import hmac
 import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import relaypolicy
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import (SMTP, AuthResult, Envelope, LoginPassword,
+                           Session)
 
 log = logging.getLogger("relaypolicy.aiosmtpd")
 
@@ -99,6 +110,45 @@ class RelayPolicyHandler:
         return "250 2.0.0 OK: message accepted and discarded"
 
 
+class OneWriteSMTP(SMTP):
+    """aiosmtpd's SMTP with every reply in one write and strict AUTH PLAIN.
+
+    aiosmtpd sends each line of the EHLO reply with its own write; a
+    client that reads one reply per segment then falls a reply behind
+    (nmap's smtp-open-relay reported an open relay because of it).
+    """
+
+    async def smtp_EHLO(self, hostname: str) -> None:
+        lines: List[bytes] = []
+
+        async def collect(status: Any) -> None:
+            lines.append(status.encode("utf-8") if isinstance(status, str)
+                         else bytes(status))
+
+        self.push = collect  # type: ignore[method-assign]
+        try:
+            await super().smtp_EHLO(hostname)
+        finally:
+            del self.push
+        if lines:
+            await self.push(b"\r\n".join(lines))
+
+    async def auth_PLAIN(self, _: Any, args: List[str]) -> AuthResult:
+        # RFC 4616: authzid NUL authcid NUL passwd; acting as someone else
+        # (an authzid other than the login) is not offered.
+        if len(args) == 2:
+            try:
+                blob = base64.b64decode(args[1].encode(), validate=True)
+            except (ValueError, binascii.Error):
+                blob = b""
+            parts = blob.split(b"\x00")
+            if (len(parts) != 3 or not parts[1] or not parts[2] or
+                    parts[0] not in (b"", parts[1])):
+                await self.push("501 5.5.2 Malformed AUTH PLAIN response")
+                return AuthResult(success=False, handled=True)
+        return await super().auth_PLAIN(_, args)
+
+
 class UserFile:
     """An aiosmtpd authenticator over a file of `user:password` lines."""
 
@@ -123,13 +173,31 @@ class UserFile:
 def smtp_factory(handler: RelayPolicyHandler,
                  users: Optional[UserFile] = None,
                  insecure_auth: bool = False,
-                 hostname: str = "relaypolicy.localhost"):
+                 hostname: str = "relaypolicy.localhost",
+                 timeout: float = 30):
     """A protocol factory for loop.create_server()."""
     def make() -> SMTP:
-        return SMTP(handler, hostname=hostname, authenticator=users,
-                    auth_require_tls=not insecure_auth,
-                    auth_required=False)
+        return OneWriteSMTP(handler, hostname=hostname, authenticator=users,
+                            auth_require_tls=not insecure_auth,
+                            auth_required=False, timeout=timeout,
+                            data_size_limit=10 * 1024 * 1024)
     return make
+
+
+def check_listener(policy: relaypolicy.Policy, host: str, port: int) -> None:
+    """Warn when no listener of the policy matches host:port."""
+    probes = (["::1", "2001:db8::1"] if ":" in host
+              else ["127.0.0.1", "10.0.0.1", "203.0.113.1"])
+    for client in probes:
+        try:
+            d = policy.decide(client=client, local=(host, port),
+                              recipient="postmaster")
+        except (ValueError, relaypolicy.Error):
+            return
+        if d.reason != "no-listener":
+            return
+    log.warning("no listener of the policy matches %s:%d; every recipient "
+                "there will be refused 554 (no-listener)", host, port)
 
 
 def _split(addr: str) -> Tuple[str, int]:
@@ -146,8 +214,10 @@ async def serve(args: argparse.Namespace) -> None:
     servers = []
     for addr in args.listen:
         host, port = _split(addr)
+        check_listener(policy, host, port)
         servers.append(await loop.create_server(
-            smtp_factory(handler, users, args.insecure_auth), host, port))
+            smtp_factory(handler, users, args.insecure_auth,
+                         timeout=args.timeout), host, port))
         log.info("listening on %s", addr)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -164,6 +234,8 @@ def main(argv: Optional[list] = None) -> int:
     ap.add_argument("--listen", action="append", default=[],
                     help="address:port to listen on (repeatable)")
     ap.add_argument("--users", help="file of user:password lines for AUTH")
+    ap.add_argument("--timeout", type=float, default=30,
+                    help="seconds each command may take (default 30)")
     ap.add_argument("--insecure-auth", action="store_true",
                     help="offer AUTH without TLS (tests on loopback only)")
     args = ap.parse_args(argv)
