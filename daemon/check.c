@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,6 +98,7 @@ rpd_check_host_addresses(const rp_policy *policy)
 #define NOTED_MAX 32
 static char noted[NOTED_MAX][80];
 static unsigned noted_next;
+static pthread_mutex_t noted_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
 rpd_note_no_listener(const char *server_address, const char *port)
@@ -105,12 +107,16 @@ rpd_note_no_listener(const char *server_address, const char *port)
     char safe[80];
 
     snprintf(key, sizeof(key), "%s:%s", server_address, port);
+    pthread_mutex_lock(&noted_lock);
     for (unsigned k = 0; k < NOTED_MAX; k++) {
-        if (strcmp(noted[k], key) == 0)
+        if (strcmp(noted[k], key) == 0) {
+            pthread_mutex_unlock(&noted_lock);
             return;
+        }
     }
     memcpy(noted[noted_next], key, sizeof(key));
     noted_next = (noted_next + 1) % NOTED_MAX;
+    pthread_mutex_unlock(&noted_lock);
     rpd_log_limited("warning: no listener of %s matches server address %s; "
                     "its recipients are answered 554 no-listener",
                     rpd_cfg.policy_path, rpd_log_safe(key, safe, sizeof(safe)));

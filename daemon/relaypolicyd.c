@@ -31,6 +31,7 @@ rpd_config rpd_cfg = {
     .style = {"OK", false},
     .max_conns = 1024,
     .max_per_client = 256,
+    .workers = 0, /* 0: one per processor, at most 4 */
     .request_timeout = 10,
     .idle_timeout = 300,
     .log_rate = 1000,
@@ -55,6 +56,8 @@ usage(FILE *f)
         "             oldest idle connection is closed\n"
         "  -c N       most connections from one IP address (256; 0: no\n"
         "             limit); beyond it its oldest idle one is closed\n"
+        "  -w N       event loops, each on its own thread (one per\n"
+        "             processor, at most 4); -m and -c are shared out\n"
         "  -a ACTION  action for accepted recipients: OK (default) or\n"
         "             DUNNO (let later restrictions decide)\n"
         "  -R         send the library's whole reply, \"<rcpt>: \" included\n"
@@ -125,6 +128,9 @@ parse_option(int ch, const char *arg)
     case 'c':
         rpd_cfg.max_per_client = (unsigned)v;
         return true;
+    case 'w':
+        rpd_cfg.workers = (unsigned)v;
+        return v > 0 && v <= RPD_MAX_WORKERS;
     case 'L':
         rpd_cfg.log_rate = (unsigned)v;
         return true;
@@ -141,7 +147,7 @@ parse_args(int argc, char **argv)
 {
     int ch;
 
-    while ((ch = getopt(argc, argv, "p:l:nt:i:m:c:a:RL:qM:P:vh")) != -1) {
+    while ((ch = getopt(argc, argv, "p:l:nt:i:m:c:w:a:RL:qM:P:vh")) != -1) {
         if (ch == 'h') {
             usage(stdout);
             exit(0);
@@ -282,6 +288,13 @@ main(int argc, char **argv)
         return 2;
     }
     rpd_log_init("relaypolicyd", rpd_cfg.log_rate);
+    if (rpd_cfg.workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        rpd_cfg.workers = n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+    }
+    if (rpd_cfg.workers > rpd_cfg.max_conns)
+        rpd_cfg.workers = rpd_cfg.max_conns;
     if (rpd_cfg.config_test)
         return config_test();
     p = rpd_policy_load();

@@ -14,6 +14,8 @@
 
 /* Most listening sockets (-l options or sockets passed by systemd). */
 #define RPD_MAX_LISTEN 8
+/* Most event loops (-w). */
+#define RPD_MAX_WORKERS 16
 
 typedef struct rpd_config {
     const char *policy_path;
@@ -23,6 +25,7 @@ typedef struct rpd_config {
     const char *pid_file;
     unsigned max_conns;      /* -m: every client together */
     unsigned max_per_client; /* -c: one client address (inet only) */
+    unsigned workers;        /* -w: event loops, each on its own thread */
     int request_timeout;     /* -t: a whole request, and its answer */
     int idle_timeout;        /* -i: between requests */
     unsigned log_rate;       /* -L: client-caused log lines per second */

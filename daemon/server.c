@@ -1,6 +1,9 @@
 /*
- * server.c - relaypolicyd's event loop: one thread, epoll, non-blocking
- * sockets and a buffer per client, so no client can hold up another.
+ * server.c - relaypolicyd's event loops: epoll, non-blocking sockets and a
+ * buffer per client, so no client can hold up another.  -w loops run on
+ * their own threads, each with its share of the connections; every loop
+ * watches every listening socket (EPOLLEXCLUSIVE: one is woken per new
+ * connection).
  *
  * Every connection is in one of two states: idle (nothing of a request
  * read, nothing left to send) or busy (a request partly read, or answers
@@ -21,12 +24,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -34,17 +40,27 @@
 
 /* epoll tags above every connection index. */
 #define TAG_SIGNAL UINT32_MAX
+#define TAG_WAKE (UINT32_MAX - 1)
 #define TAG_LISTEN (UINT32_MAX - RPD_MAX_LISTEN - 1)
 /* How often deadlines are looked at, in seconds. */
 #define SWEEP_EVERY 0.1
 /* Connections accepted per wake-up of one listener. */
 #define ACCEPT_BURST 64
 
-static int ep = -1;
-static conn **conns;     /* max_conns slots; NULL when free */
-static unsigned n_conns; /* slots in use */
-static unsigned *free_slots;
-static unsigned n_free;
+/* Each event loop (-w) runs on its own thread with its own share of the
+ * connections: these are per thread. */
+static _Thread_local int ep = -1;
+static _Thread_local conn **conns; /* n_slots slots; NULL when free */
+static _Thread_local unsigned n_slots;
+static _Thread_local unsigned per_client; /* this loop's share of -c */
+static _Thread_local unsigned n_conns;    /* slots in use */
+static _Thread_local unsigned *free_slots;
+static _Thread_local unsigned n_free;
+
+/* Set by the loop that receives SIGTERM; the wake descriptor tells the
+ * others. */
+static atomic_bool stopping;
+static int wake_fd = -1;
 
 static double
 now_seconds(void)
@@ -151,7 +167,7 @@ pick_victim(const char *peer, unsigned *count)
     double idle_t = 0, busy_t = 0;
 
     *count = 0;
-    for (unsigned i = 0; i < rpd_cfg.max_conns; i++) {
+    for (unsigned i = 0; i < n_slots; i++) {
         conn *c = conns[i];
 
         if (c == NULL ||
@@ -178,9 +194,9 @@ make_room(const char *peer, bool inet)
     unsigned count;
     int v;
 
-    if (inet && rpd_cfg.max_per_client > 0) {
+    if (inet && per_client > 0) {
         v = pick_victim(peer, &count);
-        if (count >= rpd_cfg.max_per_client && v >= 0) {
+        if (count >= per_client && v >= 0) {
             rpd_log_limited("%s: %u connections (-c %u): closing its %s one",
                             peer, count, rpd_cfg.max_per_client,
                             conn_busy(conns[v]) ? "longest-stalled"
@@ -188,7 +204,7 @@ make_room(const char *peer, bool inet)
             conn_close((unsigned)v, NULL);
         }
     }
-    if (n_conns < rpd_cfg.max_conns)
+    if (n_conns < n_slots)
         return;
     v = pick_victim(NULL, &count);
     if (v >= 0) {
@@ -286,7 +302,7 @@ sweep(double now)
 {
     double t = rpd_cfg.request_timeout;
 
-    for (unsigned i = 0; i < rpd_cfg.max_conns; i++) {
+    for (unsigned i = 0; i < n_slots; i++) {
         conn *c = conns[i];
 
         if (c == NULL)
@@ -314,32 +330,60 @@ on_signals(int sig_fd)
     while (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP)
             rpd_reload_request();
-        else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+        else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            uint64_t one = 1;
+
+            atomic_store(&stopping, true);
+            if (write(wake_fd, &one, sizeof(one)) < 0) {
+                /* The counter is full: the others are being woken. */
+            }
             return false;
+        }
     }
     return true;
+}
+
+/* This loop's share of the caps: -m and -c divided among the -w loops. */
+static void
+share_caps(void)
+{
+    unsigned w = rpd_cfg.workers;
+
+    n_slots = (rpd_cfg.max_conns + w - 1) / w;
+    per_client =
+        rpd_cfg.max_per_client == 0 ? 0 : (rpd_cfg.max_per_client + w - 1) / w;
+}
+
+static bool
+watch(int fd, uint32_t tag, uint32_t events)
+{
+    struct epoll_event ev = {0};
+
+    ev.events = events;
+    ev.data.u32 = tag;
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
 static bool
 setup(const int *listen_fds, int n_listen, int sig_fd)
 {
-    struct epoll_event ev = {0};
-
-    conns = calloc(rpd_cfg.max_conns, sizeof(*conns));
-    free_slots = calloc(rpd_cfg.max_conns, sizeof(*free_slots));
+    share_caps();
+    conns = calloc(n_slots, sizeof(*conns));
+    free_slots = calloc(n_slots, sizeof(*free_slots));
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (conns == NULL || free_slots == NULL || ep < 0)
         return false;
-    for (unsigned i = 0; i < rpd_cfg.max_conns; i++)
-        free_slots[i] = rpd_cfg.max_conns - 1 - i;
-    n_free = rpd_cfg.max_conns;
-    ev.events = EPOLLIN;
-    ev.data.u32 = TAG_SIGNAL;
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, sig_fd, &ev) != 0)
+    for (unsigned i = 0; i < n_slots; i++)
+        free_slots[i] = n_slots - 1 - i;
+    n_free = n_slots;
+    if ((sig_fd >= 0 && !watch(sig_fd, TAG_SIGNAL, EPOLLIN)) ||
+        !watch(wake_fd, TAG_WAKE, EPOLLIN))
         return false;
+    /* Every loop watches every listener; the kernel wakes one of them
+     * per new connection. */
     for (int l = 0; l < n_listen; l++) {
-        ev.data.u32 = TAG_LISTEN + (uint32_t)l;
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fds[l], &ev) != 0)
+        if (!watch(listen_fds[l], TAG_LISTEN + (uint32_t)l,
+                   EPOLLIN | EPOLLEXCLUSIVE))
             return false;
     }
     return true;
@@ -348,7 +392,7 @@ setup(const int *listen_fds, int n_listen, int sig_fd)
 static void
 teardown(void)
 {
-    for (unsigned i = 0; conns != NULL && i < rpd_cfg.max_conns; i++) {
+    for (unsigned i = 0; conns != NULL && i < n_slots; i++) {
         if (conns[i] != NULL)
             conn_close(i, NULL);
     }
@@ -371,6 +415,8 @@ dispatch(const struct epoll_event *ev,
 
     if (tag == TAG_SIGNAL)
         return on_signals(sig_fd);
+    if (tag == TAG_WAKE)
+        return !atomic_load(&stopping);
     if (tag >= TAG_LISTEN) {
         accept_some(listen_fds[tag - TAG_LISTEN], now);
         return true;
@@ -390,19 +436,20 @@ dispatch(const struct epoll_event *ev,
     return true;
 }
 
-int
-rpd_serve(const int *listen_fds, int n_listen, int sig_fd)
+/* One event loop; the first also handles the signals (sig_fd >= 0). */
+static int
+run_loop(const int *listen_fds, int n_listen, int sig_fd)
 {
     struct epoll_event evs[128];
     double next_sweep = now_seconds() + SWEEP_EVERY;
     bool running = true;
 
     if (!setup(listen_fds, n_listen, sig_fd)) {
-        rpd_log("cannot set up the event loop: %s", strerror(errno));
+        rpd_log("cannot set up an event loop: %s", strerror(errno));
         teardown();
         return 1;
     }
-    while (running) {
+    while (running && !atomic_load(&stopping)) {
         double now = now_seconds();
         int wait_ms = (int)((next_sweep - now) * 1000) + 1;
         int n = epoll_wait(ep, evs, 128, wait_ms < 0 ? 0 : wait_ms);
@@ -422,4 +469,50 @@ rpd_serve(const int *listen_fds, int n_listen, int sig_fd)
     }
     teardown();
     return 0;
+}
+
+typedef struct loop_args {
+    const int *listen_fds;
+    int n_listen;
+} loop_args;
+
+static void *
+loop_thread(void *arg)
+{
+    const loop_args *a = arg;
+
+    run_loop(a->listen_fds, a->n_listen, -1);
+    return NULL;
+}
+
+int
+rpd_serve(const int *listen_fds, int n_listen, int sig_fd)
+{
+    pthread_t threads[RPD_MAX_WORKERS];
+    loop_args args = {listen_fds, n_listen};
+    unsigned started = 0;
+    int rc;
+
+    wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd < 0)
+        return 1;
+    for (unsigned i = 1; i < rpd_cfg.workers; i++) {
+        if (pthread_create(&threads[started], NULL, loop_thread, &args) != 0)
+            break;
+        started++;
+    }
+    rc = run_loop(listen_fds, n_listen, sig_fd);
+    /* However the first loop ended, the others stop too. */
+    {
+        uint64_t one = 1;
+
+        atomic_store(&stopping, true);
+        if (write(wake_fd, &one, sizeof(one)) < 0) {
+            /* Already woken. */
+        }
+    }
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    close(wake_fd);
+    return rc;
 }

@@ -94,7 +94,7 @@ class IdleFlood(Hostile):
         time.sleep(0.3)
         took = self.timed_ask()
         self.assertLess(took, 1.0, self.d.log_text()[-2000:])
-        self.d.wait_log(r"127\.0\.0\.1: 256 connections \(-c 256\): "
+        self.d.wait_log(r"127\.0\.0\.1: \d+ connections \(-c 256\): "
                         r"closing its oldest idle one")
 
 
@@ -115,7 +115,7 @@ class IdleFloodGlobalCap(Hostile):
 
 
 class Slowloris(Hostile):
-    extra = ["-t", "2", "-m", "4", "-c", "0"]
+    extra = ["-t", "2", "-m", "4", "-c", "0", "-w", "1"]
 
     def test_one_byte_per_second_does_not_outlive_the_deadline(self) -> None:
         raw = request(recipient="alice@local.example")
@@ -164,8 +164,10 @@ class NeverReads(Hostile):
         pending = b""
         sent = 0
         stuck_since = None
-        deadline = time.monotonic() + 20
-        # Pipeline whole requests until the server stops reading them.
+        closed = False
+        deadline = time.monotonic() + 40
+        # Pipeline whole requests until the server stops reading them (or
+        # has already dropped the client for not reading its answers).
         while time.monotonic() < deadline:
             if not pending:
                 pending = one * 200
@@ -175,21 +177,25 @@ class NeverReads(Hostile):
                 sent += n
                 stuck_since = None
             except BlockingIOError:
-                # Answers to 1.5 MB of requests (~200 KB) are more than
+                # Answers to 6 MB of requests (~800 KB) are far more than
                 # the kernel's buffers hold: the server must stop reading.
                 if stuck_since is None:
                     stuck_since = time.monotonic()
                 elif (time.monotonic() - stuck_since > 1 and
-                      sent > 3 << 19):
+                      sent > 6 << 20):
                     break
                 # Meanwhile other clients are answered at once.
                 self.assertLess(self.timed_ask(), 1.0)
                 time.sleep(0.05)
-        self.assertIsNotNone(stuck_since, "the server read everything")
+            except (ConnectionResetError, BrokenPipeError):
+                closed = True
+                break
+        self.assertTrue(closed or sent > 6 << 20, "the client could not send")
         for _ in range(5):
             self.assertLess(self.timed_ask(), 1.0)
         self.d.wait_log("answers not read within the deadline")
-        self.assertClosedWithin(hog, 5)
+        if not closed:
+            self.assertClosedWithin(hog, 5)
 
 
 class LogFlood(Hostile):

@@ -293,7 +293,7 @@ class Concurrency(PolicydTest):
 
 
 class Capped(PolicydTest):
-    extra = ["-m", "4"]
+    extra = ["-m", "4", "-w", "1"]
 
     def test_beyond_the_cap_the_oldest_idle_is_closed(self) -> None:
         idle = [self.d.connect() for _ in range(4)]
