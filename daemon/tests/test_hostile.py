@@ -159,43 +159,41 @@ class NeverReads(Hostile):
     def test_a_client_that_never_reads_blocks_nobody(self) -> None:
         hog = self.open()
         hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        one = request(recipient="bob@remote.example")
-        hog.setblocking(False)
-        pending = b""
-        sent = 0
-        stuck_since = None
-        closed = False
-        deadline = time.monotonic() + 40
-        # Pipeline whole requests until the server stops reading them (or
-        # has already dropped the client for not reading its answers).
-        while time.monotonic() < deadline:
-            if not pending:
-                pending = one * 200
-            try:
-                n = hog.send(pending)
-                pending = pending[n:]
-                sent += n
-                stuck_since = None
-            except BlockingIOError:
-                # Answers to 6 MB of requests (~800 KB) are far more than
-                # the kernel's buffers hold: the server must stop reading.
-                if stuck_since is None:
-                    stuck_since = time.monotonic()
-                elif (time.monotonic() - stuck_since > 1 and
-                      sent > 6 << 20):
-                    break
-                # Meanwhile other clients are answered at once.
+        hog.settimeout(1)
+        chunk = request(recipient="bob@remote.example") * 200
+        result = {"sent": 0, "closed": False}
+        stop = threading.Event()
+
+        def pipeline() -> None:
+            # Whole requests, never reading an answer, until the server
+            # drops the connection (or the test gives up).
+            end = time.monotonic() + 60
+            while not stop.is_set() and time.monotonic() < end:
+                try:
+                    result["sent"] += hog.send(chunk)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    result["closed"] = True
+                    return
+
+        t = threading.Thread(target=pipeline)
+        t.start()
+        try:
+            time.sleep(1)
+            # Meanwhile other clients are answered at once.
+            for _ in range(5):
                 self.assertLess(self.timed_ask(), 1.0)
-                time.sleep(0.05)
-            except (ConnectionResetError, BrokenPipeError):
-                closed = True
-                break
-        self.assertTrue(closed or sent > 6 << 20, "the client could not send")
-        for _ in range(5):
-            self.assertLess(self.timed_ask(), 1.0)
-        self.d.wait_log("answers not read within the deadline")
-        if not closed:
-            self.assertClosedWithin(hog, 5)
+            # Dropped at the deadline: its answers waited, or the request
+            # it was in the middle of when it blocked never completed.
+            self.d.wait_log("closed: (answers not read|request not complete)"
+                            " within the deadline")
+        finally:
+            stop.set()
+            t.join(70)
+        # (The client may not notice at once: the server's FIN waits
+        # behind answers the client never makes room for.)
+        self.assertGreater(result["sent"], 0)
 
 
 class LogFlood(Hostile):
