@@ -84,7 +84,7 @@ void
 sm_session_line(sm_session *s, const char *line, size_t len, bool crlf_framed);
 
 /* The one place smtpd-mini calls rp_decide(). */
-rp_status sm_decide(const rp_policy *policy, const rp_query *q, rp_decision *d);
+rp_status sm_decide(const sm_server *server, const rp_query *q, rp_decision *d);
 
 /* Tell the session that a line was too long and has been dropped. */
 void sm_session_overflow(sm_session *s);
