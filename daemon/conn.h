@@ -24,6 +24,7 @@ typedef struct conn {
     char peer[INET6_ADDRSTRLEN]; /* the client's address, or "unix" */
     double since;                /* when it became idle, or when it stalled */
     double idle_at;              /* last time it had nothing pending */
+    uint64_t idle_seq;           /* order in which connections became idle */
     double req_start;            /* first byte of the current request, or 0 */
     double out_since;            /* oldest unsent answer, or 0 */
     bool paused;                 /* not reading: its answers back up */

@@ -56,6 +56,8 @@ static _Thread_local unsigned per_client; /* this loop's share of -c */
 static _Thread_local unsigned n_conns;    /* slots in use */
 static _Thread_local unsigned *free_slots;
 static _Thread_local unsigned n_free;
+/* Orders idle connections: many become idle within one clock tick. */
+static _Thread_local uint64_t idle_counter;
 
 /* Set by the loop that receives SIGTERM; the wake descriptor tells the
  * others. */
@@ -128,9 +130,10 @@ conn_progress(unsigned i, double now)
         conn_close(i, NULL);
         return;
     }
-    if (!conn_busy(c) && c->idle_at == 0)
+    if (!conn_busy(c) && c->idle_at == 0) {
         c->idle_at = now;
-    else if (conn_busy(c))
+        c->idle_seq = ++idle_counter;
+    } else if (conn_busy(c))
         c->idle_at = 0;
     conn_watch(i, EPOLL_CTL_MOD);
 }
@@ -164,7 +167,8 @@ static int
 pick_victim(const char *peer, unsigned *count)
 {
     int idle = -1, busy = -1;
-    double idle_t = 0, busy_t = 0;
+    uint64_t idle_seq = 0;
+    double busy_t = 0;
 
     *count = 0;
     for (unsigned i = 0; i < n_slots; i++) {
@@ -175,8 +179,8 @@ pick_victim(const char *peer, unsigned *count)
             continue;
         (*count)++;
         if (!conn_busy(c)) {
-            if (idle < 0 || c->idle_at < idle_t)
-                idle = (int)i, idle_t = c->idle_at;
+            if (idle < 0 || c->idle_seq < idle_seq)
+                idle = (int)i, idle_seq = c->idle_seq;
         } else {
             double t = c->req_start != 0 ? c->req_start : c->out_since;
 
@@ -262,6 +266,7 @@ add_conn(int fd, double now)
     c->inet = inet;
     memcpy(c->peer, peer, sizeof(peer));
     c->idle_at = now;
+    c->idle_seq = ++idle_counter;
     pd_request_init(&c->req);
     i = free_slots[--n_free];
     conns[i] = c;
