@@ -186,6 +186,31 @@ lint_report(void *ctx, const rp_finding *f)
     return 0;
 }
 
+static int
+exposure_report(void *ctx, const rp_exposure *e)
+{
+    size_t *n = ctx;
+
+    (*n)++;
+    fprintf(stderr,
+            "  listener '%s': %s relays without credentials (%s:%u: %s)\n",
+            e->listener, e->client.text, e->rule_file, (unsigned)e->rule_line,
+            e->rule_text ? e->rule_text : "");
+    return 0;
+}
+
+/* The exact unauthenticated relay exposure of every listener. */
+static void
+print_exposure(const rp_policy *p)
+{
+    size_t n = 0;
+
+    fprintf(stderr, "exposure (relay without credentials):\n");
+    rp_policy_exposure(p, exposure_report, &n);
+    if (n == 0)
+        fprintf(stderr, "  none: no client relays without a login\n");
+}
+
 static bool
 write_text(const char *path, const sbuf *text)
 {
@@ -268,6 +293,7 @@ imp_finish(import *im, const char *source, const char *out_path)
     fprintf(stderr, "lint:\n");
     rp_policy_lint(p, lint_report, NULL, &count);
     fprintf(stderr, "  %zu lint finding%s\n", count, count == 1 ? "" : "s");
+    print_exposure(p);
     rp_policy_free(p);
     rc = im->n_findings > 0 ? EXIT_FINDING : 0;
     fprintf(stderr, "import %s: %zu finding%s, %zu note%s\n",

@@ -19,6 +19,7 @@ for dir in "$DATA"/*/; do
     fi
     expect_rc 0 "$CLI" dump "$TMP/$case.conf"
     grep -q '^lint:' "$TMP/$case.err" || fail "$case: no lint report"
+    grep -q "^exposure" "$TMP/$case.err" || fail "$case: no exposure report"
     while read -r client local user to want; do
         [ -n "$client" ] || continue
         args=(check --policy "$TMP/$case.conf" --client "$client"

@@ -50,6 +50,10 @@ for dir in "$DATA"/*/; do
         echo "FAIL: $case: the imported policy differs from expected.conf"
         FAILS=$((FAILS + 1))
     fi
+    if ! grep -q '^exposure' "$work/report"; then
+        echo "FAIL: $case: no exposure report"
+        FAILS=$((FAILS + 1))
+    fi
     if ! grep -q '^lint:' "$work/report"; then
         echo "FAIL: $case: no lint report"
         FAILS=$((FAILS + 1))
