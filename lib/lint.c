@@ -12,6 +12,7 @@
  *   warning   a risky grant, or something that cannot work as written;
  *   info      redundant or ineffective statements.
  */
+#include "exposure.h"
 #include "lint.h"
 
 #include <stdarg.h>
@@ -382,6 +383,28 @@ lint_deny_unused(lint *L, const rp__blistener *l, const rp__brule *r)
             rp__perm_text(r->perms, perms, sizeof(perms)), l->name);
 }
 
+/* The exact exposure of a builder listener (exposure.h), computed at
+ * freeze before the audit. */
+static const rp__xsum *
+listener_sum(const lint *L, const rp__blistener *l)
+{
+    static const rp__xsum none;
+    size_t i = (size_t)(l - L->b->listeners);
+
+    if (L->p->exposure == NULL || i >= L->p->exposure->n_listeners)
+        return &none;
+    return &L->p->exposure->sum[i];
+}
+
+/* Does the listener relay for the Internet (relaypolicy(7) §7)? */
+static bool
+listener_unsafe(const lint *L, const rp__blistener *l)
+{
+    const rp__xsum *s = listener_sum(L, l);
+
+    return s->pub4 >= (1ull << 24) || s->pub6.hi >= (1ull << 32);
+}
+
 /* Relay (and routing) grants that expose the listener. */
 static void
 lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
@@ -393,13 +416,23 @@ lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
 
     net = r->principal == RP_PRINCIPAL_NETWORK ||
           r->principal == RP_PRINCIPAL_INTERFACE;
-    if (relay && r->principal == RP_PRINCIPAL_ANONYMOUS)
+    if (relay && r->principal == RP_PRINCIPAL_ANONYMOUS &&
+        listener_unsafe(L, l))
         finding(L, RP_SEV_CRITICAL, "open-relay", r->item,
                 "grant relay only to the networks, users or groups that need "
                 "it, and remove 'allow open-relay'",
                 "'%s': listener '%s' relays for every client on the "
                 "Internet",
                 text, l->name);
+    else if (relay && r->principal == RP_PRINCIPAL_ANONYMOUS)
+        finding(L, RP_SEV_WARNING, "anonymous-relay", r->item,
+                "grant relay only to the hosts that need it; any compromised "
+                "client of this listener can relay spam",
+                "'%s': listener '%s' relays for every client it serves "
+                "without login (%llu public IPv4, %.3g public IPv6 "
+                "addresses; see 'relaypolicy exposure')",
+                text, l->name, (unsigned long long)listener_sum(L, l)->pub4,
+                rp__u128_double(listener_sum(L, l)->pub6));
     else if (relay && net && ref_has(b, &r->ref, find_everything, &s))
         finding(L, RP_SEV_CRITICAL, "open-relay", r->item,
                 "grant relay only to the hosts that need it, and remove "

@@ -88,29 +88,28 @@ expect_none(const char *text, const char *code)
 }
 
 /* A clean gateway plus submission policy. */
-static const char clean[] =
-    "domain example.com local recipients alice bob\n"
-    "domain partner.example relay\n"
-    "network devices 192.0.2.10 192.0.2.11\n"
-    "listener internet {\n"
-    "    bind 0.0.0.0:25\n"
-    "    role gateway\n"
-    "    allow network devices relay\n"
-    "    deny network 192.0.2.128/25 relay\n"
-    "}\n"
-    "listener submission {\n"
-    "    bind 0.0.0.0:587\n"
-    "    role submission\n"
-    "}\n"
-    "sender-login alice alice@example.com\n";
+static const char clean[] = "domain example.com local recipients alice bob\n"
+                            "domain partner.example relay\n"
+                            "network devices 192.0.2.10 192.0.2.11\n"
+                            "listener internet {\n"
+                            "    bind 0.0.0.0:25\n"
+                            "    role gateway\n"
+                            "    allow network devices relay\n"
+                            "    deny network 192.0.2.128/25 relay\n"
+                            "}\n"
+                            "listener submission {\n"
+                            "    bind 0.0.0.0:587\n"
+                            "    role submission\n"
+                            "}\n"
+                            "sender-login alice alice@example.com\n";
 
 Test(lint, clean_policy_has_no_findings)
 {
     found F;
 
     lint_text(clean, &F);
-    cr_assert_eq(F.n, 0, "first finding: %s at line %u",
-                 F.n ? F.code[0] : "", F.n ? (unsigned)F.line[0] : 0);
+    cr_assert_eq(F.n, 0, "first finding: %s at line %u", F.n ? F.code[0] : "",
+                 F.n ? (unsigned)F.line[0] : 0);
 }
 
 Test(lint, bad_arguments)
@@ -135,6 +134,13 @@ Test(lint, anonymous_relay_is_critical)
                     "}\n";
     expect(t, "open-relay", 5, RP_SEV_CRITICAL);
     expect_none(t, "open-relay-switch");
+    /* On a listener only private clients reach it is not the Internet. */
+    expect("listener x {\n    bind 0.0.0.0:25\n    remote 10.0.0.0/8\n"
+           "    allow anonymous relay\n}\n",
+           "anonymous-relay", 4, RP_SEV_WARNING);
+    expect_none("listener x {\n    bind 0.0.0.0:25\n    remote 10.0.0.0/8\n"
+                "    allow anonymous relay\n}\n",
+                "open-relay");
     expect_none(clean, "open-relay");
 }
 
