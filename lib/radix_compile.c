@@ -11,7 +11,9 @@
  * table lies in the range.
  * IPv4 keys live in their own trie (the /96 of ::ffff:0:0 rebased), IPv4
  * hosts cut its ranges like any prefix, and IPv6 hosts go to an exact-match
- * table.  radix_lookup.c reads what is built here.
+ * table.  radix_lookup.c reads what is built here.  Every multi-byte
+ * value in the heap and the host tables is little-endian, whatever the
+ * host (rp__rx_st_le).
  */
 #include "rp_internal.h"
 
@@ -28,14 +30,6 @@
 /* The IPv4-mapped block ::ffff:0:0/96 as the low half of a key. */
 #define RX_V4_LO 0x0000ffff00000000ull
 #define RX_V4_END 0x0000ffffffffffffull
-
-/* Stores the low @p w bytes of @p v, little-endian. */
-static void
-st_le(uint8_t *p, uint64_t v, unsigned w)
-{
-    for (unsigned i = 0; i < w; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static inline unsigned
 popcount64(uint64_t x)
@@ -185,12 +179,12 @@ put_blob(rx_build *bd,
     if (heap_take(bd, 3 + m * kw + (m + 1) * bd->vw, 1, &off) < 0)
         goto out;
     p = bd->heap + off;
-    st_le(p, m, 2);
+    rp__rx_st_le(p, m, 2);
     p[2] = (uint8_t)kw;
     for (size_t i = 0; i < m; i++)
-        st_le(p + 3 + i * kw, (k[1 + i] << d) >> (64 - 8 * kw), kw);
+        rp__rx_st_le(p + 3 + i * kw, (k[1 + i] << d) >> (64 - 8 * kw), kw);
     for (size_t i = 0; i <= m; i++)
-        st_le(p + 3 + m * kw + i * bd->vw, v[i], bd->vw);
+        rp__rx_st_le(p + 3 + m * kw + i * bd->vw, v[i], bd->vw);
     *entry = RP__RX_TAG_BLOB << 30 | (uint32_t)off;
     rc = 0;
 out:
@@ -238,14 +232,15 @@ put_node(rx_build *bd, const uint32_t child[256], uint32_t *entry)
     if (heap_take(bd, RP__RX_NODE_HDR + 4 * (size_t)cnt, 8, &off) < 0)
         return -1;
     p = bd->heap + off;
-    memcpy(p, bm, sizeof(bm));
+    for (unsigned w = 0; w < 4; w++)
+        rp__rx_st_le(p + 8 * w, bm[w], 8);
     p[32] = 0;
     for (unsigned w = 1; w < 4; w++)
         p[32 + w] = (uint8_t)(p[31 + w] + popcount64(bm[w - 1]));
     cnt = 0;
     for (unsigned j = 0; j < 256; j++) {
         if (j == 0 || child[j] != child[j - 1])
-            memcpy(p + RP__RX_NODE_HDR + 4 * cnt++, &child[j], 4);
+            rp__rx_st_le(p + RP__RX_NODE_HDR + 4 * cnt++, child[j], 4);
     }
     *entry = RP__RX_TAG_NODE << 30 | (uint32_t)off;
     return 0;
@@ -392,9 +387,9 @@ hash_put(rp__rx_hash *h, uint8_t *fill, const rp__rx_range *host)
         probes++;
     }
     q = h->b + (size_t)b * 64;
-    memcpy(q + 16 * fill[b], &host->hi, 8);
-    memcpy(q + 16 * fill[b] + 8, &host->lo, 8);
-    st_le(q + 16 * h->slots + h->rw * fill[b], host->rid, h->rw);
+    rp__rx_st_le(q + 16 * fill[b], host->hi, 8);
+    rp__rx_st_le(q + 16 * fill[b] + 8, host->lo, 8);
+    rp__rx_st_le(q + 16 * h->slots + h->rw * fill[b], host->rid, h->rw);
     fill[b]++;
     if (probes > h->probes)
         h->probes = probes;
@@ -411,8 +406,8 @@ hash_clear(rp__rx_hash *h, size_t nb)
         for (unsigned s = 0; s < h->slots; s++) {
             uint8_t *q = h->b + b * 64 + 16 * (size_t)s;
 
-            memcpy(q, &ehi, 8);
-            memcpy(q + 8, &elo, 8);
+            rp__rx_st_le(q, ehi, 8);
+            rp__rx_st_le(q + 8, elo, 8);
         }
     }
 }

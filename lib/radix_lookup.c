@@ -1,6 +1,8 @@
 /*
  * radix_lookup.c - reading the compiled prefix table built by
- * radix_compile.c.  Nothing here allocates or writes.
+ * radix_compile.c.  Nothing here allocates or writes.  The table's bytes
+ * are little-endian on every host and are read with rp__rx_ld_le64() and
+ * rp__rx_ld_le32(), plain loads on little-endian hosts.
  */
 #include "rp_internal.h"
 
@@ -29,29 +31,11 @@ load_be64(const uint8_t *p)
     return v;
 }
 
-static inline uint64_t
-ld64(const uint8_t *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static inline uint32_t
-ld32(const uint8_t *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
 /* Reads a @p w-byte little-endian value (the slack covers the over-read). */
 static inline uint32_t
 ld_val(const uint8_t *p, unsigned w)
 {
-    uint32_t v = ld32(p);
+    uint32_t v = rp__rx_ld_le32(p);
 
     return w >= 4 ? v : v & ((1u << (8 * w)) - 1);
 }
@@ -71,7 +55,8 @@ scan6(const rp__rx_hash *h, const uint8_t *q, uint64_t hi, uint64_t lo)
     unsigned hit = 0;
 
     for (unsigned s = 0; s < h->slots; s++) {
-        uint64_t d = (ld64(q + 16 * s) ^ hi) | (ld64(q + 16 * s + 8) ^ lo);
+        uint64_t d = (rp__rx_ld_le64(q + 16 * s) ^ hi) |
+                     (rp__rx_ld_le64(q + 16 * s + 8) ^ lo);
 
         hit = d == 0 ? s + 1 : hit;
     }
@@ -130,7 +115,7 @@ count_le(const uint8_t *k, size_t m, unsigned kw, uint64_t xt)
         return c;
     default:
         for (size_t i = 0; i < m; i++)
-            c += (ld64(k + i * kw) & (~0ull >> (64 - 8 * kw))) <= xt;
+            c += (rp__rx_ld_le64(k + i * kw) & (~0ull >> (64 - 8 * kw))) <= xt;
         return c;
     }
 }
@@ -161,8 +146,9 @@ blob_index(const uint8_t *p, uint64_t x, unsigned d, blob *bl)
     while (len > RX_SCAN + 1) {
         size_t half = len / 2;
 
-        b = (ld64(bl->k + (b + half - 1) * bl->kw) & km) <= bl->xt ? b + half
-                                                                   : b;
+        b = (rp__rx_ld_le64(bl->k + (b + half - 1) * bl->kw) & km) <= bl->xt
+                ? b + half
+                : b;
         len -= half;
     }
     return b + count_le(bl->k + b * bl->kw, len - 1, bl->kw, bl->xt);
@@ -194,7 +180,7 @@ host_val(
     if ((v & 1) == 0 || b == 0)
         return v >> 1;
     prev = ld_val(vals + (b - 1) * vw, vw);
-    kb = ld64(k + (b - 1) * kw) & (~0ull >> (64 - 8 * kw));
+    kb = rp__rx_ld_le64(k + (b - 1) * kw) & (~0ull >> (64 - 8 * kw));
     return (kb != xt ? prev : v) >> 1;
 }
 
@@ -250,9 +236,10 @@ static inline uint32_t
 node_child(const uint8_t *p, uint64_t x, unsigned d)
 {
     unsigned j = (unsigned)((x << d) >> 56), w = j >> 6;
-    uint64_t bits = ld64(p + 8 * w) & (~0ull >> (63 - (j & 63)));
+    uint64_t bits = rp__rx_ld_le64(p + 8 * w) & (~0ull >> (63 - (j & 63)));
 
-    return ld32(p + RP__RX_NODE_HDR + 4 * (p[32 + w] + popcount64(bits) - 1));
+    return rp__rx_ld_le32(p + RP__RX_NODE_HDR +
+                          4 * (p[32 + w] + popcount64(bits) - 1));
 }
 
 /* Walks a trie from entry @p e at depth @p d to the value for @p x. */

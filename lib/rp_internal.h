@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ------------------------------------------------------------------------
  * alloc.c - the per-policy allocator
@@ -186,6 +187,55 @@ int rp__rx_compile(rp__radix *r,
                    const rp__rx_ranges *hosts,
                    const rp__rx_ranges *rg4,
                    const rp__rx_ranges *hosts4);
+
+/* The compiled table's bytes (blobs, nodes, host tables) are
+ * little-endian on every host: radix_compile.c writes them with
+ * rp__rx_st_le(), radix_lookup.c reads them with these, which are plain
+ * loads on a little-endian host and a load and a byte swap elsewhere. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define RP__RX_LE 1
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define RP__RX_LE 0
+#endif
+
+static inline uint64_t
+rp__rx_ld_le64(const uint8_t *p)
+{
+#ifdef RP__RX_LE
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return RP__RX_LE ? v : __builtin_bswap64(v);
+#else
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+#endif
+}
+
+static inline uint32_t
+rp__rx_ld_le32(const uint8_t *p)
+{
+#ifdef RP__RX_LE
+    uint32_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return RP__RX_LE ? v : __builtin_bswap32(v);
+#else
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+#endif
+}
+
+/* Stores the low @p w bytes of @p v at @p p, little-endian. */
+static inline void
+rp__rx_st_le(uint8_t *p, uint64_t v, unsigned w)
+{
+    for (unsigned i = 0; i < w; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
 
 /* The home bucket of an IPv6 host in a table of @p nb buckets. */
 static inline uint32_t

@@ -4,12 +4,16 @@
  * Fixed cases check the documented behaviour; randomized cases compare
  * every lookup against a reference that scans all added prefixes.
  */
+#include "rp_internal.h"
+
+#ifdef RP_STANDALONE_TEST
+#include "standalone.h" /* scripts/test-s390x.sh: no Criterion there */
+#else
 #include <criterion/criterion.h>
+#endif
 
 #include <stdlib.h>
 #include <string.h>
-
-#include "rp_internal.h"
 
 /* A small deterministic generator (xorshift64*). */
 static uint64_t rng_state;
