@@ -21,6 +21,16 @@ typedef struct arena_chunk {
 
 #define ARENA_CHUNK 65536
 
+/* Zeroes the rounding after a block: strings live in the arena, and a
+ * JIT-compiled regex may read a word past a subject's end (harmless, but
+ * valgrind would report it as a use of uninitialised memory). */
+static void *
+arena_pad(unsigned char *p, size_t size, size_t need)
+{
+    memset(p + size, 0, need - size);
+    return p;
+}
+
 void *
 rp__arena_alloc(void **arena, const rp__alloc *a, size_t size)
 {
@@ -44,13 +54,13 @@ rp__arena_alloc(void **arena, const rp__alloc *a, size_t size)
             c->next = head->next;
             head->next = c;
             c->used = need;
-            return c->data;
+            return arena_pad(c->data, size, need);
         }
         c->next = *arena;
         *arena = c;
     }
     c->used += need;
-    return c->data + c->used - need;
+    return arena_pad(c->data + c->used - need, size, need);
 }
 
 void

@@ -8,7 +8,11 @@
 #include "vectors.h"
 #include "test_ws.h"
 
+#ifdef RP_STANDALONE_TEST
+#include "standalone.h" /* valgrind: one process, no Criterion */
+#else
 #include <criterion/criterion.h>
+#endif
 
 static rp_policy *
 load(const char *name)
