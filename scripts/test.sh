@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test run: install the dependencies, build, run every test, then
 # build and run the unit and fuzz-seed tests again under AddressSanitizer
-# and UndefinedBehaviorSanitizer, build the whole tree with clang, give each
-# fuzz target a short run, and build, lint and install the Debian packages.
+# and UndefinedBehaviorSanitizer, run the decision vectors and fuzz seeds
+# under valgrind and the prefix table on big-endian s390x under qemu-user,
+# build the whole tree with clang, give each fuzz target a short run, and
+# build, lint and install the Debian packages.
 # Warnings are errors here (RP_WERROR=ON), not in a plain build.
 #
 #   bash scripts/test.sh            everything
@@ -28,7 +30,7 @@ step "build (RelWithDebInfo) and run every test"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON \
       -DRP_WERROR=ON
 cmake --build build -j "$jobs"
-ctest --test-dir build --output-on-failure -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs" -LE valgrind
 show_skips build
 
 if [ "${RP_TEST_QUICK:-0}" = 1 ]; then
@@ -43,6 +45,19 @@ cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" -L sanitize
+
+step "valgrind memcheck: decision vectors and fuzz seed replays"
+ctest --test-dir build --output-on-failure -j "$jobs" -L valgrind
+show_skips build
+
+step "big-endian: the prefix table on s390x under qemu-user"
+s390x_rc=0
+bash scripts/test-s390x.sh || s390x_rc=$?
+if [ "$s390x_rc" -eq 77 ]; then
+    echo "skipped: no s390x cross compiler or qemu-s390x"
+elif [ "$s390x_rc" -ne 0 ]; then
+    exit "$s390x_rc"
+fi
 
 step "clang build of the whole tree (warnings are errors), unit tests"
 if command -v clang >/dev/null; then

@@ -17,7 +17,7 @@ function(rp_add_valgrind_test name)
              --errors-for-leak-kinds=definite --quiet ${ARGN})
   else()
     add_test(NAME ${name} COMMAND sh -c
-             "echo 'valgrind is not installed (Debian package valgrind)'; exit 77")
+             "echo 'skip: valgrind is not installed (Debian package valgrind)'; exit 77")
   endif()
   set_tests_properties(${name} PROPERTIES LABELS valgrind TIMEOUT 600
                        SKIP_RETURN_CODE 77)
