@@ -226,6 +226,9 @@ classify(xa *s, int family, rp__u128 first, rp__u128 last, uint32_t port)
         return -1;
     s->sigs = sig;
     sig += s->n_cls * s->sig_len;
+    /* Not every byte is written below: zero them so that equal pieces
+     * hash and compare equal (valgrind memcheck saw the difference). */
+    memset(sig, 0, s->sig_len);
     memset(&local, 0, sizeof(local));
     local.family = family;
     rp__u_store(first, local.b);
