@@ -194,8 +194,98 @@ has_local_domain(const rp_builder *b)
     return false;
 }
 
+/* Listeners are compared pair by pair up to this many; beyond, only
+ * listeners with the very same binds and remote ranges are found (by a
+ * map of their signatures), and a finding says so. */
+#define LINT_MAX_LISTENERS 2000u
+
 static void
-lint_listener(lint *L, size_t index)
+report_shadowed(lint *L, const rp__blistener *l, const rp__blistener *o)
+{
+    finding(L, RP_SEV_WARNING, "listener-shadowed", l->item,
+            "give it its own bind address or port, or narrower remote "
+            "ranges, or merge it into the earlier listener",
+            "listener '%s' can never be selected: listener '%s' (line "
+            "%u) has the same binds and remote ranges and is defined "
+            "first",
+            l->name, o->name, item_line(L, o->item));
+}
+
+static int
+cmp_bind_key(const void *x, const void *y)
+{
+    return memcmp(x, y, 24);
+}
+
+static int
+cmp_text(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The signature of @p l: its binds and remote ranges, each sorted, so
+ * that listeners with the same sets have the same signature.  Returns its
+ * length, 0 when it does not fit @p size (that listener is not
+ * compared). */
+static size_t
+listener_key(const rp_builder *b,
+             const rp__blistener *l,
+             char *out,
+             size_t size)
+{
+    unsigned char binds[32][24];
+    char texts[32][80];
+    const char *rem[32];
+    size_t n = 0;
+
+    (void)b;
+    if (l->n_binds > 32 || l->n_remotes > 32 || size < 32 * 24 + 32 * 81)
+        return 0;
+    for (size_t i = 0; i < l->n_binds; i++) {
+        const rp__bind *bd = &l->binds[i];
+        memset(binds[i], 0, 24);
+        if (bd->any == RP__BIND_EXACT)
+            memcpy(binds[i], bd->ip.b, 16);
+        binds[i][16] = (unsigned char)bd->any;
+        memcpy(binds[i] + 17, &bd->port, sizeof(bd->port));
+    }
+    qsort(binds, l->n_binds, 24, cmp_bind_key);
+    for (size_t i = 0; i < l->n_remotes; i++) {
+        rp__bref_text(&l->remotes[i], texts[i], sizeof(texts[i]));
+        rem[i] = texts[i];
+    }
+    qsort(rem, l->n_remotes, sizeof(rem[0]), cmp_text);
+    memcpy(out, binds, l->n_binds * 24);
+    n = l->n_binds * 24;
+    for (size_t i = 0; i < l->n_remotes; i++) {
+        size_t k = strlen(rem[i]) + 1;
+        memcpy(out + n, rem[i], k);
+        n += k;
+    }
+    return n + 1; /* never 0, even with no remotes */
+}
+
+/* Above LINT_MAX_LISTENERS: @p l is shadowed by the first listener with
+ * the same signature. */
+static void
+shadow_by_key(lint *L, size_t index, rp__strmap_builder *keys)
+{
+    const rp__blistener *l = &L->b->listeners[index];
+    char key[32 * 24 + 32 * 81 + 8];
+    size_t n = listener_key(L->b, l, key, sizeof(key));
+    uint32_t first;
+
+    key[n > 0 ? n - 1 : 0] = '\0';
+    if (n == 0)
+        return;
+    if (rp__strmap_builder_get(keys, key, n, &first) == 1)
+        report_shadowed(L, l, &L->b->listeners[first]);
+    else if (rp__strmap_add(keys, key, n, (uint32_t)index) < 0)
+        L->failed = true;
+}
+
+static void
+lint_listener(lint *L, size_t index, rp__strmap_builder *keys)
 {
     const rp_builder *b = L->b;
     const rp__blistener *l = &b->listeners[index];
@@ -208,17 +298,13 @@ lint_listener(lint *L, size_t index)
                 l->name);
         return;
     }
-    for (size_t k = 0; k < index; k++) {
+    if (keys != NULL)
+        shadow_by_key(L, index, keys);
+    for (size_t k = 0; keys == NULL && k < index; k++) {
         const rp__blistener *o = &b->listeners[k];
         if (o->n_binds == 0 || !binds_within(l, o) || !same_remotes(b, l, o))
             continue;
-        finding(L, RP_SEV_WARNING, "listener-shadowed", l->item,
-                "give it its own bind address or port, or narrower remote "
-                "ranges, or merge it into the earlier listener",
-                "listener '%s' can never be selected: listener '%s' (line "
-                "%u) has the same binds and remote ranges and is defined "
-                "first",
-                l->name, o->name, item_line(L, o->item));
+        report_shadowed(L, l, o);
         break;
     }
     if (l->require_auth && binds_port25(l) && internet_facing(b, l) &&
@@ -752,6 +838,32 @@ store(lint *L)
     return RP_OK;
 }
 
+static void
+lint_listeners(lint *L)
+{
+    const rp_builder *b = L->b;
+    rp__strmap_builder *keys = NULL;
+
+    if (b->n_listeners > LINT_MAX_LISTENERS) {
+        keys = rp__strmap_builder_new(&L->p->alloc);
+        if (keys == NULL) {
+            L->failed = true;
+            return;
+        }
+        finding(L, RP_SEV_INFO, "lint-partial", RP__NONE,
+                "split the policy, or compare the listeners by hand",
+                "%zu listeners are more than %u: a listener is reported as "
+                "shadowed only by one with exactly the same binds and "
+                "remote ranges",
+                b->n_listeners, (unsigned)LINT_MAX_LISTENERS);
+    }
+    for (size_t i = 0; i < b->n_listeners; i++) {
+        lint_listener(L, i, keys);
+        lint_rules(L, &b->listeners[i]);
+    }
+    rp__strmap_builder_free(keys);
+}
+
 rp_status
 rp__lint_build(const rp_builder *b, rp_policy *p)
 {
@@ -761,10 +873,7 @@ rp__lint_build(const rp_builder *b, rp_policy *p)
     memset(&L, 0, sizeof(L));
     L.b = b;
     L.p = p;
-    for (size_t i = 0; i < b->n_listeners; i++) {
-        lint_listener(&L, i);
-        lint_rules(&L, &b->listeners[i]);
-    }
+    lint_listeners(&L);
     lint_domains(&L);
     lint_global(&L);
     st = L.failed ? RP_E_NOMEM : store(&L);
