@@ -213,6 +213,28 @@ rp__strmap_add(rp__strmap_builder *b,
     return 0;
 }
 
+/* Call @p fn for every key (in no particular order) until it returns
+ * non-zero, which is then returned; 0 when every key was seen. */
+int
+rp__strmap_each(
+    const rp__strmap *m,
+    int (*fn)(void *ctx, const char *key, size_t len, uint32_t value),
+    void *ctx)
+{
+    if (m == NULL)
+        return 0;
+    for (size_t i = 0; i <= m->mask; i++) {
+        const slot *s = &m->slots[i];
+        int r;
+
+        if (s->off == SLOT_EMPTY)
+            continue;
+        if ((r = fn(ctx, m->keys + s->off, s->len, s->value)) != 0)
+            return r;
+    }
+    return 0;
+}
+
 /* A lookup in a map still being built: 1 and *value on a hit, else 0. */
 int
 rp__strmap_builder_get(const rp__strmap_builder *b,

@@ -19,6 +19,7 @@ typedef struct lines {
     void *arena; /* the text of every line, freed at once */
     char **v;
     size_t n, cap;
+    size_t split; /* the line before which the recipients go */
     bool failed;
 } lines;
 
@@ -103,16 +104,6 @@ cmp_net(const void *x, const void *y)
     return c;
 }
 
-static int
-cmp_recip(const void *x, const void *y)
-{
-    const rp__brecip *a = *(const rp__brecip *const *)x;
-    const rp__brecip *b = *(const rp__brecip *const *)y;
-    int c = cmp_name(a->domain, b->domain);
-
-    return c != 0 ? c : strcmp(a->key, b->key);
-}
-
 /* Sort pointers to @p n records of @p size bytes; NULL on no memory. */
 static const void **
 sorted(lines *L,
@@ -146,21 +137,6 @@ dump_networks(lines *L, const rp_builder *b)
         const char *parts[] = {"network ", net->name, " ", ip};
 
         rp__bref_text(&r, ip, sizeof(ip));
-        add_cat(L, parts, 4);
-    }
-    rp__free(L->a, v);
-}
-
-static void
-dump_recipients(lines *L, const rp_builder *b)
-{
-    const void **v =
-        sorted(L, b->recips, b->n_recips, sizeof(*b->recips), cmp_recip);
-
-    for (size_t i = 0; v != NULL && i < b->n_recips && !L->failed; i++) {
-        const rp__brecip *r = v[i];
-        const char *parts[] = {"recipients ", r->domain, " ", r->key};
-
         add_cat(L, parts, 4);
     }
     rp__free(L->a, v);
@@ -241,7 +217,7 @@ dump_domains(lines *L, const rp_builder *b, const rp_policy *p)
     }
     sort_from(L, from);
     dump_empty_lists(L, b, p);
-    dump_recipients(L, b);
+    L->split = L->n; /* the recipients go here, made on demand */
     dump_networks(L, b);
     from = L->n;
     for (size_t i = 0; i < b->n_groups; i++)
@@ -372,10 +348,14 @@ join(lines *L, rp_policy *p)
     w = out;
     for (size_t i = 0; i < L->n; i++) {
         size_t n = strlen(L->v[i]);
+        if (i == L->split)
+            p->source_split = (size_t)(w - out);
         memcpy(w, L->v[i], n);
         w[n] = '\n';
         w += n + 1;
     }
+    if (L->split >= L->n)
+        p->source_split = (size_t)(w - out);
     *w = '\0';
     p->source = out;
     return RP_OK;
@@ -384,7 +364,7 @@ join(lines *L, rp_policy *p)
 rp_status
 rp__dump_build(const rp_builder *b, rp_policy *p)
 {
-    lines L = {&p->alloc, NULL, NULL, 0, 0, false};
+    lines L = {&p->alloc, NULL, NULL, 0, 0, 0, false};
     rp_status st = RP_E_NOMEM;
 
     dump_header(&L, b);
@@ -399,13 +379,109 @@ rp__dump_build(const rp_builder *b, rp_policy *p)
     return st;
 }
 
+/* ---- recipients, made when the dump is asked for --------------------- */
+
+/* One recipient of the policy's map: its domain index and its key text
+ * (the local part or the whole address). */
+typedef struct recip {
+    const char *dom; /* the domain's pattern */
+    const char *key;
+    size_t len;
+} recip;
+
+typedef struct recips {
+    const rp_policy *p;
+    recip *v;
+    size_t n;
+} recips;
+
+static int
+collect(void *ctx, const char *key, size_t len, uint32_t value)
+{
+    recips *R = ctx;
+    const char *colon = memchr(key, ':', len);
+    size_t skip = colon != NULL ? (size_t)(colon - key) + 1 : len;
+
+    R->v[R->n].dom = R->p->domains[value].pattern;
+    R->v[R->n].key = key + skip;
+    R->v[R->n].len = len - skip;
+    R->n++;
+    return 0;
+}
+
+/* By domain pattern, then key: the order the builder's records had. */
+static int
+cmp_recip(const void *x, const void *y)
+{
+    const recip *a = x, *b = y;
+    int c = a->dom == b->dom ? 0 : strcmp(a->dom, b->dom);
+    size_t n = a->len < b->len ? a->len : b->len;
+
+    if (c == 0 && (c = memcmp(a->key, b->key, n)) == 0)
+        c = (a->len > b->len) - (a->len < b->len);
+    return c;
+}
+
+/* Write "recipients DOMAIN KEY" lines through @p write, 64 KiB at a time. */
+static rp_status
+write_recipients(const recips *R, rp_write_fn write, void *ctx)
+{
+    char buf[65536];
+    size_t at = 0;
+
+    for (size_t i = 0; i < R->n; i++) {
+        const recip *r = &R->v[i];
+        const char *dom = r->dom;
+        size_t dl = strlen(dom), need = 11 + dl + 1 + r->len + 1;
+
+        if (at + need > sizeof(buf)) {
+            if (write(ctx, buf, at) != 0)
+                return RP_E_IO;
+            at = 0;
+        }
+        memcpy(buf + at, "recipients ", 11);
+        memcpy(buf + at + 11, dom, dl);
+        buf[at + 11 + dl] = ' ';
+        memcpy(buf + at + 12 + dl, r->key, r->len);
+        buf[at + need - 1] = '\n';
+        at += need;
+    }
+    return at > 0 && write(ctx, buf, at) != 0 ? RP_E_IO : RP_OK;
+}
+
+/* The recipient lines, from the compiled map, sorted. */
+static rp_status
+dump_recipients(const rp_policy *p, rp_write_fn write, void *ctx)
+{
+    size_t n = rp__strmap_count(p->recipients);
+    recips R = {p, NULL, 0};
+    rp_status st;
+
+    if (n == 0)
+        return RP_OK;
+    R.v = rp__calloc(&p->alloc, n, sizeof(*R.v));
+    if (R.v == NULL)
+        return RP_E_NOMEM;
+    rp__strmap_each(p->recipients, collect, &R);
+    qsort(R.v, R.n, sizeof(*R.v), cmp_recip);
+    st = write_recipients(&R, write, ctx);
+    rp__free(&p->alloc, R.v);
+    return st;
+}
+
 rp_status
 rp_policy_dump(const rp_policy *policy, rp_write_fn write, void *ctx)
 {
     const char *s;
+    rp_status st;
 
     if (policy == NULL || write == NULL)
         return RP_E_ARG;
     s = policy->source != NULL ? policy->source : "";
+    if (policy->source_split > 0 && write(ctx, s, policy->source_split) != 0)
+        return RP_E_IO;
+    if ((st = dump_recipients(policy, write, ctx)) != RP_OK)
+        return st;
+    s += policy->source_split;
     return write(ctx, s, strlen(s)) == 0 ? RP_OK : RP_E_IO;
 }

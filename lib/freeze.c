@@ -190,7 +190,7 @@ add_recipient(freeze *f,
     else
         n = snprintf(key, sizeof(key), "L%u:%s", (unsigned)d, r->key);
     if (n < 0 || (size_t)n >= sizeof(key) ||
-        rp__strmap_add(mb, key, (size_t)n, 1) < 0)
+        rp__strmap_add(mb, key, (size_t)n, d) < 0)
         return nomem(f);
     return true;
 }

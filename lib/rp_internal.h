@@ -408,6 +408,11 @@ int rp__strmap_add(rp__strmap_builder *b,
 /* Consumes the builder; NULL on no memory. */
 rp__strmap *rp__strmap_freeze(rp__strmap_builder *b);
 void rp__strmap_builder_free(rp__strmap_builder *b);
+/* Every key and value, until @p fn returns non-zero (returned). */
+int rp__strmap_each(
+    const rp__strmap *m,
+    int (*fn)(void *ctx, const char *key, size_t len, uint32_t value),
+    void *ctx);
 /* A lookup in a map still being built (same answer as rp__strmap_get). */
 int rp__strmap_builder_get(const rp__strmap_builder *b,
                            const char *key,
@@ -648,7 +653,8 @@ struct rp_policy {
     bool soft_fail;
     bool allow_open_relay;
 
-    const char *source;    /* the normalised dump text (dump.c) */
+    const char *source;    /* the normalised dump text (dump.c) ... */
+    size_t source_split;   /* ... where the recipients, made on demand, go */
     rp__lintrec *findings; /* lint findings (lint.c) */
     uint32_t n_findings;
     rp__exposure *exposure; /* unauthenticated relay exposure */
