@@ -51,7 +51,10 @@ answer(conn *c)
     char *out = c->out + c->out_len;
 
     o = pd_request_answer(&c->req, p, &rpd_cfg.style, &d, out, &why);
-    if (o == PD_MALFORMED)
+    /* A client can send malformed requests as fast as it can write: log
+     * the first one, count the rest and say how many when it leaves, so a
+     * flood costs two log lines whatever its size or speed. */
+    if (o == PD_MALFORMED && c->n_malformed++ == 0)
         rpd_log_limited("%s: malformed request (%s): answered 451 4.3.0",
                         c->peer, why);
     else if (o == PD_DECIDED)

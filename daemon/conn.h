@@ -37,6 +37,7 @@ typedef struct conn {
     char line[PD_MAX_LINE + 1];
     size_t n_line;
     bool discarding; /* skipping the rest of an over-long line */
+    uint64_t n_malformed; /* malformed requests; only the first is logged */
     pd_request req;
     /* Answers not yet sent. */
     char out[RPD_OUT_MAX];

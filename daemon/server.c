@@ -97,6 +97,9 @@ conn_close(unsigned i, const char *why)
 {
     conn *c = conns[i];
 
+    if (c->n_malformed > 1)
+        rpd_log_limited("%s: %llu more malformed requests answered 451 4.3.0",
+                        c->peer, (unsigned long long)(c->n_malformed - 1));
     if (why != NULL)
         rpd_log_limited("%s: closed: %s", c->peer, why);
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
