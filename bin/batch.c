@@ -47,12 +47,36 @@ out_raw(out *o, const char *s, size_t n)
 
 #define OUT_LIT(o, s) out_raw((o), (s), sizeof(s) - 1)
 
-/* A JSON string literal; control bytes and non-ASCII are escaped so that
- * the output is always valid JSON, whatever the input held. */
+/* The length of the well-formed UTF-8 sequence starting at @p s (a byte
+ * above 0x7f), or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t k = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    unsigned cp;
+
+    if (k == 0 || k > n || s[0] > 0xf4)
+        return 0;
+    cp = s[0] & (0x7f >> k);
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
+        (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return k;
+}
+
+/* A JSON string literal; control bytes and bytes that are not UTF-8 are
+ * escaped so that the output is always valid JSON, whatever the input
+ * held; UTF-8 (an SMTPUTF8 address) is written as it is. */
 static void
 out_str(out *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    size_t k;
 
     out_reserve(o, n * 6 + 2);
     o->buf[o->n++] = '"';
@@ -61,6 +85,11 @@ out_str(out *o, const char *s, size_t n)
         if (c == '"' || c == '\\') {
             o->buf[o->n++] = '\\';
             o->buf[o->n++] = (char)c;
+        } else if (c >= 0x80 &&
+                   (k = utf8_seq((const unsigned char *)s + i, n - i)) > 0) {
+            memcpy(o->buf + o->n, s + i, k);
+            o->n += k;
+            i += k - 1;
         } else if (c < 0x20 || c >= 0x7f) {
             memcpy(o->buf + o->n, "\\u00", 4);
             o->buf[o->n + 4] = hex[c >> 4];
@@ -94,6 +123,7 @@ typedef struct facts {
     size_t client_len, user_len, from_len, to_len, helo_len;
     const char *groups[MAX_GROUPS];
     size_t n_groups;
+    bool smtputf8;
     json_t *id;
 } facts;
 
@@ -153,6 +183,12 @@ get_facts(json_t *obj, facts *f)
     f->to = get_str(obj, "to", &f->to_len, &bad);
     f->helo = get_str(obj, "helo", &f->helo_len, &bad);
     f->id = json_object_get(obj, "id");
+    if (json_object_get(obj, "smtputf8") != NULL) {
+        json_t *u = json_object_get(obj, "smtputf8");
+        if (!json_is_boolean(u) && !json_is_null(u))
+            return "\"smtputf8\" must be true or false";
+        f->smtputf8 = json_is_true(u);
+    }
     if (bad != NULL) {
         snprintf(msg, sizeof(msg), "\"%s\" must be a string", bad);
         return msg;
@@ -288,6 +324,8 @@ decide_line(const rp_policy *p,
     q.recipient_len = f.to_len;
     q.helo = f.helo;
     q.helo_len = f.helo_len;
+    if (f.smtputf8)
+        q.flags |= RP_QUERY_SMTPUTF8;
     if (cli_decide(p, &q, &d) != RP_OK)
         out_error(o, line, f.id, d.detail);
     else

@@ -14,7 +14,8 @@ static const char check_usage[] =
     "usage: relaypolicy check --policy FILE --client IP [--local IP:PORT]\n"
     "                         [--listener NAME] [--user NAME [--group G]...]\n"
     "                         [--from ADDR] [--helo NAME] --to ADDR "
-    "[--explain]\n"
+    "[--smtputf8]\n"
+    "                         [--explain]\n"
     "       relaypolicy check --policy FILE --batch [--listener NAME]\n"
     "\n"
     "Decide one recipient as a mail server would at RCPT TO and print the\n"
@@ -33,12 +34,14 @@ static const char check_usage[] =
     "  --from ADDR       MAIL FROM (default: the null sender <>)\n"
     "  --helo NAME       HELO/EHLO name (for the explanation only)\n"
     "  --to ADDR         RCPT TO\n"
+    "  --smtputf8        the client gave SMTPUTF8 on MAIL FROM: UTF-8 local\n"
+    "                    parts and U-label domains are valid (RFC 6531)\n"
     "  --explain         print the listener, every step of the decision, the\n"
     "                    rule (file:line) that decided and the destination\n"
     "  --batch           read JSON lines on stdin, write JSON lines on "
     "stdout:\n"
     "                    in  {\"client\",\"local\",\"user\",\"groups\","
-    "\"from\",\"to\",\"helo\",\"id\"}\n"
+    "\"from\",\"to\",\"helo\",\"smtputf8\",\"id\"}\n"
     "                    out {\"verdict\",\"code\",\"enhanced\",\"text\","
     "\"reason\",\"rule\",\n"
     "                         \"listener\",\"destination\",\"rewritten\"} or "
@@ -48,7 +51,7 @@ typedef struct check_args {
     const char *policy, *client, *local, *listener, *user, *from, *to, *helo;
     const char *groups[MAX_GROUPS];
     size_t n_groups;
-    bool explain, batch;
+    bool explain, batch, smtputf8;
 } check_args;
 
 enum {
@@ -63,13 +66,15 @@ enum {
     O_HELO,
     O_EXPLAIN,
     O_BATCH,
+    O_SMTPUTF8,
     O_HELP
 };
 
 static const opt_spec check_specs[] = {
     {"policy", true}, {"client", true},   {"local", true},  {"listener", true},
     {"user", true},   {"group", true},    {"from", true},   {"to", true},
-    {"helo", true},   {"explain", false}, {"batch", false}, {"help", false},
+    {"helo", true},   {"explain", false}, {"batch", false}, {"smtputf8", false},
+    {"help", false},
 };
 
 /* Store option @p k; returns 0, or an exit code. */
@@ -89,6 +94,8 @@ store(check_args *a, int k, const char *v)
         a->explain = true;
     } else if (k == O_BATCH) {
         a->batch = true;
+    } else if (k == O_SMTPUTF8) {
+        a->smtputf8 = true;
     } else {
         *slots[k] = v;
     }
@@ -118,7 +125,7 @@ parse_args(int argc, char **argv, check_args *a)
     if (a->policy == NULL)
         return usage_error("check", "missing --policy FILE");
     if (a->batch && (a->client || a->to || a->local || a->user || a->from ||
-                     a->explain || a->n_groups))
+                     a->explain || a->smtputf8 || a->n_groups))
         return usage_error("check", "--batch takes the facts from stdin; "
                                     "only --policy and --listener go with it");
     if (!a->batch && (a->client == NULL || a->to == NULL))
@@ -193,7 +200,8 @@ check_one(const rp_policy *p, const check_args *a, long listener)
     q.local_ip = lip;
     q.local_ip_len = RP_NTS;
     q.local_port = lport;
-    q.flags = a->explain ? RP_QUERY_EXPLAIN : 0;
+    q.flags = (a->explain ? RP_QUERY_EXPLAIN : 0) |
+              (a->smtputf8 ? RP_QUERY_SMTPUTF8 : 0);
     q.user = a->user;
     q.user_len = RP_NTS;
     q.groups = a->groups;

@@ -149,7 +149,8 @@ typedef enum rp_verdict {
     XX(SENDER_LOGIN_MISMATCH, 12, "sender-login-mismatch")                     \
     XX(BAD_RECIPIENT_SYNTAX, 13, "bad-recipient-syntax")                       \
     XX(BAD_SENDER_SYNTAX, 14, "bad-sender-syntax")                             \
-    XX(INTERNAL_ERROR, 15, "internal-error")
+    XX(INTERNAL_ERROR, 15, "internal-error")                                   \
+    XX(SMTPUTF8_REQUIRED, 16, "smtputf8-required")
 
 typedef enum rp_reason {
 #define RP__REASON_ENUM(name, value, text) RP_REASON_##name = value,
@@ -541,7 +542,13 @@ RP_API rp_status rp_policy_exposure_summary(const rp_policy *policy,
 #define RP_QUERY_EXPLAIN (1u << 0)
 /** The session is protected by TLS (reserved for future rules). */
 #define RP_QUERY_TLS (1u << 1)
-/* Bit 2 is taken by RP_QUERY_SMTPUTF8 (relaypolicy(7) §2). */
+/**
+ * The client gave SMTPUTF8 on MAIL FROM (RFC 6531): a UTF-8 local part or
+ * a U-label domain is then valid in the sender and the recipient.
+ * Without it such an address is refused with 553 5.6.7, reason
+ * smtputf8-required; an A-label (xn--) address is ASCII and needs no flag.
+ */
+#define RP_QUERY_SMTPUTF8 (1u << 2)
 
 struct sockaddr;
 

@@ -4,9 +4,11 @@
  *
  * These functions run for every recipient of every decision, so none of
  * them allocates, every loop is bounded by the input length, and no input
- * is assumed to be NUL-terminated.
+ * is assumed to be NUL-terminated.  UTF-8 (RFC 6531) is accepted
+ * everywhere and marked (rp__addr.utf8); whether the query may use it is
+ * the caller's decision.  A U-label domain is stored as its A-label.
  */
-#include "rp_internal.h"
+#include "idn.h"
 
 #include <string.h>
 
@@ -48,13 +50,15 @@ static const uint8_t char_class[128] = {
 
 #define LABEL_MAX 63
 
-/* The class bits of byte @p c; bytes above 0x7f have none. */
+/* The class bits of byte @p c.  Bytes above 0x7f are parts of UTF-8
+ * characters (the whole path is checked first): atext and qtext in a
+ * local part (RFC 6531), never LDH. */
 static inline unsigned
 class_of(char c)
 {
     unsigned char u = (unsigned char)c;
 
-    return u < 128 ? char_class[u] : 0;
+    return u < 128 ? char_class[u] : CLASS_ATEXT | CLASS_QTEXT;
 }
 
 static inline char
@@ -64,22 +68,31 @@ to_lower(char c)
 }
 
 /*
- * Reject bytes that no path may hold.  The first offending byte decides
- * between non-ASCII and control characters (NUL, CR, LF, TAB, DEL...).
+ * Reject bytes that no path may hold: control characters (NUL, CR, LF,
+ * TAB, DEL...) and bytes that are not UTF-8; the first offending byte
+ * decides which is reported.  *utf8 says whether any byte is non-ASCII.
  */
 static rp__addr_err
-scan_bytes(const char *s, size_t len)
+scan_bytes(const char *s, size_t len, bool *utf8)
 {
+    size_t first8 = SIZE_MAX;
+
+    *utf8 = false;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
 
-        if (c >= 0x80) {
-            return RP__ADDR_NON_ASCII;
+        if (c >= 0x80 && first8 == SIZE_MAX) {
+            first8 = i;
+            *utf8 = true;
         }
         if (c < 0x20 || c == 0x7f) {
+            if (first8 != SIZE_MAX && !rp__utf8_valid(s + first8, i - first8))
+                return RP__ADDR_NON_ASCII;
             return RP__ADDR_CONTROL;
         }
     }
+    if (first8 != SIZE_MAX && !rp__utf8_valid(s + first8, len - first8))
+        return RP__ADDR_NON_ASCII;
     return RP__ADDR_OK;
 }
 
@@ -102,6 +115,23 @@ is_dot_atom(const char *s, size_t len)
     return true;
 }
 
+/* A domain name holding UTF-8: stored as its A-label form, whose length
+ * the 255-octet limit counts (relaypolicy(7) §2). */
+static rp__addr_err
+parse_idn(const char *s, size_t len, rp__addr *out)
+{
+    size_t n = 0;
+    rp__idn_err e =
+        rp__idn_to_ascii(s, len, out->domain, sizeof(out->domain), &n);
+
+    if (e != RP__IDN_OK) {
+        return e == RP__IDN_TOO_LONG ? RP__ADDR_TOO_LONG : RP__ADDR_SYNTAX;
+    }
+    out->domain_len = n;
+    out->dom_type = RP__DOM_NAME;
+    return RP__ADDR_OK;
+}
+
 /*
  * Check a domain name (LDH labels of 1 to 63 octets, no hyphen at either
  * end of a label, one optional trailing dot) and store it lowercased
@@ -117,6 +147,11 @@ parse_name(const char *s, size_t len, rp__addr *out)
     }
     if (len == 0) {
         return RP__ADDR_SYNTAX;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] >= 0x80) {
+            return parse_idn(s, len, out);
+        }
     }
     if (len > RP__DOMAIN_MAX) {
         return RP__ADDR_TOO_LONG;
@@ -137,6 +172,10 @@ parse_name(const char *s, size_t len, rp__addr *out)
     }
     if (label == 0 || s[len - 1] == '-') {
         return RP__ADDR_SYNTAX;
+    }
+    if (rp__idn_has_alabel(out->domain, len) &&
+        rp__idn_check_alabels(out->domain, len) != 0) {
+        return RP__ADDR_SYNTAX; /* not a valid A-label */
     }
     out->domain[len] = '\0';
     out->domain_len = len;
@@ -341,6 +380,7 @@ addr_clear(rp__addr *out)
     out->is_null = false;
     out->had_route = false;
     out->was_quoted = false;
+    out->utf8 = false;
     out->local[0] = '\0';
     out->local_len = 0;
     out->domain[0] = '\0';
@@ -426,7 +466,9 @@ fast_name(const unsigned char *s, size_t len, rp__addr *out)
 
         if ((k & F_LD) == 0) {
             if (c == '.') {
-                if (i == start || i - start > LABEL_MAX || s[i - 1] == '-')
+                if (i == start || i - start > LABEL_MAX || s[i - 1] == '-' ||
+                    (i - start >= 4 && s[start + 3] == '-' &&
+                     s[start + 2] == '-'))
                     return false;
                 start = i + 1;
             } else if (c != '-' || i == start) {
@@ -435,7 +477,8 @@ fast_name(const unsigned char *s, size_t len, rp__addr *out)
         }
         out->domain[i] = (char)(c + ((k & F_UPPER) << 2));
     }
-    if (len == start || len - start > LABEL_MAX || s[len - 1] == '-')
+    if (len == start || len - start > LABEL_MAX || s[len - 1] == '-' ||
+        (len - start >= 4 && s[start + 3] == '-' && s[start + 2] == '-'))
         return false;
     out->domain[len] = '\0';
     out->domain_len = len;
@@ -454,6 +497,7 @@ fast_parse(const unsigned char *s, size_t len, rp__addr *out)
     out->is_null = false;
     out->had_route = false;
     out->was_quoted = false;
+    out->utf8 = false;
     memset(&out->literal, 0, sizeof(out->literal));
     if (at == len) {
         out->domain[0] = '\0';
@@ -484,6 +528,7 @@ rp__addr_parse(const char *s, size_t len, bool allow_null, rp__addr *out)
 {
     size_t start = 0;
     rp__addr_err err;
+    bool utf8;
 
     if (s != NULL) {
         const unsigned char *u = (const unsigned char *)s;
@@ -500,10 +545,11 @@ rp__addr_parse(const char *s, size_t len, bool allow_null, rp__addr *out)
     if (s == NULL && len != 0) {
         return RP__ADDR_SYNTAX;
     }
-    err = scan_bytes(s, len);
+    err = scan_bytes(s, len, &utf8);
     if (err != RP__ADDR_OK) {
         return err;
     }
+    out->utf8 = utf8;
     if (len > 0 && s[0] == '<') {
         if (len < 2 || s[len - 1] != '>') {
             return RP__ADDR_SYNTAX;
@@ -560,6 +606,19 @@ put_text(writer *w, const char *s, size_t len, bool lower)
 static void
 put_local(writer *w, const char *s, size_t len, bool lower)
 {
+    char fold[4 * RP__LOCAL_MAX + 1];
+
+    for (size_t i = 0; lower && i < len; i++) {
+        if ((unsigned char)s[i] >= 0x80) {
+            /* Compared after case folding and NFC (relaypolicy(7) §2). */
+            size_t n = rp__utf8_fold(s, len, fold, sizeof(fold));
+            if (n > 0) {
+                s = fold;
+                len = n;
+            }
+            break;
+        }
+    }
     if (is_dot_atom(s, len)) {
         put_text(w, s, len, lower);
         return;

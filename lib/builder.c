@@ -7,6 +7,7 @@
  * checked when the builder is frozen, in compile.c.
  */
 #include "builder.h"
+#include "idn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -247,14 +248,52 @@ b_lower(rp_builder *b, const char *s)
     return p;
 }
 
+/* A name pattern holding UTF-8 ("домен.рф", ".домен.рф") in its A-label
+ * form (relaypolicy(7) §2), through libidn2, into @p out. */
+static bool
+idn_pattern(
+    rp_builder *b, rp_error *err, const char *pat, char *out, size_t size)
+{
+    size_t n = strlen(pat), lead = pat[0] == '.';
+    const char *why = NULL;
+
+    if (n > lead && pat[n - 1] == '.')
+        n--;
+    out[0] = '.';
+    if (n <= lead || rp__idn_policy_domain(pat + lead, n - lead, out + lead,
+                                           size - lead, &why) != 0) {
+        b_fail(b, err, RP_E_ARG, pat, "'%s' is not a valid domain name: %s",
+               pat, why != NULL ? why : "empty");
+        return false;
+    }
+    return true;
+}
+
+static bool
+has_utf8(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        if ((unsigned char)*s >= 0x80)
+            return true;
+    return false;
+}
+
 /* Normalise a domain pattern into @p out: regexes are checked by
- * compiling them, names are lowercased with one trailing dot dropped. */
+ * compiling them, names are lowercased with one trailing dot dropped and
+ * U-labels turned into A-labels. */
 bool
 norm_domain(
     rp_builder *b, rp_error *err, const char *pat, char *out, size_t size)
 {
     size_t n = pat != NULL ? strlen(pat) : 0;
-    char why[128];
+    char why[128], alabel[RP__DOMAIN_MAX + 3];
+
+    if (n > 0 && pat[0] != '/' && has_utf8(pat)) {
+        if (!idn_pattern(b, err, pat, alabel, sizeof(alabel)))
+            return false;
+        pat = alabel;
+        n = strlen(pat);
+    }
 
     if (n > 2 && pat[0] == '/' && n - 2 > b->opts.max_regex_length) {
         b_fail(b, err, RP_E_LIMIT, pat, "regex longer than %u bytes",

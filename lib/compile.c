@@ -223,6 +223,8 @@ static const rp__reply default_replies[RP_REASON_COUNT] = {
                                      RP__NONE},
     [RP_REASON_INTERNAL_ERROR] = {451, "4.3.0", "Temporary internal error",
                                   RP__NONE},
+    [RP_REASON_SMTPUTF8_REQUIRED] = {553, "5.6.7", "SMTPUTF8 required",
+                                     RP__NONE},
 };
 
 static bool

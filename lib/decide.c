@@ -7,6 +7,7 @@
  * an accept or a relay.
  */
 #include "decide.h"
+#include "idn.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +49,21 @@ rp__explain(rp__ctx *c, const char *fmt, ...)
     c->explanation[c->xlen] = '\0';
 }
 
+/* " (domain U-LABEL)" when @p a's domain holds A-labels, else "", in
+ * @p buf: both forms of a domain in explanations. */
+const char *
+rp__explain_idn(const rp__addr *a, char *buf, size_t size)
+{
+    char u[RP_ADDR_MAX];
+    size_t n;
+
+    if (a->dom_type != RP__DOM_NAME ||
+        (n = rp__idn_to_unicode(a->domain, a->domain_len, u, sizeof(u))) == 0)
+        return "";
+    snprintf(buf, size, " (domain %.*s)", (int)n, u);
+    return buf;
+}
+
 int
 rp__perm_bit(uint32_t perm)
 {
@@ -65,7 +81,7 @@ is_policy_rejection(rp_reason r)
     return r != RP_REASON_ACCEPTED && r != RP_REASON_RELAYED &&
            r != RP_REASON_AUTH_REQUIRED && r != RP_REASON_INTERNAL_ERROR &&
            r != RP_REASON_BAD_RECIPIENT_SYNTAX &&
-           r != RP_REASON_BAD_SENDER_SYNTAX;
+           r != RP_REASON_BAD_SENDER_SYNTAX && r != RP_REASON_SMTPUTF8_REQUIRED;
 }
 
 /* Which address the reply names, if any. */
@@ -399,6 +415,9 @@ parse_addresses(rp__ctx *c)
                        &c->rcpt);
     if (e != RP__ADDR_OK)
         return RP_REASON_BAD_RECIPIENT_SYNTAX;
+    /* RFC 6531: a non-ASCII address needs SMTPUTF8 on MAIL FROM. */
+    if ((c->sender.utf8 || c->rcpt.utf8) && !(q->flags & RP_QUERY_SMTPUTF8))
+        return RP_REASON_SMTPUTF8_REQUIRED;
     /* Steps 6 and 7 classify both domains: start their misses now. */
     if (c->rcpt.dom_type == RP__DOM_NAME)
         c->pf_rcpt = rp__domtab_prefetch(c->p->domtab, c->rcpt.domain,
@@ -425,12 +444,19 @@ syntax_step(rp__ctx *c, rp_reason bad, bool *done)
                        "forward-path");
         return finish(c, bad, RP_STEP_SYNTAX, RP__NONE);
     }
+    if (bad == RP_REASON_SMTPUTF8_REQUIRED) {
+        rp__explain(c, "step 3 (syntax): a non-ASCII %s without SMTPUTF8",
+                    c->sender.utf8 ? "sender" : "recipient");
+        return finish(c, bad, RP_STEP_SYNTAX, RP__NONE);
+    }
     *done = false;
     if (c->q->flags & RP_QUERY_EXPLAIN) {
-        char s[RP_ADDR_MAX], r[RP_ADDR_MAX];
+        char s[RP_ADDR_MAX], r[RP_ADDR_MAX], su[RP_ADDR_MAX], ru[RP_ADDR_MAX];
         rp__addr_format(&c->sender, false, s, sizeof(s));
         rp__addr_format(&c->rcpt, false, r, sizeof(r));
-        rp__explain(c, "step 3 (syntax): sender <%s>, recipient <%s>%s", s, r,
+        rp__explain(c, "step 3 (syntax): sender <%s>%s, recipient <%s>%s%s", s,
+                    rp__explain_idn(&c->sender, su, sizeof(su)), r,
+                    rp__explain_idn(&c->rcpt, ru, sizeof(ru)),
                     c->rcpt.had_route ? " (source route ignored)" : "");
     }
     return RP_OK;

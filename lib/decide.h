@@ -68,6 +68,7 @@ typedef struct rp__ctx {
     rp__addr sender, rcpt, dest;
     rp__addr pre; /* the destination after routing, before reroute */
     char routed_from[RP_ADDR_MAX];
+    char idn_note[RP_ADDR_MAX]; /* the U-label form, for explanations */
     /* "A:" and the lowercased canonical destination (dkey + 2), and the
      * recipient-map key "L<dom>:<local part>" of the destination. */
     char dkey[RP_ADDR_MAX + 2];
@@ -100,6 +101,7 @@ void rp__decision_clear(rp_decision *d);
 void rp__explain(rp__ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int rp__perm_bit(uint32_t perm);
+const char *rp__explain_idn(const rp__addr *a, char *buf, size_t size);
 
 /* decide_sender.c: the sender rules of relaypolicy(7) §4.4, RP_REASON_NONE
  * to go on (*item names the deciding statement otherwise). */

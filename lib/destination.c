@@ -199,6 +199,11 @@ dest_keys(rp__ctx *c)
         local_len -= 1 + a->domain_len + (a->dom_type != RP__DOM_NAME ? 2 : 0);
     if (local_len > c->dest_len)
         return;
+    /* A UTF-8 local part is folded, not lowercased: the slow paths
+     * format it (rp__addr_format). */
+    for (size_t i = 0; i < local_len; i++)
+        if ((unsigned char)c->d->destination[i] >= 0x80)
+            return;
     c->dkey[0] = 'A';
     c->dkey[1] = ':';
     rp__lower(c->dkey + 2, c->destination, local_len);

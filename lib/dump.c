@@ -8,6 +8,7 @@
  * itself a valid policy.
  */
 #include "builder.h"
+#include "idn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -181,6 +182,30 @@ dump_header(lines *L, const rp_builder *b)
     sort_from(L, from);
 }
 
+/* "  # U-label form" for a pattern or target holding A-labels, else "". */
+static const char *
+unicode_note(const char *pat, const char *target, char *buf, size_t size)
+{
+    char u[2][RP_ADDR_MAX];
+    const char *s[2] = {pat, target};
+    bool any = false;
+
+    for (int k = 0; k < 2; k++) {
+        const char *d = s[k] != NULL && s[k][0] == '.' ? s[k] + 1 : s[k];
+        size_t n = d != NULL && d[0] != '/'
+                       ? rp__idn_to_unicode(d, strlen(d), u[k], sizeof(u[k]))
+                       : 0;
+        any |= n > 0;
+        if (n == 0)
+            snprintf(u[k], sizeof(u[k]), "%s", d != NULL ? d : "");
+    }
+    if (!any)
+        return "";
+    snprintf(buf, size, "  # %s%s%s%s", pat[0] == '.' ? "." : "", u[0],
+             target != NULL ? " -> " : "", target != NULL ? u[1] : "");
+    return buf;
+}
+
 /* A declared but empty recipient list has no entry line to show: a
  * comment says that validation is on (relaypolicy(7) §4.1).  The grammar
  * has no spelling for an empty list other than an empty list file, so a
@@ -203,17 +228,20 @@ static void
 dump_domains(lines *L, const rp_builder *b, const rp_policy *p)
 {
     size_t from = L->n;
+    char note[2 * RP_ADDR_MAX + 16];
 
     for (size_t i = 0; i < b->n_domains; i++) {
         const rp__bdomain *d = &b->domains[i];
-        const char *parts[] = {"domain ",
-                               d->pattern,
-                               " ",
-                               kind_names[d->kind],
-                               d->target ? " " : "",
-                               d->target ? d->target : ""};
+        const char *parts[] = {
+            "domain ",
+            d->pattern,
+            " ",
+            kind_names[d->kind],
+            d->target ? " " : "",
+            d->target ? d->target : "",
+            unicode_note(d->pattern, d->target, note, sizeof(note))};
         /* Regexes reach max_regex_length: no printf buffer cuts them. */
-        add_cat(L, parts, 6);
+        add_cat(L, parts, 7);
     }
     sort_from(L, from);
     dump_empty_lists(L, b, p);

@@ -14,6 +14,7 @@
  */
 #include "exposure.h"
 #include "lint.h"
+#include "idn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -716,6 +717,36 @@ lint_empty_list(lint *L, size_t dom)
             d->pattern, where);
 }
 
+/* relaypolicy(7) §2 and §7: a label mixing scripts (a look-alike of
+ * another name), and a regex that can never match the A-label form its
+ * subject always has. */
+static void
+lint_idn(lint *L, const rp__bdomain *d)
+{
+    char label[RP_ADDR_MAX];
+    const char *p = d->pattern;
+
+    if (p[0] == '/') {
+        for (const char *c = p; *c != '\0'; c++)
+            if ((unsigned char)*c >= 0x80) {
+                finding(L, RP_SEV_WARNING, "regex-non-ascii", d->item,
+                        "write the domain in its A-label (xn--) form in the "
+                        "regex, or use a name or .name pattern",
+                        "the regex '%s' holds non-ASCII characters: domains "
+                        "are matched in their A-label form, so it can never "
+                        "match",
+                        p);
+                return;
+            }
+        return;
+    }
+    if (rp__idn_mixed_script(p[0] == '.' ? p + 1 : p, label, sizeof(label)))
+        finding(L, RP_SEV_WARNING, "mixed-script-label", d->item,
+                "check that the name is the one intended: a label mixing "
+                "scripts is a classic look-alike of another name",
+                "the label '%s' of '%s' mixes scripts", label, p);
+}
+
 /* Local domains without recipient lists or with empty ones, and patterns
  * of one kind that overlap patterns of the other. */
 static void
@@ -741,6 +772,8 @@ lint_domains(lint *L)
                     "user is accepted and unknown ones bounce later "
                     "(backscatter)",
                     b->domains[i].pattern);
+    for (size_t i = 0; i < n; i++)
+        lint_idn(L, &b->domains[i]);
     sfx = rp__strmap_builder_new(&L->p->alloc);
     sc = rp__malloc(&L->p->alloc, sizeof(*sc));
     for (size_t i = 0; sfx != NULL && i < n; i++) {

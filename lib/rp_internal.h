@@ -265,14 +265,15 @@ typedef enum rp__addr_err {
     RP__ADDR_OK = 0,
     RP__ADDR_SYNTAX = 1, /* anything malformed */
     RP__ADDR_TOO_LONG = 2,
-    RP__ADDR_NON_ASCII = 3,
-    RP__ADDR_CONTROL = 4 /* NUL, CR, LF or other control bytes */
+    RP__ADDR_NON_ASCII = 3, /* bytes that are not UTF-8 */
+    RP__ADDR_CONTROL = 4    /* NUL, CR, LF or other control bytes */
 } rp__addr_err;
 
 typedef struct rp__addr {
     bool is_null;    /* <> or empty: the null sender */
     bool had_route;  /* a source route was present (and dropped) */
     bool was_quoted; /* the local part was quoted */
+    bool utf8;       /* the path held non-ASCII (SMTPUTF8 needed) */
     /* The local part's content: quotes and escapes removed ("a b"). */
     char local[RP__LOCAL_MAX + 1];
     size_t local_len;

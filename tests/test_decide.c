@@ -102,6 +102,11 @@ Test(decide, vectors_empty_recipient_list)
     run_vectors("empty.txt");
 }
 
+Test(decide, idn_vectors)
+{
+    run_vectors("idn.txt");
+}
+
 /* ---- relaypolicy(7) §6: one test per trick ------------------------------ */
 
 static rp_policy *tricks;
@@ -247,7 +252,7 @@ Test(decide,
      .fini = tricks_teardown)
 {
     static const char *bad[] = {"a\r\n@local.example", "ali\0ce@local.example",
-                                "al\xc3\xa9@local.example",
+                                "al\xc3@local.example",
                                 "alice@local.example\r\nRCPT TO:<x@y.example>"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         rp_query q;
@@ -389,5 +394,36 @@ Test(decide, regex_limit_fails_safe)
     cr_expect_str_eq(d.reply, "451 4.3.0 Temporary internal error");
     cr_expect_eq(d.reason, RP_REASON_INTERNAL_ERROR);
     cr_expect_neq(d.detail[0], '\0');
+    rp_policy_free(p);
+}
+
+/* Bytes that are not UTF-8 are a syntax error with or without SMTPUTF8
+ * (the vector files are UTF-8 text, so these cases live here). */
+Test(decide, invalid_utf8_is_syntax)
+{
+    rp_policy *p = load("idn.conf");
+    static const char *bad[] = {"x@\xd0.example", "x\xff@xn--d1acufc.xn--p1ai",
+                                "x@\xed\xa0\x80.example",
+                                "\xc0\xafx@b.example"};
+    rp_query q;
+    rp_decision d;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        for (int flag = 0; flag < 2; flag++) {
+            vec_fill(&q, "203.0.113.5", "192.0.2.9", 25, bad[i]);
+            q.flags = flag ? RP_QUERY_SMTPUTF8 : 0;
+            cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
+            cr_expect_eq(d.reason, RP_REASON_BAD_RECIPIENT_SYNTAX,
+                         "case %zu flag %d: %s", i, flag, d.reply);
+        }
+        vec_fill(&q, "203.0.113.5", "192.0.2.9", 25,
+                 "bob@xn--d1acufc.xn--p1ai");
+        q.sender = bad[i];
+        q.sender_len = RP_NTS;
+        q.flags = RP_QUERY_SMTPUTF8;
+        cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
+        cr_expect_eq(d.reason, RP_REASON_BAD_SENDER_SYNTAX, "sender %zu: %s", i,
+                     d.reply);
+    }
     rp_policy_free(p);
 }

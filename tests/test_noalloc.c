@@ -156,6 +156,9 @@ static const char policy_text[] =
     "domain relay.example relay\n"
     "domain old.example reroute local.example\n"
     "domain fwd.example reroute target.example\n"
+    "domain \xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84 local "
+    "recipients \xd0\xb0\xd0\xbb\xd0\xb8\xd1\x81\xd0\xb0 j\xc3\xb6ran\n"
+    "deny recipient @xn--80ake7afn.example\n"
     "network office 10.0.0.0/8\n"
     "group admins root\n"
     "self 192.0.2.1\n"
@@ -189,49 +192,82 @@ typedef struct fact {
     const char *sender;
     const char *rcpt;
     rp_reason want;
+    uint32_t flags; /* more RP_QUERY_* bits */
 } fact;
+
+#define UTF8 RP_QUERY_SMTPUTF8
+/* домен.рф, and the same in capitals */
+#define DOM "\xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84"
+#define DOM_UP "\xd0\x94\xd0\x9e\xd0\x9c\xd0\x95\xd0\x9d.\xd0\xa0\xd0\xa4"
+#define MARKS5 "\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81"
+#define FDFA3 "\xef\xb7\xba\xef\xb7\xba\xef\xb7\xba"
 
 static const fact facts[] = {
     {OUT, 25, NULL, "x@outside.example", "alice@local.example",
-     RP_REASON_ACCEPTED},
-    {OUT, 25, NULL, "", "x@old.example", RP_REASON_UNKNOWN_USER},
-    {OUT, 25, NULL, "", "postmaster", RP_REASON_ACCEPTED},
-    {OUT, 25, NULL, "", "postmaster@[192.0.2.1]", RP_REASON_ACCEPTED},
-    {OUT, 25, NULL, "", "x@a.corp.example", RP_REASON_ACCEPTED},
-    {"10.1.1.1", 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAYED},
-    {OUT, 25, NULL, "<>", "x@mx12.partner.example", RP_REASON_RELAYED},
-    {OUT, 25, NULL, "", "x@fwd.example", RP_REASON_RELAYED},
-    {"2001:db8::9", 25, "root", "", "x@elsewhere.example", RP_REASON_RELAYED},
-    {OUT, 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAY_DENIED},
+     RP_REASON_ACCEPTED, 0},
+    {OUT, 25, NULL, "", "x@old.example", RP_REASON_UNKNOWN_USER, 0},
+    {OUT, 25, NULL, "", "postmaster", RP_REASON_ACCEPTED, 0},
+    {OUT, 25, NULL, "", "postmaster@[192.0.2.1]", RP_REASON_ACCEPTED, 0},
+    {OUT, 25, NULL, "", "x@a.corp.example", RP_REASON_ACCEPTED, 0},
+    {"10.1.1.1", 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAYED, 0},
+    {OUT, 25, NULL, "<>", "x@mx12.partner.example", RP_REASON_RELAYED, 0},
+    {OUT, 25, NULL, "", "x@fwd.example", RP_REASON_RELAYED, 0},
+    {"2001:db8::9", 25, "root", "", "x@elsewhere.example", RP_REASON_RELAYED,
+     0},
+    {OUT, 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAY_DENIED, 0},
     {OUT, 25, NULL, "", "u%elsewhere.example@local.example",
-     RP_REASON_RELAY_DENIED},
+     RP_REASON_RELAY_DENIED, 0},
     {OUT, 25, NULL, "", "elsewhere.example!u@local.example",
-     RP_REASON_RELAY_DENIED},
+     RP_REASON_RELAY_DENIED, 0},
     {OUT, 25, NULL, "", "\"u@elsewhere.example\"@local.example",
-     RP_REASON_RELAY_DENIED},
+     RP_REASON_RELAY_DENIED, 0},
     {OUT, 25, NULL, "", "@local.example:u@elsewhere.example",
-     RP_REASON_RELAY_DENIED},
-    {OUT, 25, NULL, "", "nobody@local.example", RP_REASON_UNKNOWN_USER},
-    {OUT, 26, NULL, "", "alice@local.example", RP_REASON_NO_LISTENER},
+     RP_REASON_RELAY_DENIED, 0},
+    {OUT, 25, NULL, "", "nobody@local.example", RP_REASON_UNKNOWN_USER, 0},
+    {OUT, 26, NULL, "", "alice@local.example", RP_REASON_NO_LISTENER, 0},
     {"198.51.100.7", 25, NULL, "", "alice@local.example",
-     RP_REASON_CLIENT_BLOCKED},
+     RP_REASON_CLIENT_BLOCKED, 0},
     {OUT, 25, NULL, "x@spam.example", "alice@local.example",
-     RP_REASON_SENDER_DENIED},
+     RP_REASON_SENDER_DENIED, 0},
     {OUT, 25, NULL, "x@bad.example", "alice@local.example",
-     RP_REASON_SENDER_DENIED},
-    {OUT, 25, NULL, "", "trap7@local.example", RP_REASON_RECIPIENT_DENIED},
-    {OUT, 25, NULL, "", "x@a.blocked.example", RP_REASON_RECIPIENT_DENIED},
-    {OUT, 587, NULL, "", "alice@local.example", RP_REASON_AUTH_REQUIRED},
-    {"10.9.1.1", 25, NULL, "", "alice@local.example", RP_REASON_NOT_PERMITTED},
-    {OUT, 587, "mallory", "", "alice@local.example", RP_REASON_NOT_PERMITTED},
+     RP_REASON_SENDER_DENIED, 0},
+    {OUT, 25, NULL, "", "trap7@local.example", RP_REASON_RECIPIENT_DENIED, 0},
+    {OUT, 25, NULL, "", "x@a.blocked.example", RP_REASON_RECIPIENT_DENIED, 0},
+    {OUT, 587, NULL, "", "alice@local.example", RP_REASON_AUTH_REQUIRED, 0},
+    {"10.9.1.1", 25, NULL, "", "alice@local.example", RP_REASON_NOT_PERMITTED,
+     0},
+    {OUT, 587, "mallory", "", "alice@local.example", RP_REASON_NOT_PERMITTED,
+     0},
     {OUT, 25, NULL, "bob@local.example", "alice@local.example",
-     RP_REASON_SENDER_SPOOF},
+     RP_REASON_SENDER_SPOOF, 0},
     {OUT, 587, "bob", "alice@local.example", "x@elsewhere.example",
-     RP_REASON_SENDER_LOGIN_MISMATCH},
-    {OUT, 25, NULL, "", "a@@b.example", RP_REASON_BAD_RECIPIENT_SYNTAX},
-    {OUT, 25, NULL, "", "u%@local.example", RP_REASON_BAD_RECIPIENT_SYNTAX},
-    {OUT, 25, NULL, "bad@", "alice@local.example", RP_REASON_BAD_SENDER_SYNTAX},
-    {OUT, 25, NULL, "", A60 "!@local.example", RP_REASON_INTERNAL_ERROR},
+     RP_REASON_SENDER_LOGIN_MISMATCH, 0},
+    {OUT, 25, NULL, "", "a@@b.example", RP_REASON_BAD_RECIPIENT_SYNTAX, 0},
+    {OUT, 25, NULL, "", "u%@local.example", RP_REASON_BAD_RECIPIENT_SYNTAX, 0},
+    {OUT, 25, NULL, "bad@", "alice@local.example", RP_REASON_BAD_SENDER_SYNTAX,
+     0},
+    {OUT, 25, NULL, "", A60 "!@local.example", RP_REASON_INTERNAL_ERROR, 0},
+    /* IDN and SMTPUTF8: U-labels mapped, folded and encoded, A-labels
+     * checked, on the decision path. */
+    {OUT, 25, NULL, "", "\xd0\x90\xd0\x9b\xd0\x98\xd0\xa1\xd0\x90@" DOM_UP,
+     RP_REASON_ACCEPTED, UTF8},
+    {OUT, 25, NULL, "", "JO\xcc\x88RAN@" DOM, RP_REASON_ACCEPTED, UTF8},
+    {OUT, 25, NULL, "", "x@" DOM, RP_REASON_SMTPUTF8_REQUIRED, 0},
+    {OUT, 25, NULL, "", "x@xn--d1acufc.xn--p1ai", RP_REASON_UNKNOWN_USER, 0},
+    {OUT, 25, NULL, "", "x@xn--zz.example", RP_REASON_BAD_RECIPIENT_SYNTAX, 0},
+    {OUT, 25, NULL, "", "x@\xe2\x98\x83.example",
+     RP_REASON_BAD_RECIPIENT_SYNTAX, UTF8},
+    {OUT, 25, NULL, "", "x@" FDFA3 FDFA3 ".example",
+     RP_REASON_BAD_RECIPIENT_SYNTAX, UTF8},
+    {OUT, 25, NULL, "", "x@a" MARKS5 MARKS5 MARKS5 MARKS5 MARKS5 ".example",
+     RP_REASON_BAD_RECIPIENT_SYNTAX, UTF8},
+    {OUT, 25, NULL, "", "x@\xc3\xa9" MARKS5 MARKS5 ".example",
+     RP_REASON_RELAY_DENIED, UTF8},
+    {OUT, 25, NULL, "", "u%\xd0\xb2\xd0\xbd.example@" DOM,
+     RP_REASON_RELAY_DENIED, UTF8},
+    {OUT, 25, NULL, "",
+     "x@\xd0\x97\xd0\x90\xd0\x9f\xd0\xa0\xd0\x95\xd0\xa2.example",
+     RP_REASON_RECIPIENT_DENIED, UTF8},
 };
 
 #define N_FACTS (sizeof(facts) / sizeof(facts[0]))
@@ -255,7 +291,7 @@ query(const fact *f, uint32_t flags)
     q.recipient_len = RP_NTS;
     q.helo = "client.example";
     q.helo_len = RP_NTS;
-    q.flags = flags;
+    q.flags = flags | f->flags;
     return q;
 }
 

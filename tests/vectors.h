@@ -5,7 +5,7 @@
  * holds one query per line:
  *   CLIENT LOCAL:PORT USER[:GROUP,...]|- SENDER|<>|- RECIPIENT
  *       => VERDICT CODE ENHANCED REASON [step=N] [line=N] [listener=NAME]
- *          [rewritten=ADDR] [destination=ADDR]
+ *          [rewritten=ADDR] [destination=ADDR] [smtputf8=yes]
  * LOCAL:PORT uses [v6]:PORT or v6:PORT (the last colon separates the port).
  */
 #ifndef RP_TEST_VECTORS_H
@@ -30,6 +30,7 @@ typedef struct vec_case {
     unsigned code;
     const char *checks[8]; /* key=value */
     size_t n_checks;
+    bool smtputf8; /* "smtputf8=yes": the query has RP_QUERY_SMTPUTF8 */
 } vec_case;
 
 /* Split @p line into a case; returns 0, or -1 for a malformed line. */
@@ -69,8 +70,12 @@ vec_parse(const char *line, vec_case *c)
     c->code = (unsigned)strtoul(tok[7], NULL, 10);
     c->enhanced = tok[8];
     c->reason = tok[9];
-    for (size_t i = 10; i < n && c->n_checks < 8; i++)
-        c->checks[c->n_checks++] = tok[i];
+    for (size_t i = 10; i < n && c->n_checks < 8; i++) {
+        if (strcmp(tok[i], "smtputf8=yes") == 0)
+            c->smtputf8 = true;
+        else
+            c->checks[c->n_checks++] = tok[i];
+    }
     return 0;
 }
 
@@ -109,7 +114,7 @@ vec_query(const vec_case *c, rp_query *q)
     q->sender_len = RP_NTS;
     q->recipient = c->recipient;
     q->recipient_len = RP_NTS;
-    q->flags = RP_QUERY_EXPLAIN;
+    q->flags = RP_QUERY_EXPLAIN | (c->smtputf8 ? RP_QUERY_SMTPUTF8 : 0);
 }
 
 /* Compare a decision with the case; writes what differs to @p why. */

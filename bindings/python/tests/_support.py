@@ -42,6 +42,7 @@ class Case:
     enhanced: Optional[str]
     reason: Optional[str]
     checks: Dict[str, str]
+    smtputf8: bool = False  # "smtputf8=yes": the query carries SMTPUTF8
 
 
 def _field(word: str) -> Optional[str]:
@@ -105,8 +106,12 @@ def parse_table(path: Path) -> Iterator[Case]:
         if policy is None:
             raise ValueError("%s: a case before any 'policy' line" % where)
         checks: Dict[str, str] = {}
+        smtputf8 = False
         while expect and "=" in expect[-1]:
             key, _, value = expect.pop().partition("=")
+            if key == "smtputf8":
+                smtputf8 = value == "yes"
+                continue
             # Checks this runner does not know (added to the shared
             # format later) are left to the C suite.
             if key in CHECKS:
@@ -126,7 +131,7 @@ def parse_table(path: Path) -> Iterator[Case]:
             verdict=expect[0].upper(),
             code=int(code) if code is not None else None,
             enhanced=_field(expect[2]), reason=_field(expect[3]),
-            checks=checks)
+            checks=checks, smtputf8=smtputf8)
 
 
 def tables() -> List[Path]:

@@ -84,6 +84,7 @@ class Layout(unittest.TestCase):
             "RP_QUERY_EXPLAIN": _ffi.RP_QUERY_EXPLAIN,
             "RP_QUERY_TLS": _ffi.RP_QUERY_TLS,
             "RP_DECISION_TRUNCATED": _ffi.RP_DECISION_TRUNCATED,
+            "RP_QUERY_SMTPUTF8": _ffi.RP_QUERY_SMTPUTF8,
             "RP_OPT_NO_FILES": _ffi.RP_OPT_NO_FILES,
             "RP_OPT_NO_JIT": _ffi.RP_OPT_NO_JIT,
             "RP_PERM_SUBMIT": Permission.SUBMIT,

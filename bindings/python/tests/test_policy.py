@@ -220,7 +220,7 @@ class Decide(unittest.TestCase):
 
     def test_addresses_are_never_api_errors(self) -> None:
         for rcpt in ("", "a\0b@local.example", b"a\r\nb@local.example",
-                     "j\u00f6rg@local.example", b"\xff@local.example",
+                     b"j\xc3rg@local.example", b"\xff@local.example",
                      "x" * 400 + "@local.example", "<<>>"):
             with self.subTest(rcpt=rcpt):
                 d = self.decide(recipient=rcpt)
@@ -229,6 +229,16 @@ class Decide(unittest.TestCase):
         d = self.decide(sender="a\0b@x.example",
                         recipient="alice@local.example")
         self.assertEqual(d.reason, "bad-sender-syntax")
+
+    def test_smtputf8(self) -> None:
+        # A UTF-8 address needs SMTPUTF8 (relaypolicy(7) section 2).
+        d = self.decide(recipient="j\u00f6rg@local.example")
+        self.assertEqual((d.code, d.enhanced, d.reason),
+                         (553, "5.6.7", "smtputf8-required"), d.reply)
+        d = self.decide(recipient="j\u00f6rg@local.example", smtputf8=True)
+        self.assertNotEqual(d.reason, "smtputf8-required", d.reply)
+        d = self.decide(recipient="x@\u2603.example", smtputf8=True)
+        self.assertEqual(d.reason, "bad-recipient-syntax", d.reply)
 
     def test_null_sender_forms(self) -> None:
         a = self.decide(recipient="x@remote.example")

@@ -432,7 +432,7 @@ class Policy:
                recipient: StrOrBytes, user: Optional[str] = None,
                groups: Iterable[str] = (), sender: StrOrBytes = "",
                helo: Optional[StrOrBytes] = None,
-               explain: bool = False) -> Decision:
+               explain: bool = False, smtputf8: bool = False) -> Decision:
         """Decide one recipient (relaypolicy(7) §5).
 
         ``client`` is the client's IP; ``local`` is the address and port it
@@ -443,11 +443,13 @@ class Policy:
         the RCPT TO path.  Sender and recipient are never an error: bad
         syntax gets a 501 decision.  Bad facts (an IP that is not strict
         inet_pton text, a port outside 1-65535, an empty user name...)
-        raise ValueError with the library's message.
+        raise ValueError with the library's message.  ``smtputf8`` says
+        the client gave SMTPUTF8 on MAIL FROM (RFC 6531): without it a
+        UTF-8 address is refused with 553 5.6.7 (smtputf8-required).
         """
         q = _query(client=client, local=local, recipient=recipient,
                    user=user, groups=groups, sender=sender, helo=helo,
-                   explain=explain)
+                   explain=explain, smtputf8=smtputf8)
         handle = self._acquire()
         try:
             return _decide_handle(self._lib, handle, q)
@@ -526,7 +528,8 @@ class Policy:
 
 def _query(*, client: str, local: LocalAddress, recipient: StrOrBytes,
            user: Optional[str], groups: Iterable[str], sender: StrOrBytes,
-           helo: Optional[StrOrBytes], explain: bool) -> _ffi.RpQuery:
+           helo: Optional[StrOrBytes], explain: bool,
+           smtputf8: bool = False) -> _ffi.RpQuery:
     """The rp_query for Policy.decide()'s arguments."""
     local_ip, port = _split_local(local)
     q = _ffi.RpQuery()
@@ -556,6 +559,8 @@ def _query(*, client: str, local: LocalAddress, recipient: StrOrBytes,
         q.n_groups = len(names)
     if explain:
         q.flags |= _ffi.RP_QUERY_EXPLAIN
+    if smtputf8:
+        q.flags |= _ffi.RP_QUERY_SMTPUTF8
     return q
 
 
