@@ -67,6 +67,11 @@ static const char fz_policy_text[] FZ_UNUSED =
     "domain /^mx[0-9]+\\.partner\\.example$/ relay\n"
     "domain old.example reroute local.example\n"
     "domain fwd.example reroute target.example\n"
+    /* домен.рф as a U-label, bücher.example and .日本.example as A-labels */
+    "domain \xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84 local "
+    "recipients \xd0\xb0\xd0\xbb\xd0\xb8\xd1\x81\xd0\xb0 bob\n"
+    "domain xn--bcher-kva.example reroute local.example\n"
+    "domain .xn--wgv71a.example relay\n"
     "network office 10.0.0.0/8 2001:db8:10::/48\n"
     "network devices 192.168.1.10 192.168.1.11\n"
     "network guests 10.99.0.0/16\n"
@@ -95,6 +100,7 @@ static const char fz_policy_text[] FZ_UNUSED =
     "deny client 198.51.100.0/24\n"
     "deny sender /@spam\\.example$/ @bad.example .worse.example\n"
     "deny recipient trap@local.example /^x+y@/ .blocked.example\n"
+    "deny recipient @\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc.example\n"
     "sender-login alice alice@local.example @alice.example\n"
     "reply relay-denied 554 5.7.1 \"Relay access denied\"\n";
 

@@ -13,10 +13,14 @@
  *   - angle brackets added (when there are none), or removed (when the
  *     address is exactly "<...>");
  *   - a dot-atom local part quoted ("bob"@x is bob@x);
- *   - a source route put in front (it is ignored).
+ *   - a source route put in front (it is ignored);
+ *   - the domain in its other IDN spelling: U-labels as A-labels and
+ *     A-labels as U-labels (both decided with SMTPUTF8, which the U-label
+ *     form needs).
  * Every variant must give the same status, verdict and reason.
  */
 #include "fuzz_common.h"
+#include "idn.h"
 #include "rp_internal.h"
 
 #include <stdio.h>
@@ -162,6 +166,45 @@ routed(const char *s, size_t n, char *out)
     return r + bn;
 }
 
+/* The mailbox with its domain name in the other IDN spelling (A-labels
+ * for U-labels, or the reverse), or 0 when it has none or the result would
+ * pass the path limit. */
+static size_t
+other_spelling(const char *s, size_t n, char *out)
+{
+    rp__addr a;
+    bool br = n >= 2 && s[0] == '<' && s[n - 1] == '>';
+    const char *body = br ? s + 1 : s, *at;
+    size_t bn = br ? n - 2 : n, head, dn;
+    char u[RP__PATH_MAX * 2];
+    const char *dom;
+    bool utf8;
+
+    if (rp__addr_parse(s, n, false, &a) != RP__ADDR_OK || a.had_route ||
+        a.dom_type != RP__DOM_NAME)
+        return 0;
+    for (at = body + bn; at > body && at[-1] != '@'; at--)
+        ;
+    if (at == body)
+        return 0;
+    head = (size_t)(at - body);
+    utf8 = false;
+    for (size_t i = head; i < bn; i++)
+        utf8 |= (unsigned char)body[i] >= 0x80;
+    if (utf8) {
+        dn = a.domain_len;
+        dom = a.domain;
+    } else {
+        dn = rp__idn_to_unicode(a.domain, a.domain_len, u, sizeof(u));
+        dom = u;
+    }
+    if (dn == 0 || head + dn + 2 > RP__PATH_MAX)
+        return 0;
+    memcpy(out, body, head);
+    memcpy(out + head, dom, dn);
+    return head + dn;
+}
+
 /* Decide @p q with the field at @p p / @p n replaced by each variant. */
 static void
 variants(rp_query *q, const char **p, size_t *n, const char *what)
@@ -191,6 +234,17 @@ variants(rp_query *q, const char **p, size_t *n, const char *what)
     if ((vn = routed(orig, on, buf)) > 0) {
         *p = buf, *n = vn;
         compare(what, orig, on, buf, vn, base, decide(q));
+    }
+    if ((vn = other_spelling(orig, on, buf)) > 0) {
+        uint32_t flags = q->flags;
+        outcome u;
+
+        q->flags |= RP_QUERY_SMTPUTF8;
+        *p = orig, *n = on;
+        u = decide(q);
+        *p = buf, *n = vn;
+        compare(what, orig, on, buf, vn, u, decide(q));
+        q->flags = flags;
     }
     *p = orig, *n = on;
 }
@@ -229,6 +283,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     q.recipient_len = f[0].n;
     q.sender = f[1].p;
     q.sender_len = f[1].n;
+    /* Bit 2 also picks the client: SMTPUTF8 on for half of them. */
+    if (s0 & 4)
+        q.flags |= RP_QUERY_SMTPUTF8;
     variants(&q, &q.recipient, &q.recipient_len, "recipient");
     variants(&q, &q.sender, &q.sender_len, "sender");
     return 0;

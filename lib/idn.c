@@ -208,6 +208,26 @@ is_dot(ucs4_t c)
     return c == '.' || c == 0x3002 || c == 0xFF0E || c == 0xFF61;
 }
 
+/* Dropped by the UTS #46 mapping ("ignored"); other default ignorable
+ * code points stay, and are then disallowed. */
+static bool
+is_ignored(ucs4_t c)
+{
+    return c == 0xAD || c == 0x34F || (c >= 0x180B && c <= 0x180D) ||
+           c == 0x180F || c == 0x200B || c == 0x2060 || c == 0x2064 ||
+           (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF ||
+           (c >= 0x1BCA0 && c <= 0x1BCA3) || (c >= 0xE0100 && c <= 0xE01EF);
+}
+
+/* Capitals UTS #46 disallows although their lowercase is valid (it
+ * keeps the IDNA2003 status of characters it could not map then). */
+static bool
+disallowed_capital(ucs4_t c)
+{
+    return c == 0x2132 || c == 0x2183 || c == 0x4C0 ||
+           (c >= 0x10A0 && c <= 0x10C5);
+}
+
 /* Kept as they are by non-transitional processing. */
 static bool
 is_deviation(ucs4_t c)
@@ -243,6 +263,10 @@ fold_chunk(const uint8_t *s, size_t n, uint8_t *out, size_t *o)
             free(r);
         return false;
     }
+    /* Full stops were cut out before: a dot here came from a character
+     * such as U+2024 or U+2488, which UTS #46 disallows. */
+    if (memchr(out + *o, '.', room) != NULL)
+        return false;
     *o += room;
     return *o <= MAP_MAX;
 }
@@ -259,11 +283,10 @@ map_domain(const uint8_t *s, size_t len, uint8_t *out, uint8_t *nfc)
         ucs4_t c;
         int k = u8_mbtouc(&c, s + i, len - i);
         bool special =
-            is_dot(c) || is_deviation(c) ||
-            (c >= 0x80 && uc_is_property_default_ignorable_code_point(c));
+            is_dot(c) || is_deviation(c) || is_ignored(c) || c == 0x345;
 
         run = mark_weight(c, run);
-        if (run > MARK_RUN_MAX)
+        if (run > MARK_RUN_MAX || disallowed_capital(c))
             return SIZE_MAX;
         /* Cut before a starter only: canonical reordering never crosses
          * one, and the final NFC composes across the cut. */
@@ -278,6 +301,8 @@ map_domain(const uint8_t *s, size_t len, uint8_t *out, uint8_t *nfc)
                 out[o++] = '.';
             else if (is_deviation(c))
                 o += (size_t)u8_uctomb(out + o, c, 4);
+            else if (c == 0x345) /* a mark that folds to a starter */
+                o += (size_t)u8_uctomb(out + o, 0x3B9, 4);
             start = i + (size_t)k;
         }
         i += (size_t)k;
