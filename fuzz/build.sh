@@ -77,7 +77,7 @@ done
 # A dependency links statically when its archive exists; otherwise its
 # shared library is copied into $OUT/lib, found through $ORIGIN/lib.
 deps=()
-for name in pcre2-8 cidr; do
+for name in pcre2-8 cidr idn2 unistring; do
     a=$($CC $CFLAGS -print-file-name="lib$name.a")
     if [ -f "$a" ]; then
         deps+=("$a")

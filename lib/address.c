@@ -115,6 +115,8 @@ is_dot_atom(const char *s, size_t len)
     return true;
 }
 
+static bool canonical_fits(const rp__addr *a);
+
 /* A domain name holding UTF-8: stored as its A-label form, whose length
  * the 255-octet limit counts (relaypolicy(7) §2). */
 static rp__addr_err
@@ -577,7 +579,21 @@ rp__addr_parse(const char *s, size_t len, bool allow_null, rp__addr *out)
     if (err == RP__ADDR_OK && out->had_route && out->dom_type == RP__DOM_NONE) {
         err = RP__ADDR_SYNTAX; /* A source route leads to a full mailbox. */
     }
+    if (err == RP__ADDR_OK && utf8 && !canonical_fits(out)) {
+        err = RP__ADDR_TOO_LONG;
+    }
     return err;
+}
+
+/* Does the canonical text of @p a, its domain in A-label form, still fit
+ * the path limit?  A U-label domain can grow as an A-label; everything
+ * that compares addresses relies on the limit. */
+static bool
+canonical_fits(const rp__addr *a)
+{
+    char buf[RP__PATH_MAX + 8];
+
+    return rp__addr_format(a, false, buf, sizeof(buf)) + 2 <= RP__PATH_MAX;
 }
 
 /* A bounded text writer: keeps the NUL terminator in reach. */
@@ -738,6 +754,9 @@ rp__addr_route_split(const rp__addr *in, rp__addr *out)
     t.local_len = mlen;
     t.was_quoted = !is_dot_atom(mbox, mlen);
     t.had_route = in->had_route;
+    if (!canonical_fits(&t)) {
+        return RP__ROUTE_ERROR; /* a U-label grew past the path limit */
+    }
     *out = t;
     return RP__ROUTE_SPLIT;
 }
