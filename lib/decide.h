@@ -77,7 +77,7 @@ typedef struct rp__ctx {
 } rp__ctx;
 
 /* The query flags this version knows; others are refused. */
-#define RP__QUERY_FLAGS (RP_QUERY_EXPLAIN | RP_QUERY_TLS)
+#define RP__QUERY_FLAGS (RP_QUERY_EXPLAIN | RP_QUERY_TLS | RP_QUERY_SMTPUTF8)
 
 /* A workspace: one decision's state, made once per thread. */
 struct rp_workspace {

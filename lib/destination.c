@@ -202,7 +202,7 @@ dest_keys(rp__ctx *c)
     /* A UTF-8 local part is folded, not lowercased: the slow paths
      * format it (rp__addr_format). */
     for (size_t i = 0; i < local_len; i++)
-        if ((unsigned char)c->d->destination[i] >= 0x80)
+        if ((unsigned char)c->destination[i] >= 0x80)
             return;
     c->dkey[0] = 'A';
     c->dkey[1] = ':';
