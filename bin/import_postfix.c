@@ -519,9 +519,16 @@ master_line(import *im, pf_conf *c, char *line, bool *postscreen)
     snprintf(s->name, sizeof(s->name), "%s", name);
     imp_name(s->lname, sizeof(s->lname), name);
     if (!isalpha((unsigned char)s->lname[0])) {
-        char tmp[sizeof(s->lname)];
-        snprintf(tmp, sizeof(tmp), "smtpd-%s", s->lname);
-        memcpy(s->lname, tmp, sizeof(tmp));
+        /* Room for the prefix, so that a cut name is caught, not made. */
+        char tmp[sizeof(s->lname) + 8];
+        int n = snprintf(tmp, sizeof(tmp), "smtpd-%s", s->lname);
+
+        if (n < 0 || (size_t)n >= sizeof(s->lname)) {
+            imp_finding(im, "master.cf", "service '%s': name too long",
+                        name);
+            return;
+        }
+        memcpy(s->lname, tmp, (size_t)n + 1);
     }
     if (!service_address(s, name)) {
         imp_finding(im, "master.cf", "service '%s': cannot tell its port",
