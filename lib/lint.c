@@ -492,6 +492,64 @@ listener_unsafe(const lint *L, const rp__blistener *l)
     return s->pub4 >= (1ull << 24) || s->pub6.hi >= (1ull << 32);
 }
 
+/* Does the listener serve public clients (the analysis's sel_pub)? */
+static bool
+serves_public(const lint *L, const rp__blistener *l)
+{
+    const rp__xsum *s = listener_sum(L, l);
+
+    return s->sel_pub4 > 0 || s->sel_pub6.hi > 0 || s->sel_pub6.lo > 0;
+}
+
+/* Is rule @p item behind some range of the listener's exposure? */
+static bool
+rule_exposes(const lint *L, const rp__blistener *l, uint32_t item)
+{
+    const rp__xsum *s = listener_sum(L, l);
+
+    for (size_t i = s->first; i < s->end && L->p->exposure != NULL; i++)
+        if (L->p->exposure->v[i].item == item)
+            return true;
+    return false;
+}
+
+/* Relay by local address on a listener public clients reach, or relay to
+ * a private range there: behind NAT or a container proxy the Internet
+ * arrives on (or from) those addresses (relaypolicy(7) §7). */
+static void
+lint_nat(lint *L, const rp__blistener *l, const rp__brule *r)
+{
+    const char *text = item_text(L, r->item);
+    bool unsafe;
+    scan s;
+
+    if (!serves_public(L, l))
+        return;
+    if (r->principal == RP_PRINCIPAL_INTERFACE) {
+        if (!ref_reached(L->b, &r->ref, l, &s))
+            return; /* no bind takes connections there */
+        unsafe = listener_unsafe(L, l) && rule_exposes(L, l, r->item);
+        finding(L, unsafe ? RP_SEV_CRITICAL : RP_SEV_WARNING,
+                "interface-relay-internet", r->item,
+                "grant relay by client network or by login instead: the "
+                "local address says nothing about who the client is",
+                "'%s': listener '%s' takes connections from public clients "
+                "on %s, and behind NAT every Internet client arrives on "
+                "that address and relays%s",
+                text, l->name, s.text,
+                unsafe ? " (the listener is an open relay)" : "");
+        return;
+    }
+    if (ref_has(L->b, &r->ref, find_private, &s))
+        finding(L, RP_SEV_WARNING, "private-relay-nat", r->item,
+                "declare the proxy with trusted-proxy or narrow the grant",
+                "'%s': relay granted to private range %s on listener '%s', "
+                "which also serves public clients: behind NAT or a "
+                "container proxy every Internet client may arrive from "
+                "this range",
+                text, s.text, l->name);
+}
+
 /* Relay (and routing) grants that expose the listener. */
 static void
 lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
@@ -534,6 +592,8 @@ lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
                 "'%s': relay granted to %s, wider than /24 (IPv4) or /48 "
                 "(IPv6): any compromised host there can relay spam",
                 text, s.text);
+    if (relay && net && !ref_has(b, &r->ref, find_everything, &s))
+        lint_nat(L, l, r);
     if (relay && r->principal == RP_PRINCIPAL_NETWORK_EXCEPT)
         finding(L, internet_facing(b, l) ? RP_SEV_CRITICAL : RP_SEV_WARNING,
                 "all-except-relay", r->item,
@@ -565,6 +625,45 @@ lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
                 "literally; if a later hop honours them this is an open "
                 "relay",
                 text);
+}
+
+/* An IPv6 entry holding the whole of ::ffff:0:0/96 never matches an
+ * IPv4 client (relaypolicy(7) §2): harmless in a grant, a hole in a deny
+ * or a remote range. */
+static void
+lint_mapped(lint *L, const rp__bref *ref, uint32_t item, bool grant)
+{
+    scan s;
+
+    if (ref_has(L->b, ref, find_covers_mapped, &s))
+        finding(L, grant ? RP_SEV_INFO : RP_SEV_WARNING, "ipv6-covers-ipv4",
+                item, "write the IPv4 range if IPv4 is meant",
+                "'%s': IPv6 entry %s contains all of ::ffff:0:0/96 and "
+                "never matches IPv4 clients (relaypolicy(7) §2)",
+                item_text(L, item), s.text);
+}
+
+static void
+lint_mapped_all(lint *L)
+{
+    const rp_builder *b = L->b;
+
+    for (size_t i = 0; i < b->n_listeners; i++) {
+        const rp__blistener *l = &b->listeners[i];
+        for (size_t k = 0; k < l->n_remotes; k++)
+            lint_mapped(L, &l->remotes[k], l->remotes[k].item, false);
+        for (size_t k = 0; k < l->n_rules; k++) {
+            const rp__brule *r = &l->rules[k];
+            if (r->principal == RP_PRINCIPAL_NETWORK ||
+                r->principal == RP_PRINCIPAL_INTERFACE ||
+                r->principal == RP_PRINCIPAL_NETWORK_EXCEPT)
+                lint_mapped(L, &r->ref, r->item,
+                            !r->deny &&
+                                r->principal != RP_PRINCIPAL_NETWORK_EXCEPT);
+        }
+    }
+    for (size_t k = 0; k < b->n_deny_clients; k++)
+        lint_mapped(L, &b->deny_clients[k], b->deny_clients[k].item, false);
 }
 
 static void
@@ -818,9 +917,11 @@ lint_global(lint *L)
     const rp_builder *b = L->b;
     bool needed = false;
 
-    for (size_t i = 0; i < b->n_listeners; i++)
+    for (size_t i = 0; i < b->n_listeners; i++) {
+        needed = needed || listener_unsafe(L, &b->listeners[i]);
         for (size_t k = 0; k < b->listeners[i].n_rules; k++)
             needed = needed || needs_open_relay(b, &b->listeners[i].rules[k]);
+    }
     if (b->allow_open_relay && !needed)
         finding(L, RP_SEV_INFO, "open-relay-switch", b->open_relay_item,
                 "remove it so an unsafe grant added later fails to compile",
@@ -907,6 +1008,7 @@ rp__lint_build(const rp_builder *b, rp_policy *p)
     L.b = b;
     L.p = p;
     lint_listeners(&L);
+    lint_mapped_all(&L);
     lint_domains(&L);
     lint_global(&L);
     st = L.failed ? RP_E_NOMEM : store(&L);

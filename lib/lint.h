@@ -16,6 +16,8 @@ typedef struct pfx {
 typedef struct scan {
     const rp_builder *b;
     const rp__bref *other; /* for coverage: the covering reference */
+    const rp__blistener *listener; /* for ref_reached */
+    int family;                     /* of the prefix that hit: 4 or 6 */
     bool hit;
     bool found;    /* coverage: the current prefix is inside @p other */
     char text[80]; /* the prefix that hit */
@@ -26,6 +28,9 @@ typedef struct scan {
 #define find_everything rp__lint_find_everything
 #define find_wide rp__lint_find_wide
 #define find_public rp__lint_find_public
+#define find_private rp__lint_find_private
+#define find_covers_mapped rp__lint_find_covers_mapped
+#define ref_reached rp__lint_ref_reached
 
 /* Does any prefix of @p ref satisfy @p fn?  (fn fills the scan.) */
 bool ref_has(const rp_builder *b,
@@ -38,5 +43,15 @@ ref_covers(const rp_builder *b, const rp__bref *outer, const rp__bref *inner);
 bool find_everything(const pfx *x, void *ctx);
 bool find_wide(const pfx *x, void *ctx);
 bool find_public(const pfx *x, void *ctx);
+/* No public address (the exposure analysis's table, relaypolicy(7) §7). */
+bool find_private(const pfx *x, void *ctx);
+/* An IPv6 prefix holding the whole of ::ffff:0:0/96. */
+bool find_covers_mapped(const pfx *x, void *ctx);
+/* Does a bind of @p l listen on some address of @p ref?  (s->text and
+ * s->family: the first such prefix.) */
+bool ref_reached(const rp_builder *b,
+                 const rp__bref *ref,
+                 const rp__blistener *l,
+                 scan *s);
 
 #endif /* RP_LINT_H */

@@ -4,6 +4,7 @@
  * wider than a /24 or /48, or public, and whether one reference covers
  * another.
  */
+#include "exposure.h"
 #include "lint.h"
 
 #include <stdio.h>
@@ -43,6 +44,10 @@ pfx_inside(const pfx *in, const rp__ip *out_ip, unsigned out_plen)
     unsigned full = out_plen / 8, rest = out_plen % 8;
 
     if (in->plen < out_plen)
+        return false;
+    /* An IPv6 prefix holding all of ::ffff:0:0/96 holds no IPv4
+     * address (relaypolicy(7) §2). */
+    if (in->ip->family == 4 && out_ip->family == 6 && out_plen < 96)
         return false;
     if (memcmp(in->ip->b, out_ip->b, full) != 0)
         return false;
@@ -96,6 +101,7 @@ note(scan *s, const pfx *x)
     rp__bref r;
 
     s->hit = true;
+    s->family = x->ip->family;
     memset(&r, 0, sizeof(r));
     r.ip = *x->ip;
     r.plen = x->plen;
@@ -119,6 +125,92 @@ bool
 find_public(const pfx *x, void *ctx)
 {
     return !pfx_private(x) ? note(ctx, x) : true;
+}
+
+/* First and last key of a prefix (lengths in IPv6 terms). */
+static void
+pfx_range(const pfx *x, rp__u128 *first, rp__u128 *last)
+{
+    unsigned plen = x->plen > 128 ? 128 : x->plen;
+    rp__u128 a = rp__u_load(x->ip->b), m = {0, 0};
+
+    if (plen < 64) {
+        m.hi = plen == 0 ? UINT64_MAX : UINT64_MAX >> plen;
+        m.lo = UINT64_MAX;
+    } else if (plen < 128) {
+        m.lo = UINT64_MAX >> (plen - 64);
+    }
+    first->hi = a.hi & ~m.hi;
+    first->lo = a.lo & ~m.lo;
+    last->hi = first->hi | m.hi;
+    last->lo = first->lo | m.lo;
+}
+
+/* Holds no public address: private, shared, loopback, link-local or other
+ * special space, by the table of the exposure analysis (relaypolicy(7)
+ * §7).  An IPv6 prefix reaching into ::ffff:0:0/96 is not "private". */
+bool
+find_private(const pfx *x, void *ctx)
+{
+    rp__u128 first, last, n;
+
+    pfx_range(x, &first, &last);
+    if (!is_v4(x) && rp__u_cmp(first, RP__MAPPED_END) < 0 &&
+        rp__u_cmp(last, RP__MAPPED_FIRST) >= 0)
+        return true;
+    n = rp__public_count(is_v4(x) ? 4 : 6, first, last);
+    return n.hi == 0 && n.lo == 0 ? note(ctx, x) : true;
+}
+
+/* An IPv6 prefix holding the whole of ::ffff:0:0/96 (relaypolicy(7) §2):
+ * it never matches an IPv4 client. */
+bool
+find_covers_mapped(const pfx *x, void *ctx)
+{
+    rp__u128 first, last;
+
+    if (is_v4(x) || x->plen > 96)
+        return true;
+    pfx_range(x, &first, &last);
+    return rp__u_cmp(first, RP__MAPPED_FIRST) <= 0 &&
+                   rp__u_cmp(last, rp__u_dec(RP__MAPPED_END)) >= 0
+               ? note(ctx, x)
+               : true;
+}
+
+/* Does a bind of listener s->listener take connections on an address of prefix @p x? */
+static bool
+bind_reaches(const pfx *x, void *ctx)
+{
+    scan *s = ctx;
+    const rp__blistener *l = s->listener;
+
+    for (size_t i = 0; i < l->n_binds; i++) {
+        const rp__bind *d = &l->binds[i];
+        pfx one = {&d->ip, 128};
+        bool hit = d->any == RP__BIND_ANY ||
+                   (d->any == RP__BIND_ANY4 && is_v4(x)) ||
+                   (d->any == RP__BIND_ANY6 && !is_v4(x)) ||
+                   (d->any == RP__BIND_EXACT &&
+                    pfx_inside(&one, x->ip, x->plen));
+        if (hit)
+            return note(s, x);
+    }
+    return true;
+}
+
+/* The first prefix of @p ref on which a bind of @p l listens. */
+bool
+ref_reached(const rp_builder *b,
+            const rp__bref *ref,
+            const rp__blistener *l,
+            scan *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->b = b;
+    s->listener = l;
+    each_prefix(b, ref, bind_reaches, s);
+    return s->hit;
 }
 
 /* The first prefix of @p ref that @p pred finds, in s->text. */
