@@ -358,13 +358,90 @@ Test(lint, findings_are_sorted_by_line)
 
     lint_text("domain b.example local\n"
               "listener x {\n    bind 0.0.0.0:25\n"
-              "    allow network 10.0.0.0/8 relay\n}\n"
+              "    allow network 192.0.2.0/23 relay\n}\n"
               "domain a.example local\n",
               &F);
     cr_assert_eq(F.n, 3);
     cr_assert_eq(F.line[0], 1);
     cr_assert_eq(F.line[1], 4);
     cr_assert_eq(F.line[2], 6);
+}
+
+Test(lint, interface_relay_on_a_listener_open_to_the_internet)
+{
+    /* Behind NAT every Internet client arrives on 10.9.9.9: the analysis
+     * makes it unsafe, so critical (it needs allow open-relay). */
+    expect("allow open-relay\n"
+           "listener x {\n    bind 0.0.0.0:25\n"
+           "    allow interface 10.9.9.9 relay\n}\n",
+           "interface-relay-internet", 4, RP_SEV_CRITICAL);
+    expect_none("allow open-relay\n"
+                "listener x {\n    bind 0.0.0.0:25\n"
+                "    allow interface 10.9.9.9 relay\n}\n",
+                "open-relay-switch");
+    /* A few public clients only: a warning. */
+    expect("listener x {\n    bind 0.0.0.0:25\n    remote 192.0.2.0/24\n"
+           "    allow interface 10.9.9.9 relay\n}\n",
+           "interface-relay-internet", 4, RP_SEV_WARNING);
+    /* Private clients only, or no bind on that address: nothing. */
+    expect_none("listener x {\n    bind 0.0.0.0:25\n    remote 10.0.0.0/8\n"
+                "    allow interface 10.9.9.9 relay\n}\n",
+                "interface-relay-internet");
+    expect_none("listener x {\n    bind 192.0.2.1:25\n"
+                "    allow interface 10.9.9.9 relay\n}\n",
+                "interface-relay-internet");
+    expect_none("listener x {\n    bind 192.0.2.1:25\n"
+                "    allow interface 10.9.9.9 relay\n}\n",
+                "private-relay-nat");
+}
+
+Test(lint, private_range_relay_on_a_public_listener)
+{
+    expect("listener x {\n    bind 0.0.0.0:25\n"
+           "    allow network 10.1.0.0/24 relay\n}\n",
+           "private-relay-nat", 3, RP_SEV_WARNING);
+    expect("listener x {\n    bind [::]:25\n"
+           "    allow network fd00::/64 relay\n}\n",
+           "private-relay-nat", 3, RP_SEV_WARNING);
+    /* Only private clients reach it, a public range, or no relay. */
+    expect_none("listener x {\n    bind 0.0.0.0:25\n    remote 10.0.0.0/8\n"
+                "    allow network 10.1.0.0/24 relay\n}\n",
+                "private-relay-nat");
+    expect_none("listener x {\n    bind 0.0.0.0:25\n"
+                "    allow network 192.0.2.0/24 relay\n}\n",
+                "private-relay-nat");
+    expect_none("listener x {\n    bind 0.0.0.0:25\n"
+                "    allow network 10.1.0.0/24 submit\n}\n",
+                "private-relay-nat");
+    expect_none(clean, "private-relay-nat");
+}
+
+Test(lint, ipv6_entry_covering_the_ipv4_block)
+{
+    const char *t = "network v6lan ::/64\n"
+                    "listener x {\n    bind *:25\n    remote ::/8\n"
+                    "    allow network v6lan relay\n}\n"
+                    "deny client ::/0\n";
+
+    expect(t, "ipv6-covers-ipv4", 4, RP_SEV_WARNING);
+    expect(t, "ipv6-covers-ipv4", 5, RP_SEV_INFO);
+    expect(t, "ipv6-covers-ipv4", 7, RP_SEV_WARNING);
+    /* Inside ::ffff:0:0/96 it is IPv4; beside it, it is plain IPv6. */
+    expect_none("network m ::ffff:10.0.0.0/104\n"
+                "listener x {\n    bind *:25\n    remote ::/97\n"
+                "    allow network m relay\n}\n"
+                "deny client 2001:db8::/32\n",
+                "ipv6-covers-ipv4");
+}
+
+Test(lint, an_ipv6_entry_does_not_cover_ipv4_grants)
+{
+    /* ::/64 never matches 10.1.0.0/24 (relaypolicy(7) §2). */
+    expect_none("network v6lan ::/64\n"
+                "listener x {\n    bind *:25\n    remote 10.0.0.0/8 ::/64\n"
+                "    allow network 10.1.0.0/24 relay\n"
+                "    allow network v6lan relay\n}\n",
+                "rule-redundant");
 }
 
 static int
