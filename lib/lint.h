@@ -15,9 +15,9 @@ typedef struct pfx {
 /* What a scan over a reference's prefixes found. */
 typedef struct scan {
     const rp_builder *b;
-    const rp__bref *other; /* for coverage: the covering reference */
+    const rp__bref *other;         /* for coverage: the covering reference */
     const rp__blistener *listener; /* for ref_reached */
-    int family;                     /* of the prefix that hit: 4 or 6 */
+    int family;                    /* of the prefix that hit: 4 or 6 */
     bool hit;
     bool found;    /* coverage: the current prefix is inside @p other */
     char text[80]; /* the prefix that hit */

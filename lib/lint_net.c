@@ -178,7 +178,8 @@ find_covers_mapped(const pfx *x, void *ctx)
                : true;
 }
 
-/* Does a bind of listener s->listener take connections on an address of prefix @p x? */
+/* Does a bind of listener s->listener take connections on an address of
+ * prefix @p x? */
 static bool
 bind_reaches(const pfx *x, void *ctx)
 {
@@ -188,11 +189,10 @@ bind_reaches(const pfx *x, void *ctx)
     for (size_t i = 0; i < l->n_binds; i++) {
         const rp__bind *d = &l->binds[i];
         pfx one = {&d->ip, 128};
-        bool hit = d->any == RP__BIND_ANY ||
-                   (d->any == RP__BIND_ANY4 && is_v4(x)) ||
-                   (d->any == RP__BIND_ANY6 && !is_v4(x)) ||
-                   (d->any == RP__BIND_EXACT &&
-                    pfx_inside(&one, x->ip, x->plen));
+        bool hit =
+            d->any == RP__BIND_ANY || (d->any == RP__BIND_ANY4 && is_v4(x)) ||
+            (d->any == RP__BIND_ANY6 && !is_v4(x)) ||
+            (d->any == RP__BIND_EXACT && pfx_inside(&one, x->ip, x->plen));
         if (hit)
             return note(s, x);
     }
