@@ -524,8 +524,7 @@ master_line(import *im, pf_conf *c, char *line, bool *postscreen)
         int n = snprintf(tmp, sizeof(tmp), "smtpd-%s", s->lname);
 
         if (n < 0 || (size_t)n >= sizeof(s->lname)) {
-            imp_finding(im, "master.cf", "service '%s': name too long",
-                        name);
+            imp_finding(im, "master.cf", "service '%s': name too long", name);
             return;
         }
         memcpy(s->lname, tmp, (size_t)n + 1);
