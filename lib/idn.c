@@ -494,8 +494,29 @@ has_xn(const char *s, size_t len)
            s[2] == '-' && s[3] == '-';
 }
 
+/* True when the UTS #46 mapping leaves @p c as it is (status "valid" or
+ * "deviation"): an A-label may hold only such code points, or it would
+ * name a label that no U-label spelling maps to.  NFKC case folding of one
+ * code point yields at most 18, so the buffer never makes libunistring
+ * allocate. */
+static bool
+mapping_keeps(ucs4_t c)
+{
+    uint32_t out[32];
+    size_t n = sizeof(out) / sizeof(out[0]);
+    uint32_t *r;
+
+    if (is_deviation(c))
+        return true;
+    if (is_ignored(c) || disallowed_capital(c))
+        return false;
+    r = u32_casefold(&c, 1, NULL, UNINORM_NFKC, out, &n);
+    return r == out && n == 1 && out[0] == c;
+}
+
 /* A lowercase ASCII label: LDH rules, and an "xn--" label must decode to
- * a valid U-label that encodes back to the same text. */
+ * a valid U-label, already in mapped form, that encodes back to the same
+ * text. */
 static bool
 ascii_label_ok(const char *s, size_t len)
 {
@@ -513,6 +534,13 @@ ascii_label_ok(const char *s, size_t len)
     n = puny_decode(s + 4, len - 4, cp, CP_MAX);
     if (n == SIZE_MAX || n == 0 || !ulabel_ok(cp, n))
         return false;
+    /* The same limit on runs of marks as a U-label spelling meets in the
+     * mapping, so that both spellings of a label are refused alike. */
+    for (size_t i = 0, run = 0; i < n; i++) {
+        run = mark_weight(cp[i], (unsigned)run);
+        if (run > MARK_RUN_MAX || !mapping_keeps(cp[i]))
+            return false;
+    }
     for (size_t i = 0; i < n; i++)
         if (cp[i] >= 0x80)
             return puny_encode(cp, n, again, sizeof(again)) == len - 4 &&
