@@ -32,6 +32,7 @@ typedef struct pd_request {
     char sender[PD_MAX_LINE];
     char recipient[PD_MAX_LINE];
     char helo_name[256];
+    char smtputf8[8]; /* "yes"/"no" from the Exim ACL; Postfix sends none */
     unsigned n_attrs;
     const char *bad; /* why the request is malformed, or NULL */
 } pd_request;

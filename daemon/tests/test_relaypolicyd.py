@@ -32,6 +32,7 @@ listener submission {
     role submission
 }
 deny client 198.51.100.0/24
+domain домен.рф local recipients alice
 """
 
 RELAY_DENIED = "action=550 5.7.1 Relaying prohibited\n\n"
@@ -103,6 +104,28 @@ class Protocol(PolicydTest):
                      "@local.example:bob@remote.example"):
             self.assertTrue(self.ask(sender="", recipient=rcpt)
                             .startswith("action=550 5.7.1 "), rcpt)
+
+    def test_smtputf8(self) -> None:
+        # Postfix sends no SMTPUTF8 attribute: a non-ASCII sender or
+        # recipient means the client gave it; the Exim ACL says so itself.
+        for rcpt in ("alice@домен.рф", "alice@xn--d1acufc.xn--p1ai",
+                     "Alice@ДОМЕН.РФ"):
+            self.assertEqual(self.ask(recipient=rcpt), OK, rcpt)
+        self.assertEqual(self.ask(recipient="bob@пример.рф"), RELAY_DENIED)
+        self.assertEqual(self.ask(recipient="bob@xn--e1afmkfd.xn--p1ai"),
+                         RELAY_DENIED)
+        self.assertEqual(self.ask(sender="jörg@example.org",
+                                  recipient="alice@local.example"), OK)
+        self.assertEqual(self.ask(recipient="alice@домен.рф",
+                                  smtputf8="yes"), OK)
+        for attrs in ({"recipient": "alice@домен.рф"},
+                      {"recipient": "alice@local.example",
+                       "sender": "jörg@example.org"}):
+            self.assertEqual(self.ask(smtputf8="no", **attrs),
+                             "action=553 5.6.7 SMTPUTF8 required\n\n",
+                             attrs)
+        self.assertEqual(self.ask(recipient="alice@xn--d1acufc.xn--p1ai",
+                                  smtputf8="no"), OK)
 
     def test_other_stages_get_dunno(self) -> None:
         for state in ("DATA", "END-OF-MESSAGE", "VRFY", "ETRN"):

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,13 @@ mta_facts_reset_tx(mta_facts *f)
 {
     f->sender[0] = '\0';
     f->have_sender = false;
+    f->smtputf8 = false;
+}
+
+bool
+mta_param_smtputf8(const char *param)
+{
+    return param != NULL && strcasecmp(param, "SMTPUTF8") == 0;
 }
 
 void
@@ -128,6 +136,8 @@ fill_query(const mta_facts *f, const char *rcpt, rp_query *q)
     }
     if (f->tls)
         q->flags |= RP_QUERY_TLS;
+    if (f->smtputf8)
+        q->flags |= RP_QUERY_SMTPUTF8;
 }
 
 static void

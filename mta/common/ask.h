@@ -41,14 +41,21 @@ typedef struct mta_facts {
     char cert_subject[MTA_NAME_MAX]; /* logged only (see the man pages). */
     char sender[MTA_PATH_MAX];
     bool have_sender;
+    bool smtputf8;       /* SMTPUTF8 on this transaction's MAIL FROM. */
     const char *missing; /* the first fact the MTA failed to give, or NULL. */
 } mta_facts;
 
 /** Clear every fact. */
 void mta_facts_init(mta_facts *f);
 
-/** Forget the transaction (sender), keep the session. */
+/** Forget the transaction (sender, SMTPUTF8), keep the session. */
 void mta_facts_reset_tx(mta_facts *f);
+
+/**
+ * True when @p param, one ESMTP parameter of MAIL FROM ("SMTPUTF8",
+ * "BODY=8BITMIME"), is SMTPUTF8 (RFC 6531; any case, no value).
+ */
+bool mta_param_smtputf8(const char *param);
 
 /**
  * Normalise an address as MTAs write it: "192.0.2.1", "IPv6:2001:db8::1",

@@ -262,6 +262,10 @@ on_envfrom(SMFICTX *ctx, char **argv)
     if (argv != NULL && argv[0] != NULL) {
         mta_copy(s->facts.sender, sizeof(s->facts.sender), argv[0], RP_NTS);
         s->facts.have_sender = true;
+        /* argv[1...]: MAIL FROM's ESMTP parameters, as the client sent them */
+        for (char **p = argv + 1; *p != NULL; p++)
+            if (mta_param_smtputf8(*p))
+                s->facts.smtputf8 = true;
     }
     return SMFIS_CONTINUE;
 }

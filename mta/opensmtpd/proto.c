@@ -5,6 +5,7 @@
  *   report|0.6|TIME|smtp-in|link-connect|SESSION|rdns|fcrdns|SRC|DEST
  *   report|0.6|TIME|smtp-in|link-auth|SESSION|USER|pass    (0.7: pass|USER)
  *   report|0.6|TIME|smtp-in|tx-mail|SESSION|MSGID|ok|ADDR  (0.5: ADDR|ok)
+ *   report|0.6|TIME|smtp-in|protocol-client|SESSION|MAIL FROM:<a> SMTPUTF8
  *   filter|0.6|TIME|smtp-in|rcpt-to|SESSION|TOKEN|ADDRESS
  *   -> filter-result|SESSION|TOKEN|proceed
  *   -> filter-result|SESSION|TOKEN|reject|550 5.7.1 <r>: Relaying prohibited
@@ -14,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct osf_session {
     uint64_t id;
     mta_facts facts;
+    bool mail_smtputf8; /* the last MAIL FROM command gave SMTPUTF8 */
     struct osf_session *next;
 };
 
@@ -263,6 +266,49 @@ on_tx_mail(osf_session *s, char *params, int minor)
         return;
     mta_copy(s->facts.sender, sizeof(s->facts.sender), address, RP_NTS);
     s->facts.have_sender = true;
+    s->facts.smtputf8 = s->mail_smtputf8;
+}
+
+/*
+ * tx-mail gives the address without MAIL FROM's parameters, so SMTPUTF8 is
+ * read from the command itself (protocol-client, reported before tx-mail):
+ * "MAIL FROM:<path> PARAM ...", the path possibly quoted with spaces.
+ */
+static void
+on_client_command(osf_session *s, const char *cmd)
+{
+    const char *p = cmd + 10;
+    bool quoted = false;
+
+    if (strncasecmp(cmd, "MAIL FROM:", 10) != 0)
+        return;
+    s->mail_smtputf8 = false;
+    while (*p == ' ')
+        p++;
+    for (bool angle = *p == '<'; *p != '\0'; p++) {
+        if (quoted && *p == '\\' && p[1] != '\0')
+            p++;
+        else if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && angle && *p == '>') {
+            p++;
+            break;
+        } else if (!quoted && !angle && *p == ' ')
+            break;
+    }
+    while (*p != '\0') {
+        char param[16];
+        size_t n = strcspn(p, " ");
+
+        if (n > 0 && n < sizeof(param)) {
+            memcpy(param, p, n);
+            param[n] = '\0';
+            if (mta_param_smtputf8(param))
+                s->mail_smtputf8 = true;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
 }
 
 static void
@@ -302,6 +348,8 @@ on_report(osf_state *st, char **f, int minor)
         on_tx_mail(s, f[6], minor);
     else if (strcmp(event, "tx-reset") == 0)
         mta_facts_reset_tx(&s->facts);
+    else if (strcmp(event, "protocol-client") == 0)
+        on_client_command(s, f[6]);
     else if (strcmp(event, "link-identify") == 0)
         on_identify(s, f[6], minor);
     else if (strcmp(event, "link-tls") == 0)
@@ -376,6 +424,7 @@ register_hooks(osf_state *st)
         "register|report|smtp-in|link-tls\n",
         "register|report|smtp-in|tx-mail\n",
         "register|report|smtp-in|tx-reset\n",
+        "register|report|smtp-in|protocol-client\n",
         "register|filter|smtp-in|rcpt-to\n",
         "register|ready\n",
     };

@@ -30,6 +30,7 @@ listener submission {
     role submission
 }
 deny client 198.51.100.0/24
+domain домен.рф local recipients alice
 """
 
 OUTSIDE = "203.0.113.9"
@@ -170,6 +171,23 @@ class MilterProtocol(unittest.TestCase):
                 self.assertEqual(m.rcpt("<alice@local.example>"),
                                  "451 4.3.0 Policy service unavailable")
         self.milter.wait_log("no local (address|port)")
+
+    def test_smtputf8_from_the_mail_parameters(self) -> None:
+        # MAIL FROM's ESMTP parameters follow the sender in the arguments.
+        m = self.session()
+        self.assertEqual(m.mail(["<jörg@example.org>", "BODY=8BITMIME",
+                                 "smtputf8"]), "continue")
+        for rcpt in ("<alice@домен.рф>", "<alice@xn--d1acufc.xn--p1ai>"):
+            self.assertEqual(m.rcpt(rcpt), "continue", rcpt)
+        self.assertRegex(m.rcpt("<bob@пример.рф>"),
+                         r"^550 5\.7\.1 .*Relaying prohibited$")
+        # The next transaction without it: only the A-label spelling.
+        m.abort()
+        self.assertEqual(m.mail(["<a@example.org>", "BODY=8BITMIME"]),
+                         "continue")
+        self.assertRegex(m.rcpt("<alice@домен.рф>"),
+                         r"^553 5\.6\.7 .*SMTPUTF8 required$")
+        self.assertEqual(m.rcpt("<alice@xn--d1acufc.xn--p1ai>"), "continue")
 
     def test_transactions_reset(self) -> None:
         m = self.session(DEVICE)

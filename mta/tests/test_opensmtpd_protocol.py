@@ -31,6 +31,7 @@ listener submission {
     bind 192.0.2.1:587
     role submission
 }
+domain домен.рф local recipients alice
 """
 
 REGISTERED = [
@@ -41,6 +42,7 @@ REGISTERED = [
     "register|report|smtp-in|link-tls",
     "register|report|smtp-in|tx-mail",
     "register|report|smtp-in|tx-reset",
+    "register|report|smtp-in|protocol-client",
     "register|filter|smtp-in|rcpt-to",
     "register|ready",
 ]
@@ -183,6 +185,40 @@ class FilterProtocol(unittest.TestCase):
         self.assertIn("from=<other@example.org> to=<alice@local.example>",
                       log)
         self.assertIn("from=<> to=<alice@local.example>", log)
+
+    def test_smtputf8_from_the_mail_command(self) -> None:
+        # tx-mail drops MAIL FROM's parameters: SMTPUTF8 is read from the
+        # command (protocol-client), reported just before it.
+        f = self.f
+        f.connect("f1", "203.0.113.9:40000", "192.0.2.1:25")
+        for command, given in (
+                ("MAIL FROM:<jörg@example.org> BODY=8BITMIME SMTPUTF8", True),
+                ("MAIL FROM:<a@example.org>", False),
+                ("mail from: <a@example.org> smtputf8", True),
+                ('MAIL FROM:<"x> SMTPUTF8"@example.org>', False),
+                ("MAIL FROM:<a@example.org> SMTPUTF8=X", False)):
+            with self.subTest(command=command):
+                f.report("protocol-client", "f1", command)
+                f.report("tx-mail", "f1", "00000001|ok|a@example.org")
+                self.assertEqual(f.rcpt("f1", "<alice@xn--d1acufc.xn--p1ai>"),
+                                 "proceed")
+                reply = f.rcpt("f1", "<alice@домен.рф>")
+                if given:
+                    self.assertEqual(reply, "proceed")
+                    self.assertRegex(f.rcpt("f1", "<bob@пример.рф>"),
+                                     r"^reject\|550 5\.7\.1 .*Relaying")
+                else:
+                    self.assertRegex(reply, r"^reject\|553 5\.6\.7 ")
+                f.report("tx-reset", "f1", "00000001")
+        # Another command between MAIL and RCPT changes nothing; a reset
+        # transaction forgets it.
+        f.report("protocol-client", "f1", "MAIL FROM:<a@example.org> SMTPUTF8")
+        f.report("tx-mail", "f1", "00000002|ok|a@example.org")
+        f.report("protocol-client", "f1", "RCPT TO:<alice@домен.рф>")
+        self.assertEqual(f.rcpt("f1", "<alice@домен.рф>"), "proceed")
+        f.report("tx-reset", "f1", "00000002")
+        self.assertRegex(f.rcpt("f1", "<alice@домен.рф>"),
+                         r"^reject\|553 5\.6\.7 ")
 
     def test_missing_facts_fail_closed(self) -> None:
         f = self.f
