@@ -51,6 +51,7 @@ listener trusted {{
     role gateway
     allow network 127.0.0.0/8 relay
 }}
+domain домен.рф local recipients alice
 """
 
 EXIM_CONF = """\
@@ -278,6 +279,32 @@ class Exim(unittest.TestCase):
             with self.subTest(rcpt=rcpt):
                 code, msg = self.rcpt(self.p1, rcpt)
                 self.assertGreaterEqual(code, 500, msg)
+
+    def test_smtp_smtputf8(self) -> None:
+        # Exim says whether MAIL FROM had SMTPUTF8 ($message_smtputf8):
+        # with it both spellings of the IDN domain are accepted.
+        with smtplib.SMTP("127.0.0.1", self.p1, timeout=TIMEOUT) as s:
+            self.assertEqual(s.ehlo("client.test")[0], 250)
+            self.assertTrue(s.has_extn("smtputf8"), s.esmtp_features)
+            code, msg = s.mail("jörg@example.org", ["SMTPUTF8"])
+            self.assertEqual(code, 250, msg)
+            for rcpt in ("alice@домен.рф", "alice@xn--d1acufc.xn--p1ai",
+                         "Alice@ДОМЕН.РФ"):
+                code, msg = s.rcpt(rcpt)
+                self.assertEqual(code, 250, (rcpt, msg))
+            self.assertEqual(s.rcpt("bob@пример.рф"),
+                             (550, b"5.7.1 Relaying prohibited"))
+        self.policyd.wait_log(r"from=<j\S+@example\.org> "
+                              r"to=<alice@xn--d1acufc\.xn--p1ai>")
+        # Without it: the A-label only; a UTF-8 address is refused.
+        self.assertEqual(self.rcpt(self.p1, "alice@xn--d1acufc.xn--p1ai")[0],
+                         250)
+        with smtplib.SMTP("127.0.0.1", self.p1, timeout=TIMEOUT) as s:
+            s.ehlo("client.test")
+            self.assertEqual(s.mail("someone@example.org")[0], 250)
+            s.command_encoding = "utf-8"
+            code, msg = s.rcpt("alice@домен.рф")
+            self.assertGreaterEqual(code, 500, msg)
 
     def test_smtp_trusted_relays_and_a_message_goes_through(self) -> None:
         self.assertEqual(self.rcpt(self.p2, "bob@remote.example")[0], 250)
