@@ -32,6 +32,7 @@ static void
 reset(sm_session *s)
 {
     s->sender[0] = '\0';
+    s->smtputf8 = false;
     s->n_rcpts = 0;
     s->data_bytes = 0;
     if (s->state == SM_MAIL || s->state == SM_DATA)
@@ -123,14 +124,15 @@ cmd_helo(sm_session *s, const char *arg, size_t len, bool ehlo)
      * clients that read a reply per segment (nmap) stay in step. */
     reply(s,
           "250-%s\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
-          "%s250 SIZE %u",
+          "250-SMTPUTF8\r\n%s250 SIZE %u",
           s->server->hostname,
           s->server->n_users > 0 ? "250-AUTH PLAIN\r\n" : "",
           (unsigned)SM_MAX_SIZE);
 }
 
 /* Check MAIL FROM's parameters: SIZE=n (RFC 1870) is enforced; BODY= is
- * accepted; anything else is refused. */
+ * accepted; SMTPUTF8 (RFC 6531) marks the transaction's addresses as
+ * possibly UTF-8; anything else is refused. */
 static bool
 mail_params(sm_session *s, const char *arg, size_t len)
 {
@@ -152,6 +154,10 @@ mail_params(sm_session *s, const char *arg, size_t len)
             break;
         if (keyword(tok, (size_t)(tok_end - tok), "BODY="))
             continue;
+        if (tok_end - tok == 8 && keyword(tok, 8, "SMTPUTF8")) {
+            s->smtputf8 = true;
+            continue;
+        }
         if (!keyword(tok, (size_t)(tok_end - tok), "SIZE=") ||
             tok_end - tok < 6 || tok_end - tok > 5 + 20) {
             reply(s, "555 5.5.4 Unsupported MAIL parameter");
@@ -187,6 +193,7 @@ cmd_mail(sm_session *s, const char *arg, size_t len)
         reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
         return;
     }
+    s->smtputf8 = false;
     if (!mail_params(s, arg, len))
         return;
     s->state = SM_MAIL;
@@ -212,6 +219,8 @@ fill_query(const sm_session *s, const char *rcpt, rp_query *q)
     q->recipient_len = RP_NTS;
     q->helo = s->helo;
     q->helo_len = RP_NTS;
+    if (s->smtputf8)
+        q->flags |= RP_QUERY_SMTPUTF8;
 }
 
 rp_status

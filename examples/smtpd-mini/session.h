@@ -60,6 +60,7 @@ typedef struct sm_session {
     char helo[256];
     char user[256]; /* "" when not authenticated */
     char sender[SM_MAX_PATH + 1];
+    bool smtputf8; /* MAIL FROM gave SMTPUTF8 (RFC 6531) */
     unsigned n_rcpts;
     size_t data_bytes;
 } sm_session;

@@ -20,6 +20,7 @@ TIMEOUT = 30.0
 
 POLICY = """\
 domain local.example local recipients alice bob admin
+domain домен.рф local recipients alice алиса
 listener gateway {{
     bind 127.0.0.1:{smtp}
     role gateway
@@ -218,6 +219,41 @@ class SmtpdMini(unittest.TestCase):
                                  b"Subject: x\r\n\r\nbody\r\n")
             self.assertEqual(list(refused), ["x@remote.example"])
             self.assertEqual(refused["x@remote.example"][0], 550)
+
+    def test_smtputf8(self) -> None:
+        # Advertised; with it on MAIL FROM both spellings of an IDN domain
+        # and UTF-8 local parts are decided (relaypolicy(7) section 2).
+        with smtplib.SMTP("127.0.0.1", self.smtp, timeout=TIMEOUT) as s:
+            s.ehlo("client.test")
+            self.assertTrue(s.has_extn("smtputf8"), s.esmtp_features)
+            self.assertEqual(s.mail("jörg@example.org",
+                                    ["SMTPUTF8", "BODY=8BITMIME"])[0], 250)
+            for rcpt in ("alice@домен.рф", "Alice@ДОМЕН.РФ",
+                         "alice@xn--d1acufc.xn--p1ai", "АЛИСА@домен.рф"):
+                self.assertEqual(s.rcpt(rcpt)[0], 250, rcpt)
+            code, msg = s.rcpt("x@пример.рф")
+            self.assertEqual(code, 550, msg)
+            self.assertIn(b"5.7.1", msg)
+            self.assertEqual(s.rcpt("x@xn--e1afmkfd.xn--p1ai")[0], 550)
+        d = Dialogue(self.smtp)
+        self.addCleanup(d.close)
+        self.assertEqual(d.cmd("EHLO client.test")[0], 250)
+        # Without it only the A-label spelling (553 5.6.7 otherwise); a
+        # refused MAIL FROM leaves no SMTPUTF8 behind.
+        for mail in ("MAIL FROM:<a@example.org>",
+                     "MAIL FROM:<a@example.org> SMTPUTF8 FOO=1"):
+            code, _ = d.cmd(mail)
+            if code != 250:
+                self.assertEqual(code, 555)
+                self.assertEqual(d.cmd("MAIL FROM:<a@example.org>")[0], 250)
+            code, text = d.cmd("RCPT TO:<alice@домен.рф>")
+            self.assertEqual(code, 553, text)
+            self.assertTrue(text.startswith("5.6.7 "), text)
+            self.assertEqual(d.cmd("RCPT TO:<alice@xn--d1acufc.xn--p1ai>")[0],
+                             250)
+            self.assertEqual(d.cmd("RSET")[0], 250)
+        self.assertEqual(d.cmd("MAIL FROM:<a@example.org> smtputf8")[0], 250)
+        self.assertEqual(d.cmd("RCPT TO:<alice@домен.рф>")[0], 250)
 
     def test_sequencing_and_syntax(self) -> None:
         d = Dialogue(self.smtp)
