@@ -10,7 +10,9 @@ pointing at a relaypolicyd started for the test.  XCLIENT (allowed
 from 127.0.0.0/8) presents the client addresses of the classic relay scenarios
 and, with LOGIN=, an authenticated user (it sets Postfix's sasl_username).
 The instance and the policy server are stopped at the end, whatever
-happens.  Needs root and Debian's postfix (scripts/install-deps.sh).
+happens.  A second instance runs with smtputf8_enable = yes and
+strict_smtputf8 = yes, and a policy naming IDN domains as U-label and as
+A-label: both spellings are accepted, with SMTPUTF8 for the U-label.  Needs root and Debian's postfix (scripts/install-deps.sh).
 """
 
 import os
@@ -48,6 +50,13 @@ listener submission {{
     role submission
 }}
 deny client 198.51.100.0/24
+{idn}"""
+
+# The SMTPUTF8 instance's policy adds an IDN domain written each way:
+# домен.рф is xn--d1acufc.xn--p1ai, тест.рф is xn--e1aybc.xn--p1ai.
+IDN_POLICY = """\
+domain домен.рф local recipients alice алиса
+domain xn--e1aybc.xn--p1ai local recipients bob
 """
 
 MAIN_CF = """\
@@ -75,7 +84,7 @@ smtpd_policy_service_timeout = 60s
 default_transport = discard
 local_transport = discard
 relay_transport = discard
-smtputf8_enable = no
+{smtputf8}
 biff = no
 append_dot_mydomain = no
 maillog_file = {dir}/maillog
@@ -137,7 +146,12 @@ def wait_banner(port: int) -> None:
         time.sleep(0.1)
 
 
-class Postfix(unittest.TestCase):
+class PostfixInstance(unittest.TestCase):
+    """A Postfix and a relaypolicyd for the tests of a subclass."""
+
+    main_cf_smtputf8 = "smtputf8_enable = no"
+    idn_policy = ""
+
     @classmethod
     def setUpClass(cls) -> None:
         # Without root or Postfix: skipped (ctest SKIP_RETURN_CODE 77).
@@ -156,7 +170,8 @@ class Postfix(unittest.TestCase):
         cls.smtp, cls.submission = free_ports(2)
         cls.policy = cls.dir / "policy.conf"
         cls.policy.write_text(POLICY.format(smtp=cls.smtp,
-                                            submission=cls.submission))
+                                            submission=cls.submission,
+                                            idn=cls.idn_policy))
         cls.policyd = Policyd(cls.policy, "inet:127.0.0.1:0", cls.dir)
         cls.addClassCleanup(cls.policyd.stop)
         cls.start_postfix()
@@ -168,7 +183,8 @@ class Postfix(unittest.TestCase):
             (cls.dir / sub).mkdir()
         shutil.chown(cls.dir / "data", "postfix")
         (etc / "main.cf").write_text(MAIN_CF.format(
-            dir=cls.dir, policyd=cls.policyd.port))
+            dir=cls.dir, policyd=cls.policyd.port,
+            smtputf8=cls.main_cf_smtputf8))
         (etc / "master.cf").write_text(MASTER_CF.format(
             smtp=cls.smtp, submission=cls.submission))
         cls.addClassCleanup(cls.stop_postfix)
@@ -239,6 +255,8 @@ class Postfix(unittest.TestCase):
         self.assertTrue(got[1].startswith(enhanced + " "), got)
         self.assertIn("Recipient address rejected: " + text, got[1])
 
+
+class Postfix(PostfixInstance):
     # ---- the relay scenarios -------------------------------------------
 
     def test_outside_client_relaying_refused(self) -> None:
@@ -331,6 +349,69 @@ class Postfix(unittest.TestCase):
             capture_output=True, text=True, timeout=300)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         print("\n    policyd load:", out.stdout.strip())
+
+
+
+class PostfixSMTPUTF8(PostfixInstance):
+    """Postfix with SMTPUTF8: one IDN domain, two spellings."""
+
+    main_cf_smtputf8 = "smtputf8_enable = yes\nstrict_smtputf8 = yes"
+    idn_policy = IDN_POLICY
+
+    def utf8_session(self, client: str) -> smtplib.SMTP:
+        s = self.session(self.smtp, client)
+        self.assertIn("smtputf8", s.esmtp_features)
+        code, msg = s.mail("jörg@example.org", ["SMTPUTF8"])
+        self.assertEqual(code, 250, msg)
+        return s
+
+    def test_both_spellings_accepted(self) -> None:
+        s = self.utf8_session(OUTSIDE)
+        for rcpt in ("alice@домен.рф", "alice@xn--d1acufc.xn--p1ai",
+                     "Alice@ДОМЕН.РФ", "АЛИСА@домен.рф",
+                     "bob@тест.рф", "bob@xn--e1aybc.xn--p1ai"):
+            with self.subTest(rcpt=rcpt):
+                code, msg = s.rcpt(rcpt)
+                self.assertEqual(code, 250, (rcpt, msg))
+        self.assertRefused((lambda r: (r[0], r[1].decode()))(
+            s.rcpt("zed@домен.рф")), 550, "5.1.1", "User unknown")
+        # The decisions came from the policy server.
+        self.policyd.wait_log(r"from=<j\S*@example\.org> "
+                              r"to=<alice@xn--d1acufc\.xn--p1ai>")
+
+    def test_a_message_to_both_spellings(self) -> None:
+        s = self.session(self.smtp, OUTSIDE)
+        refused = s.sendmail("jörg@example.org",
+                             ["alice@домен.рф", "alice@xn--d1acufc.xn--p1ai",
+                              "bob@тест.рф"],
+                             "Subject: IDN\r\n\r\nhello\r\n".encode(),
+                             mail_options=["SMTPUTF8"])
+        self.assertEqual(refused, {})
+
+    def test_relaying_to_an_idn_outside_domain_refused(self) -> None:
+        s = self.utf8_session(OUTSIDE)
+        for rcpt in ("bob@пример.рф", "bob@xn--e1afmkfd.xn--p1ai",
+                     "bob%пример.рф@домен.рф", "пример.рф!bob@домен.рф"):
+            with self.subTest(rcpt=rcpt):
+                code, msg = s.rcpt(rcpt)
+                self.assertRefused((code, msg.decode()), 550, "5.7.1",
+                                   "Relaying prohibited")
+        # A trusted device relays to it, in either spelling.
+        s = self.utf8_session(DEVICE)
+        for rcpt in ("bob@пример.рф", "bob@xn--e1afmkfd.xn--p1ai"):
+            self.assertEqual(s.rcpt(rcpt)[0], 250, rcpt)
+
+    def test_without_smtputf8_only_the_a_label(self) -> None:
+        self.assertEqual(self.rcpt(self.smtp, OUTSIDE,
+                                   "alice@xn--d1acufc.xn--p1ai")[0], 250)
+        s = self.session(self.smtp, OUTSIDE)
+        self.assertEqual(s.mail("someone@example.org")[0], 250)
+        s.command_encoding = "utf-8"
+        code, msg = s.rcpt("alice@домен.рф")
+        # strict_smtputf8: Postfix itself refuses it (Postfix 3.7 says
+        # 501 5.1.3), before asking the policy.
+        self.assertIn(code, (501, 553), msg)
+        self.assertNotIn(b"Recipient address rejected", msg)
 
 
 if __name__ == "__main__":
