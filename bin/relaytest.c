@@ -7,6 +7,8 @@
  * exact exposure analysis (rp_policy_exposure(), relaypolicy(7) §7) lists
  * every public range that relays without login, the tricks run from a
  * witness inside each, and once more from a client outside every grant.
+ * Every trick that names a domain is played again with an internationalised
+ * domain in its U-label spelling (with SMTPUTF8) and in its A-label one.
  */
 #include "cli.h"
 
@@ -27,6 +29,9 @@ static const char relaytest_usage[] =
     "classic open-relay tricks (nmap smtp-open-relay, Metasploit\n"
     "smtp_relay, Microsoft KB Q304897, the MAPS relay test) from a witness\n"
     "address inside each range and from a client outside every grant.\n"
+    "The tricks are played again with an internationalised external\n"
+    "domain, as U-label (with SMTPUTF8) and as A-label, and with the local\n"
+    "domain's U-label spelling when it is internationalised.\n"
     "Prints each RCPT TO and the reply, then one verdict line per listener.\n"
     "\n"
     "A listener fails when it is an open relay (an outside client relays,\n"
@@ -41,14 +46,19 @@ static const char relaytest_usage[] =
 /* What the tests are made of. */
 typedef struct env {
     const rp_policy *p;
-    char decl[256];   /* a local domain the policy declares, or "" */
-    char local[256];  /* that domain, or the server's literal */
-    char relay[256];  /* a relay domain, or "" */
-    char ext[64];     /* an external domain */
-    char ext_up[72];  /* the same in capitals with a trailing dot */
-    char ext_cap[72]; /* the same in capitals */
-    char loc_up[256]; /* the local domain in capitals */
-    char self[80];    /* the listener's address literal, "[...]" */
+    char decl[256];    /* a local domain the policy declares, or "" */
+    char local[256];   /* that domain, or the server's literal */
+    char relay[256];   /* a relay domain, or "" */
+    char ext[64];      /* an external domain */
+    char ext_up[72];   /* the same in capitals with a trailing dot */
+    char ext_cap[72];  /* the same in capitals */
+    char loc_up[256];  /* the local domain in capitals */
+    char decl_u[256];  /* the U-label spelling of decl, or "" */
+    char local_u[256]; /* that of local, or "" */
+    char ext_u[64];    /* an external IDN domain, U-label spelling */
+    char ext_a[64];    /* its A-label spelling */
+    char ext_u_up[72]; /* the U-label in capitals with a trailing dot */
+    char self[80];     /* the listener's address literal, "[...]" */
     char client[64];
     char lip[64];
     uint32_t port;
@@ -62,40 +72,83 @@ typedef struct env {
  * local domain, %M the same in capitals, %R the external domain, %U the
  * same in capitals with a trailing dot, %V in capitals without it, %D a
  * relay domain, %S the
- * listener's address literal and %O an outside address literal. */
+ * listener's address literal and %O an outside address literal; %I is an
+ * external IDN domain as U-label, %A the same as A-label, %J the U-label
+ * in capitals with a trailing dot, %K the local domain as U-label. */
 typedef struct trick {
     const char *name;
     const char *from;
     const char *rcpt;
-    bool needs_relay_domain;
+    unsigned flags; /* T_RELAY_DOMAIN | T_UTF8 | T_IDN_LOCAL */
 } trick;
 
+enum {
+    T_RELAY_DOMAIN = 1, /* needs a relay domain (%D) */
+    T_UTF8 = 2,         /* sent with SMTPUTF8 */
+    T_IDN_LOCAL = 4,    /* needs an IDN local domain (%K) */
+};
+
 static const trick tricks[] = {
-    {"external recipient", "relaytest@%R", "user@%R", false},
-    {"percent hack", "relaytest@%R", "user%%%R@%L", false},
-    {"bang path", "relaytest@%R", "%R!user@%L", false},
-    {"double at", "relaytest@%R", "user@%R@%L", false},
-    {"quoted at", "relaytest@%R", "\"user@%R\"@%L", false},
-    {"quoted percent hack", "relaytest@%R", "\"user%%%R\"@%L", false},
-    {"source route", "relaytest@%R", "@%L:user@%R", false},
-    {"source route list", "relaytest@%R", "@%L,@mx.%R:user@%R", false},
-    {"outside address literal", "relaytest@%R", "user@%O", false},
-    {"percent hack at own literal", "relaytest@%R", "user%%%R@%S", false},
-    {"unqualified quoted percent", "relaytest@%R", "\"user%%%R\"", false},
-    {"unqualified quoted at", "relaytest@%R", "\"user@%R\"", false},
-    {"unqualified bang path", "relaytest@%R", "%R!user", false},
-    {"empty final domain", "relaytest@%R", "user@%R@", false},
-    {"mixed case, trailing dot", "relaytest@%R", "user@%U", false},
-    {"mixed case percent hack", "relaytest@%R", "USER%%%V@%M", false},
-    {"postmaster percent hack", "relaytest@%R", "postmaster%%%R@%L", false},
-    {"spoofed local sender", "admin@%L", "user@%R", false},
-    {"sender at own literal", "postmaster@%S", "user@%R", false},
-    {"null sender", "", "user@%R", false},
-    {"local sender and percent hack", "admin@%L", "user%%%R@%L", false},
-    {"percent hack via relay domain", "relaytest@%R", "user%%%R@%D", true},
-    {"bang path via relay domain", "relaytest@%R", "%R!user@%D", true},
+    {"external recipient", "relaytest@%R", "user@%R", 0},
+    {"percent hack", "relaytest@%R", "user%%%R@%L", 0},
+    {"bang path", "relaytest@%R", "%R!user@%L", 0},
+    {"double at", "relaytest@%R", "user@%R@%L", 0},
+    {"quoted at", "relaytest@%R", "\"user@%R\"@%L", 0},
+    {"quoted percent hack", "relaytest@%R", "\"user%%%R\"@%L", 0},
+    {"source route", "relaytest@%R", "@%L:user@%R", 0},
+    {"source route list", "relaytest@%R", "@%L,@mx.%R:user@%R", 0},
+    {"outside address literal", "relaytest@%R", "user@%O", 0},
+    {"percent hack at own literal", "relaytest@%R", "user%%%R@%S", 0},
+    {"unqualified quoted percent", "relaytest@%R", "\"user%%%R\"", 0},
+    {"unqualified quoted at", "relaytest@%R", "\"user@%R\"", 0},
+    {"unqualified bang path", "relaytest@%R", "%R!user", 0},
+    {"empty final domain", "relaytest@%R", "user@%R@", 0},
+    {"mixed case, trailing dot", "relaytest@%R", "user@%U", 0},
+    {"mixed case percent hack", "relaytest@%R", "USER%%%V@%M", 0},
+    {"postmaster percent hack", "relaytest@%R", "postmaster%%%R@%L", 0},
+    {"spoofed local sender", "admin@%L", "user@%R", 0},
+    {"sender at own literal", "postmaster@%S", "user@%R", 0},
+    {"null sender", "", "user@%R", 0},
+    {"local sender and percent hack", "admin@%L", "user%%%R@%L", 0},
+    {"percent hack via relay domain", "relaytest@%R", "user%%%R@%D",
+     T_RELAY_DOMAIN},
+    {"bang path via relay domain", "relaytest@%R", "%R!user@%D",
+     T_RELAY_DOMAIN},
+    /* relaypolicy(7) §2: one domain, two spellings, the same answers. */
+    {"IDN external recipient", "relaytest@%I", "user@%I", T_UTF8},
+    {"IDN external recipient, A-label", "relaytest@%A", "user@%A", 0},
+    {"IDN percent hack", "relaytest@%I", "user%%%I@%L", T_UTF8},
+    {"IDN percent hack, A-label", "relaytest@%A", "user%%%A@%L", 0},
+    {"IDN bang path", "relaytest@%I", "%I!user@%L", T_UTF8},
+    {"IDN quoted at", "relaytest@%I", "\"user@%I\"@%L", T_UTF8},
+    {"IDN quoted percent hack", "relaytest@%I", "\"user%%%I\"@%L", T_UTF8},
+    {"IDN source route", "relaytest@%I", "@%L:user@%I", T_UTF8},
+    {"IDN percent hack at own literal", "relaytest@%I", "user%%%I@%S", T_UTF8},
+    {"IDN unqualified quoted percent", "relaytest@%I", "\"user%%%I\"", T_UTF8},
+    {"IDN unqualified bang path", "relaytest@%I", "%I!user", T_UTF8},
+    {"IDN capitals, trailing dot", "relaytest@%I", "user@%J", T_UTF8},
+    {"IDN null sender", "", "user@%I", T_UTF8},
+    {"IDN percent hack via relay domain", "relaytest@%I", "user%%%I@%D",
+     T_RELAY_DOMAIN | T_UTF8},
+    {"percent hack, local U-label", "relaytest@%R", "user%%%R@%K",
+     T_UTF8 | T_IDN_LOCAL},
+    {"IDN percent hack, local U-label", "relaytest@%I", "user%%%I@%K",
+     T_UTF8 | T_IDN_LOCAL},
+    {"IDN bang path, local U-label", "relaytest@%I", "%I!user@%K",
+     T_UTF8 | T_IDN_LOCAL},
 };
 #define N_TRICKS (sizeof(tricks) / sizeof(tricks[0]))
+
+/* The index of the trick named @p name. */
+static size_t
+trick_index(const char *name)
+{
+    size_t i = 0;
+
+    while (i + 1 < N_TRICKS && strcmp(tricks[i].name, name) != 0)
+        i++;
+    return i;
+}
 
 /* Expand a template into @p out. */
 static void
@@ -130,6 +183,18 @@ expand(const env *e, const char *t, char *out, size_t size)
                 break;
             case 'O':
                 sub = "[198.51.100.254]";
+                break;
+            case 'I':
+                sub = e->ext_u;
+                break;
+            case 'A':
+                sub = e->ext_a;
+                break;
+            case 'J':
+                sub = e->ext_u_up;
+                break;
+            case 'K':
+                sub = e->local_u;
                 break;
             default:
                 out[n++] = *t;
@@ -179,16 +244,32 @@ covers(const char *pat, const char *name)
            (nn > pn && strcasecmp(name + nn - pn, pat) == 0);
 }
 
+/* External IDN domains: U-label, A-label, U-label in capitals with a
+ * trailing dot (пример and испытание are the IANA test labels). */
+static const char *const idn_exts[][3] = {
+    {"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.invalid",
+     "xn--e1afmkfd.invalid",
+     "\xd0\x9f\xd0\xa0\xd0\x98\xd0\x9c\xd0\x95\xd0\xa0.INVALID."},
+    {"relaytest.\xd0\xb8\xd1\x81\xd0\xbf\xd1\x8b\xd1\x82\xd0\xb0\xd0"
+     "\xbd\xd0\xb8\xd0\xb5",
+     "relaytest.xn--80akhbyknj4f",
+     "RELAYTEST.\xd0\x98\xd0\xa1\xd0\x9f\xd0\xab\xd0\xa2\xd0\x90\xd0"
+     "\x9d\xd0\x98\xd0\x95."},
+};
+
 /* Read the "domain PATTERN KIND" lines of the dump: pick a local and a
- * relay domain, and an external domain that no pattern covers. */
+ * relay domain, and an external domain (and an external IDN domain) that
+ * no pattern covers.  The dump writes an IDN domain as A-label with its
+ * U-label as a comment: "domain xn--d1acufc.xn--p1ai local  # домен.рф". */
 static void
 pick_domains(env *e, const char *dump)
 {
     static const char *const exts[] = {"relaytest.invalid", "remote.example",
                                        "relaytest.example.net"};
-    char pat[256], kind[16];
+    char pat[256], kind[16], ulabel[256];
     bool exact[2] = {false, false}; /* [0] relay, [1] local */
-    size_t pick = 0;
+    size_t pick = 0, pick_idn = 0;
+    const size_t n_idn = sizeof(idn_exts) / sizeof(idn_exts[0]);
 
     for (const char *s = dump; s != NULL && *s != '\0';) {
         const char *nl = strchr(s, '\n');
@@ -197,19 +278,33 @@ pick_domains(env *e, const char *dump)
             char *dst = strcmp(kind, "local") == 0   ? e->decl
                         : strcmp(kind, "relay") == 0 ? e->relay
                                                      : NULL;
+            const char *hash = strstr(s, "  # ");
+            bool has_u = hash != NULL && (nl == NULL || hash < nl) &&
+                         sscanf(hash + 4, "%255s", ulabel) == 1;
             /* The first exact name wins; a suffix only when none. */
             if (dst != NULL &&
-                (dst[0] == '\0' || (pat[0] != '.' && !exact[dst == e->decl])))
+                (dst[0] == '\0' || (pat[0] != '.' && !exact[dst == e->decl]))) {
                 snprintf(dst, 256, "%s", name);
+                if (dst == e->decl)
+                    snprintf(e->decl_u, sizeof(e->decl_u), "%s",
+                             !has_u             ? ""
+                             : ulabel[0] == '.' ? ulabel + 1
+                                                : ulabel);
+            }
             if (dst != NULL && pat[0] != '.')
                 exact[dst == e->decl] = true;
             while (pick + 1 < sizeof(exts) / sizeof(exts[0]) &&
                    covers(pat, exts[pick]))
                 pick++;
+            while (pick_idn + 1 < n_idn && covers(pat, idn_exts[pick_idn][1]))
+                pick_idn++;
         }
         s = nl != NULL ? nl + 1 : NULL;
     }
     snprintf(e->ext, sizeof(e->ext), "%s", exts[pick]);
+    snprintf(e->ext_u, sizeof(e->ext_u), "%s", idn_exts[pick_idn][0]);
+    snprintf(e->ext_a, sizeof(e->ext_a), "%s", idn_exts[pick_idn][1]);
+    snprintf(e->ext_u_up, sizeof(e->ext_u_up), "%s", idn_exts[pick_idn][2]);
 }
 
 static void
@@ -306,14 +401,15 @@ choose_client(env *e, size_t index, const rp_listener_info *info, int family)
 static bool
 relayed(const env *e, const rp_decision *d)
 {
-    size_t n = strlen(e->ext);
+    size_t n = strlen(e->ext), na = strlen(e->ext_a);
 
     if (d->verdict == RP_RELAY)
         return true;
     if (d->verdict != RP_ACCEPT)
         return false;
+    /* The destination is in canonical form: the IDN one as A-label. */
     for (const char *s = d->destination; *s != '\0'; s++)
-        if (strncasecmp(s, e->ext, n) == 0)
+        if (strncasecmp(s, e->ext, n) == 0 || strncasecmp(s, e->ext_a, na) == 0)
             return true;
     return false;
 }
@@ -322,7 +418,7 @@ relayed(const env *e, const rp_decision *d)
 static bool
 play(const env *e, const trick *t, char *last_from, size_t size)
 {
-    char from[400], rcpt[400], fb[404], rb[404];
+    char from[400], rcpt[400], fb[420], rb[404];
     rp_query q;
     rp_decision d;
     bool bad;
@@ -341,6 +437,11 @@ play(const env *e, const trick *t, char *last_from, size_t size)
     q.sender_len = RP_NTS;
     q.recipient = rb;
     q.recipient_len = RP_NTS;
+    if (t->flags & T_UTF8) {
+        q.flags |= RP_QUERY_SMTPUTF8;
+        snprintf(fb + strlen(fb), sizeof(fb) - strlen(fb), " SMTPUTF8");
+        q.sender_len = strlen(fb) - 9;
+    }
     printf("# %s\n", t->name);
     if (strcmp(last_from, fb) != 0) {
         printf("MAIL FROM:%s\n", fb);
@@ -360,21 +461,25 @@ play(const env *e, const trick *t, char *last_from, size_t size)
 }
 
 /* Run every trick from the client in @p e; returns the number relayed and
- * lists their names in @p bad. */
+ * lists their names in @p bad; @p out (N_TRICKS entries, or NULL) says
+ * which. */
 static size_t
-run_tricks(const env *e, size_t *n_run, char *bad, size_t size)
+run_tricks(const env *e, size_t *n_run, char *bad, size_t size, bool *out)
 {
-    char last_from[404] = "";
+    char last_from[420] = "";
     size_t n_bad = 0, used = 0;
 
     *n_run = 0;
     bad[0] = '\0';
     for (size_t i = 0; i < N_TRICKS; i++) {
-        if (tricks[i].needs_relay_domain && e->relay[0] == '\0')
+        if (((tricks[i].flags & T_RELAY_DOMAIN) && e->relay[0] == '\0') ||
+            ((tricks[i].flags & T_IDN_LOCAL) && e->local_u[0] == '\0'))
             continue;
         (*n_run)++;
         if (!play(e, &tricks[i], last_from, sizeof(last_from)))
             continue;
+        if (out != NULL)
+            out[i] = true;
         n_bad++;
         if (used < size)
             used += (size_t)snprintf(bad + used, size - used, "%s%s",
@@ -528,6 +633,7 @@ set_witness(env *e, const rp_exposure *x, const rp_listener_info *info)
              ip_family(e->lip) == 6 ? "[IPv6:%s]" : "[%s]", e->lip);
     snprintf(e->local, sizeof(e->local), "%s", e->decl[0] ? e->decl : e->self);
     upper(e->loc_up, sizeof(e->loc_up), e->local, "");
+    snprintf(e->local_u, sizeof(e->local_u), "%s", e->decl[0] ? e->decl_u : "");
 }
 
 /* List the ranges that relay without login; run the tricks from a witness
@@ -563,9 +669,12 @@ test_ranges(env *e, const ranges *r, const rp_listener_info *info)
                "%u\n",
                e->client, x->client.text, e->lip, (unsigned)e->port);
         e->inside = true;
-        run_tricks(e, &n_run, bad, sizeof(bad));
+        bool out[N_TRICKS] = {false};
+        run_tricks(e, &n_run, bad, sizeof(bad), out);
         e->inside = false;
-        if (strstr(bad, "external recipient") != bad) {
+        /* "to every external domain": an IDN one too, in both spellings. */
+        if (!out[0] || !out[trick_index("IDN external recipient")] ||
+            !out[trick_index("IDN external recipient, A-label")]) {
             printf("# ERROR: the witness did not relay as the analysis "
                    "says\n");
             wrong++;
@@ -609,10 +718,11 @@ test_outside(env *e,
     }
     snprintf(e->local, sizeof(e->local), "%s", e->decl[0] ? e->decl : e->self);
     upper(e->loc_up, sizeof(e->loc_up), e->local, "");
+    snprintf(e->local_u, sizeof(e->local_u), "%s", e->decl[0] ? e->decl_u : "");
     printf("# client %s (unauthenticated) connects to %s port %u\n", e->client,
            e->lip, (unsigned)e->port);
     printf("# local domain %s, external domain %s\n", e->local, e->ext);
-    n_bad = run_tricks(e, &n_run, bad, size);
+    n_bad = run_tricks(e, &n_run, bad, size, NULL);
     if (n_bad > 0)
         printf("# OPEN RELAY from outside every grant: relayed %zu of %zu "
                "patterns: %s\n",

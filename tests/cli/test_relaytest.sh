@@ -165,6 +165,45 @@ expect_rc 0 "$CLI" relaytest "$TMP/partner.conf" --wide-ipv4 32
 expect_rc 64 "$CLI" relaytest "$TMP/partner.conf" --wide-ipv4 33
 expect_rc 64 "$CLI" relaytest "$TMP/partner.conf" --wide-ipv6 x
 
+# The tricks again with an IDN external domain, as U-label with SMTPUTF8
+# and as A-label (relaypolicy(7) section 2): refused the same.
+expect_rc 0 "$CLI" relaytest "$EXAMPLES/default.conf"
+expect_out '^MAIL FROM:<relaytest@пример\.invalid> SMTPUTF8$'
+expect_out '^RCPT TO:<user@пример\.invalid>$'
+expect_out '^550 5\.7\.1 <user@xn--e1afmkfd\.invalid>: Relaying prohibited'
+expect_out '^RCPT TO:<user%пример\.invalid@example\.com>$'
+expect_out '^RCPT TO:<user%xn--e1afmkfd\.invalid@example\.com>$'
+expect_out '^RCPT TO:<пример\.invalid!user@example\.com>$'
+expect_out '^RCPT TO:<user@ПРИМЕР\.INVALID\.>$'
+expect_out '^MAIL FROM:<> SMTPUTF8$'
+expect_no_out 'RELAYED|local U-label'
+
+# An IDN local domain is also written as U-label in the routing tricks;
+# a witness inside a grant relays to the IDN external domain in both
+# spellings, as the analysis ("every external domain") says.
+cat > "$TMP/idn.conf" <<'POL'
+domain домен.рф local recipients alice
+domain пример.invalid local
+listener mx {
+    bind 0.0.0.0:25
+    role gateway
+    allow network 203.0.113.0/28 relay
+}
+POL
+expect_rc 0 "$CLI" relaytest "$TMP/idn.conf"
+expect_out '^# local domain xn--d1acufc\.xn--p1ai, external domain relaytest\.invalid$'
+expect_out '^RCPT TO:<user%relaytest\.invalid@домен\.рф>$'
+expect_out '^550 5\.7\.1 <user%relaytest\.invalid@xn--d1acufc\.xn--p1ai>: Relaying prohibited$'
+expect_out '^RCPT TO:<user%relaytest\.испытание@домен\.рф>$'
+expect_out '^RCPT TO:<relaytest\.испытание!user@домен\.рф>$'
+expect_out '^250 2\.1\.5 OK +<== relayed \(granted\)$'
+expect_no_out 'RELAYED|ERROR|пример\.invalid!'
+expect_out '^result: not an open relay'
+
+# An open relay relays the IDN tricks too, and they are named.
+expect_rc 1 "$CLI" relaytest "$TMP/open.conf"
+expect_out '^# OPEN RELAY from outside every grant: .*, IDN external recipient, IDN external recipient, A-label, IDN percent hack'
+
 # A listener only internal clients reach is not exposed.
 expect_rc 0 "$CLI" relaytest "$EXAMPLES/mailbox.conf"
 expect_out 'no outside client reaches it'
