@@ -159,6 +159,9 @@ static const char policy_text[] =
     "domain \xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84 local "
     "recipients \xd0\xb0\xd0\xbb\xd0\xb8\xd1\x81\xd0\xb0 j\xc3\xb6ran\n"
     "deny recipient @xn--80ake7afn.example\n"
+    "domain \xd1\x81\xd1\x82\xd0\xb0\xd1\x80\xd1\x8b\xd0\xb9.example reroute "
+    "\xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84\n"
+    "deny sender @\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc.example\n"
     "network office 10.0.0.0/8\n"
     "group admins root\n"
     "self 192.0.2.1\n"
@@ -180,7 +183,8 @@ static const char policy_text[] =
     "deny sender /@spam\\.example$/ @bad.example\n"
     "deny recipient /^trap[0-9]*@/ .blocked.example\n"
     "deny recipient /(a+)+$/\n"
-    "sender-login alice alice@local.example\n";
+    "sender-login alice alice@local.example "
+    "alice@\xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84\n";
 
 #define OUT "203.0.113.9"
 #define A60 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -268,6 +272,34 @@ static const fact facts[] = {
     {OUT, 25, NULL, "",
      "x@\xd0\x97\xd0\x90\xd0\x9f\xd0\xa0\xd0\x95\xd0\xa2.example",
      RP_REASON_RECIPIENT_DENIED, UTF8},
+    /* The IDN spellings through every domain kind: senders (deny list,
+     * spoofing, the sender-login map), reroutes, regex subjects, relaying
+     * and the routing forms. */
+    {OUT, 25, NULL, "x@xn--80ayhh.example", "alice@local.example",
+     RP_REASON_SENDER_DENIED, 0},
+    {OUT, 25, NULL, "j\xc3\xb6ran@" DOM_UP, "alice@local.example",
+     RP_REASON_SENDER_SPOOF, UTF8},
+    {OUT, 25, NULL, "j\xc3\xb6ran@" DOM, "alice@local.example",
+     RP_REASON_SMTPUTF8_REQUIRED, 0},
+    {OUT, 587, "alice", "ALICE@" DOM_UP, "x@elsewhere.example",
+     RP_REASON_RELAYED, UTF8},
+    {OUT, 587, "bob", "alice@xn--d1acufc.xn--p1ai", "x@elsewhere.example",
+     RP_REASON_SENDER_LOGIN_MISMATCH, 0},
+    {OUT, 25, NULL, "",
+     "\xd0\x90\xd0\x9b\xd0\x98\xd0\xa1\xd0\x90@xn--80asucf0d.example",
+     RP_REASON_ACCEPTED, UTF8},
+    {OUT, 25, NULL, "",
+     "x@\xd0\xa1\xd0\xa2\xd0\x90\xd0\xa0\xd0\xab\xd0\x99.example",
+     RP_REASON_UNKNOWN_USER, UTF8},
+    {OUT, 25, NULL, "", "trap1@" DOM, RP_REASON_RECIPIENT_DENIED, UTF8},
+    {"10.1.1.1", 25, NULL, "",
+     "x@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.example",
+     RP_REASON_RELAYED, UTF8},
+    {OUT, 25, NULL, "",
+     "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.example!u@" DOM,
+     RP_REASON_RELAY_DENIED, UTF8},
+    {OUT, 25, NULL, "", "@" DOM ":u@xn--e1afmkfd.example",
+     RP_REASON_RELAY_DENIED, UTF8},
 };
 
 #define N_FACTS (sizeof(facts) / sizeof(facts[0]))
