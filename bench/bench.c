@@ -16,7 +16,9 @@
  * on the first --first queries, repeated, and on all --queries.
  */
 #include "bench.h"
-#include "rp_internal.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "radix.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,8 @@ typedef struct cfg {
     size_t cmp_prefixes, cmp_queries, cmp_first, cmp_scan;
 } cfg;
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------
+ */
 
 struct rp_policy *
 bench_compile(const char *path, double *seconds)
@@ -80,8 +83,11 @@ die(const char *what)
 /* A network-only policy: a gateway listener and one deny client list,
  * given as a named network list (one radix list for every entry). */
 static rp_policy *
-net_policy(const bench_tmp *tmp, const char *name, const bench_pfx *v,
-           size_t n, double *secs)
+net_policy(const bench_tmp *tmp,
+           const char *name,
+           const bench_pfx *v,
+           size_t n,
+           double *secs)
 {
     char list[512], conf[512], file[600];
     FILE *f;
@@ -95,19 +101,21 @@ net_policy(const bench_tmp *tmp, const char *name, const bench_pfx *v,
     f = fopen(conf, "w");
     if (f == NULL)
         die("cannot write the policy file");
-    fprintf(f, "listener mx {\n    bind *:25\n    role gateway\n}\n"
-            "network blocked \"%s\"\ndeny client blocked\n", list);
+    fprintf(f,
+            "listener mx {\n    bind *:25\n    role gateway\n}\n"
+            "network blocked \"%s\"\ndeny client blocked\n",
+            list);
     if (fclose(f) != 0)
         die("cannot write the policy file");
     return bench_compile(conf, secs);
 }
 
-/* ---- lookups ------------------------------------------------------------------ */
+/* ---- lookups
+ * ------------------------------------------------------------------ */
 
 /* Nanoseconds per IPv4 lookup, best of @p reps passes over @p q. */
 static double
-time_v4(const rp__radix *r, const uint32_t *q, size_t nq, int reps,
-        bool chain)
+time_v4(const rp__radix *r, const uint32_t *q, size_t nq, int reps, bool chain)
 {
     double best = 1e30;
 
@@ -134,8 +142,7 @@ time_v4(const rp__radix *r, const uint32_t *q, size_t nq, int reps,
 }
 
 static double
-time_v6(const rp__radix *r, const uint8_t *q, size_t nq, int reps,
-        bool chain)
+time_v6(const rp__radix *r, const uint8_t *q, size_t nq, int reps, bool chain)
 {
     double best = 1e30;
 
@@ -170,8 +177,8 @@ typedef struct net_result {
 } net_result;
 
 static void
-net_v4(const bench_tmp *tmp, uint64_t seed, size_t n, size_t nq,
-       net_result *out)
+net_v4(
+    const bench_tmp *tmp, uint64_t seed, size_t n, size_t nq, net_result *out)
 {
     bench_pfx *v = bench_gen_v4(seed, n);
     uint32_t *q = malloc(nq * sizeof(*q));
@@ -200,8 +207,8 @@ net_v4(const bench_tmp *tmp, uint64_t seed, size_t n, size_t nq,
 }
 
 static void
-net_v6(const bench_tmp *tmp, uint64_t seed, size_t n, size_t nq,
-       net_result *out)
+net_v6(
+    const bench_tmp *tmp, uint64_t seed, size_t n, size_t nq, net_result *out)
 {
     bench_pfx *v = bench_gen_v6(seed, n);
     uint8_t *q = malloc(nq * 16);
@@ -219,8 +226,9 @@ net_v6(const bench_tmp *tmp, uint64_t seed, size_t n, size_t nq,
     out->rss_bytes = (double)bench_rss() - (double)rss0;
     out->bytes = (double)rp__radix_memory(p->radix);
     for (size_t i = 0; i < nq; i++)
-        hits += rp__radix_lookup(p->radix, q + 16 * i)
-                    [p->deny_client_lists[0]] != RP__NOMATCH;
+        hits +=
+            rp__radix_lookup(p->radix, q + 16 * i)[p->deny_client_lists[0]] !=
+            RP__NOMATCH;
     out->hit_share = (double)hits / (double)nq;
     out->ns_rand = time_v6(p->radix, q, nq, 3, false);
     out->ns_chain = time_v6(p->radix, q, nq, 3, true);
@@ -244,24 +252,29 @@ report_net(int family, size_t n, const net_result *r, bool goals)
         snprintf(sz, sizeof(sz), "%zuk", n / 1000);
 #define KEY(s) (snprintf(key, sizeof(key), "v%d_%s_%s", family, s, sz), key)
 #define LBL(...) (snprintf(label, sizeof(label), __VA_ARGS__), label)
-    bench_report(KEY("build_s"), LBL("IPv%d %s prefixes: build from text",
-                 family, sz), r->build_s, "s", family == 4 ? max : GOAL_NONE,
-                 1.0);
-    bench_report(KEY("bytes_per_prefix"), LBL("IPv%d %s: radix bytes/prefix",
-                 family, sz), r->bytes / per, "B", max,
-                 family == 4 ? 8 : 24);
-    bench_report(KEY("rss_per_prefix"), LBL("IPv%d %s: RSS bytes/prefix, all "
-                 "in", family, sz), r->rss_bytes / per, "B", max, 48);
-    bench_report(KEY("lookups_per_s"), LBL("IPv%d %s: lookups/s, random",
-                 family, sz), 1e9 / r->ns_rand, "/s", min,
-                 family == 4 ? 50e6 : 20e6);
-    bench_report(KEY("ns_random"), LBL("IPv%d %s: ns/lookup, random", family,
-                 sz), r->ns_rand, "ns", GOAL_NONE, 0);
-    bench_report(KEY("ns_chain"), LBL("IPv%d %s: ns/lookup, dependent chain",
-                 family, sz), r->ns_chain, "ns",
-                 family == 4 ? max : GOAL_NONE, 40);
-    bench_report(KEY("hit_share"), LBL("IPv%d %s: share of queries matched",
-                 family, sz), r->hit_share, "", GOAL_NONE, 0);
+    bench_report(KEY("build_s"),
+                 LBL("IPv%d %s prefixes: build from text", family, sz),
+                 r->build_s, "s", family == 4 ? max : GOAL_NONE, 1.0);
+    bench_report(KEY("bytes_per_prefix"),
+                 LBL("IPv%d %s: radix bytes/prefix", family, sz),
+                 r->bytes / per, "B", max, family == 4 ? 8 : 24);
+    bench_report(KEY("rss_per_prefix"),
+                 LBL("IPv%d %s: RSS bytes/prefix, all "
+                     "in",
+                     family, sz),
+                 r->rss_bytes / per, "B", max, 48);
+    bench_report(KEY("lookups_per_s"),
+                 LBL("IPv%d %s: lookups/s, random", family, sz),
+                 1e9 / r->ns_rand, "/s", min, family == 4 ? 50e6 : 20e6);
+    bench_report(KEY("ns_random"),
+                 LBL("IPv%d %s: ns/lookup, random", family, sz), r->ns_rand,
+                 "ns", GOAL_NONE, 0);
+    bench_report(KEY("ns_chain"),
+                 LBL("IPv%d %s: ns/lookup, dependent chain", family, sz),
+                 r->ns_chain, "ns", family == 4 ? max : GOAL_NONE, 40);
+    bench_report(KEY("hit_share"),
+                 LBL("IPv%d %s: share of queries matched", family, sz),
+                 r->hit_share, "", GOAL_NONE, 0);
 #undef KEY
 #undef LBL
 }
@@ -300,7 +313,8 @@ networks(const bench_tmp *tmp, const cfg *c)
                  last[1].ns_rand / first[1].ns_rand, "x", GOAL_NONE, 2);
 }
 
-/* ---- comparison data ------------------------------------------------------------ */
+/* ---- comparison data
+ * ------------------------------------------------------------ */
 
 static uint32_t *
 read_v4_queries(const char *path, size_t *n)
@@ -408,8 +422,10 @@ compare(const cfg *c)
         die("cannot write the comparison policy");
     write_queries(qall, q, c->cmp_queries);
     write_queries(qfirst, q, nf);
-    fprintf(f, "listener mx {\n    bind *:25\n    role gateway\n}\n"
-            "network blocked \"%s\"\ndeny client blocked\n", pfx);
+    fprintf(f,
+            "listener mx {\n    bind *:25\n    role gateway\n}\n"
+            "network blocked \"%s\"\ndeny client blocked\n",
+            pfx);
     if (fclose(f) != 0)
         die("cannot write the comparison policy");
     free(q);
@@ -443,7 +459,8 @@ remove_scratch(void)
         bench_tmp_close(scratch_dir);
 }
 
-/* ---- main ------------------------------------------------------------------------ */
+/* ---- main
+ * ------------------------------------------------------------------------ */
 
 static size_t
 size_arg(const char *s)
@@ -501,10 +518,10 @@ parse_args(int argc, char **argv, cfg *c)
 int
 main(int argc, char **argv)
 {
-    static const bench_sizes quick = {10000, 10000, 10000, 10, 100,
-                                      4096, 0.05, 4096};
-    static const bench_sizes full = {1000000, 100000, 1000000, 100, 1000,
-                                     65536, 0.5, 100000};
+    static const bench_sizes quick = {10000, 10000, 10000, 10,
+                                      100,   4096,  0.05,  4096};
+    static const bench_sizes full = {1000000, 100000, 1000000, 100,
+                                     1000,    65536,  0.5,     100000};
     bench_tmp tmp;
     cfg c;
     double t0 = bench_now();
@@ -524,15 +541,13 @@ main(int argc, char **argv)
     if (c.part == NULL || strcmp(c.part, "networks") == 0)
         networks(&tmp, &c);
     if (c.part == NULL || strcmp(c.part, "workload") == 0)
-        rc = bench_workload(&tmp, c.seed, c.quick ? &quick : &full,
-                            !c.quick);
+        rc = bench_workload(&tmp, c.seed, c.quick ? &quick : &full, !c.quick);
     bench_tmp_close(&tmp);
     scratch_dir = NULL;
     bench_print_table(stdout);
     printf("total %.1f s\n", bench_now() - t0);
-    if (c.json != NULL &&
-        bench_write_json(c.json, c.quick ? "quick" : "full", c.seed,
-                         bench_now() - t0) != 0)
+    if (c.json != NULL && bench_write_json(c.json, c.quick ? "quick" : "full",
+                                           c.seed, bench_now() - t0) != 0)
         die("cannot write the JSON file");
     return rc;
 }

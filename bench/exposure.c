@@ -5,8 +5,9 @@
  * on the frozen policy from the same builder.
  */
 #include "bench.h"
-#include "builder.h"
 #include "exposure.h"
+#include "parse.h"
+#include "builder.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ bench_exposure(const char *conf, const char *tag, const char *what)
     if ((text = slurp(conf, &len)) == NULL || rp_builder_new(&o, &b) != RP_OK)
         goto out;
     t0 = bench_now();
-    if (rp__parse(b, conf, text, len, 0, &err) != RP_OK)
+    if (rp__parse(b, &o, conf, text, len, 0, &err) != RP_OK)
         goto out;
     t_parse = bench_now() - t0;
     t0 = bench_now();
@@ -75,13 +76,12 @@ bench_exposure(const char *conf, const char *tag, const char *what)
     snprintf(label, sizeof(label), "%s: compile (parse + freeze)", what);
     bench_report(key, label, t_parse + t_build, "s", GOAL_NONE, 0);
     snprintf(key, sizeof(key), "%s_exposure_s", tag);
-    snprintf(label, sizeof(label), "%s: exposure analysis (in freeze)",
-             what);
+    snprintf(label, sizeof(label), "%s: exposure analysis (in freeze)", what);
     bench_report(key, label, t_cuts + t_an, "s", GOAL_NONE, 0);
     snprintf(key, sizeof(key), "%s_exposure_share", tag);
     snprintf(label, sizeof(label), "%s: exposure share of compile", what);
-    bench_report(key, label, 100.0 * (t_cuts + t_an) / (t_parse + t_build),
-                 "%", GOAL_MAX, 25);
+    bench_report(key, label, 100.0 * (t_cuts + t_an) / (t_parse + t_build), "%",
+                 GOAL_MAX, 25);
     snprintf(key, sizeof(key), "%s_exposure_ranges", tag);
     snprintf(label, sizeof(label), "%s: exposed ranges", what);
     bench_report(key, label, (double)n, "ranges", GOAL_NONE, 0);

@@ -5,7 +5,10 @@
  * domain lookups, address parses and whole decisions on it.
  */
 #include "bench.h"
-#include "rp_internal.h"
+#include "address.h"
+#include "domains.h"
+#include "policy.h"
+#include "rp_regex.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,7 +13,7 @@
  *     its local part is shorter than the one it came from.
  */
 #include "fuzz_common.h"
-#include "rp_internal.h"
+#include "address.h"
 
 #include <stdio.h>
 

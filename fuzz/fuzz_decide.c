@@ -25,7 +25,7 @@
  *      user) give an error status, and then with no verdict.
  */
 #include "fuzz_common.h"
-#include "rp_internal.h"
+#include "address.h"
 
 #include <stdio.h>
 

@@ -20,8 +20,8 @@
  * Every variant must give the same status, verdict and reason.
  */
 #include "fuzz_common.h"
+#include "address.h"
 #include "idn.h"
-#include "rp_internal.h"
 
 #include <stdio.h>
 

@@ -12,7 +12,7 @@
  * same bytes.
  */
 #include "fuzz_common.h"
-#include "rp_internal.h"
+#include "ipaddr.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -39,7 +39,7 @@ reference_ip(const char *text, uint8_t key[16])
         return 4;
     }
     if (inet_pton(AF_INET6, text, key) == 1) {
-        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
                                            0, 0, 0, 0, 0xff, 0xff};
         return memcmp(key, mapped, 12) == 0 ? 4 : 6;
     }

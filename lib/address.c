@@ -8,9 +8,12 @@
  * everywhere and marked (rp__addr.utf8); whether the query may use it is
  * the caller's decision.  A U-label domain is stored as its A-label.
  */
-#include "idn.h"
-
 #include <string.h>
+
+#include "address.h"
+#include "idn.h"
+#include "ipaddr.h"
+#include "relaypolicy.h"
 
 /* Character classes of the 7-bit bytes. */
 #define A 1 /* atext (RFC 5321 section 4.1.2) */

@@ -5,10 +5,11 @@
  * caller-supplied allocator (rp_options.allocator) sees all of them and
  * allocation-failure tests can fail any one.
  */
-#include "rp_internal.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "alloc.h"
+#include "relaypolicy.h"
 
 static void *
 libc_malloc(size_t size, void *ctx)
@@ -110,4 +111,69 @@ rp__strndup(const rp__alloc *a, const char *s, size_t len)
     memcpy(p, s, len);
     p[len] = '\0';
     return p;
+}
+
+/* ---- arena: many small blocks, freed at once ---------------------------- */
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, size;
+    _Alignas(16) unsigned char data[];
+} arena_chunk;
+
+#define ARENA_CHUNK 65536
+
+/* Zeroes the rounding after a block: strings live in the arena, and a
+ * JIT-compiled regex may read a word past a subject's end (harmless, but
+ * valgrind would report it as a use of uninitialised memory). */
+static void *
+arena_pad(unsigned char *p, size_t size, size_t need)
+{
+    memset(p + size, 0, need - size);
+    return p;
+}
+
+void *
+rp__arena_alloc(void **arena, const rp__alloc *a, size_t size)
+{
+    arena_chunk *c = *arena;
+    size_t need = (size + 15) & ~(size_t)15;
+
+    if (need < size)
+        return NULL;
+    if (c == NULL || c->size - c->used < need) {
+        size_t csize = need > ARENA_CHUNK / 4 ? need : ARENA_CHUNK;
+        if (csize > SIZE_MAX - sizeof(*c))
+            return NULL;
+        c = rp__malloc(a, sizeof(*c) + csize);
+        if (c == NULL)
+            return NULL;
+        c->size = csize;
+        c->used = 0;
+        if (need > ARENA_CHUNK / 4 && *arena != NULL) {
+            /* A big block: keep the current chunk in front for reuse. */
+            arena_chunk *head = *arena;
+            c->next = head->next;
+            head->next = c;
+            c->used = need;
+            return arena_pad(c->data, size, need);
+        }
+        c->next = *arena;
+        *arena = c;
+    }
+    c->used += need;
+    return arena_pad(c->data + c->used - need, size, need);
+}
+
+void
+rp__arena_free(void **arena, const rp__alloc *a)
+{
+    arena_chunk *c = *arena;
+
+    while (c != NULL) {
+        arena_chunk *next = c->next;
+        rp__free(a, c);
+        c = next;
+    }
+    *arena = NULL;
 }

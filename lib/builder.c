@@ -6,22 +6,31 @@
  * Cross-references (network names, reroute chains, duplicate domains) are
  * checked when the builder is frozen, in compile.c.
  */
-#include "builder.h"
-#include "idn.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "address.h"
+#include "alloc.h"
+#include "builder.h"
+#include "domains.h"
+#include "idn.h"
+#include "ipaddr.h"
+#include "options.h"
+#include "policy.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
+#include "status.h"
+
 #define B_FILE_DEFAULT "<builder>"
 
 void
-b_fail(rp_builder *b,
-       rp_error *err,
-       rp_status st,
-       const char *tok,
-       const char *fmt,
-       ...)
+rp__b_fail(rp_builder *b,
+           rp_error *err,
+           rp_status st,
+           const char *tok,
+           const char *fmt,
+           ...)
 {
     char text[160];
     va_list ap;
@@ -37,7 +46,7 @@ b_fail(rp_builder *b,
 }
 
 const char *
-b_str(rp_builder *b, const char *s)
+rp__b_str(rp_builder *b, const char *s)
 {
     size_t n = strlen(s);
     char *p = rp__arena_alloc(&b->arena, &b->alloc, n + 1);
@@ -54,7 +63,7 @@ b_intern(rp_builder *b, const char *prev, const char *s)
 {
     if (prev != NULL && strcmp(prev, s) == 0)
         return prev;
-    return b_str(b, s);
+    return rp__b_str(b, s);
 }
 
 /* The failure of a call whose b_item(), b_push() or copy failed: the item
@@ -64,19 +73,19 @@ rp__b_nomem(rp_builder *b, rp_error *err)
 {
     if (b->item_limit) {
         b->item_limit = false;
-        b_fail(b, err, RP_E_LIMIT, NULL,
-               "more than %u statements (16 per max_rules)",
-               (unsigned)b->opts.max_rules * 16u);
+        rp__b_fail(b, err, RP_E_LIMIT, NULL,
+                   "more than %u statements (16 per max_rules)",
+                   (unsigned)b->opts.max_rules * 16u);
         return RP_E_LIMIT;
     }
-    b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
+    rp__b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
     return RP_E_NOMEM;
 }
 
 /* Record an item at the current source location; RP__NONE on failure
  * (see rp__b_nomem()). */
 uint32_t
-b_item(rp_builder *b, const char *text)
+rp__b_item(rp_builder *b, const char *text)
 {
     rp__item *it;
     void *p;
@@ -93,7 +102,7 @@ b_item(rp_builder *b, const char *text)
     it->file = b->file;
     it->line = b->line;
     it->column = b->column;
-    it->text = b_str(b, text);
+    it->text = rp__b_str(b, text);
     if (it->text == NULL)
         return RP__NONE;
     return (uint32_t)b->n_items++;
@@ -101,7 +110,7 @@ b_item(rp_builder *b, const char *text)
 
 /* Grow a vector by one zeroed element; NULL on no memory. */
 void *
-b_push(rp_builder *b, void **vec, size_t *n, size_t *cap, size_t size)
+rp__b_push(rp_builder *b, void **vec, size_t *n, size_t *cap, size_t size)
 {
     void *p = rp__grow(&b->alloc, *vec, cap, *n + 1, size);
 
@@ -165,12 +174,6 @@ rp_builder_free(rp_builder *b)
     rp__free(&b->alloc, b);
 }
 
-const rp_options *
-rp__builder_options(const rp_builder *b)
-{
-    return &b->opts;
-}
-
 rp_status
 rp_builder_set_source(rp_builder *b,
                       const char *file,
@@ -188,7 +191,7 @@ rp_builder_set_source(rp_builder *b,
         for (i = 0; i < n && b->files[i] != NULL && f == NULL; i++)
             if (strcmp(b->files[i], file) == 0)
                 f = b->files[i];
-        if (f == NULL && (f = b_str(b, file)) == NULL)
+        if (f == NULL && (f = rp__b_str(b, file)) == NULL)
             return RP_E_NOMEM;
         if (i < n && b->files[i] == NULL)
             b->files[i] = f;
@@ -227,16 +230,16 @@ check_name(rp_builder *b, rp_error *err, const char *what, const char *s)
 {
     if (rp__is_name(s))
         return true;
-    b_fail(b, err, RP_E_ARG, s,
-           "%s must be a word of 1-255 printable "
-           "characters, not ending in a backslash",
-           what);
+    rp__b_fail(b, err, RP_E_ARG, s,
+               "%s must be a word of 1-255 printable "
+               "characters, not ending in a backslash",
+               what);
     return false;
 }
 
 /* Lowercase copy into the arena. */
 const char *
-b_lower(rp_builder *b, const char *s)
+rp__b_lower(rp_builder *b, const char *s)
 {
     size_t n = strlen(s);
     char *p = rp__arena_alloc(&b->arena, &b->alloc, n + 1);
@@ -262,8 +265,8 @@ idn_pattern(
     out[0] = '.';
     if (n <= lead || rp__idn_policy_domain(pat + lead, n - lead, out + lead,
                                            size - lead, &why) != 0) {
-        b_fail(b, err, RP_E_ARG, pat, "'%s' is not a valid domain name: %s",
-               pat, why != NULL ? why : "empty");
+        rp__b_fail(b, err, RP_E_ARG, pat, "'%s' is not a valid domain name: %s",
+                   pat, why != NULL ? why : "empty");
         return false;
     }
     return true;
@@ -282,7 +285,7 @@ has_utf8(const char *s)
  * compiling them, names are lowercased with one trailing dot dropped and
  * U-labels turned into A-labels. */
 bool
-norm_domain(
+rp__norm_domain(
     rp_builder *b, rp_error *err, const char *pat, char *out, size_t size)
 {
     size_t n = pat != NULL ? strlen(pat) : 0;
@@ -296,13 +299,13 @@ norm_domain(
     }
 
     if (n > 2 && pat[0] == '/' && n - 2 > b->opts.max_regex_length) {
-        b_fail(b, err, RP_E_LIMIT, pat, "regex longer than %u bytes",
-               (unsigned)b->opts.max_regex_length);
+        rp__b_fail(b, err, RP_E_LIMIT, pat, "regex longer than %u bytes",
+                   (unsigned)b->opts.max_regex_length);
         return false;
     }
     if (n == 0 || n >= size) {
-        b_fail(b, err, n == 0 ? RP_E_ARG : RP_E_LIMIT, pat, "domain pattern %s",
-               n == 0 ? "is empty" : "is too long");
+        rp__b_fail(b, err, n == 0 ? RP_E_ARG : RP_E_LIMIT, pat,
+                   "domain pattern %s", n == 0 ? "is empty" : "is too long");
         return false;
     }
     if (pat[0] == '/') {
@@ -311,9 +314,9 @@ norm_domain(
         rp_status st;
 
         if (n < 3 || pat[n - 1] != '/') {
-            b_fail(b, err, RP_E_REGEX, pat,
-                   "a regex pattern is written "
-                   "/.../ and must not be empty");
+            rp__b_fail(b, err, RP_E_REGEX, pat,
+                       "a regex pattern is written "
+                       "/.../ and must not be empty");
             return false;
         }
         st = rp__regex_compile(
@@ -321,7 +324,8 @@ norm_domain(
             b->opts.regex_match_limit, b->opts.regex_depth_limit, &re, why,
             sizeof(why), &off);
         if (st != RP_OK) {
-            b_fail(b, err, st, pat, "bad regex at offset %zu: %s", off, why);
+            rp__b_fail(b, err, st, pat, "bad regex at offset %zu: %s", off,
+                       why);
             return false;
         }
         rp__regex_free(re);
@@ -344,10 +348,10 @@ norm_domain(
             probe.domain_len != (size_t)len - 2) {
             /* The last test refuses a second trailing dot ("a.."), which
              * the address parser would have dropped as the first. */
-            b_fail(b, err, RP_E_ARG, pat,
-                   "'%s' is not a valid domain "
-                   "pattern (name, .name or /regex/)",
-                   pat);
+            rp__b_fail(b, err, RP_E_ARG, pat,
+                       "'%s' is not a valid domain "
+                       "pattern (name, .name or /regex/)",
+                       pat);
             return false;
         }
     }
@@ -371,24 +375,24 @@ rp_builder_domain(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if (kind < RP_DOMAIN_LOCAL || kind > RP_DOMAIN_REROUTE) {
-        b_fail(b, err, RP_E_ARG, NULL, "unknown domain kind %d", (int)kind);
+        rp__b_fail(b, err, RP_E_ARG, NULL, "unknown domain kind %d", (int)kind);
         return RP_E_ARG;
     }
-    if (!norm_domain(b, err, pattern, pat, sizeof(pat)))
+    if (!rp__norm_domain(b, err, pattern, pat, sizeof(pat)))
         return b->last;
     if (kind == RP_DOMAIN_REROUTE) {
-        if (!norm_domain(b, err, target, tgt, sizeof(tgt)))
+        if (!rp__norm_domain(b, err, target, tgt, sizeof(tgt)))
             return b->last;
         if (tgt[0] == '/' || tgt[0] == '.') {
-            b_fail(b, err, RP_E_ARG, target,
-                   "a reroute target must be "
-                   "one domain name");
+            rp__b_fail(b, err, RP_E_ARG, target,
+                       "a reroute target must be "
+                       "one domain name");
             return RP_E_ARG;
         }
     } else if (target != NULL) {
-        b_fail(b, err, RP_E_ARG, target,
-               "only reroute domains take a "
-               "target");
+        rp__b_fail(b, err, RP_E_ARG, target,
+                   "only reroute domains take a "
+                   "target");
         return RP_E_ARG;
     }
     snprintf(text, sizeof(text), "domain %s %s%s%s", pat,
@@ -397,10 +401,11 @@ rp_builder_domain(rp_builder *b,
                                        : "reroute",
              kind == RP_DOMAIN_REROUTE ? " " : "",
              kind == RP_DOMAIN_REROUTE ? tgt : "");
-    item = b_item(b, text);
+    item = rp__b_item(b, text);
     d = item != RP__NONE ? B_PUSH(b, domains) : NULL;
-    if (d == NULL || (d->pattern = b_str(b, pat)) == NULL ||
-        (kind == RP_DOMAIN_REROUTE && (d->target = b_str(b, tgt)) == NULL)) {
+    if (d == NULL || (d->pattern = rp__b_str(b, pat)) == NULL ||
+        (kind == RP_DOMAIN_REROUTE &&
+         (d->target = rp__b_str(b, tgt)) == NULL)) {
         return rp__b_nomem(b, err);
     }
     d->kind = kind;
@@ -409,11 +414,11 @@ rp_builder_domain(rp_builder *b,
 }
 
 bool
-count_entry(rp_builder *b, rp_error *err)
+rp__count_entry(rp_builder *b, rp_error *err)
 {
     if (b->n_entries >= b->opts.max_entries) {
-        b_fail(b, err, RP_E_LIMIT, NULL, "more than %u list entries",
-               (unsigned)b->opts.max_entries);
+        rp__b_fail(b, err, RP_E_LIMIT, NULL, "more than %u list entries",
+                   (unsigned)b->opts.max_entries);
         return false;
     }
     b->n_entries++;
@@ -433,13 +438,14 @@ rp_builder_recipient(rp_builder *b,
 
     if (b == NULL)
         return RP_E_ARG;
-    if (!norm_domain(b, err, domain, pat, sizeof(pat)) || !count_entry(b, err))
+    if (!rp__norm_domain(b, err, domain, pat, sizeof(pat)) ||
+        !rp__count_entry(b, err))
         return b->last;
     if (n == 0 || rp__addr_parse(recipient, n, false, &a) != RP__ADDR_OK) {
-        b_fail(b, err, RP_E_ARG, recipient,
-               "'%s' is not a valid recipient "
-               "(a local part or an address)",
-               recipient ? recipient : "");
+        rp__b_fail(b, err, RP_E_ARG, recipient,
+                   "'%s' is not a valid recipient "
+                   "(a local part or an address)",
+                   recipient ? recipient : "");
         return RP_E_ARG;
     }
     rp__addr_format(&a, true, key, sizeof(key));
@@ -447,7 +453,7 @@ rp_builder_recipient(rp_builder *b,
     if (r == NULL ||
         (r->domain = b_intern(b, b->n_recips > 1 ? r[-1].domain : NULL, pat)) ==
             NULL ||
-        (r->key = b_str(b, key)) == NULL) {
+        (r->key = rp__b_str(b, key)) == NULL) {
         return rp__b_nomem(b, err);
     }
     r->is_addr = a.dom_type != RP__DOM_NONE;
@@ -465,11 +471,11 @@ rp_builder_recipient_list(rp_builder *b, const char *domain, rp_error *err)
 
     if (b == NULL)
         return RP_E_ARG;
-    if (!norm_domain(b, err, domain, pat, sizeof(pat)))
+    if (!rp__norm_domain(b, err, domain, pat, sizeof(pat)))
         return b->failed;
     r = B_PUSH(b, recip_lists);
-    if (r == NULL || (r->domain = b_str(b, pat)) == NULL) {
-        b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
+    if (r == NULL || (r->domain = rp__b_str(b, pat)) == NULL) {
+        rp__b_fail(b, err, RP_E_NOMEM, NULL, "out of memory");
         return RP_E_NOMEM;
     }
     r->key = NULL;
@@ -484,7 +490,7 @@ rp_builder_recipient_list(rp_builder *b, const char *domain, rp_error *err)
 
 /* Parse a CIDR, or accept a list name when @p names_ok. */
 bool
-parse_ref(
+rp__parse_ref(
     rp_builder *b, rp_error *err, const char *s, bool names_ok, rp__bref *out)
 {
     const char *why = "empty";
@@ -495,14 +501,14 @@ parse_ref(
         return true;
     if (names_ok && n > 0 && strchr(s, '/') == NULL && strchr(s, ':') == NULL &&
         !(s[0] >= '0' && s[0] <= '9') && rp__is_name(s)) {
-        out->name = b_str(b, s);
+        out->name = rp__b_str(b, s);
         if (out->name != NULL)
             return true;
         rp__b_nomem(b, err);
         return false;
     }
-    b_fail(b, err, RP_E_ARG, s, "'%s' is not a valid network%s: %s",
-           s != NULL ? s : "", names_ok ? " or list name" : "", why);
+    rp__b_fail(b, err, RP_E_ARG, s, "'%s' is not a valid network%s: %s",
+               s != NULL ? s : "", names_ok ? " or list name" : "", why);
     return false;
 }
 
@@ -533,7 +539,7 @@ rp_builder_network(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if (!check_name(b, err, "a network list name", name) ||
-        !parse_ref(b, err, cidr, false, &ref) || !count_entry(b, err))
+        !rp__parse_ref(b, err, cidr, false, &ref) || !rp__count_entry(b, err))
         return b->last;
     net = B_PUSH(b, nets);
     if (net == NULL ||
@@ -557,11 +563,11 @@ rp_builder_group(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if (!check_name(b, err, "a group name", group) ||
-        !check_name(b, err, "a user name", user) || !count_entry(b, err))
+        !check_name(b, err, "a user name", user) || !rp__count_entry(b, err))
         return b->last;
     g = B_PUSH(b, groups);
-    if (g == NULL || (g->a = b_lower(b, group)) == NULL ||
-        (g->b = b_lower(b, user)) == NULL) {
+    if (g == NULL || (g->a = rp__b_lower(b, group)) == NULL ||
+        (g->b = rp__b_lower(b, user)) == NULL) {
         return rp__b_nomem(b, err);
     }
     g->item = RP__NONE;

@@ -1,12 +1,20 @@
 /*
- * builder.h - the builder's record of a policy, shared by builder.c (which
- * fills it, one public call at a time) and compile.c (which freezes it).
- * Private to those two files.
+ * builder.h - the builder's record of a policy: builder.c, listener.c and
+ * settings.c fill it, one public call at a time; compile.c and freeze.c
+ * freeze it.  Private to lib/.
  */
 #ifndef RP_BUILDER_H
 #define RP_BUILDER_H
 
-#include "rp_internal.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "domains.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "relaypolicy.h"
 
 /* Room for a normalised pattern: a regex may be up to max_regex_length
  * (default 1024) bytes; longer ones are refused as RP_E_LIMIT. */
@@ -114,67 +122,29 @@ struct rp_builder {
 };
 
 /* builder.c: helpers shared by the builder's files. */
-#define b_fail rp__b_fail
-#define b_str rp__b_str
-#define b_item rp__b_item
-#define b_push rp__b_push
-#define b_lower rp__b_lower
-#define norm_domain rp__norm_domain
-#define parse_ref rp__parse_ref
-#define count_entry rp__count_entry
-void b_fail(rp_builder *b,
-            rp_error *err,
-            rp_status st,
-            const char *tok,
-            const char *fmt,
-            ...) __attribute__((format(printf, 5, 6)));
-const char *b_str(rp_builder *b, const char *s);
-const char *b_lower(rp_builder *b, const char *s);
-uint32_t b_item(rp_builder *b, const char *text);
+void rp__b_fail(rp_builder *b,
+                rp_error *err,
+                rp_status st,
+                const char *tok,
+                const char *fmt,
+                ...) __attribute__((format(printf, 5, 6)));
+const char *rp__b_str(rp_builder *b, const char *s);
+const char *rp__b_lower(rp_builder *b, const char *s);
+uint32_t rp__b_item(rp_builder *b, const char *text);
 rp_status rp__b_nomem(rp_builder *b, rp_error *err);
-void *b_push(rp_builder *b, void **vec, size_t *n, size_t *cap, size_t size);
+void *
+rp__b_push(rp_builder *b, void **vec, size_t *n, size_t *cap, size_t size);
 #define B_PUSH(b, vec)                                                         \
-    b_push((b), (void **)&(b)->vec, &(b)->n_##vec, &(b)->cap_##vec,            \
-           sizeof(*(b)->vec))
-bool norm_domain(
+    rp__b_push((b), (void **)&(b)->vec, &(b)->n_##vec, &(b)->cap_##vec,        \
+               sizeof(*(b)->vec))
+bool rp__norm_domain(
     rp_builder *b, rp_error *err, const char *pat, char *out, size_t size);
-bool parse_ref(
+bool rp__parse_ref(
     rp_builder *b, rp_error *err, const char *s, bool names_ok, rp__bref *out);
-bool count_entry(rp_builder *b, rp_error *err);
+bool rp__count_entry(rp_builder *b, rp_error *err);
 const char *rp__perm_text(uint32_t perms, char *buf, size_t size);
 const char *rp__principal_text(const rp__brule *r, char *buf, size_t size);
 size_t rp__bref_text(const rp__bref *r, char *buf, size_t size);
 bool rp__is_name(const char *s);
-
-/* compile.c: the state of one freeze, shared with freeze.c. */
-typedef struct rp__freeze {
-    rp_builder *b;
-    rp_policy *p;
-    rp_error *err;
-    rp_status st;
-    rp__scratch *scratch;
-} rp__freeze;
-typedef rp__freeze freeze;
-#define p_alloc rp__p_alloc
-#define p_str rp__p_str
-#define f_fail rp__f_fail
-void *p_alloc(freeze *f, size_t size);
-const char *p_str(freeze *f, const char *s);
-void f_fail(freeze *f, rp_status st, uint32_t item, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* freeze.c */
-bool rp__freeze_domains(freeze *f);
-bool rp__freeze_recipients(freeze *f);
-bool rp__freeze_lists(freeze *f, uint32_t **remote_ids, uint32_t **rule_ids);
-bool rp__freeze_self(freeze *f);
-bool rp__freeze_groups(freeze *f);
-bool rp__freeze_addrsets(freeze *f);
-bool rp__freeze_logins(freeze *f);
-bool rp__check_safety(freeze *f);
-
-/* dump.c and lint.c: computed once, at freeze time. */
-rp_status rp__dump_build(const rp_builder *b, rp_policy *p);
-rp_status rp__lint_build(const rp_builder *b, rp_policy *p);
 
 #endif /* RP_BUILDER_H */

@@ -2,84 +2,31 @@
  * compile.c - freezing a builder into an immutable policy, the compile
  * entry points, and the policy's reference count.
  */
-#include "builder.h"
-#include "exposure.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- arena: many small blocks, freed at once ---------------------------- */
-
-typedef struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, size;
-    _Alignas(16) unsigned char data[];
-} arena_chunk;
-
-#define ARENA_CHUNK 65536
-
-/* Zeroes the rounding after a block: strings live in the arena, and a
- * JIT-compiled regex may read a word past a subject's end (harmless, but
- * valgrind would report it as a use of uninitialised memory). */
-static void *
-arena_pad(unsigned char *p, size_t size, size_t need)
-{
-    memset(p + size, 0, need - size);
-    return p;
-}
-
-void *
-rp__arena_alloc(void **arena, const rp__alloc *a, size_t size)
-{
-    arena_chunk *c = *arena;
-    size_t need = (size + 15) & ~(size_t)15;
-
-    if (need < size)
-        return NULL;
-    if (c == NULL || c->size - c->used < need) {
-        size_t csize = need > ARENA_CHUNK / 4 ? need : ARENA_CHUNK;
-        if (csize > SIZE_MAX - sizeof(*c))
-            return NULL;
-        c = rp__malloc(a, sizeof(*c) + csize);
-        if (c == NULL)
-            return NULL;
-        c->size = csize;
-        c->used = 0;
-        if (need > ARENA_CHUNK / 4 && *arena != NULL) {
-            /* A big block: keep the current chunk in front for reuse. */
-            arena_chunk *head = *arena;
-            c->next = head->next;
-            head->next = c;
-            c->used = need;
-            return arena_pad(c->data, size, need);
-        }
-        c->next = *arena;
-        *arena = c;
-    }
-    c->used += need;
-    return arena_pad(c->data + c->used - need, size, need);
-}
-
-void
-rp__arena_free(void **arena, const rp__alloc *a)
-{
-    arena_chunk *c = *arena;
-
-    while (c != NULL) {
-        arena_chunk *next = c->next;
-        rp__free(a, c);
-        c = next;
-    }
-    *arena = NULL;
-}
+#include "alloc.h"
+#include "builder.h"
+#include "domains.h"
+#include "exposure.h"
+#include "file.h"
+#include "freeze.h"
+#include "ipaddr.h"
+#include "options.h"
+#include "parse.h"
+#include "policy.h"
+#include "radix.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
+#include "status.h"
 
 /* ---- the freeze --------------------------------------------------------- */
 
 void *
-p_alloc(freeze *f, size_t size)
+rp__p_alloc(rp__freeze *f, size_t size)
 {
     void *m = rp__arena_alloc(&f->p->arena, &f->p->alloc, size);
 
@@ -91,10 +38,10 @@ p_alloc(freeze *f, size_t size)
 }
 
 const char *
-p_str(freeze *f, const char *s)
+rp__p_str(rp__freeze *f, const char *s)
 {
     size_t n = s != NULL ? strlen(s) : 0;
-    char *m = p_alloc(f, n + 1);
+    char *m = rp__p_alloc(f, n + 1);
 
     if (m != NULL && n > 0)
         memcpy(m, s, n);
@@ -103,7 +50,7 @@ p_str(freeze *f, const char *s)
 
 /* Fail at an item's location. */
 void
-f_fail(freeze *f, rp_status st, uint32_t item, const char *fmt, ...)
+rp__f_fail(rp__freeze *f, rp_status st, uint32_t item, const char *fmt, ...)
 {
     const rp__item *it = item < f->b->n_items ? &f->b->items[item] : NULL;
     char text[160];
@@ -118,11 +65,11 @@ f_fail(freeze *f, rp_status st, uint32_t item, const char *fmt, ...)
 }
 
 static bool
-copy_items(freeze *f)
+copy_items(rp__freeze *f)
 {
     const char *last_in = NULL, *last_out = NULL;
 
-    f->p->items = p_alloc(f, (f->b->n_items + 1) * sizeof(rp__item));
+    f->p->items = rp__p_alloc(f, (f->b->n_items + 1) * sizeof(rp__item));
     if (f->p->items == NULL)
         return false;
     for (size_t i = 0; i < f->b->n_items; i++) {
@@ -131,12 +78,12 @@ copy_items(freeze *f)
 
         if (in->file != last_in) {
             last_in = in->file;
-            if ((last_out = p_str(f, in->file)) == NULL)
+            if ((last_out = rp__p_str(f, in->file)) == NULL)
                 return false;
         }
         *out = *in;
         out->file = last_out;
-        if ((out->text = p_str(f, in->text)) == NULL)
+        if ((out->text = rp__p_str(f, in->text)) == NULL)
             return false;
     }
     f->p->n_items = (uint32_t)f->b->n_items;
@@ -144,22 +91,25 @@ copy_items(freeze *f)
 }
 
 static bool
-copy_listeners(freeze *f, const uint32_t *remote_ids, const uint32_t *rule_ids)
+copy_listeners(rp__freeze *f,
+               const uint32_t *remote_ids,
+               const uint32_t *rule_ids)
 {
     rp_policy *p = f->p;
     size_t r = 0;
 
-    p->listeners = p_alloc(f, (f->b->n_listeners + 1) * sizeof(rp__listener));
+    p->listeners =
+        rp__p_alloc(f, (f->b->n_listeners + 1) * sizeof(rp__listener));
     if (p->listeners == NULL)
         return false;
     for (size_t i = 0; i < f->b->n_listeners; i++) {
         const rp__blistener *in = &f->b->listeners[i];
         rp__listener *out = &p->listeners[i];
 
-        out->name = p_str(f, in->name);
+        out->name = rp__p_str(f, in->name);
         out->item = in->item;
-        out->binds = p_alloc(f, (in->n_binds + 1) * sizeof(rp__bind));
-        out->rules = p_alloc(f, (in->n_rules + 1) * sizeof(rp__rule));
+        out->binds = rp__p_alloc(f, (in->n_binds + 1) * sizeof(rp__bind));
+        out->rules = rp__p_alloc(f, (in->n_rules + 1) * sizeof(rp__rule));
         if (out->name == NULL || out->binds == NULL || out->rules == NULL)
             return false;
         if (in->n_binds > 0)
@@ -180,7 +130,7 @@ copy_listeners(freeze *f, const uint32_t *remote_ids, const uint32_t *rule_ids)
             if (br->principal == RP_PRINCIPAL_INTERFACE)
                 p->has_interface_rules = true;
             if (br->name != NULL) {
-                if ((pr->name = p_str(f, br->name)) == NULL)
+                if ((pr->name = rp__p_str(f, br->name)) == NULL)
                     return false;
                 pr->name_len = strlen(br->name);
             }
@@ -228,14 +178,14 @@ static const rp__reply default_replies[RP_REASON_COUNT] = {
 };
 
 static bool
-copy_settings(freeze *f)
+copy_settings(rp__freeze *f)
 {
     rp_policy *p = f->p;
 
     for (int i = 1; i < RP_REASON_COUNT; i++) {
         p->replies[i] = f->b->replies[i].item != RP__NONE ? f->b->replies[i]
                                                           : default_replies[i];
-        if ((p->replies[i].text = p_str(f, p->replies[i].text)) == NULL)
+        if ((p->replies[i].text = rp__p_str(f, p->replies[i].text)) == NULL)
             return false;
     }
     p->replies[0] = default_replies[RP_REASON_INTERNAL_ERROR];
@@ -243,13 +193,13 @@ copy_settings(freeze *f)
     p->soft_fail = f->b->soft_fail;
     p->allow_open_relay = f->b->allow_open_relay;
     if (f->b->qualify_domain != NULL &&
-        (p->qualify_domain = p_str(f, f->b->qualify_domain)) == NULL)
+        (p->qualify_domain = rp__p_str(f, f->b->qualify_domain)) == NULL)
         return false;
     return true;
 }
 
 static rp_status
-freeze_all(freeze *f)
+freeze_all(rp__freeze *f)
 {
     uint32_t *remote_ids = NULL, *rule_ids = NULL;
     bool ok;
@@ -274,7 +224,7 @@ freeze_all(freeze *f)
 rp_status
 rp_builder_build(rp_builder *b, rp_policy **out, rp_error *err)
 {
-    freeze f;
+    rp__freeze f;
     rp_status st;
 
     if (out != NULL)
@@ -358,23 +308,13 @@ rp_policy_free(rp_policy *p)
 
 /* ---- compile entry points ----------------------------------------------- */
 
-rp_status
-rp_policy_compile(const char *text,
-                  size_t len,
-                  const rp_options *opts,
-                  rp_policy **out,
-                  rp_error *err)
-{
-    return rp__compile_named(text, len, opts, "<string>", out, err);
-}
-
-rp_status
-rp__compile_named(const char *text,
-                  size_t len,
-                  const rp_options *opts,
-                  const char *name,
-                  rp_policy **out,
-                  rp_error *err)
+static rp_status
+compile_named(const char *text,
+              size_t len,
+              const rp_options *opts,
+              const char *name,
+              rp_policy **out,
+              rp_error *err)
 {
     rp_builder *b;
     rp_status st;
@@ -401,11 +341,21 @@ rp__compile_named(const char *text,
         rp_builder_free(b);
         return RP_E_LIMIT;
     }
-    st = rp__parse(b, name, text != NULL ? text : "", len, 0, err);
+    st = rp__parse(b, &b->opts, name, text != NULL ? text : "", len, 0, err);
     if (st == RP_OK)
         st = rp_builder_build(b, out, err);
     rp_builder_free(b);
     return st;
+}
+
+rp_status
+rp_policy_compile(const char *text,
+                  size_t len,
+                  const rp_options *opts,
+                  rp_policy **out,
+                  rp_error *err)
+{
+    return compile_named(text, len, opts, "<string>", out, err);
 }
 
 rp_status
@@ -441,7 +391,7 @@ rp_policy_compile_file(const char *path,
         dir[slash - path] = '\0';
         o.base_dir = slash == path ? "/" : dir;
     }
-    st = rp__compile_named(text, len, &o, path, out, err);
+    st = compile_named(text, len, &o, path, out, err);
     rp__free(&a, text);
     return st;
 }

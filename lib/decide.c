@@ -6,13 +6,20 @@
  * rp_decision.  Any internal failure ends in TEMPFAIL 451 4.3.0, never in
  * an accept or a relay.
  */
-#include "decide.h"
-#include "idn.h"
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "address.h"
+#include "decide.h"
+#include "domains.h"
+#include "idn.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "radix.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
 
 #define NAME_MAX_LEN 255
 

@@ -6,9 +6,17 @@
 #ifndef RP_DECIDE_H
 #define RP_DECIDE_H
 
-#include "rp_internal.h"
-
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "address.h"
+#include "alloc.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
 
 /* Recipient classes of step 7. */
 typedef enum rp__class {

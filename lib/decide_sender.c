@@ -4,10 +4,14 @@
  * local-sender permission, and the sender-login map (Postfix's
  * reject_sender_login_mismatch) ties senders to the users that own them.
  */
-#include "decide.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "address.h"
+#include "decide.h"
+#include "domains.h"
+#include "policy.h"
+#include "relaypolicy.h"
 
 #define NAME_MAX_LEN 255
 

@@ -7,10 +7,15 @@
  * the destination is external; then reroute rules apply and the domain
  * table classifies the result.
  */
-#include "decide.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "address.h"
+#include "decide.h"
+#include "domains.h"
+#include "policy.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
 
 /* More splits than a 64-octet local part can hold routing characters. */
 #define ROUTE_MAX_SPLITS 64

@@ -15,10 +15,14 @@
  * through a regex set, whose literal prefilter runs only those that can
  * match.
  */
-#include "rp_internal.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "address.h"
+#include "alloc.h"
+#include "domains.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
 
 /* ------------------------------------------------------------------------
  * Hashing

@@ -7,13 +7,19 @@
  * same thing dump the same and differences show up in diff.  The output is
  * itself a valid policy.
  */
-#include "builder.h"
-#include "idn.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "alloc.h"
+#include "builder.h"
+#include "domains.h"
+#include "freeze.h"
+#include "idn.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "relaypolicy.h"
 
 typedef struct lines {
     const rp__alloc *a;

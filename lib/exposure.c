@@ -14,10 +14,15 @@
  * client holds relay there (relaypolicy(7) §5 steps 1, 2, 5 and 7).
  * Neighbouring pieces with the same outcome merge into one range.
  */
-#include "exposure.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "alloc.h"
+#include "exposure.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "radix.h"
+#include "relaypolicy.h"
 
 /* ---- the analysis state ------------------------------------------------- */
 

@@ -12,7 +12,13 @@
 #ifndef RP_EXPOSURE_H
 #define RP_EXPOSURE_H
 
-#include "rp_internal.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "policy.h"
+#include "relaypolicy.h"
 
 typedef struct rp__u128 {
     uint64_t hi;

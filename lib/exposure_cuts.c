@@ -2,10 +2,12 @@
  * exposure_cuts.c - cutting the address space for the exposure analysis:
  * the prefixes it is handed, and the sorted piece starts of each family.
  */
-#include "exposure.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "alloc.h"
+#include "exposure.h"
+#include "relaypolicy.h"
 
 static int
 cmp_key(const void *a, const void *b)

@@ -4,10 +4,13 @@
  * the public API delivers them; the replay of the analysis through
  * rp_policy_exposure() and rp_policy_exposure_summary().
  */
-#include "exposure.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "exposure.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "relaypolicy.h"
 
 /* IPv4 special-purpose blocks (relaypolicy(7) §7), sorted, disjoint; the
  * documentation blocks are not here: they count as public. */

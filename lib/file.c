@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rp_internal.h"
+#include "alloc.h"
+#include "file.h"
+#include "relaypolicy.h"
 
 #ifndef O_CLOEXEC
 #define O_CLOEXEC 0

@@ -5,22 +5,31 @@
  * deny lists and the sender-login map.  The open-relay safety check is in
  * freeze_exposure.c.
  */
-#include "builder.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "address.h"
+#include "alloc.h"
+#include "builder.h"
+#include "domains.h"
+#include "freeze.h"
+#include "policy.h"
+#include "radix.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
+#include "status.h"
 
 #define REROUTE_MAX_STEPS 8
 
 static bool
-nomem(freeze *f)
+nomem(rp__freeze *f)
 {
     f->st = RP_E_NOMEM;
     return false;
 }
 
 static bool
-add_domains(freeze *f, rp__domtab_builder *tb)
+add_domains(rp__freeze *f, rp__domtab_builder *tb)
 {
     char why[160];
 
@@ -30,8 +39,8 @@ add_domains(freeze *f, rp__domtab_builder *tb)
         int r = rp__domtab_add(tb, d->pattern, strlen(d->pattern), (uint32_t)i,
                                &prev, why, sizeof(why));
         if (r < 0) {
-            f_fail(f, r == RP__DOMTAB_NOMEM ? RP_E_NOMEM : RP_E_POLICY, d->item,
-                   "%s", why);
+            rp__f_fail(f, r == RP__DOMTAB_NOMEM ? RP_E_NOMEM : RP_E_POLICY,
+                       d->item, "%s", why);
             return false;
         }
         if (r == 1) {
@@ -41,10 +50,10 @@ add_domains(freeze *f, rp__domtab_builder *tb)
                 o->kind == d->kind &&
                 (d->target == NULL || strcmp(d->target, o->target) == 0);
             if (!same) {
-                f_fail(f, RP_E_POLICY, d->item,
-                       "domain '%s' is already "
-                       "declared differently at %s:%u",
-                       d->pattern, it->file, (unsigned)it->line);
+                rp__f_fail(f, RP_E_POLICY, d->item,
+                           "domain '%s' is already "
+                           "declared differently at %s:%u",
+                           d->pattern, it->file, (unsigned)it->line);
                 return false;
             }
         }
@@ -54,7 +63,7 @@ add_domains(freeze *f, rp__domtab_builder *tb)
 
 /* Follow one reroute chain to its final target. */
 static bool
-resolve_reroute(freeze *f, uint32_t start)
+resolve_reroute(rp__freeze *f, uint32_t start)
 {
     rp__domain *d = &f->p->domains[start];
     const char *t = f->b->domains[start].target;
@@ -67,11 +76,12 @@ resolve_reroute(freeze *f, uint32_t start)
         int r = rp__domtab_lookup(f->p->domtab, t, strlen(t), f->scratch, &v,
                                   &kind);
         if (r < 0) {
-            f_fail(f, RP_E_POLICY, d->item, "a domain regex failed on '%s'", t);
+            rp__f_fail(f, RP_E_POLICY, d->item, "a domain regex failed on '%s'",
+                       t);
             return false;
         }
         if (r == 0 || f->p->domains[v].kind != RP_DOMAIN_REROUTE) {
-            d->target = p_str(f, t);
+            d->target = rp__p_str(f, t);
             d->target_dom = r == 0 ? RP__NONE : v;
             d->target_local =
                 r != 0 && f->p->domains[v].kind == RP_DOMAIN_LOCAL;
@@ -79,17 +89,17 @@ resolve_reroute(freeze *f, uint32_t start)
         }
         for (unsigned k = 0; k < step; k++)
             if (seen[k] == v) {
-                f_fail(f, RP_E_POLICY, d->item,
-                       "reroute of '%s' loops "
-                       "back to '%s'",
-                       d->pattern, f->p->domains[v].pattern);
+                rp__f_fail(f, RP_E_POLICY, d->item,
+                           "reroute of '%s' loops "
+                           "back to '%s'",
+                           d->pattern, f->p->domains[v].pattern);
                 return false;
             }
         if (step >= REROUTE_MAX_STEPS) {
-            f_fail(f, RP_E_POLICY, d->item,
-                   "reroute chain from '%s' is "
-                   "longer than %d steps",
-                   d->pattern, REROUTE_MAX_STEPS);
+            rp__f_fail(f, RP_E_POLICY, d->item,
+                       "reroute chain from '%s' is "
+                       "longer than %d steps",
+                       d->pattern, REROUTE_MAX_STEPS);
             return false;
         }
         seen[step] = v;
@@ -98,7 +108,7 @@ resolve_reroute(freeze *f, uint32_t start)
 }
 
 bool
-rp__freeze_domains(freeze *f)
+rp__freeze_domains(rp__freeze *f)
 {
     rp_policy *p = f->p;
     rp__domtab_builder *tb;
@@ -114,11 +124,11 @@ rp__freeze_domains(freeze *f)
     }
     if ((p->domtab = rp__domtab_freeze(tb)) == NULL)
         return nomem(f);
-    p->domains = p_alloc(f, (f->b->n_domains + 1) * sizeof(rp__domain));
+    p->domains = rp__p_alloc(f, (f->b->n_domains + 1) * sizeof(rp__domain));
     if (p->domains == NULL)
         return false;
     for (size_t i = 0; i < f->b->n_domains; i++) {
-        p->domains[i].pattern = p_str(f, f->b->domains[i].pattern);
+        p->domains[i].pattern = rp__p_str(f, f->b->domains[i].pattern);
         p->domains[i].kind = f->b->domains[i].kind;
         p->domains[i].item = f->b->domains[i].item;
         p->domains[i].target_dom = RP__NONE;
@@ -134,7 +144,7 @@ rp__freeze_domains(freeze *f)
 
 /* A map from domain pattern text to its first index. */
 static rp__strmap *
-pattern_map(freeze *f)
+pattern_map(rp__freeze *f)
 {
     rp__strmap_builder *mb = rp__strmap_builder_new(&f->p->alloc);
 
@@ -153,7 +163,7 @@ pattern_map(freeze *f)
 /* The local domain a recipient entry or list names, or RP__NONE (and
  * the error set). */
 static uint32_t
-recipient_domain(freeze *f, const rp__strmap *pats, const rp__brecip *r)
+recipient_domain(rp__freeze *f, const rp__strmap *pats, const rp__brecip *r)
 {
     uint32_t d = RP__NONE;
 
@@ -172,7 +182,7 @@ recipient_domain(freeze *f, const rp__strmap *pats, const rp__brecip *r)
 }
 
 static bool
-add_recipient(freeze *f,
+add_recipient(rp__freeze *f,
               rp__strmap_builder *mb,
               const rp__strmap *pats,
               const rp__brecip *r)
@@ -196,7 +206,7 @@ add_recipient(freeze *f,
 }
 
 bool
-rp__freeze_recipients(freeze *f)
+rp__freeze_recipients(rp__freeze *f)
 {
     rp__strmap_builder *mb;
     rp__strmap *pats;
@@ -237,7 +247,7 @@ typedef struct lists {
 } lists;
 
 static bool
-index_names(freeze *f, lists *L)
+index_names(rp__freeze *f, lists *L)
 {
     rp__strmap_builder *mb = rp__strmap_builder_new(&f->p->alloc);
     const rp__bnet *nets = f->b->nets;
@@ -275,15 +285,15 @@ index_names(freeze *f, lists *L)
 
 /* Add a reference (literal or named) to list @p id. */
 static bool
-add_ref(freeze *f, lists *L, const rp__bref *ref, uint32_t id)
+add_ref(rp__freeze *f, lists *L, const rp__bref *ref, uint32_t id)
 {
     uint32_t named = 0;
 
     if (ref->name == NULL)
         return rp__radix_add(L->rb, ref->ip.b, ref->plen, id) == 0 || nomem(f);
     if (!rp__strmap_get(L->names, ref->name, strlen(ref->name), &named)) {
-        f_fail(f, RP_E_POLICY, ref->item, "unknown network list '%s'",
-               ref->name);
+        rp__f_fail(f, RP_E_POLICY, ref->item, "unknown network list '%s'",
+                   ref->name);
         return false;
     }
     for (uint32_t i = L->first[named]; i != RP__NONE; i = L->next[i])
@@ -294,18 +304,18 @@ add_ref(freeze *f, lists *L, const rp__bref *ref, uint32_t id)
 }
 
 static bool
-add_named_lists(freeze *f, lists *L)
+add_named_lists(rp__freeze *f, lists *L)
 {
     const char **names;
 
-    names = p_alloc(f, (L->n_named + 1) * sizeof(char *));
+    names = rp__p_alloc(f, (L->n_named + 1) * sizeof(char *));
     if (names == NULL)
         return false;
     for (size_t i = 0; i < f->b->n_nets; i++) {
         uint32_t id = 0;
         const rp__bnet *net = &f->b->nets[i];
         rp__strmap_get(L->names, net->name, strlen(net->name), &id);
-        if (names[id] == NULL && (names[id] = p_str(f, net->name)) == NULL)
+        if (names[id] == NULL && (names[id] = rp__p_str(f, net->name)) == NULL)
             return false;
         if (rp__radix_add(L->rb, net->ip.b, net->plen, id) != 0)
             return nomem(f);
@@ -315,7 +325,7 @@ add_named_lists(freeze *f, lists *L)
 }
 
 static bool
-add_listener_lists(freeze *f,
+add_listener_lists(rp__freeze *f,
                    lists *L,
                    uint32_t *remote_ids,
                    uint32_t *rule_ids)
@@ -337,10 +347,10 @@ add_listener_lists(freeze *f,
                 if (rule->ref.name != NULL &&
                     !rp__strmap_get(L->names, rule->ref.name,
                                     strlen(rule->ref.name), &id)) {
-                    f_fail(f, RP_E_POLICY, rule->item,
-                           "unknown network "
-                           "list '%s'",
-                           rule->ref.name);
+                    rp__f_fail(f, RP_E_POLICY, rule->item,
+                               "unknown network "
+                               "list '%s'",
+                               rule->ref.name);
                     return false;
                 }
                 if (rule->ref.name == NULL) {
@@ -369,13 +379,13 @@ count_rules(const rp_builder *b)
  * literal statement is named when it matches); a network list named by
  * "deny client NAME" is used as it is, with its own statement. */
 static bool
-build_deny_client(freeze *f, lists *L)
+build_deny_client(rp__freeze *f, lists *L)
 {
     const rp_builder *b = f->b;
     uint32_t *ids, *items, n = 0, literal = RP__NONE;
 
-    ids = p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
-    items = p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
+    ids = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
+    items = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
     if (ids == NULL || items == NULL)
         return false;
     for (size_t i = 0; i < b->n_deny_clients; i++) {
@@ -393,8 +403,8 @@ build_deny_client(freeze *f, lists *L)
             continue;
         }
         if (!rp__strmap_get(L->names, ref->name, strlen(ref->name), &id)) {
-            f_fail(f, RP_E_POLICY, ref->item, "unknown network list '%s'",
-                   ref->name);
+            rp__f_fail(f, RP_E_POLICY, ref->item, "unknown network list '%s'",
+                       ref->name);
             return false;
         }
         ids[n] = id;
@@ -407,7 +417,7 @@ build_deny_client(freeze *f, lists *L)
 }
 
 static bool
-build_lists(freeze *f, lists *L, uint32_t *remote_ids, uint32_t *rule_ids)
+build_lists(rp__freeze *f, lists *L, uint32_t *remote_ids, uint32_t *rule_ids)
 {
     if (!index_names(f, L) || !add_named_lists(f, L) ||
         !add_listener_lists(f, L, remote_ids, rule_ids))
@@ -417,7 +427,7 @@ build_lists(freeze *f, lists *L, uint32_t *remote_ids, uint32_t *rule_ids)
 }
 
 bool
-rp__freeze_lists(freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
+rp__freeze_lists(rp__freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
 {
     lists L;
     bool ok;
@@ -448,7 +458,7 @@ rp__freeze_lists(freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
 /* ---- own addresses and groups ------------------------------------------- */
 
 bool
-rp__freeze_self(freeze *f)
+rp__freeze_self(rp__freeze *f)
 {
     rp__strmap_builder *mb = rp__strmap_builder_new(&f->p->alloc);
     bool ok = mb != NULL;
@@ -475,10 +485,10 @@ rp__freeze_self(freeze *f)
         if (rp__domtab_lookup(f->p->domtab, d, strlen(d), f->scratch, &v,
                               &kind) != 1 ||
             f->p->domains[v].kind != RP_DOMAIN_LOCAL) {
-            f_fail(f, RP_E_POLICY, f->b->self_domain_item,
-                   "self-domain "
-                   "'%s' is not a local domain",
-                   d);
+            rp__f_fail(f, RP_E_POLICY, f->b->self_domain_item,
+                       "self-domain "
+                       "'%s' is not a local domain",
+                       d);
             return false;
         }
         f->p->self_domain = v;
@@ -487,7 +497,7 @@ rp__freeze_self(freeze *f)
 }
 
 bool
-rp__freeze_groups(freeze *f)
+rp__freeze_groups(rp__freeze *f)
 {
     rp__strmap_builder *mb = rp__strmap_builder_new(&f->p->alloc);
     char key[600];
@@ -510,7 +520,7 @@ rp__freeze_groups(freeze *f)
 /* ---- deny lists and the sender-login map -------------------------------- */
 
 static bool
-addrset_add(freeze *f,
+addrset_add(rp__freeze *f,
             rp__strmap_builder *exact,
             rp__domtab_builder *doms,
             rp__addrset *set,
@@ -529,7 +539,7 @@ addrset_add(freeze *f,
             f->p->opts.regex_match_limit, f->p->opts.regex_depth_limit, &re,
             why, sizeof(why), &off);
         if (st != RP_OK) {
-            f_fail(f, st, e->item, "bad regex: %s", why);
+            rp__f_fail(f, st, e->item, "bad regex: %s", why);
             return false;
         }
         set->regex[set->n_regex] = re;
@@ -541,8 +551,8 @@ addrset_add(freeze *f,
         int r = rp__domtab_add(doms, d, strlen(d), e->item, &prev, why,
                                sizeof(why));
         if (r < 0) {
-            f_fail(f, r == RP__DOMTAB_NOMEM ? RP_E_NOMEM : RP_E_POLICY, e->item,
-                   "%s", why);
+            rp__f_fail(f, r == RP__DOMTAB_NOMEM ? RP_E_NOMEM : RP_E_POLICY,
+                       e->item, "%s", why);
             return false;
         }
         return true;
@@ -551,7 +561,7 @@ addrset_add(freeze *f,
 }
 
 static bool
-build_addrset(freeze *f, rp__addrset *set, const rp__bpair *v, size_t n)
+build_addrset(rp__freeze *f, rp__addrset *set, const rp__bpair *v, size_t n)
 {
     rp__strmap_builder *exact = rp__strmap_builder_new(&f->p->alloc);
     rp__domtab_builder *doms = rp__domtab_builder_new(
@@ -559,8 +569,8 @@ build_addrset(freeze *f, rp__addrset *set, const rp__bpair *v, size_t n)
         f->p->opts.regex_depth_limit);
     bool ok = exact != NULL && doms != NULL;
 
-    set->regex = p_alloc(f, (n + 1) * sizeof(rp__regex *));
-    set->regex_item = p_alloc(f, (n + 1) * sizeof(uint32_t));
+    set->regex = rp__p_alloc(f, (n + 1) * sizeof(rp__regex *));
+    set->regex_item = rp__p_alloc(f, (n + 1) * sizeof(uint32_t));
     ok = ok && set->regex != NULL && set->regex_item != NULL;
     for (size_t i = 0; ok && i < n; i++)
         ok = addrset_add(f, exact, doms, set, &v[i]);
@@ -582,7 +592,7 @@ build_addrset(freeze *f, rp__addrset *set, const rp__bpair *v, size_t n)
 }
 
 bool
-rp__freeze_addrsets(freeze *f)
+rp__freeze_addrsets(rp__freeze *f)
 {
     return build_addrset(f, &f->p->deny_sender, f->b->deny_senders,
                          f->b->n_deny_senders) &&
@@ -591,7 +601,7 @@ rp__freeze_addrsets(freeze *f)
 }
 
 bool
-rp__freeze_logins(freeze *f)
+rp__freeze_logins(rp__freeze *f)
 {
     rp__strmap_builder *owner = rp__strmap_builder_new(&f->p->alloc);
     rp__strmap_builder *mapped = rp__strmap_builder_new(&f->p->alloc);

@@ -5,11 +5,14 @@
  * run it, and refuse a policy that relays for the Internet without
  * `allow open-relay` (relaypolicy(7) §7).
  */
-#include "builder.h"
-#include "exposure.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "builder.h"
+#include "exposure.h"
+#include "freeze.h"
+#include "policy.h"
+#include "relaypolicy.h"
 
 /* Add every prefix a reference stands for. */
 static int
@@ -62,7 +65,7 @@ rp__exposure_cuts(const rp_builder *b, rp__xcuts *c)
 }
 
 static bool
-build(freeze *f)
+build(rp__freeze *f)
 {
     rp__xcuts c;
     int rc;
@@ -92,7 +95,7 @@ log2_floor(rp__u128 x)
 
 /* Refuse listener @p l: name its widest relaying range and the rule. */
 static void
-refuse(freeze *f, uint32_t l, int family)
+refuse(rp__freeze *f, uint32_t l, int family)
 {
     const rp__exposure *x = f->p->exposure;
     const rp__xsum *s = &x->sum[l];
@@ -107,14 +110,14 @@ refuse(freeze *f, uint32_t l, int family)
     else
         snprintf(count, sizeof(count), "about 2^%d public IPv6 addresses",
                  log2_floor(s->pub6));
-    f_fail(f, RP_E_UNSAFE, e->item,
-           "listener '%s' is an open relay: %s (%s) relay without login; "
-           "add 'allow open-relay' if intended",
-           f->p->listeners[l].name, r.text, count);
+    rp__f_fail(f, RP_E_UNSAFE, e->item,
+               "listener '%s' is an open relay: %s (%s) relay without login; "
+               "add 'allow open-relay' if intended",
+               f->p->listeners[l].name, r.text, count);
 }
 
 bool
-rp__check_safety(freeze *f)
+rp__check_safety(rp__freeze *f)
 {
     const rp__exposure *x;
 

@@ -13,8 +13,6 @@
  * too small or a run of combining marks is very long; both are bounded
  * here before it is called.
  */
-#include "idn.h"
-
 #include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +20,11 @@
 #include <unictype.h>
 #include <uninorm.h>
 #include <unistr.h>
+
+#include "address.h"
+#include "domains.h"
+#include "idn.h"
+#include "relaypolicy.h"
 
 #define LABEL_MAX 63
 /* Mapped text is refused beyond this (its A-label could never fit). */

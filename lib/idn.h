@@ -13,7 +13,10 @@
 #ifndef RP_IDN_H
 #define RP_IDN_H
 
-#include "rp_internal.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "address.h"
 
 typedef enum rp__idn_err {
     RP__IDN_OK = 0,

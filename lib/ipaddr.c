@@ -11,13 +11,14 @@
  * Nothing in this file allocates, except cidr_from_str() in libcidr, which
  * runs only while a policy is being compiled.
  */
-#include "rp_internal.h"
-
 #include <libcidr.h>
 #include <netinet/in.h>
-
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
+
+#include "ipaddr.h"
+#include "relaypolicy.h"
 
 /* The longest valid address text: six IPv6 groups and a dotted quad. */
 #define IP_TEXT_MAX 45

@@ -4,13 +4,17 @@
  * reading included and list files.  parse.c turns the statements into
  * builder calls; parse.h holds what the two share.
  */
-#include "parse.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "alloc.h"
+#include "file.h"
+#include "lex.h"
+#include "relaypolicy.h"
+#include "status.h"
 
 /* Words longer than this get no spelling suggestion. */
 #define P_SUGGEST_MAX 32
@@ -20,7 +24,7 @@
 /* Copy at most P_SHOW bytes of @p s for a message, replacing anything
  * unprintable and marking a cut with "...". */
 const char *
-show(const char *s, size_t n, char out[P_SHOW + 4])
+rp__lex_show(const char *s, size_t n, char out[P_SHOW + 4])
 {
     size_t i, m = n > P_SHOW ? P_SHOW : n;
 
@@ -53,7 +57,7 @@ vfail(parser *p,
 
 /* Report an error at @p at; returns @p st. */
 rp_status
-fail_at(parser *p, rp_status st, const loc *at, const char *fmt, ...)
+rp__lex_fail_at(parser *p, rp_status st, const loc *at, const char *fmt, ...)
 {
     va_list ap;
 
@@ -65,7 +69,7 @@ fail_at(parser *p, rp_status st, const loc *at, const char *fmt, ...)
 
 /* Report an error at token @p i, which is also the snippet. */
 rp_status
-fail_tok(parser *p, rp_status st, size_t i, const char *fmt, ...)
+rp__lex_fail_tok(parser *p, rp_status st, size_t i, const char *fmt, ...)
 {
     const tok *t = &p->toks[i];
     va_list ap;
@@ -77,9 +81,9 @@ fail_tok(parser *p, rp_status st, size_t i, const char *fmt, ...)
 }
 
 rp_status
-no_memory(parser *p, const loc *at)
+rp__lex_no_memory(parser *p, const loc *at)
 {
-    return fail_at(p, RP_E_NOMEM, at, "out of memory");
+    return rp__lex_fail_at(p, RP_E_NOMEM, at, "out of memory");
 }
 
 /* ---- spelling suggestions ----------------------------------------------- */
@@ -112,7 +116,7 @@ distance(const char *a, const char *b)
 
 /* The name closest to @p w, when it is close enough to be a typo. */
 const char *
-suggest(const char *w, const char *const *names, size_t n)
+rp__lex_suggest(const char *w, const char *const *names, size_t n)
 {
     const char *best = NULL;
     size_t best_d = strlen(w) <= 4 ? 2 : 3;
@@ -195,7 +199,7 @@ end_tok(parser *p)
     tok *t = &p->toks[p->n_toks - 1];
 
     if (!put(p, '\0'))
-        return no_memory(p, &t->at);
+        return rp__lex_no_memory(p, &t->at);
     t->len = p->n_buf - 1 - t->text;
     return RP_OK;
 }
@@ -207,10 +211,10 @@ add_tok(parser *p, tok_type type, size_t from, size_t to)
     loc at = here(p, from);
 
     if (start_tok(p, type, from) == NULL)
-        return no_memory(p, &at);
+        return rp__lex_no_memory(p, &at);
     for (size_t i = from; i < to; i++)
         if (!put(p, p->text[i]))
-            return no_memory(p, &at);
+            return rp__lex_no_memory(p, &at);
     return end_tok(p);
 }
 
@@ -219,10 +223,10 @@ bad_control(parser *p, size_t i)
 {
     loc at = here(p, i);
 
-    return fail_at(p, RP_E_SYNTAX, &at,
-                   "control character 0x%02x in the "
-                   "policy",
-                   (unsigned)(unsigned char)p->text[i]);
+    return rp__lex_fail_at(p, RP_E_SYNTAX, &at,
+                           "control character 0x%02x in the "
+                           "policy",
+                           (unsigned)(unsigned char)p->text[i]);
 }
 
 /* A double-quoted string starting at *i; only \" and \\ are escapes. */
@@ -234,28 +238,29 @@ lex_string(parser *p, size_t *i, size_t end)
     loc at = here(p, *i);
 
     if (start_tok(p, T_STRING, *i) == NULL)
-        return no_memory(p, &at);
+        return rp__lex_no_memory(p, &at);
     for (; j < end && t[j] != '"'; j++) {
         if (t[j] == '\\') {
             if (j + 1 >= end || (t[j + 1] != '"' && t[j + 1] != '\\')) {
                 char c = j + 1 < end ? t[j + 1] : ' ';
                 loc e = here(p, j);
-                return fail_at(p, RP_E_SYNTAX, &e,
-                               "unknown escape '\\%c' "
-                               "in a string (only \\\" and \\\\ are allowed)",
-                               is_ctl((unsigned char)c) ? '?' : c);
+                return rp__lex_fail_at(
+                    p, RP_E_SYNTAX, &e,
+                    "unknown escape '\\%c' "
+                    "in a string (only \\\" and \\\\ are allowed)",
+                    is_ctl((unsigned char)c) ? '?' : c);
             }
             j++;
         } else if (is_ctl((unsigned char)t[j])) {
             return bad_control(p, j);
         }
         if (!put(p, t[j]))
-            return no_memory(p, &at);
+            return rp__lex_no_memory(p, &at);
     }
     if (j >= end)
-        return fail_at(p, RP_E_SYNTAX, &at,
-                       "unterminated string: the "
-                       "closing '\"' is missing");
+        return rp__lex_fail_at(p, RP_E_SYNTAX, &at,
+                               "unterminated string: the "
+                               "closing '\"' is missing");
     *i = j + 1;
     return end_tok(p);
 }
@@ -279,9 +284,9 @@ lex_regex(parser *p, size_t *i, size_t end)
     }
     if (j >= end) {
         loc at = here(p, *i);
-        return fail_at(p, RP_E_SYNTAX, &at,
-                       "unterminated regular "
-                       "expression: it must end with '/' and a blank");
+        return rp__lex_fail_at(p, RP_E_SYNTAX, &at,
+                               "unterminated regular "
+                               "expression: it must end with '/' and a blank");
     }
     j++;
     rp_status st = add_tok(p, T_WORD, *i, j);
@@ -338,13 +343,13 @@ check_line(
     if (end - start > p->opts->max_line_length) {
         at.col = p->opts->max_line_length + 1;
         at.off += at.col - 1;
-        return fail_at(p, RP_E_LIMIT, &at, "line longer than %u bytes",
-                       (unsigned)p->opts->max_line_length);
+        return rp__lex_fail_at(p, RP_E_LIMIT, &at, "line longer than %u bytes",
+                               (unsigned)p->opts->max_line_length);
     }
     if (nul != NULL) {
         at.col += (uint32_t)(nul - (text + start));
         at.off += (uint64_t)(nul - (text + start));
-        return fail_at(p, RP_E_SYNTAX, &at, "NUL byte in the policy");
+        return rp__lex_fail_at(p, RP_E_SYNTAX, &at, "NUL byte in the policy");
     }
     return RP_OK;
 }
@@ -386,7 +391,7 @@ lex_line(parser *p, bool *cont)
 
 /* Read the next statement; p->n_toks is 0 at the end of the text. */
 rp_status
-lex_statement(parser *p)
+rp__lex_statement(parser *p)
 {
     bool cont = false;
     rp_status st = RP_OK;
@@ -404,14 +409,14 @@ lex_statement(parser *p)
  * as they are; at the top, relative to opts->base_dir; in an included
  * file, relative to that file's directory. */
 rp_status
-resolve(parser *p, size_t i, char *out, size_t size)
+rp__lex_resolve(parser *p, size_t i, char *out, size_t size)
 {
     const char *name = T(p, i), *dir = NULL, *slash;
     size_t dlen = 0;
     int n;
 
     if (*name == '\0')
-        return fail_tok(p, RP_E_SYNTAX, i, "empty file name");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, i, "empty file name");
     if (name[0] != '/' && p->depth == 0 && p->opts->base_dir != NULL) {
         dir = p->opts->base_dir;
         dlen = strlen(dir);
@@ -429,27 +434,30 @@ resolve(parser *p, size_t i, char *out, size_t size)
     else
         n = snprintf(out, size, "%s", name);
     if (n < 0 || (size_t)n >= size)
-        return fail_tok(p, RP_E_LIMIT, i, "file name longer than %u bytes",
-                        (unsigned)size - 1);
+        return rp__lex_fail_tok(p, RP_E_LIMIT, i,
+                                "file name longer than %u bytes",
+                                (unsigned)size - 1);
     return RP_OK;
 }
 
 /* Read the whole file @p path, named by token @p i, into a new buffer
  * (NUL-terminated, freed with rp__free) of at most max_policy_bytes. */
 rp_status
-read_file(parser *p, size_t i, const char *path, char **out, size_t *n)
+rp__lex_read_file(parser *p, size_t i, const char *path, char **out, size_t *n)
 {
     char why[160], s[P_SHOW + 4];
     rp_status st = rp__file_read(&p->alloc, path, p->opts->max_policy_bytes,
                                  out, n, why, sizeof(why));
 
     if (st == RP_E_NOMEM)
-        return no_memory(p, &p->toks[i].at);
+        return rp__lex_no_memory(p, &p->toks[i].at);
     if (st == RP_E_LIMIT)
-        return fail_tok(p, st, i, "'%s' is larger than %u bytes", S(p, i, s),
-                        (unsigned)p->opts->max_policy_bytes);
+        return rp__lex_fail_tok(p, st, i, "'%s' is larger than %u bytes",
+                                S(p, i, s),
+                                (unsigned)p->opts->max_policy_bytes);
     if (st != RP_OK)
-        return fail_tok(p, st, i, "cannot read '%s': %s", S(p, i, s), why);
+        return rp__lex_fail_tok(p, st, i, "cannot read '%s': %s", S(p, i, s),
+                                why);
     return RP_OK;
 }
 
@@ -479,7 +487,7 @@ entry_bounds(const char *buf, size_t off, size_t end, size_t *s, size_t *e)
 /* Check the list-file line [at->off, end) of @p buf and find its entry,
  * as [*s, *e); it may be empty. */
 rp_status
-list_line(
+rp__lex_list_line(
     parser *p, const loc *at, const char *buf, size_t end, size_t *s, size_t *e)
 {
     size_t off = (size_t)at->off;
@@ -491,10 +499,10 @@ list_line(
     for (size_t j = *s; j < *e; j++)
         if (is_ctl((unsigned char)buf[j])) {
             loc c = {at->file, at->line, (uint32_t)(j - off + 1), j};
-            return fail_at(p, RP_E_SYNTAX, &c,
-                           "control character 0x%02x "
-                           "in a list file",
-                           (unsigned)(unsigned char)buf[j]);
+            return rp__lex_fail_at(p, RP_E_SYNTAX, &c,
+                                   "control character 0x%02x "
+                                   "in a list file",
+                                   (unsigned)(unsigned char)buf[j]);
         }
     return RP_OK;
 }

@@ -12,14 +12,21 @@
  *   warning   a risky grant, or something that cannot work as written;
  *   info      redundant or ineffective statements.
  */
-#include "exposure.h"
-#include "lint.h"
-#include "idn.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "alloc.h"
+#include "builder.h"
+#include "domains.h"
+#include "exposure.h"
+#include "freeze.h"
+#include "idn.h"
+#include "lint.h"
+#include "policy.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
 
 /* A finding before it is sorted into the policy. */
 typedef struct rec {
@@ -124,7 +131,7 @@ internet_facing(const rp_builder *b, const rp__blistener *l)
     if (l->n_remotes == 0)
         return true;
     for (size_t i = 0; i < l->n_remotes; i++)
-        if (ref_has(b, &l->remotes[i], find_public, &s))
+        if (rp__lint_ref_has(b, &l->remotes[i], rp__lint_find_public, &s))
             return true;
     return false;
 }
@@ -169,7 +176,7 @@ remotes_within(const rp_builder *b,
     for (size_t i = 0; i < x->n_remotes; i++) {
         bool found = false;
         for (size_t k = 0; k < y->n_remotes && !found; k++)
-            found = ref_covers(b, &y->remotes[k], &x->remotes[i]);
+            found = rp__lint_ref_covers(b, &y->remotes[k], &x->remotes[i]);
         if (!found)
             return false;
     }
@@ -361,10 +368,12 @@ principal_covers(const rp_builder *b, const rp__brule *q, const rp__brule *r)
                in_group(b, q->name, r->name);
     case RP_PRINCIPAL_NETWORK:
     case RP_PRINCIPAL_INTERFACE:
-        return r->principal == q->principal && ref_covers(b, &q->ref, &r->ref);
+        return r->principal == q->principal &&
+               rp__lint_ref_covers(b, &q->ref, &r->ref);
     case RP_PRINCIPAL_NETWORK_EXCEPT:
         /* "all except L" covers "all except M" when L lies inside M. */
-        return r->principal == q->principal && ref_covers(b, &r->ref, &q->ref);
+        return r->principal == q->principal &&
+               rp__lint_ref_covers(b, &r->ref, &q->ref);
     }
     return false;
 }
@@ -526,7 +535,7 @@ lint_nat(lint *L, const rp__blistener *l, const rp__brule *r)
     if (!serves_public(L, l))
         return;
     if (r->principal == RP_PRINCIPAL_INTERFACE) {
-        if (!ref_reached(L->b, &r->ref, l, &s))
+        if (!rp__lint_ref_reached(L->b, &r->ref, l, &s))
             return; /* no bind takes connections there */
         unsafe = listener_unsafe(L, l) && rule_exposes(L, l, r->item);
         finding(L, unsafe ? RP_SEV_CRITICAL : RP_SEV_WARNING,
@@ -540,7 +549,7 @@ lint_nat(lint *L, const rp__blistener *l, const rp__brule *r)
                 unsafe ? " (the listener is an open relay)" : "");
         return;
     }
-    if (ref_has(L->b, &r->ref, find_private, &s))
+    if (rp__lint_ref_has(L->b, &r->ref, rp__lint_find_private, &s))
         finding(L, RP_SEV_WARNING, "private-relay-nat", r->item,
                 "declare the proxy with trusted-proxy or narrow the grant",
                 "'%s': relay granted to private range %s on listener '%s', "
@@ -578,21 +587,24 @@ lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
                 "addresses; see 'relaypolicy exposure')",
                 text, l->name, (unsigned long long)listener_sum(L, l)->pub4,
                 rp__u128_double(listener_sum(L, l)->pub6));
-    else if (relay && net && ref_has(b, &r->ref, find_everything, &s))
+    else if (relay && net &&
+             rp__lint_ref_has(b, &r->ref, rp__lint_find_everything, &s))
         finding(L, RP_SEV_CRITICAL, "open-relay", r->item,
                 "grant relay only to the hosts that need it, and remove "
                 "'allow open-relay'",
                 "'%s': relay granted to %s, every address: listener '%s' is "
                 "an open relay",
                 text, s.text, l->name);
-    else if (relay && net && ref_has(b, &r->ref, find_wide, &s))
+    else if (relay && net &&
+             rp__lint_ref_has(b, &r->ref, rp__lint_find_wide, &s))
         finding(L, RP_SEV_WARNING, "wide-relay-range", r->item,
                 "list the hosts that need to relay (or a /24 or narrower); "
                 "let people authenticate on a submission listener instead",
                 "'%s': relay granted to %s, wider than /24 (IPv4) or /48 "
                 "(IPv6): any compromised host there can relay spam",
                 text, s.text);
-    if (relay && net && !ref_has(b, &r->ref, find_everything, &s))
+    if (relay && net &&
+        !rp__lint_ref_has(b, &r->ref, rp__lint_find_everything, &s))
         lint_nat(L, l, r);
     if (relay && r->principal == RP_PRINCIPAL_NETWORK_EXCEPT)
         finding(L, internet_facing(b, l) ? RP_SEV_CRITICAL : RP_SEV_WARNING,
@@ -617,7 +629,7 @@ lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
     if ((r->perms & RP_PERM_ROUTING) &&
         (r->principal <= RP_PRINCIPAL_AUTHENTICATED ||
          r->principal == RP_PRINCIPAL_NETWORK_EXCEPT ||
-         (net && ref_has(b, &r->ref, find_wide, &s))))
+         (net && rp__lint_ref_has(b, &r->ref, rp__lint_find_wide, &s))))
         finding(L, RP_SEV_WARNING, "routing-granted", r->item,
                 "grant routing only to legacy hosts, and only if no later "
                 "hop honours '%' or '!'",
@@ -635,7 +647,7 @@ lint_mapped(lint *L, const rp__bref *ref, uint32_t item, bool grant)
 {
     scan s;
 
-    if (ref_has(L->b, ref, find_covers_mapped, &s))
+    if (rp__lint_ref_has(L->b, ref, rp__lint_find_covers_mapped, &s))
         finding(L, grant ? RP_SEV_INFO : RP_SEV_WARNING, "ipv6-covers-ipv4",
                 item, "write the IPv4 range if IPv4 is meant",
                 "'%s': IPv6 entry %s contains all of ::ffff:0:0/96 and "
@@ -908,7 +920,7 @@ needs_open_relay(const rp_builder *b, const rp__brule *r)
         return true;
     return (r->principal == RP_PRINCIPAL_NETWORK ||
             r->principal == RP_PRINCIPAL_INTERFACE) &&
-           ref_has(b, &r->ref, find_everything, &s);
+           rp__lint_ref_has(b, &r->ref, rp__lint_find_everything, &s);
 }
 
 static void

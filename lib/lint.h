@@ -5,7 +5,10 @@
 #ifndef RP_LINT_H
 #define RP_LINT_H
 
+#include <stdbool.h>
+
 #include "builder.h"
+#include "ipaddr.h"
 
 typedef struct pfx {
     const rp__ip *ip;
@@ -23,35 +26,27 @@ typedef struct scan {
     char text[80]; /* the prefix that hit */
 } scan;
 
-#define ref_has rp__lint_ref_has
-#define ref_covers rp__lint_ref_covers
-#define find_everything rp__lint_find_everything
-#define find_wide rp__lint_find_wide
-#define find_public rp__lint_find_public
-#define find_private rp__lint_find_private
-#define find_covers_mapped rp__lint_find_covers_mapped
-#define ref_reached rp__lint_ref_reached
-
 /* Does any prefix of @p ref satisfy @p fn?  (fn fills the scan.) */
-bool ref_has(const rp_builder *b,
-             const rp__bref *ref,
-             bool (*fn)(const pfx *, void *),
-             scan *s);
+bool rp__lint_ref_has(const rp_builder *b,
+                      const rp__bref *ref,
+                      bool (*fn)(const pfx *, void *),
+                      scan *s);
 /* Is every prefix of @p inner inside some prefix of @p outer? */
-bool
-ref_covers(const rp_builder *b, const rp__bref *outer, const rp__bref *inner);
-bool find_everything(const pfx *x, void *ctx);
-bool find_wide(const pfx *x, void *ctx);
-bool find_public(const pfx *x, void *ctx);
+bool rp__lint_ref_covers(const rp_builder *b,
+                         const rp__bref *outer,
+                         const rp__bref *inner);
+bool rp__lint_find_everything(const pfx *x, void *ctx);
+bool rp__lint_find_wide(const pfx *x, void *ctx);
+bool rp__lint_find_public(const pfx *x, void *ctx);
 /* No public address (the exposure analysis's table, relaypolicy(7) §7). */
-bool find_private(const pfx *x, void *ctx);
+bool rp__lint_find_private(const pfx *x, void *ctx);
 /* An IPv6 prefix holding the whole of ::ffff:0:0/96. */
-bool find_covers_mapped(const pfx *x, void *ctx);
+bool rp__lint_find_covers_mapped(const pfx *x, void *ctx);
 /* Does a bind of @p l listen on some address of @p ref?  (s->text and
  * s->family: the first such prefix.) */
-bool ref_reached(const rp_builder *b,
-                 const rp__bref *ref,
-                 const rp__blistener *l,
-                 scan *s);
+bool rp__lint_ref_reached(const rp_builder *b,
+                          const rp__bref *ref,
+                          const rp__blistener *l,
+                          scan *s);
 
 #endif /* RP_LINT_H */

@@ -4,11 +4,15 @@
  * wider than a /24 or /48, or public, and whether one reference covers
  * another.
  */
-#include "exposure.h"
-#include "lint.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "builder.h"
+#include "exposure.h"
+#include "ipaddr.h"
+#include "lint.h"
+#include "policy.h"
+#include "relaypolicy.h"
 
 /* ---- address prefixes --------------------------------------------------- */
 
@@ -110,19 +114,19 @@ note(scan *s, const pfx *x)
 }
 
 bool
-find_everything(const pfx *x, void *ctx)
+rp__lint_find_everything(const pfx *x, void *ctx)
 {
     return pfx_everything(x) ? note(ctx, x) : true;
 }
 
 bool
-find_wide(const pfx *x, void *ctx)
+rp__lint_find_wide(const pfx *x, void *ctx)
 {
     return pfx_wide(x) ? note(ctx, x) : true;
 }
 
 bool
-find_public(const pfx *x, void *ctx)
+rp__lint_find_public(const pfx *x, void *ctx)
 {
     return !pfx_private(x) ? note(ctx, x) : true;
 }
@@ -150,7 +154,7 @@ pfx_range(const pfx *x, rp__u128 *first, rp__u128 *last)
  * special space, by the table of the exposure analysis (relaypolicy(7)
  * §7).  An IPv6 prefix reaching into ::ffff:0:0/96 is not "private". */
 bool
-find_private(const pfx *x, void *ctx)
+rp__lint_find_private(const pfx *x, void *ctx)
 {
     rp__u128 first, last, n;
 
@@ -165,7 +169,7 @@ find_private(const pfx *x, void *ctx)
 /* An IPv6 prefix holding the whole of ::ffff:0:0/96 (relaypolicy(7) §2):
  * it never matches an IPv4 client. */
 bool
-find_covers_mapped(const pfx *x, void *ctx)
+rp__lint_find_covers_mapped(const pfx *x, void *ctx)
 {
     rp__u128 first, last;
 
@@ -201,10 +205,10 @@ bind_reaches(const pfx *x, void *ctx)
 
 /* The first prefix of @p ref on which a bind of @p l listens. */
 bool
-ref_reached(const rp_builder *b,
-            const rp__bref *ref,
-            const rp__blistener *l,
-            scan *s)
+rp__lint_ref_reached(const rp_builder *b,
+                     const rp__bref *ref,
+                     const rp__blistener *l,
+                     scan *s)
 {
     memset(s, 0, sizeof(*s));
     s->b = b;
@@ -215,10 +219,10 @@ ref_reached(const rp_builder *b,
 
 /* The first prefix of @p ref that @p pred finds, in s->text. */
 bool
-ref_has(const rp_builder *b,
-        const rp__bref *ref,
-        bool (*pred)(const pfx *, void *),
-        scan *s)
+rp__lint_ref_has(const rp_builder *b,
+                 const rp__bref *ref,
+                 bool (*pred)(const pfx *, void *),
+                 scan *s)
 {
     memset(s, 0, sizeof(*s));
     s->b = b;
@@ -256,7 +260,9 @@ covered_by(const pfx *x, void *ctx)
 
 /* Does reference @p outer cover every address of @p inner? */
 bool
-ref_covers(const rp_builder *b, const rp__bref *outer, const rp__bref *inner)
+rp__lint_ref_covers(const rp_builder *b,
+                    const rp__bref *outer,
+                    const rp__bref *inner)
 {
     scan s;
 

@@ -2,18 +2,22 @@
  * listener.c - the builder calls that describe a listener: binds, remote
  * ranges, role presets, require-auth and permission rules.
  */
-#include "builder.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "builder.h"
+#include "domains.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "relaypolicy.h"
 
 static rp__blistener *
 get_listener(rp_builder *b, uint32_t index, rp_error *err)
 {
     if (index < b->n_listeners)
         return &b->listeners[index];
-    b_fail(b, err, RP_E_ARG, NULL, "no listener with index %u",
-           (unsigned)index);
+    rp__b_fail(b, err, RP_E_ARG, NULL, "no listener with index %u",
+               (unsigned)index);
     return NULL;
 }
 
@@ -30,7 +34,7 @@ rp_builder_listener(rp_builder *b,
     if (b == NULL || index == NULL)
         return RP_E_ARG;
     if (!rp__is_name(name)) {
-        b_fail(b, err, RP_E_ARG, name, "a listener name must be a word");
+        rp__b_fail(b, err, RP_E_ARG, name, "a listener name must be a word");
         return RP_E_ARG;
     }
     if (b->listener_names == NULL &&
@@ -39,20 +43,20 @@ rp_builder_listener(rp_builder *b,
     if (rp__strmap_builder_get(b->listener_names, name, strlen(name), &prev) ==
         1) {
         const rp__item *it = &b->items[b->listeners[prev].item];
-        b_fail(b, err, RP_E_POLICY, name,
-               "listener '%s' is already "
-               "defined at %s:%u",
-               name, it->file, (unsigned)it->line);
+        rp__b_fail(b, err, RP_E_POLICY, name,
+                   "listener '%s' is already "
+                   "defined at %s:%u",
+                   name, it->file, (unsigned)it->line);
         return RP_E_POLICY;
     }
     if (b->n_listeners >= b->opts.max_rules) {
-        b_fail(b, err, RP_E_LIMIT, name, "too many listeners");
+        rp__b_fail(b, err, RP_E_LIMIT, name, "too many listeners");
         return RP_E_LIMIT;
     }
     snprintf(text, sizeof(text), "listener %s", name);
     l = B_PUSH(b, listeners);
-    if (l == NULL || (l->item = b_item(b, text)) == RP__NONE ||
-        (l->name = b_str(b, name)) == NULL) {
+    if (l == NULL || (l->item = rp__b_item(b, text)) == RP__NONE ||
+        (l->name = rp__b_str(b, name)) == NULL) {
         if (l != NULL)
             b->n_listeners--;
         return rp__b_nomem(b, err);
@@ -151,15 +155,15 @@ rp_builder_bind(rp_builder *b,
     if ((l = get_listener(b, listener, err)) == NULL)
         return RP_E_ARG;
     if (bind == NULL || strlen(bind) > 60 || parse_bind(bind, &bd) != 0) {
-        b_fail(b, err, RP_E_ARG, bind,
-               "'%s' is not a bind address: use "
-               "IP:PORT, [IPv6]:PORT, 0.0.0.0:PORT, [::]:PORT or *:PORT "
-               "(PORT may be *)",
-               bind != NULL ? bind : "");
+        rp__b_fail(b, err, RP_E_ARG, bind,
+                   "'%s' is not a bind address: use "
+                   "IP:PORT, [IPv6]:PORT, 0.0.0.0:PORT, [::]:PORT or *:PORT "
+                   "(PORT may be *)",
+                   bind != NULL ? bind : "");
         return RP_E_ARG;
     }
-    slot = b_push(b, (void **)&l->binds, &l->n_binds, &l->cap_binds,
-                  sizeof(*l->binds));
+    slot = rp__b_push(b, (void **)&l->binds, &l->n_binds, &l->cap_binds,
+                      sizeof(*l->binds));
     if (slot == NULL) {
         return rp__b_nomem(b, err);
     }
@@ -179,15 +183,15 @@ rp_builder_remote(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if ((l = get_listener(b, listener, err)) == NULL ||
-        !parse_ref(b, err, cidr_or_list, true, &ref))
+        !rp__parse_ref(b, err, cidr_or_list, true, &ref))
         return b->last;
-    slot = b_push(b, (void **)&l->remotes, &l->n_remotes, &l->cap_remotes,
-                  sizeof(*l->remotes));
+    slot = rp__b_push(b, (void **)&l->remotes, &l->n_remotes, &l->cap_remotes,
+                      sizeof(*l->remotes));
     if (slot == NULL) {
         return rp__b_nomem(b, err);
     }
     *slot = ref;
-    slot->item = b_item(b, "remote");
+    slot->item = rp__b_item(b, "remote");
     return RP_OK;
 }
 
@@ -204,7 +208,8 @@ rp_builder_require_auth(rp_builder *b,
     if ((l = get_listener(b, listener, err)) == NULL)
         return RP_E_ARG;
     l->require_auth = on;
-    l->require_auth_item = b_item(b, on ? "require auth" : "no require auth");
+    l->require_auth_item =
+        rp__b_item(b, on ? "require auth" : "no require auth");
     if (l->require_auth_item == RP__NONE) {
         return rp__b_nomem(b, err);
     }
@@ -218,11 +223,11 @@ add_rule(rp_builder *b, rp__blistener *l, const rp__brule *r, rp_error *err)
     rp__brule *slot;
 
     if (l->n_rules >= b->opts.max_rules) {
-        b_fail(b, err, RP_E_LIMIT, NULL, "too many rules in one listener");
+        rp__b_fail(b, err, RP_E_LIMIT, NULL, "too many rules in one listener");
         return RP_E_LIMIT;
     }
-    slot = b_push(b, (void **)&l->rules, &l->n_rules, &l->cap_rules,
-                  sizeof(*l->rules));
+    slot = rp__b_push(b, (void **)&l->rules, &l->n_rules, &l->cap_rules,
+                      sizeof(*l->rules));
     if (slot == NULL) {
         return rp__b_nomem(b, err);
     }
@@ -283,23 +288,23 @@ fill_principal(
     case RP_PRINCIPAL_AUTHENTICATED:
         if (arg == NULL)
             return true;
-        b_fail(b, err, RP_E_ARG, arg, "this principal takes no argument");
+        rp__b_fail(b, err, RP_E_ARG, arg, "this principal takes no argument");
         return false;
     case RP_PRINCIPAL_USER:
     case RP_PRINCIPAL_GROUP:
         if (!rp__is_name(arg)) {
-            b_fail(b, err, RP_E_ARG, arg, "a %s name must be a word",
-                   p == RP_PRINCIPAL_USER ? "user" : "group");
+            rp__b_fail(b, err, RP_E_ARG, arg, "a %s name must be a word",
+                       p == RP_PRINCIPAL_USER ? "user" : "group");
             return false;
         }
-        r->name = b_lower(b, arg);
+        r->name = rp__b_lower(b, arg);
         return r->name != NULL;
     case RP_PRINCIPAL_NETWORK:
     case RP_PRINCIPAL_NETWORK_EXCEPT:
     case RP_PRINCIPAL_INTERFACE:
-        return parse_ref(b, err, arg, true, &r->ref);
+        return rp__parse_ref(b, err, arg, true, &r->ref);
     }
-    b_fail(b, err, RP_E_ARG, NULL, "unknown principal %d", (int)p);
+    rp__b_fail(b, err, RP_E_ARG, NULL, "unknown principal %d", (int)p);
     return false;
 }
 
@@ -321,9 +326,9 @@ rp_builder_rule(rp_builder *b,
     if ((l = get_listener(b, listener, err)) == NULL)
         return RP_E_ARG;
     if (perms == 0 || (perms & ~(uint32_t)RP_PERM_ALL) != 0) {
-        b_fail(b, err, RP_E_ARG, NULL,
-               "a rule needs one or more of submit, "
-               "relay, routing, local-sender");
+        rp__b_fail(b, err, RP_E_ARG, NULL,
+                   "a rule needs one or more of submit, "
+                   "relay, routing, local-sender");
         return RP_E_ARG;
     }
     memset(&r, 0, sizeof(r));
@@ -334,7 +339,7 @@ rp_builder_rule(rp_builder *b,
     snprintf(text, sizeof(text), "%s %s %s", deny ? "deny" : "allow",
              rp__principal_text(&r, pbuf, sizeof(pbuf)),
              rp__perm_text(perms, permbuf, sizeof(permbuf)));
-    if ((r.item = b_item(b, text)) == RP__NONE) {
+    if ((r.item = rp__b_item(b, text)) == RP__NONE) {
         return rp__b_nomem(b, err);
     }
     r.ref.item = r.item;
@@ -355,12 +360,12 @@ rp_builder_role(rp_builder *b, uint32_t listener, rp_role role, rp_error *err)
     if ((l = get_listener(b, listener, err)) == NULL)
         return RP_E_ARG;
     if (role < RP_ROLE_GATEWAY || role > RP_ROLE_SUBMISSION) {
-        b_fail(b, err, RP_E_ARG, NULL, "unknown role %d", (int)role);
+        rp__b_fail(b, err, RP_E_ARG, NULL, "unknown role %d", (int)role);
         return RP_E_ARG;
     }
     memset(&r, 0, sizeof(r));
     snprintf(text, sizeof(text), "role %s", names[role]);
-    if ((r.item = b_item(b, text)) == RP__NONE) {
+    if ((r.item = rp__b_item(b, text)) == RP__NONE) {
         return rp__b_nomem(b, err);
     }
     if (role == RP_ROLE_GATEWAY || role == RP_ROLE_ALL_IN_ONE) {

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rp_internal.h"
+#include "options.h"
+#include "relaypolicy.h"
+#include "status.h"
 
 #define OPT_FLAGS (RP_OPT_NO_FILES | RP_OPT_NO_JIT)
 

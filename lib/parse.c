@@ -10,10 +10,13 @@
  * `include`, whose depth is bounded, and every buffer grows only with the
  * input, which is bounded.
  */
-#include "parse.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "alloc.h"
+#include "lex.h"
+#include "parse.h"
+#include "relaypolicy.h"
 
 /* Includes never nest deeper than this, whatever the options say. */
 #define P_INCLUDE_HARD_MAX 32
@@ -39,6 +42,7 @@ typedef struct target {
 
 static rp_status parse_text(const parser *parent,
                             rp_builder *b,
+                            const rp_options *opts,
                             const char *file,
                             const char *text,
                             size_t len,
@@ -53,7 +57,7 @@ static rp_status
 builder_failed(parser *p, rp_status st, rp_error *e, const loc *at)
 {
     if (e->status == RP_OK)
-        return fail_at(p, st, at, "%s", rp_strerror(st));
+        return rp__lex_fail_at(p, st, at, "%s", rp_strerror(st));
     e->offset = at->off;
     snprintf(e->file, sizeof(e->file), "%s", at->file);
     if (p->err != NULL)
@@ -65,7 +69,7 @@ static rp_status
 set_source(parser *p, const loc *at)
 {
     if (rp_builder_set_source(p->b, at->file, at->line, at->col) != RP_OK)
-        return no_memory(p, at);
+        return rp__lex_no_memory(p, at);
     return RP_OK;
 }
 
@@ -128,7 +132,7 @@ list_entries(parser *p, const target *t, const char *path, char *buf, size_t n)
         end = nl != NULL ? (size_t)(nl - buf) : n;
         at.col = 1;
         at.off = off;
-        st = list_line(p, &at, buf, end, &s, &e);
+        st = rp__lex_list_line(p, &at, buf, end, &s, &e);
         if (st == RP_OK && s < e) {
             char keep = buf[e];
             loc c = {path, at.line, (uint32_t)(s - off + 1), s};
@@ -149,10 +153,10 @@ list_file(parser *p, size_t i, const target *t)
     rp_status st;
 
     if (p->opts->flags & RP_OPT_NO_FILES)
-        return fail_tok(p, RP_E_POLICY, i, "list files are disabled");
-    st = resolve(p, i, path, sizeof(path));
+        return rp__lex_fail_tok(p, RP_E_POLICY, i, "list files are disabled");
+    st = rp__lex_resolve(p, i, path, sizeof(path));
     if (st == RP_OK)
-        st = read_file(p, i, path, &buf, &n);
+        st = rp__lex_read_file(p, i, path, &buf, &n);
     if (st == RP_OK)
         st = list_entries(p, t, path, buf, n);
     rp__free(&p->alloc, buf);
@@ -168,10 +172,11 @@ each_entry(parser *p, size_t first, const char *what, const target *t)
     rp_status st = RP_OK;
 
     if (first >= p->n_toks)
-        return fail_tok(p, RP_E_SYNTAX, 0,
-                        "'%s%s%s' needs at least one %s "
-                        "or a quoted list file",
-                        T(p, 0), deny ? " " : "", deny ? T(p, 1) : "", what);
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 0,
+                                "'%s%s%s' needs at least one %s "
+                                "or a quoted list file",
+                                T(p, 0), deny ? " " : "", deny ? T(p, 1) : "",
+                                what);
     for (size_t i = first; st == RP_OK && i < p->n_toks; i++) {
         if (p->toks[i].type == T_STRING)
             st = list_file(p, i, t);
@@ -189,12 +194,13 @@ want_word(parser *p, size_t i, size_t who, const char *what, const char **out)
 {
     *out = "";
     if (i >= p->n_toks)
-        return fail_tok(p, RP_E_SYNTAX, who, "'%s' needs %s", T(p, who), what);
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, who, "'%s' needs %s", T(p, who),
+                                what);
     if (p->toks[i].type != T_WORD)
-        return fail_tok(p, RP_E_SYNTAX, i,
-                        "expected %s, not a quoted "
-                        "string",
-                        what);
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, i,
+                                "expected %s, not a quoted "
+                                "string",
+                                what);
     *out = T(p, i);
     return RP_OK;
 }
@@ -207,10 +213,10 @@ no_more(parser *p, size_t i)
 
     if (i >= p->n_toks)
         return RP_OK;
-    return fail_tok(p, RP_E_SYNTAX, i,
-                    "unexpected '%s' at the end of the "
-                    "'%s' statement",
-                    S(p, i, s), T(p, 0));
+    return rp__lex_fail_tok(p, RP_E_SYNTAX, i,
+                            "unexpected '%s' at the end of the "
+                            "'%s' statement",
+                            S(p, i, s), T(p, 0));
 }
 
 /* Index of @p w in @p names, or -1. */
@@ -253,33 +259,33 @@ st_include(parser *p)
     rp_status st;
 
     if (p->n_toks < 2)
-        return fail_tok(p, RP_E_SYNTAX, 0,
-                        "'include' needs a file name in "
-                        "double quotes");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 0,
+                                "'include' needs a file name in "
+                                "double quotes");
     if (p->toks[1].type != T_STRING)
-        return fail_tok(p, RP_E_SYNTAX, 1,
-                        "the file name after 'include' "
-                        "must be in double quotes");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 1,
+                                "the file name after 'include' "
+                                "must be in double quotes");
     TRY(no_more(p, 2));
     if (p->opts->flags & RP_OPT_NO_FILES)
-        return fail_tok(p, RP_E_POLICY, 1, "includes are disabled");
+        return rp__lex_fail_tok(p, RP_E_POLICY, 1, "includes are disabled");
     if (max > P_INCLUDE_HARD_MAX)
         max = P_INCLUDE_HARD_MAX;
     if (p->depth >= max)
-        return fail_tok(p, RP_E_LIMIT, 1,
-                        "includes nested more than %u "
-                        "deep",
-                        max);
-    TRY(resolve(p, 1, path, sizeof(path)));
+        return rp__lex_fail_tok(p, RP_E_LIMIT, 1,
+                                "includes nested more than %u "
+                                "deep",
+                                max);
+    TRY(rp__lex_resolve(p, 1, path, sizeof(path)));
     for (const parser *q = p; q != NULL; q = q->parent)
         if (strcmp(q->file, path) == 0)
-            return fail_tok(p, RP_E_POLICY, 1,
-                            "include loop: '%s' is "
-                            "already being read",
-                            S(p, 1, s));
-    st = read_file(p, 1, path, &buf, &n);
+            return rp__lex_fail_tok(p, RP_E_POLICY, 1,
+                                    "include loop: '%s' is "
+                                    "already being read",
+                                    S(p, 1, s));
+    st = rp__lex_read_file(p, 1, path, &buf, &n);
     if (st == RP_OK)
-        st = parse_text(p, p->b, path, buf, n, p->depth + 1, p->err);
+        st = parse_text(p, p->b, p->opts, path, buf, n, p->depth + 1, p->err);
     rp__free(&p->alloc, buf);
     return st;
 }
@@ -296,28 +302,28 @@ st_domain(parser *p)
     TRY(want_word(p, 1, 0, "a pattern", &pat));
     TRY(want_word(p, 2, 0, "a kind (local, relay or reroute)", &kind));
     if ((k = lookup(kind, kinds, 3)) < 0)
-        return fail_tok(p, RP_E_SYNTAX, 2,
-                        "unknown domain kind '%s' "
-                        "(expected local, relay or reroute)",
-                        S(p, 2, s));
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 2,
+                                "unknown domain kind '%s' "
+                                "(expected local, relay or reroute)",
+                                S(p, 2, s));
     if (k == 2)
         TRY(want_word(p, 3, 2, "a target domain", &tgt));
     if (k != 0)
         TRY(no_more(p, k == 2 ? 4 : 3));
     if (k == 0 && p->n_toks > 3 &&
         (p->toks[3].type != T_WORD || strcmp(T(p, 3), "recipients") != 0))
-        return fail_tok(p, RP_E_SYNTAX, 3,
-                        "expected 'recipients' after "
-                        "'local', not '%s'",
-                        S(p, 3, s));
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 3,
+                                "expected 'recipients' after "
+                                "'local', not '%s'",
+                                S(p, 3, s));
     CALL(p, 1, rp_builder_domain(p->b, pat, (rp_domain_kind)(k + 1), tgt, &e_));
     if (k != 0 || p->n_toks <= 3)
         return RP_OK;
     t.arg = pat;
     if (p->n_toks == 4)
-        return fail_tok(p, RP_E_SYNTAX, 3,
-                        "'recipients' needs at least one "
-                        "recipient or a quoted list file");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 3,
+                                "'recipients' needs at least one "
+                                "recipient or a quoted list file");
     CALL(p, 3, rp_builder_recipient_list(p->b, pat, &e_));
     return each_entry(p, 4, "recipient", &t);
 }
@@ -387,26 +393,26 @@ st_reply(parser *p)
     if (rp_reason_from_name(r, &reason) != RP_OK) {
         for (int i = 1; i < RP_REASON_COUNT; i++)
             names[i - 1] = rp_reason_name((rp_reason)i);
-        hint = suggest(r, names, RP_REASON_COUNT - 1);
-        return fail_tok(p, RP_E_SYNTAX, 1, "unknown reason '%s'%s%s%s",
-                        S(p, 1, s), hint ? " (did you mean '" : "",
-                        hint ? hint : "", hint ? "'?)" : "");
+        hint = rp__lex_suggest(r, names, RP_REASON_COUNT - 1);
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 1, "unknown reason '%s'%s%s%s",
+                                S(p, 1, s), hint ? " (did you mean '" : "",
+                                hint ? hint : "", hint ? "'?)" : "");
     }
     TRY(want_word(p, 2, 0, "a reply code", &code));
     if (strlen(code) != 3 || strspn(code, "0123456789") != 3)
-        return fail_tok(p, RP_E_SYNTAX, 2,
-                        "a reply code is three digits, "
-                        "not '%s'",
-                        S(p, 2, s));
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 2,
+                                "a reply code is three digits, "
+                                "not '%s'",
+                                S(p, 2, s));
     TRY(want_word(p, 3, 0, "an enhanced status code", &enh));
     if (p->n_toks < 5)
-        return fail_tok(p, RP_E_SYNTAX, 0,
-                        "'reply' needs a text in double "
-                        "quotes");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 0,
+                                "'reply' needs a text in double "
+                                "quotes");
     if (p->toks[4].type != T_STRING)
-        return fail_tok(p, RP_E_SYNTAX, 4,
-                        "the reply text must be in "
-                        "double quotes");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 4,
+                                "the reply text must be in "
+                                "double quotes");
     TRY(no_more(p, 5));
     num = (uint32_t)((code[0] - '0') * 100 + (code[1] - '0') * 10 +
                      (code[2] - '0'));
@@ -435,26 +441,26 @@ st_listener(parser *p)
     char s[P_SHOW + 4];
 
     if (p->in_listener)
-        return fail_tok(p, RP_E_SYNTAX, 0,
-                        "listener blocks cannot be "
-                        "nested (is the '}' of listener '%s' missing?)",
-                        p->open_name);
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 0,
+                                "listener blocks cannot be "
+                                "nested (is the '}' of listener '%s' missing?)",
+                                p->open_name);
     if (p->n_toks < 2 || p->toks[1].type == T_LBRACE)
-        return fail_tok(p, RP_E_SYNTAX, 0, "'listener' needs a name");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 0, "'listener' needs a name");
     TRY(want_word(p, 1, 0, "a listener name", &name));
     if (p->n_toks < 3)
-        return fail_tok(p, RP_E_SYNTAX, 1,
-                        "expected '{' after the listener "
-                        "name, on the same line");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 1,
+                                "expected '{' after the listener "
+                                "name, on the same line");
     if (p->toks[2].type != T_LBRACE)
-        return fail_tok(p, RP_E_SYNTAX, 2,
-                        "expected '{' after the listener "
-                        "name, not '%s'",
-                        S(p, 2, s));
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 2,
+                                "expected '{' after the listener "
+                                "name, not '%s'",
+                                S(p, 2, s));
     CALL(p, 1, rp_builder_listener(p->b, name, &p->listener, &e_));
     p->in_listener = true;
     p->open_at = p->toks[0].at;
-    show(name, p->toks[1].len, p->open_name);
+    rp__lex_show(name, p->toks[1].len, p->open_name);
     return RP_OK;
 }
 
@@ -473,11 +479,11 @@ st_role(parser *p)
                   "or submission)",
                   &r));
     if ((k = lookup(r, roles, 5)) < 0)
-        return fail_tok(p, RP_E_SYNTAX, 1,
-                        "unknown role '%s' (expected "
-                        "gateway, all-in-one, mailbox, frontend or "
-                        "submission)",
-                        S(p, 1, s));
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 1,
+                                "unknown role '%s' (expected "
+                                "gateway, all-in-one, mailbox, frontend or "
+                                "submission)",
+                                S(p, 1, s));
     TRY(no_more(p, 2));
     CALL(p, 1, rp_builder_role(p->b, p->listener, (rp_role)(k + 1), &e_));
     return RP_OK;
@@ -491,10 +497,10 @@ st_require(parser *p)
 
     TRY(want_word(p, 1, 0, "'auth'", &w));
     if (strcmp(w, "auth") != 0)
-        return fail_tok(p, RP_E_SYNTAX, 1,
-                        "unknown requirement '%s' (the "
-                        "only one is 'require auth')",
-                        S(p, 1, s));
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 1,
+                                "unknown requirement '%s' (the "
+                                "only one is 'require auth')",
+                                S(p, 1, s));
     TRY(no_more(p, 2));
     CALL(p, 1, rp_builder_require_auth(p->b, p->listener, true, &e_));
     return RP_OK;
@@ -523,11 +529,12 @@ principal(parser *p, rp_principal *pr, const char **arg, size_t *next)
                   "group, network or interface)",
                   &w));
     if ((k = lookup(w, principals, 6)) < 0)
-        return fail_tok(p, RP_E_SYNTAX, 1,
-                        "unknown principal '%s' (expected "
-                        "anonymous, authenticated, user, group, network or "
-                        "interface)",
-                        S(p, 1, s));
+        return rp__lex_fail_tok(
+            p, RP_E_SYNTAX, 1,
+            "unknown principal '%s' (expected "
+            "anonymous, authenticated, user, group, network or "
+            "interface)",
+            S(p, 1, s));
     *pr = k == 5 ? RP_PRINCIPAL_INTERFACE : (rp_principal)(k + 1);
     *arg = NULL;
     if (k == 4 && i < p->n_toks && p->toks[i].type == T_WORD &&
@@ -560,19 +567,19 @@ st_rule(parser *p, bool deny)
 
     TRY(principal(p, &pr, &arg, &i));
     if (i >= p->n_toks)
-        return fail_tok(p, RP_E_SYNTAX, 0,
-                        "'%s' needs at least one "
-                        "permission (submit, relay, routing or "
-                        "local-sender)",
-                        T(p, 0));
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 0,
+                                "'%s' needs at least one "
+                                "permission (submit, relay, routing or "
+                                "local-sender)",
+                                T(p, 0));
     for (; i < p->n_toks; i++) {
         TRY(want_word(p, i, 0, "a permission", &w));
         if ((k = lookup(w, perms, 4)) < 0)
-            return fail_tok(p, RP_E_SYNTAX, i,
-                            "unknown permission '%s' "
-                            "(expected submit, relay, routing or "
-                            "local-sender)",
-                            S(p, i, s));
+            return rp__lex_fail_tok(p, RP_E_SYNTAX, i,
+                                    "unknown permission '%s' "
+                                    "(expected submit, relay, routing or "
+                                    "local-sender)",
+                                    S(p, i, s));
         bits |= 1u << k;
     }
     CALL(p, 1, rp_builder_rule(p->b, p->listener, deny, pr, arg, bits, &e_));
@@ -601,23 +608,24 @@ st_allow_deny(parser *p)
                   &w));
     k = deny ? lookup(w, lists, 3) : strcmp(w, "open-relay") == 0 ? 0 : -1;
     if (k >= 0 && p->in_listener)
-        return fail_tok(p, RP_E_SYNTAX, 1,
-                        "'%s %s' is only valid at top "
-                        "level, not inside a listener block",
-                        T(p, 0), w);
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 1,
+                                "'%s %s' is only valid at top "
+                                "level, not inside a listener block",
+                                T(p, 0), w);
     if (p->in_listener)
         return st_rule(p, deny);
     if (k < 0 && lookup(w, principals, 6) >= 0)
-        return fail_tok(p, RP_E_SYNTAX, 1,
-                        "'%s %s' is only valid inside a "
-                        "listener block",
-                        T(p, 0), w);
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 1,
+                                "'%s %s' is only valid inside a "
+                                "listener block",
+                                T(p, 0), w);
     if (k < 0)
-        return fail_tok(p, RP_E_SYNTAX, 1,
-                        deny ? "unknown deny list '%s' "
-                               "(expected client, sender or recipient)"
-                             : "expected 'open-relay' after 'allow', not '%s'",
-                        S(p, 1, s));
+        return rp__lex_fail_tok(
+            p, RP_E_SYNTAX, 1,
+            deny ? "unknown deny list '%s' "
+                   "(expected client, sender or recipient)"
+                 : "expected 'open-relay' after 'allow', not '%s'",
+            S(p, 1, s));
     if (deny)
         return st_list(p, 2, kinds[k], k == 0 ? "network" : "address");
     TRY(no_more(p, 2));
@@ -631,12 +639,12 @@ st_close(parser *p)
     char s[P_SHOW + 4];
 
     if (p->n_toks > 1)
-        return fail_tok(p, RP_E_SYNTAX, 1, "unexpected '%s' after '}'",
-                        S(p, 1, s));
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 1, "unexpected '%s' after '}'",
+                                S(p, 1, s));
     if (!p->in_listener)
-        return fail_tok(p, RP_E_SYNTAX, 0,
-                        "'}' without an open listener "
-                        "block");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 0,
+                                "'}' without an open listener "
+                                "block");
     p->in_listener = false;
     return RP_OK;
 }
@@ -697,10 +705,10 @@ unknown(parser *p)
 
     for (size_t i = 0; i < N_KEYWORDS; i++)
         names[i] = keywords[i].name;
-    hint = suggest(T(p, 0), names, N_KEYWORDS);
-    return fail_tok(p, RP_E_SYNTAX, 0, "unknown statement '%s'%s%s%s",
-                    S(p, 0, s), hint ? " (did you mean '" : "",
-                    hint ? hint : "", hint ? "'?)" : "");
+    hint = rp__lex_suggest(T(p, 0), names, N_KEYWORDS);
+    return rp__lex_fail_tok(p, RP_E_SYNTAX, 0, "unknown statement '%s'%s%s%s",
+                            S(p, 0, s), hint ? " (did you mean '" : "",
+                            hint ? hint : "", hint ? "'?)" : "");
 }
 
 /* '{' ends a listener line only; '}' stands alone. */
@@ -711,13 +719,13 @@ check_braces(parser *p)
         tok_type ty = p->toks[i].type;
         if (ty == T_LBRACE &&
             (i + 1 != p->n_toks || i == 0 || strcmp(T(p, 0), "listener") != 0))
-            return fail_tok(p, RP_E_SYNTAX, i,
-                            "'{' is only valid at the "
-                            "end of a 'listener' line");
+            return rp__lex_fail_tok(p, RP_E_SYNTAX, i,
+                                    "'{' is only valid at the "
+                                    "end of a 'listener' line");
         if (ty == T_RBRACE && i > 0)
-            return fail_tok(p, RP_E_SYNTAX, i,
-                            "'}' must be on a line of its "
-                            "own");
+            return rp__lex_fail_tok(p, RP_E_SYNTAX, i,
+                                    "'}' must be on a line of its "
+                                    "own");
     }
     return RP_OK;
 }
@@ -732,9 +740,9 @@ statement(parser *p)
     if (p->toks[0].type == T_RBRACE)
         return st_close(p);
     if (p->toks[0].type != T_WORD)
-        return fail_tok(p, RP_E_SYNTAX, 0,
-                        "expected a statement, not a "
-                        "quoted string");
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 0,
+                                "expected a statement, not a "
+                                "quoted string");
     w = T(p, 0);
     for (k = 0; k < (int)N_KEYWORDS; k++)
         if (strcmp(w, keywords[k].name) == 0)
@@ -742,12 +750,12 @@ statement(parser *p)
     if (k == (int)N_KEYWORDS)
         return unknown(p);
     if ((keywords[k].where & where) == 0)
-        return fail_tok(p, RP_E_SYNTAX, 0,
-                        where == W_TOP
-                            ? "'%s' is only valid inside a listener block"
-                            : "'%s' is only valid at top level, not inside a "
-                              "listener block",
-                        w);
+        return rp__lex_fail_tok(
+            p, RP_E_SYNTAX, 0,
+            where == W_TOP ? "'%s' is only valid inside a listener block"
+                           : "'%s' is only valid at top level, not inside a "
+                             "listener block",
+            w);
     return keywords[k].run(p);
 }
 
@@ -756,6 +764,7 @@ statement(parser *p)
 static rp_status
 parse_text(const parser *parent,
            rp_builder *b,
+           const rp_options *opts,
            const char *file,
            const char *text,
            size_t len,
@@ -767,7 +776,7 @@ parse_text(const parser *parent,
 
     memset(&p, 0, sizeof(p));
     p.b = b;
-    p.opts = rp__builder_options(b);
+    p.opts = opts;
     rp__alloc_init(&p.alloc, p.opts->allocator);
     p.parent = parent;
     p.file = file != NULL ? file : "<string>";
@@ -778,16 +787,16 @@ parse_text(const parser *parent,
     p.err = err;
     if (len > p.opts->max_policy_bytes) {
         loc at = {p.file, 0, 0, 0};
-        st = fail_at(&p, RP_E_LIMIT, &at, "policy larger than %u bytes",
-                     (unsigned)p.opts->max_policy_bytes);
+        st = rp__lex_fail_at(&p, RP_E_LIMIT, &at, "policy larger than %u bytes",
+                             (unsigned)p.opts->max_policy_bytes);
     }
-    while (st == RP_OK && (st = lex_statement(&p)) == RP_OK && p.n_toks > 0)
+    while (st == RP_OK && (st = rp__lex_statement(&p)) == RP_OK && p.n_toks > 0)
         st = statement(&p);
     if (st == RP_OK && p.in_listener)
-        st = fail_at(&p, RP_E_SYNTAX, &p.open_at,
-                     "listener '%s' is not "
-                     "closed: '}' is missing",
-                     p.open_name);
+        st = rp__lex_fail_at(&p, RP_E_SYNTAX, &p.open_at,
+                             "listener '%s' is not "
+                             "closed: '}' is missing",
+                             p.open_name);
     rp__free(&p.alloc, p.toks);
     rp__free(&p.alloc, p.buf);
     return st;
@@ -795,17 +804,18 @@ parse_text(const parser *parent,
 
 rp_status
 rp__parse(rp_builder *b,
+          const rp_options *opts,
           const char *file,
           const char *text,
           size_t len,
           unsigned depth,
           rp_error *err)
 {
-    if (b == NULL || (text == NULL && len != 0))
+    if (b == NULL || opts == NULL || (text == NULL && len != 0))
         return RP_E_ARG;
     if (text == NULL)
         text = "";
     else if (len == RP_NTS)
         len = strlen(text);
-    return parse_text(NULL, b, file, text, len, depth, err);
+    return parse_text(NULL, b, opts, file, text, len, depth, err);
 }

@@ -9,10 +9,13 @@
  * radix_compile.c turns the ranges into the compiled form that
  * radix_lookup.c reads.
  */
-#include "rp_internal.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "alloc.h"
+#include "radix.h"
+#include "radix_table.h"
+#include "relaypolicy.h"
 
 /* One added prefix; the key is held as two host-order halves. */
 typedef struct rx_pfx {

@@ -15,9 +15,12 @@
  * value in the heap and the host tables is little-endian, whatever the
  * host (rp__rx_st_le).
  */
-#include "rp_internal.h"
-
 #include <string.h>
+
+#include "alloc.h"
+#include "radix.h"
+#include "radix_table.h"
+#include "relaypolicy.h"
 
 #define RX_BLOB_MAX 24     /* ranges in a blob that could still be a node */
 #define RX_BLOB_MAX4 48    /* the same in the IPv4 trie, where keys are short */

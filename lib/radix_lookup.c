@@ -4,9 +4,11 @@
  * are little-endian on every host and are read with rp__rx_ld_le64() and
  * rp__rx_ld_le32(), plain loads on little-endian hosts.
  */
-#include "rp_internal.h"
-
 #include <string.h>
+
+#include "radix.h"
+#include "radix_table.h"
+#include "relaypolicy.h"
 
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>

@@ -32,11 +32,13 @@
  * patterns for the first that matches, with a literal prefilter so that
  * only the patterns that can match are run.
  */
-#include "rp_internal.h"
-
 #include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "alloc.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
 
 /* Bytes of the scratch kept for the general context, the match data and
  * block headers; the rest, in whole KiB, is the interpreter's heap limit. */

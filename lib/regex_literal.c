@@ -12,9 +12,10 @@
  * bytes is required in every match.  (Failing that, regex.c asks PCRE2
  * for the code unit it requires.)
  */
-#include "rp_internal.h"
-
 #include <string.h>
+
+#include "relaypolicy.h"
+#include "rp_regex.h"
 
 /* Bytes kept of the current and the best literal run. */
 #define RUN_MAX 64

@@ -3,10 +3,14 @@
  * lists, the sender-login map, the server's own addresses, qualification,
  * reply overrides and the safety switches.
  */
-#include "builder.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "address.h"
+#include "builder.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "relaypolicy.h"
 
 static rp_status
 nomem(rp_builder *b, rp_error *err)
@@ -22,14 +26,15 @@ rp_builder_deny_client(rp_builder *b, const char *cidr_or_list, rp_error *err)
 
     if (b == NULL)
         return RP_E_ARG;
-    if (!parse_ref(b, err, cidr_or_list, true, &ref) || !count_entry(b, err))
+    if (!rp__parse_ref(b, err, cidr_or_list, true, &ref) ||
+        !rp__count_entry(b, err))
         return b->last;
     snprintf(text, sizeof(text), "deny client %s", cidr_or_list);
     slot = B_PUSH(b, deny_clients);
     if (slot == NULL)
         return nomem(b, err);
     *slot = ref;
-    if ((slot->item = b_item(b, text)) == RP__NONE)
+    if ((slot->item = rp__b_item(b, text)) == RP__NONE)
         return nomem(b, err);
     return RP_OK;
 }
@@ -45,13 +50,13 @@ norm_addr_pattern(
     rp__addr a;
 
     if (n > 0 && pat[0] == '/')
-        return norm_domain(b, err, pat, out, size);
+        return rp__norm_domain(b, err, pat, out, size);
     if (n > 1 && (pat[0] == '@' || pat[0] == '.')) {
         const char *d = pat[0] == '@' ? pat + 1 : pat;
-        if (!norm_domain(b, err, d, dom, sizeof(dom)))
+        if (!rp__norm_domain(b, err, d, dom, sizeof(dom)))
             return false;
         if (dom[0] == '/') {
-            b_fail(b, err, RP_E_ARG, pat, "write a regex as /.../");
+            rp__b_fail(b, err, RP_E_ARG, pat, "write a regex as /.../");
             return false;
         }
         snprintf(out, size, "%s%s", dom[0] == '.' ? "" : "@", dom);
@@ -59,10 +64,10 @@ norm_addr_pattern(
     }
     if (n == 0 || rp__addr_parse(pat, n, false, &a) != RP__ADDR_OK ||
         a.dom_type == RP__DOM_NONE) {
-        b_fail(b, err, RP_E_ARG, pat,
-               "'%s' is not an address pattern (use "
-               "user@domain, @domain, .domain or /regex/)",
-               pat != NULL ? pat : "");
+        rp__b_fail(b, err, RP_E_ARG, pat,
+                   "'%s' is not an address pattern (use "
+                   "user@domain, @domain, .domain or /regex/)",
+                   pat != NULL ? pat : "");
         return false;
     }
     rp__addr_format(&a, true, out, size);
@@ -79,11 +84,11 @@ add_pair(rp_builder *b,
          const char *user,
          const char *text)
 {
-    rp__bpair *slot = b_push(b, (void **)vec, n, cap, sizeof(**vec));
+    rp__bpair *slot = rp__b_push(b, (void **)vec, n, cap, sizeof(**vec));
 
-    if (slot == NULL || (slot->a = b_str(b, a)) == NULL ||
-        (user != NULL && (slot->b = b_lower(b, user)) == NULL) ||
-        (slot->item = b_item(b, text)) == RP__NONE)
+    if (slot == NULL || (slot->a = rp__b_str(b, a)) == NULL ||
+        (user != NULL && (slot->b = rp__b_lower(b, user)) == NULL) ||
+        (slot->item = rp__b_item(b, text)) == RP__NONE)
         return nomem(b, err);
     return RP_OK;
 }
@@ -100,7 +105,7 @@ deny_address(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if (!norm_addr_pattern(b, err, pattern, norm, sizeof(norm)) ||
-        !count_entry(b, err))
+        !rp__count_entry(b, err))
         return b->last;
     snprintf(text, sizeof(text), "deny %s %s", what, norm);
     if (sender)
@@ -133,16 +138,16 @@ rp_builder_sender_login(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if (!rp__is_name(user)) {
-        b_fail(b, err, RP_E_ARG, user, "a user name must be a word");
+        rp__b_fail(b, err, RP_E_ARG, user, "a user name must be a word");
         return RP_E_ARG;
     }
     if (!norm_addr_pattern(b, err, sender, norm, sizeof(norm)) ||
-        !count_entry(b, err))
+        !rp__count_entry(b, err))
         return b->last;
     if (norm[0] == '/' || norm[0] == '.') {
-        b_fail(b, err, RP_E_ARG, sender,
-               "a sender-login entry is an "
-               "address or @domain");
+        rp__b_fail(b, err, RP_E_ARG, sender,
+                   "a sender-login entry is an "
+                   "address or @domain");
         return RP_E_ARG;
     }
     snprintf(text, sizeof(text), "sender-login %s %s", user, norm);
@@ -158,8 +163,8 @@ rp_builder_self(rp_builder *b, const char *ip, rp_error *err)
     if (b == NULL)
         return RP_E_ARG;
     if (ip == NULL || rp__ip_parse(ip, strlen(ip), &addr) != 0) {
-        b_fail(b, err, RP_E_ARG, ip, "'%s' is not an IP address",
-               ip != NULL ? ip : "");
+        rp__b_fail(b, err, RP_E_ARG, ip, "'%s' is not an IP address",
+                   ip != NULL ? ip : "");
         return RP_E_ARG;
     }
     slot = B_PUSH(b, selfs);
@@ -181,15 +186,15 @@ set_domain(rp_builder *b,
 
     if (b == NULL)
         return RP_E_ARG;
-    if (!norm_domain(b, err, domain, norm, sizeof(norm)))
+    if (!rp__norm_domain(b, err, domain, norm, sizeof(norm)))
         return b->last;
     if (norm[0] == '/' || norm[0] == '.') {
-        b_fail(b, err, RP_E_ARG, domain, "%s takes one domain name", what);
+        rp__b_fail(b, err, RP_E_ARG, domain, "%s takes one domain name", what);
         return RP_E_ARG;
     }
     snprintf(text, sizeof(text), "%s %s", what, norm);
-    if ((*dst = b_str(b, norm)) == NULL ||
-        (*item = b_item(b, text)) == RP__NONE)
+    if ((*dst = rp__b_str(b, norm)) == NULL ||
+        (*item = rp__b_item(b, text)) == RP__NONE)
         return nomem(b, err);
     return RP_OK;
 }
@@ -267,17 +272,17 @@ rp_builder_reply(rp_builder *b,
     if (b == NULL)
         return RP_E_ARG;
     if (reason <= RP_REASON_NONE || reason >= RP_REASON_COUNT) {
-        b_fail(b, err, RP_E_ARG, NULL, "unknown reason %d", (int)reason);
+        rp__b_fail(b, err, RP_E_ARG, NULL, "unknown reason %d", (int)reason);
         return RP_E_ARG;
     }
     cls = reason_class(reason);
     if (code / 100 != (uint32_t)cls || code % 100 > 59) {
-        b_fail(b, err, RP_E_ARG, NULL, "reply code %u for %s must be %dxx",
-               (unsigned)code, rp_reason_name(reason), cls);
+        rp__b_fail(b, err, RP_E_ARG, NULL, "reply code %u for %s must be %dxx",
+                   (unsigned)code, rp_reason_name(reason), cls);
         return RP_E_ARG;
     }
     if (!valid_enhanced(enhanced, cls) || !valid_text(text)) {
-        b_fail(
+        rp__b_fail(
             b, err, RP_E_ARG, enhanced, "%s",
             !valid_text(text)
                 ? "reply text must be 1-200 printable ASCII characters"
@@ -289,8 +294,8 @@ rp_builder_reply(rp_builder *b,
     snprintf(r->enhanced, sizeof(r->enhanced), "%s", enhanced);
     snprintf(item, sizeof(item), "reply %s %u %s \"%s\"",
              rp_reason_name(reason), (unsigned)code, enhanced, text);
-    if ((r->text = b_str(b, text)) == NULL ||
-        (r->item = b_item(b, item)) == RP__NONE)
+    if ((r->text = rp__b_str(b, text)) == NULL ||
+        (r->item = rp__b_item(b, item)) == RP__NONE)
         return nomem(b, err);
     return RP_OK;
 }
@@ -301,7 +306,7 @@ rp_builder_soft_fail(rp_builder *b, bool on)
     if (b == NULL)
         return RP_E_ARG;
     b->soft_fail = on;
-    b->soft_fail_item = on ? b_item(b, "soft-fail") : RP__NONE;
+    b->soft_fail_item = on ? rp__b_item(b, "soft-fail") : RP__NONE;
     return RP_OK;
 }
 
@@ -311,6 +316,6 @@ rp_builder_allow_open_relay(rp_builder *b, bool on)
     if (b == NULL)
         return RP_E_ARG;
     b->allow_open_relay = on;
-    b->open_relay_item = on ? b_item(b, "allow open-relay") : RP__NONE;
+    b->open_relay_item = on ? rp__b_item(b, "allow open-relay") : RP__NONE;
     return RP_OK;
 }

@@ -11,7 +11,9 @@
  */
 #include <pthread.h>
 
-#include "rp_internal.h"
+#include "alloc.h"
+#include "options.h"
+#include "relaypolicy.h"
 
 struct rp_policy_slot {
     rp__alloc alloc;

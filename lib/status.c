@@ -1,11 +1,12 @@
 /*
  * status.c - status codes, reason and verdict names, error records.
  */
-#include "rp_internal.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "relaypolicy.h"
+#include "status.h"
 
 /* The counts are derived from the maps; these check that the values run
  * 0, 1, 2... without gaps, so that a count is one past the largest value

@@ -1,7 +1,7 @@
 /*
  * version.c - the library's version at run time.
  */
-#include "rp_internal.h"
+#include "relaypolicy.h"
 
 uint32_t
 rp_version(void)

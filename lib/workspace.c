@@ -8,7 +8,12 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "alloc.h"
 #include "decide.h"
+#include "ipaddr.h"
+#include "options.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
 
 #define NAME_MAX_LEN 255
 #define EXPLAIN_MIN 256u

@@ -13,7 +13,7 @@
 #                             minutes under emulation; the cross check
 #                             covers the same paths).
 #
-# The table's bytes are little-endian on every host (rp_internal.h); before
+# The table's bytes are little-endian on every host (lib/radix_table.h); before
 # that was explicit, 70% of these lookups were wrong on s390x.
 #
 # Not run on s390x: the decision vectors.  They need PCRE2 and libcidr

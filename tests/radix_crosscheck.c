@@ -13,7 +13,8 @@
  * families as relaypolicy(7) §2 has them.  The digest of all answers is
  * printed so that two hosts can be compared.  Exit 0 when all agree.
  */
-#include "rp_internal.h"
+#include "alloc.h"
+#include "radix.h"
 
 #include <inttypes.h>
 #include <stdbool.h>

@@ -2,7 +2,8 @@
  * test_address.c - RFC 5321 paths, canonical text and routing splits
  * (lib/address.c).
  */
-#include "rp_internal.h"
+#include "address.h"
+#include "ipaddr.h"
 
 #include <criterion/criterion.h>
 

@@ -1,7 +1,9 @@
 /*
  * test_domains.c - string maps and domain pattern tables.
  */
-#include "rp_internal.h"
+#include "alloc.h"
+#include "domains.h"
+#include "rp_regex.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

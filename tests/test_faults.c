@@ -7,7 +7,7 @@
  * build (RP_SANITIZE=address,undefined) also runs them under
  * LeakSanitizer.
  */
-#include "rp_internal.h"
+#include "relaypolicy.h"
 #include "test_ws.h"
 
 #include <criterion/criterion.h>

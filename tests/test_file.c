@@ -3,7 +3,8 @@
  * A FIFO or a device as a policy, an include or a list file fails at once
  * with RP_E_IO and "not a regular file"; /dev/null the same everywhere.
  */
-#include "rp_internal.h"
+#include "alloc.h"
+#include "file.h"
 
 #include <criterion/criterion.h>
 

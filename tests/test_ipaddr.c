@@ -1,7 +1,7 @@
 /*
  * test_ipaddr.c - strict IP address and CIDR parsing (lib/ipaddr.c).
  */
-#include "rp_internal.h"
+#include "ipaddr.h"
 
 #include <criterion/criterion.h>
 
@@ -64,7 +64,7 @@ Test(ipaddr, v4_valid)
         {"10.0.0.10", {10, 0, 0, 10}},
         {"1.20.100.200", {1, 20, 100, 200}},
     };
-    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0,
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0,    0,
                                        0, 0, 0, 0, 0xff, 0xff};
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -80,11 +80,11 @@ Test(ipaddr, v4_valid)
 Test(ipaddr, v4_invalid)
 {
     static const char *const bad[] = {
-        "",          "010.1.1.1",  "1.1.1.01",    "00.1.1.1",  "10.1",
-        "10.1.1",    "10",         "167772161",   "0x0a.0.0.1", "0xa000001",
-        "1.2.3.4.5", "256.1.1.1",  "1.1.1.256",   "1.1.1.1000", " 1.2.3.4",
-        "1.2.3.4 ",  "1.2 .3.4",   "1..2.3",      ".1.2.3.4",  "1.2.3.4.",
-        "[1.2.3.4]", "1.2.3.4/32", "-1.2.3.4",    "+1.2.3.4",  "1.2.3.a",
+        "",          "010.1.1.1",  "1.1.1.01",        "00.1.1.1",   "10.1",
+        "10.1.1",    "10",         "167772161",       "0x0a.0.0.1", "0xa000001",
+        "1.2.3.4.5", "256.1.1.1",  "1.1.1.256",       "1.1.1.1000", " 1.2.3.4",
+        "1.2.3.4 ",  "1.2 .3.4",   "1..2.3",          ".1.2.3.4",   "1.2.3.4.",
+        "[1.2.3.4]", "1.2.3.4/32", "-1.2.3.4",        "+1.2.3.4",   "1.2.3.a",
         "1.2.3.4\n", "１.2.3.4",   "999.999.999.999",
     };
 
@@ -177,9 +177,13 @@ Test(ipaddr, v6_invalid)
 Test(ipaddr, v4_mapped_is_family_4)
 {
     static const char *const mapped[] = {
-        "::ffff:192.0.2.1",      "::FFFF:192.0.2.1", "::ffff:c000:201",
-        "::FFFF:C000:0201",      "0:0:0:0:0:ffff:192.0.2.1",
-        "0::ffff:c000:201",      "0000:0000:0000:0000:0000:ffff:c000:0201",
+        "::ffff:192.0.2.1",
+        "::FFFF:192.0.2.1",
+        "::ffff:c000:201",
+        "::FFFF:C000:0201",
+        "0:0:0:0:0:ffff:192.0.2.1",
+        "0::ffff:c000:201",
+        "0000:0000:0000:0000:0000:ffff:c000:0201",
     };
     rp__ip v4, ip;
     char buf[64];
@@ -233,9 +237,15 @@ Test(ipaddr, format_truncates_and_terminates)
 Test(ipaddr, format_round_trips_through_inet_ntop)
 {
     static const char *const cases[] = {
-        "::", "1::", "::1", "1:2:3:4:5:6:7:8", "1:0:2:0:3:0:4:0",
-        "0:0:0:1:0:0:0:0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-        "2001:db8:85a3::8a2e:370:7334", "1:0:0:0:1:0:0:1",
+        "::",
+        "1::",
+        "::1",
+        "1:2:3:4:5:6:7:8",
+        "1:0:2:0:3:0:4:0",
+        "0:0:0:1:0:0:0:0",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        "2001:db8:85a3::8a2e:370:7334",
+        "1:0:0:0:1:0:0:1",
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -282,9 +292,9 @@ next_random(uint32_t *state)
 Test(ipaddr, agrees_with_inet_pton_on_pieces)
 {
     static const char *const pieces[] = {
-        "0",  "1",     "00",   "01",    "10",   "99",       "255",
-        "256", "999",  "ffff", "FFFF",  "abcd", "12345",    "a",
-        "",   "c000", "0000", "1.2.3.4", "0.0.0.0", "01.2.3.4",
+        "0",   "1",    "00",   "01",      "10",      "99",       "255",
+        "256", "999",  "ffff", "FFFF",    "abcd",    "12345",    "a",
+        "",    "c000", "0000", "1.2.3.4", "0.0.0.0", "01.2.3.4",
     };
     static const char *const seps[] = {".", ".", ".", ":", ":", "::"};
     const size_t np = sizeof(pieces) / sizeof(pieces[0]);
@@ -315,10 +325,12 @@ Test(ipaddr, agrees_with_inet_pton_on_pieces)
 Test(ipaddr, agrees_with_inet_pton)
 {
     static const char *const fixed[] = {
-        "0.0.0.0", "010.1.1.1", "10.1", "167772161", "0x7f.1", "::",
+        "0.0.0.0",          "010.1.1.1",       "10.1",
+        "167772161",        "0x7f.1",          "::",
         "1:2:3:4::5:6:7:8", "1:2:3:4:5:6:7::", "::1:2:3:4:5:6:7",
-        "fe80::1%eth0", "::ffff:1.2.3.4", "::ffff:01.2.3.4", "1::2::3",
-        "12345::", "::00000", "1:2:3:4:5:6:7:8", "1.2.3.4.", "a::b:1.2.3.4",
+        "fe80::1%eth0",     "::ffff:1.2.3.4",  "::ffff:01.2.3.4",
+        "1::2::3",          "12345::",         "::00000",
+        "1:2:3:4:5:6:7:8",  "1.2.3.4.",        "a::b:1.2.3.4",
     };
     static const char alphabet[] = "0123456789abfAF:::...";
     uint32_t state = 2463534242u;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rp_internal.h"
+#include "relaypolicy.h"
 
 #define MAX_FOUND 64
 

@@ -9,7 +9,7 @@
  * Decisions cover every reason, both regex engines (JIT and interpreter),
  * explanations on and off, and the API errors.
  */
-#include "rp_internal.h"
+#include "relaypolicy.h"
 #include "test_ws.h"
 
 #include <criterion/criterion.h>

@@ -3,7 +3,7 @@
  * are refused by every call taking options; defaults are filled member by
  * member.
  */
-#include "rp_internal.h"
+#include "options.h"
 
 #include <criterion/criterion.h>
 

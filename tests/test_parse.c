@@ -4,7 +4,7 @@
  * tests/data/parse/invalid/<case>/{policy,error} for errors and
  * tests/data/parse/valid/<case>/{policy,expected} for the normalised dump.
  */
-#include "rp_internal.h"
+#include "relaypolicy.h"
 #include "test_ws.h"
 
 #include <criterion/criterion.h>

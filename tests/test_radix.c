@@ -4,7 +4,8 @@
  * Fixed cases check the documented behaviour; randomized cases compare
  * every lookup against a reference that scans all added prefixes.
  */
-#include "rp_internal.h"
+#include "alloc.h"
+#include "radix.h"
 
 #ifdef RP_STANDALONE_TEST
 #include "standalone.h" /* scripts/test-s390x.sh: no Criterion there */
@@ -127,7 +128,10 @@ key_in(const uint8_t key[16], const pfx *p)
 }
 
 static void
-ref_add(ref *r, rp__radix_builder *b, const uint8_t key[16], unsigned plen,
+ref_add(ref *r,
+        rp__radix_builder *b,
+        const uint8_t key[16],
+        unsigned plen,
         uint32_t list)
 {
     pfx *p;
@@ -167,8 +171,7 @@ ref_lookup(const ref *r, const uint8_t key[16], uint8_t *out, uint32_t nl)
 
 /* Checks one key through both entry points against the reference. */
 static void
-check_key(const rp__radix *t, const ref *r, const uint8_t key[16],
-          uint32_t nl)
+check_key(const rp__radix *t, const ref *r, const uint8_t key[16], uint32_t nl)
 {
     uint8_t want[512];
     const uint8_t *got;
@@ -196,7 +199,10 @@ check_key(const rp__radix *t, const ref *r, const uint8_t key[16],
 
 /* Checks every prefix's edges and their neighbours, plus random keys. */
 static void
-check_all(const rp__radix *t, const ref *r, uint32_t nl, unsigned n_random,
+check_all(const rp__radix *t,
+          const ref *r,
+          uint32_t nl,
+          unsigned n_random,
           void (*random_key)(uint8_t key[16]))
 {
     uint8_t key[16];
@@ -393,11 +399,11 @@ Test(radix, address_families, .init = setup)
     key_v4(net10, 0x0a000000);
     rp__radix_add(b, net10, 104, 4); /* ::ffff:10.0.0.0/104 = 10/8 */
     key_v4(key, 0);
-    rp__radix_add(b, key, 96, 5);    /* ::ffff:0:0/96 = 0.0.0.0/0 */
+    rp__radix_add(b, key, 96, 5); /* ::ffff:0:0/96 = 0.0.0.0/0 */
     key_v4(key, 0x0a010203);
-    rp__radix_add(b, key, 128, 6);   /* 10.1.2.3 */
+    rp__radix_add(b, key, 128, 6); /* 10.1.2.3 */
     v6[15] = 1;
-    rp__radix_add(b, v6, 128, 0);    /* ::1 */
+    rp__radix_add(b, v6, 128, 0); /* ::1 */
     t = rp__radix_freeze(b, 7);
     cr_assert_not_null(t);
     for (int n = 0; n < 2; n++) {
@@ -528,8 +534,8 @@ random_plen(unsigned lo, unsigned hi)
 }
 
 static void
-add_random(ref *r, rp__radix_builder *b, unsigned n, uint32_t nl, int v4,
-           int v6)
+add_random(
+    ref *r, rp__radix_builder *b, unsigned n, uint32_t nl, int v4, int v6)
 {
     uint8_t key[16];
 
@@ -704,8 +710,12 @@ pfx_by_len(const void *pa, const void *pb)
 
 /* The same answer as ref_lookup, by binary search per prefix length. */
 static void
-ref_lookup_sorted(const ref *r, const unsigned *lens, unsigned n_lens,
-                  const uint8_t key[16], uint8_t *out, uint32_t nl)
+ref_lookup_sorted(const ref *r,
+                  const unsigned *lens,
+                  unsigned n_lens,
+                  const uint8_t key[16],
+                  uint8_t *out,
+                  uint32_t nl)
 {
     uint32_t addr;
     bool v4 = key_is_v4(key, &addr);
@@ -734,8 +744,12 @@ ref_lookup_sorted(const ref *r, const unsigned *lens, unsigned n_lens,
 }
 
 static void
-check_sorted(const rp__radix *t, const ref *r, const unsigned *lens,
-             unsigned n_lens, const uint8_t key[16], uint32_t nl)
+check_sorted(const rp__radix *t,
+             const ref *r,
+             const unsigned *lens,
+             unsigned n_lens,
+             const uint8_t key[16],
+             uint32_t nl)
 {
     uint8_t want[8];
     uint32_t addr;
@@ -768,8 +782,9 @@ add_large(ref *r, rp__radix_builder *b, unsigned n, uint32_t nl)
             if (kind == 9)
                 memcpy(key, v6_base[rng_below(3)], 8);
             ref_add(r, b, key,
-                    kind < 7 ? 128 : (kind == 9 ? 65 + rng_below(63)
-                                                : 32 + rng_below(33)),
+                    kind < 7
+                        ? 128
+                        : (kind == 9 ? 65 + rng_below(63) : 32 + rng_below(33)),
                     i % nl);
         }
     }

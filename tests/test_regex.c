@@ -2,7 +2,8 @@
  * test_regex.c - the PCRE2 wrapper: compile errors, case-insensitive
  * unanchored matching, limits, scratch reuse and no heap at match time.
  */
-#include "rp_internal.h"
+#include "alloc.h"
+#include "rp_regex.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>

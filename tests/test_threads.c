@@ -9,7 +9,7 @@
  * file under ThreadSanitizer, built with RP_STANDALONE_TEST against
  * tests/standalone.h instead of Criterion.
  */
-#include "rp_internal.h"
+#include "relaypolicy.h"
 
 #ifdef RP_STANDALONE_TEST
 #include "standalone.h"

@@ -1,0 +1,110 @@
+/*
+ * domains.h - string maps and domain pattern tables (domains.c).
+ */
+#ifndef RP_DOMAINS_H
+#define RP_DOMAINS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "rp_regex.h"
+
+/* An immutable hash map from byte strings to uint32 values.  Keys are
+ * compared exactly: callers lowercase before adding and looking up. */
+typedef struct rp__strmap rp__strmap;
+typedef struct rp__strmap_builder rp__strmap_builder;
+
+rp__strmap_builder *rp__strmap_builder_new(const rp__alloc *a);
+/* Adds or, when the key exists, keeps the first value and returns 1.
+ * Returns 0 when added, -1 on no memory. */
+int rp__strmap_add(rp__strmap_builder *b,
+                   const char *key,
+                   size_t len,
+                   uint32_t value);
+/* Consumes the builder; NULL on no memory. */
+rp__strmap *rp__strmap_freeze(rp__strmap_builder *b);
+void rp__strmap_builder_free(rp__strmap_builder *b);
+/* Every key and value, until @p fn returns non-zero (returned). */
+int rp__strmap_each(
+    const rp__strmap *m,
+    int (*fn)(void *ctx, const char *key, size_t len, uint32_t value),
+    void *ctx);
+/* A lookup in a map still being built (same answer as rp__strmap_get). */
+int rp__strmap_builder_get(const rp__strmap_builder *b,
+                           const char *key,
+                           size_t len,
+                           uint32_t *value);
+/* 1 and *value on a hit, 0 on a miss.  NULL map: miss. */
+int rp__strmap_get(const rp__strmap *m,
+                   const char *key,
+                   size_t len,
+                   uint32_t *value);
+size_t rp__strmap_count(const rp__strmap *m);
+/* The hash of @p key as rp__strmap_get() computes it; a prefetch of its
+ * slot, and a lookup with the hash already known (same answer). */
+uint32_t rp__strmap_hash(const char *key, size_t len);
+void rp__strmap_prefetch(const rp__strmap *m, uint32_t hash);
+/* Once the slot is cached: prefetch the key bytes a lookup compares. */
+void rp__strmap_prefetch_key(const rp__strmap *m, uint32_t hash);
+int rp__strmap_get_hashed(const rp__strmap *m,
+                          const char *key,
+                          size_t len,
+                          uint32_t hash,
+                          uint32_t *value);
+
+void rp__strmap_free(rp__strmap *m);
+
+/* A domain pattern table: exact names, ".suffix" (the domain and every
+ * subdomain) and "/regex/" patterns, each with a uint32 value.  A lookup
+ * takes the most specific match: exact, then the longest suffix, then the
+ * first regex in insertion order. */
+typedef struct rp__domtab rp__domtab;
+typedef struct rp__domtab_builder rp__domtab_builder;
+
+typedef enum rp__dompat {
+    RP__DOMPAT_EXACT = 1,
+    RP__DOMPAT_SUFFIX = 2,
+    RP__DOMPAT_REGEX = 3
+} rp__dompat;
+
+rp__domtab_builder *rp__domtab_builder_new(const rp__alloc *a,
+                                           uint32_t opt_flags,
+                                           uint32_t match_limit,
+                                           uint32_t depth_limit);
+/* Adds @p pattern (classified by its syntax; lowercased, one trailing dot
+ * dropped).  Returns 0 added, 1 duplicate pattern (existing value in
+ * *existing), RP__DOMTAB_BAD with a message in @p why for a bad pattern,
+ * RP__DOMTAB_NOMEM for no memory. */
+#define RP__DOMTAB_BAD (-1)
+#define RP__DOMTAB_NOMEM (-2)
+int rp__domtab_add(rp__domtab_builder *b,
+                   const char *pattern,
+                   size_t len,
+                   uint32_t value,
+                   uint32_t *existing,
+                   char *why,
+                   size_t why_size);
+rp__domtab *rp__domtab_freeze(rp__domtab_builder *b);
+void rp__domtab_builder_free(rp__domtab_builder *b);
+/* Look up a lowercased domain without trailing dot.  1 hit (*value, and
+ * *kind the kind of pattern that matched), 0 miss, -1 regex failure. */
+int rp__domtab_lookup(const rp__domtab *t,
+                      const char *domain,
+                      size_t len,
+                      rp__scratch *scratch,
+                      uint32_t *value,
+                      rp__dompat *kind);
+/* Prefetch the exact-pattern slot a lookup of @p domain reads: 1 and its
+ * hash when there is one, for the second stage that prefetches the key
+ * bytes once the slot is cached. */
+int rp__domtab_prefetch(const rp__domtab *t,
+                        const char *domain,
+                        size_t len,
+                        uint32_t *hash);
+void rp__domtab_prefetch_key(const rp__domtab *t, uint32_t hash);
+void rp__domtab_free(rp__domtab *t);
+/* Lowercase @p len bytes of ASCII into @p out. */
+void rp__lower(char *out, const char *in, size_t len);
+
+#endif /* RP_DOMAINS_H */

@@ -1,0 +1,156 @@
+/*
+ * policy.h - the compiled policy: builder.c and freeze.c build it,
+ * compile.c freezes it; decide.c, dump.c, lint.c and exposure.c read it.
+ * Immutable once rp_builder_build() returns.
+ */
+#ifndef RP_POLICY_H
+#define RP_POLICY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "domains.h"
+#include "ipaddr.h"
+#include "radix.h"
+#include "relaypolicy.h"
+#include "rp_regex.h"
+
+#define RP__NONE UINT32_MAX
+
+/* A source item: one statement or builder call, for explanations. */
+typedef struct rp__item {
+    const char *file;
+    uint32_t line;
+    uint32_t column;
+    const char *text; /* normalised statement text */
+} rp__item;
+
+typedef struct rp__domain {
+    const char *pattern; /* normalised: "example.com", ".x.org", "/re/" */
+    rp_domain_kind kind;
+    uint32_t item;
+    const char *target;    /* reroute: final target after the chain */
+    uint32_t target_dom;   /* reroute: domain index of the final target */
+    bool target_local;     /* reroute: the final target is a local domain */
+    bool has_recipients;   /* local: recipient validation is on */
+    uint32_t n_recipients; /* local: entries in its list (may be 0) */
+} rp__domain;
+
+typedef enum rp__bind_any {
+    RP__BIND_EXACT = 0, /* one address */
+    RP__BIND_ANY4 = 4,  /* 0.0.0.0 */
+    RP__BIND_ANY6 = 6,  /* [::] */
+    RP__BIND_ANY = 46   /* '*' */
+} rp__bind_any;
+
+typedef struct rp__bind {
+    rp__ip ip;
+    rp__bind_any any;
+    uint32_t port; /* 0: any port */
+} rp__bind;
+
+typedef struct rp__rule {
+    bool deny;
+    rp_principal principal;
+    uint32_t perms;
+    uint32_t list;    /* network / interface: the radix list id */
+    const char *name; /* user or group, lowercased */
+    size_t name_len;
+    uint32_t item;
+} rp__rule;
+
+typedef struct rp__listener {
+    const char *name;
+    uint32_t item;
+    rp__bind *binds;
+    uint32_t n_binds;
+    uint32_t remote_list; /* radix list id, or RP__NONE: every client */
+    bool require_auth;
+    uint32_t require_auth_item;
+    rp__rule *rules;
+    uint32_t n_rules;
+} rp__listener;
+
+/* An address pattern set: exact addresses, domains, regexes. */
+typedef struct rp__addrset {
+    rp__strmap *exact;   /* lowercased canonical address -> item */
+    rp__domtab *domains; /* "@d" / ".d" forms -> item */
+    rp__regex **regex;
+    uint32_t *regex_item;
+    uint32_t n_regex;
+    rp__regex_set *regex_set; /* over regex[], in the policy arena */
+    uint32_t n_entries;       /* 0: nothing to match, skip the lookups */
+} rp__addrset;
+
+typedef struct rp__reply {
+    uint32_t code;
+    char enhanced[16];
+    const char *text;
+    uint32_t item; /* RP__NONE: the default */
+} rp__reply;
+
+/* A lint finding kept in the policy (lint.c computes them at freeze). */
+typedef struct rp__lintrec {
+    rp_severity severity;
+    const char *code; /* static */
+    const char *file; /* arena */
+    uint32_t line;
+    const char *message; /* arena */
+    const char *advice;  /* static or arena */
+} rp__lintrec;
+
+/* The relay exposure analysis (exposure.h). */
+typedef struct rp__exposure rp__exposure;
+
+struct rp_policy {
+    rp__alloc alloc;
+    atomic_uint refs;
+    rp_options opts;
+    void *arena; /* every block below lives in the arena */
+
+    rp__item *items;
+    uint32_t n_items;
+
+    rp__domain *domains;
+    uint32_t n_domains;
+    rp__domtab *domtab;       /* pattern -> domain index */
+    rp__strmap *recipients;   /* "L<dom>:<local>" / "A:<address>" -> 1 */
+    bool has_addr_recipients; /* any "A:" keys at all */
+    bool has_interface_rules; /* any rule looks at the local address */
+
+    rp__listener *listeners;
+    uint32_t n_listeners;
+
+    rp__radix *radix;
+    uint32_t n_lists;
+    const char **list_names;     /* per list id, for dump and lint */
+    uint32_t *deny_client_lists; /* radix list ids to check (step 2) */
+    uint32_t *deny_client_items; /* the statement named for each */
+    uint32_t n_deny_client;
+
+    rp__strmap *groups;   /* "<group>\n<user>" -> 1 */
+    rp__strmap *self_ips; /* 16-byte keys of our own addresses */
+    uint32_t self_domain; /* domain index, or RP__NONE */
+    const char *qualify_domain;
+
+    rp__addrset deny_sender;
+    rp__addrset deny_recipient;
+
+    bool has_login_map;
+    rp__strmap *login_owner;  /* "<pattern>\n<user>" -> item */
+    rp__strmap *login_mapped; /* "<address>" or "@<domain>" -> item */
+
+    rp__reply replies[RP_REASON_COUNT];
+    bool soft_fail;
+    bool allow_open_relay;
+
+    const char *source;    /* the normalised dump text (dump.c) ... */
+    size_t source_split;   /* ... where the recipients, made on demand, go */
+    rp__lintrec *findings; /* lint findings (lint.c) */
+    uint32_t n_findings;
+    rp__exposure *exposure; /* unauthenticated relay exposure */
+};
+
+#endif /* RP_POLICY_H */
