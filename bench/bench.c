@@ -171,8 +171,60 @@ time_v6(const rp__radix *r, const uint8_t *q, size_t nq, int reps, bool chain)
     return best * 1e9 / (double)nq;
 }
 
+/* Queries per batch call in the bulk figures. */
+#define BULK 64
+
+/* Nanoseconds per IPv4 lookup through the batch call, best of @p reps. */
+static double
+time_v4_bulk(const rp__radix *r, const uint32_t *q, size_t nq, int reps)
+{
+    double best = 1e30;
+    const uint8_t *out[BULK];
+
+    for (int k = 0; k < reps; k++) {
+        uint64_t acc = 0;
+        double t0 = bench_now();
+        for (size_t i = 0; i < nq; i += BULK) {
+            size_t n = nq - i < BULK ? nq - i : BULK;
+            rp__radix_lookup4_batch(r, q + i, n, out);
+            for (size_t j = 0; j < n; j++)
+                acc += out[j][0];
+        }
+        double t = bench_now() - t0;
+        sink += acc;
+        if (t < best)
+            best = t;
+    }
+    return best * 1e9 / (double)nq;
+}
+
+static double
+time_v6_bulk(const rp__radix *r, const uint8_t *q, size_t nq, int reps)
+{
+    double best = 1e30;
+    const uint8_t *keys[BULK], *out[BULK];
+
+    for (int k = 0; k < reps; k++) {
+        uint64_t acc = 0;
+        double t0 = bench_now();
+        for (size_t i = 0; i < nq; i += BULK) {
+            size_t n = nq - i < BULK ? nq - i : BULK;
+            for (size_t j = 0; j < n; j++)
+                keys[j] = q + 16 * (i + j);
+            rp__radix_lookup_batch(r, keys, n, out);
+            for (size_t j = 0; j < n; j++)
+                acc += out[j][0];
+        }
+        double t = bench_now() - t0;
+        sink += acc;
+        if (t < best)
+            best = t;
+    }
+    return best * 1e9 / (double)nq;
+}
+
 typedef struct net_result {
-    double build_s, bytes, rss_bytes, ns_rand, ns_chain;
+    double build_s, bytes, rss_bytes, ns_rand, ns_chain, ns_bulk;
     double hit_share;
 } net_result;
 
@@ -200,6 +252,7 @@ net_v4(
                 RP__NOMATCH;
     out->hit_share = (double)hits / (double)nq;
     out->ns_rand = time_v4(p->radix, q, nq, 3, false);
+    out->ns_bulk = time_v4_bulk(p->radix, q, nq, 3);
     out->ns_chain = time_v4(p->radix, q, nq, 3, true);
     rp_policy_free(p);
     free(q);
@@ -231,6 +284,7 @@ net_v6(
             RP__NOMATCH;
     out->hit_share = (double)hits / (double)nq;
     out->ns_rand = time_v6(p->radix, q, nq, 3, false);
+    out->ns_bulk = time_v6_bulk(p->radix, q, nq, 3);
     out->ns_chain = time_v6(p->radix, q, nq, 3, true);
     rp_policy_free(p);
     free(q);
@@ -266,6 +320,12 @@ report_net(int family, size_t n, const net_result *r, bool goals)
     bench_report(KEY("lookups_per_s"),
                  LBL("IPv%d %s: lookups/s, random", family, sz),
                  1e9 / r->ns_rand, "/s", min, family == 4 ? 50e6 : 20e6);
+    bench_report(KEY("bulk_per_s"),
+                 LBL("IPv%d %s: lookups/s, batches of %d", family, sz, BULK),
+                 1e9 / r->ns_bulk, "/s", min, family == 4 ? 100e6 : 20e6);
+    bench_report(KEY("bulk_over_random"),
+                 LBL("IPv%d %s: batch speed-up", family, sz),
+                 r->ns_rand / r->ns_bulk, "x", GOAL_NONE, 0);
     bench_report(KEY("ns_random"),
                  LBL("IPv%d %s: ns/lookup, random", family, sz), r->ns_rand,
                  "ns", GOAL_NONE, 0);

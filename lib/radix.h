@@ -41,6 +41,16 @@ void rp__radix_builder_free(rp__radix_builder *b);
 const uint8_t *rp__radix_lookup(const rp__radix *r, const uint8_t key[16]);
 /* Faster path for IPv4 (host order); same answer as the ::ffff: key. */
 const uint8_t *rp__radix_lookup4(const rp__radix *r, uint32_t addr);
+/* The records of @p n addresses at once, into @p out[0..n): the same
+ * answers as one call each, with the walks' cache misses overlapped. */
+void rp__radix_lookup_batch(const rp__radix *r,
+                            const uint8_t *const *keys,
+                            size_t n,
+                            const uint8_t **out);
+void rp__radix_lookup4_batch(const rp__radix *r,
+                             const uint32_t *addrs,
+                             size_t n,
+                             const uint8_t **out);
 size_t rp__radix_memory(const rp__radix *r);
 void rp__radix_free(rp__radix *r);
 

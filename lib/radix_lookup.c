@@ -355,3 +355,297 @@ rp__radix_memory(const rp__radix *r)
     return sizeof(*r) + (size_t)r->n_recs * r->n_lists + r->heap_len + dirs +
            (size_t)r->n_lo * sizeof(uint32_t) + hash_memory(&r->h6);
 }
+
+/* ------------------------------------------------------------------------
+ * Batch lookup
+ *
+ * Each query's walk is a short chain of dependent loads (directory entry,
+ * nodes, blob); one query at a time, each load waits for the memory.  A
+ * batch walks RX_LANES queries in lock step: every round takes one step in
+ * every unfinished walk and prefetches the line the next step reads, so
+ * the misses of the lanes overlap.  The answers are those of the one-query
+ * functions above.
+ * ------------------------------------------------------------------------ */
+
+#define RX_LANES 16
+
+static inline void
+rx_prefetch(const void *p)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+}
+
+/* Prefetches what reading entry @p e will touch: a node's bitmap or the
+ * keys and values of a blob (two lines). */
+static inline void
+rx_prefetch_entry(const rp__radix *r, uint32_t e)
+{
+    const uint8_t *p = r->heap + (e & RP__RX_PAYLOAD);
+
+    if (e >> 30 == RP__RX_TAG_VAL)
+        return;
+    rx_prefetch(p);
+    rx_prefetch(p + 64);
+}
+
+static inline const uint8_t *
+rx_record(const rp__radix *r, uint32_t rid)
+{
+    if (rid >= r->n_recs)
+        rid = 0;
+    return r->recs + (size_t)rid * r->n_lists;
+}
+
+/* One IPv4 walk in progress: the address, the entry to read next and its
+ * depth. */
+typedef struct lane4 {
+    uint64_t x;
+    uint32_t e;
+    unsigned d;
+} lane4;
+
+/* Starts lane @p l for @p addr: 1 when it already has its answer (*rid),
+ * else its first entry is prefetched (or its directory slot, with *dir). */
+static inline int
+lane4_start(const rp__radix *r, lane4 *l, uint32_t addr, uint32_t *rid)
+{
+    const rp__rx_trie *t = &r->t4;
+    uint64_t i;
+
+    l->x = (uint64_t)addr << 32;
+    if (t->dir == NULL) {
+        l->e = t->root;
+        l->d = 0;
+        rx_prefetch_entry(r, l->e);
+        return 0;
+    }
+    i = (l->x >> (64 - t->bits)) - t->w0;
+    if (i >= t->wn) {
+        *rid = (l->x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
+        return 1;
+    }
+    rx_prefetch(&t->dir[i]);
+    l->d = t->bits;
+    l->e = (uint32_t)i;
+    return 0;
+}
+
+/* One step of walk4() for lane @p l: 1 with *rid when it is done. */
+static inline int
+lane4_step(const rp__radix *r, lane4 *l, uint32_t *rid)
+{
+    uint32_t e = l->e;
+
+    if (e >> 30 == RP__RX_TAG_NODE && l->d <= 24) {
+        l->e = node_child(r->heap + (e & RP__RX_PAYLOAD), l->x, l->d);
+        l->d += 8;
+        rx_prefetch_entry(r, l->e);
+        return 0;
+    }
+    if (e >> 30 == RP__RX_TAG_BLOB)
+        *rid = blob_find4(r->heap + (e & RP__RX_PAYLOAD), l->x, l->d, r->vw);
+    else
+        *rid = e & RP__RX_PAYLOAD;
+    return 1;
+}
+
+/* Up to RX_LANES addresses of a batch. */
+static void
+lookup4_lanes(const rp__radix *r,
+              const uint32_t *addrs,
+              size_t n,
+              const uint8_t **out)
+{
+    lane4 l[RX_LANES];
+    uint8_t live[RX_LANES];
+    size_t n_live = 0;
+    uint32_t rid;
+
+    for (size_t i = 0; i < n; i++) {
+        if (lane4_start(r, &l[i], addrs[i], &rid))
+            out[i] = rx_record(r, rid);
+        else
+            live[n_live++] = (uint8_t)i;
+    }
+    if (r->t4.dir != NULL)
+        for (size_t k = 0; k < n_live; k++) {
+            lane4 *a = &l[live[k]];
+            a->e = r->t4.dir[a->e];
+            rx_prefetch_entry(r, a->e);
+        }
+    while (n_live > 0) {
+        size_t kept = 0;
+        for (size_t k = 0; k < n_live; k++) {
+            if (lane4_step(r, &l[live[k]], &rid))
+                out[live[k]] = rx_record(r, rid);
+            else
+                live[kept++] = live[k];
+        }
+        n_live = kept;
+    }
+}
+
+void
+rp__radix_lookup4_batch(const rp__radix *r,
+                        const uint32_t *addrs,
+                        size_t n,
+                        const uint8_t **out)
+{
+    for (size_t i = 0; i < n; i += RX_LANES)
+        lookup4_lanes(r, addrs + i, n - i < RX_LANES ? n - i : RX_LANES,
+                      out + i);
+}
+
+/* One IPv6 walk in progress: its directory slot (stage 3, the slot's
+ * index in e), the high half (0), the low half (1), the host table (2). */
+typedef struct lane6 {
+    uint64_t hi, lo, x;
+    uint32_t e, v;
+    unsigned d, stage;
+} lane6;
+
+/* One step of walk() for lane @p l: 1 with *v when the trie is done. */
+static inline int
+lane6_walk(const rp__radix *r, lane6 *l, uint32_t *v)
+{
+    uint32_t e = l->e;
+    const uint8_t *p = r->heap + (e & RP__RX_PAYLOAD);
+
+    if (l->d <= 64 && e >> 30 == RP__RX_TAG_BLOB) {
+        *v = blob_find(p, l->x, l->d, r->vw);
+        return 1;
+    }
+    if (l->d > 64 || e >> 30 != RP__RX_TAG_NODE || l->d > 48) {
+        *v = e & RP__RX_PAYLOAD;
+        return 1;
+    }
+    l->e = node_child(p, l->x, l->d);
+    l->d += 8;
+    rx_prefetch_entry(r, l->e);
+    return 0;
+}
+
+/* After the high-half walk gave @p v: go on with the low half, the host
+ * table, or finish with *rid (returns 1). */
+static inline int
+lane6_next(const rp__radix *r, lane6 *l, uint32_t v, uint32_t *rid)
+{
+    if (l->stage == 0 && (v >> 1) - r->n_recs < r->n_lo) {
+        l->stage = 1;
+        l->e = r->lo_root[(v >> 1) - r->n_recs];
+        l->x = l->lo;
+        l->d = 0;
+        rx_prefetch_entry(r, l->e);
+        return 0;
+    }
+    l->v = v;
+    if ((v & 1) != 0) {
+        l->stage = 2;
+        rx_prefetch(r->h6.b +
+                    (size_t)rp__rx_bucket(r->h6.nb, l->hi, l->lo) * 64);
+        return 0;
+    }
+    *rid = v >> 1;
+    return 1;
+}
+
+static inline int
+lane6_step(const rp__radix *r, lane6 *l, uint32_t *rid)
+{
+    uint32_t v;
+
+    if (l->stage == 3) {
+        l->e = r->t6.dir[l->e];
+        l->stage = 0;
+        rx_prefetch_entry(r, l->e);
+        return 0;
+    }
+    if (l->stage == 2) {
+        *rid = l->v >> 1;
+        if (!hash_find(&r->h6, l->hi, l->lo, rid))
+            *rid = l->v >> 1;
+        return 1;
+    }
+    if (!lane6_walk(r, l, &v))
+        return 0;
+    return lane6_next(r, l, v, rid);
+}
+
+/* Starts lane @p l: 1 when it has its answer (*rid). */
+static inline int
+lane6_start(const rp__radix *r, lane6 *l, const uint8_t *key, uint32_t *rid)
+{
+    const rp__rx_trie *t = &r->t6;
+    uint64_t i;
+
+    l->hi = load_be64(key);
+    l->lo = load_be64(key + 8);
+    l->x = l->hi;
+    l->stage = 0;
+    if (t->dir == NULL) {
+        l->e = t->root;
+        l->d = 0;
+        rx_prefetch_entry(r, l->e);
+        return 0;
+    }
+    i = (l->x >> (64 - t->bits)) - t->w0;
+    if (i >= t->wn) {
+        uint32_t v = (l->x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
+        return lane6_next(r, l, v, rid);
+    }
+    rx_prefetch(&t->dir[i]);
+    l->e = (uint32_t)i;
+    l->d = t->bits;
+    l->stage = 3;
+    return 0;
+}
+
+/* Up to RX_LANES keys of a batch. */
+static void
+lookup_lanes(const rp__radix *r,
+             const uint8_t *const *keys,
+             size_t n,
+             const uint8_t **out)
+{
+    lane6 l[RX_LANES];
+    uint8_t live[RX_LANES];
+    size_t n_live = 0;
+    uint32_t rid;
+
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *k = keys[i];
+        uint64_t lo = load_be64(k + 8);
+
+        /* An IPv4 key (rare here) takes the one-query path. */
+        if (load_be64(k) == 0 && (lo >> 32) == 0xffff)
+            out[i] = rp__radix_lookup4(r, (uint32_t)lo);
+        else if (lane6_start(r, &l[i], k, &rid))
+            out[i] = rx_record(r, rid);
+        else
+            live[n_live++] = (uint8_t)i;
+    }
+    while (n_live > 0) {
+        size_t kept = 0;
+        for (size_t k = 0; k < n_live; k++) {
+            if (lane6_step(r, &l[live[k]], &rid))
+                out[live[k]] = rx_record(r, rid);
+            else
+                live[kept++] = live[k];
+        }
+        n_live = kept;
+    }
+}
+
+void
+rp__radix_lookup_batch(const rp__radix *r,
+                       const uint8_t *const *keys,
+                       size_t n,
+                       const uint8_t **out)
+{
+    for (size_t i = 0; i < n; i += RX_LANES)
+        lookup_lanes(r, keys + i, n - i < RX_LANES ? n - i : RX_LANES, out + i);
+}

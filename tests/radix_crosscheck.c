@@ -9,9 +9,11 @@
  * a large one (IPv4 and IPv6 routes and hosts, enough for the first
  * stride and the host table) checked against a search per prefix length.
  * Every lookup goes through rp__radix_lookup(), IPv4 keys also through
- * rp__radix_lookup4(); the answers must equal the reference's, address
- * families as relaypolicy(7) §2 has them.  The digest of all answers is
- * printed so that two hosts can be compared.  Exit 0 when all agree.
+ * rp__radix_lookup4(), and in batches of BATCH keys through
+ * rp__radix_lookup_batch() and rp__radix_lookup4_batch(); the answers must
+ * equal the reference's, address families as relaypolicy(7) §2 has them.  The
+ * digest of all answers is printed so that two hosts can be compared.  Exit 0
+ * when all agree.
  */
 #include "alloc.h"
 #include "radix.h"
@@ -143,6 +145,56 @@ check(const rp__radix *t, const uint8_t key[16], const uint8_t *want)
         digest = (digest ^ got[i]) * 0x100000001b3ull;
 }
 
+/* Keys waiting for a batch lookup, with their reference answers; a batch
+ * size that is not a multiple of the lanes of a batch walk. */
+#define BATCH 37
+static uint8_t pend_key[BATCH][16], pend_want[BATCH][N_LISTS];
+static size_t n_pend;
+
+/* Looks the waiting keys up in batches (IPv4 ones also through the IPv4
+ * batch) and compares the answers with the reference. */
+static void
+flush(const rp__radix *t)
+{
+    const uint8_t *keys[BATCH] = {0}, *got[BATCH], *got4[BATCH];
+    uint32_t addr[BATCH];
+    size_t idx4[BATCH], n4 = 0;
+
+    for (size_t i = 0; i < n_pend; i++) {
+        keys[i] = pend_key[i];
+        if (is_v4(keys[i])) {
+            idx4[n4] = i;
+            addr[n4++] = (uint32_t)keys[i][12] << 24 |
+                         (uint32_t)keys[i][13] << 16 |
+                         (uint32_t)keys[i][14] << 8 | keys[i][15];
+        }
+    }
+    rp__radix_lookup_batch(t, keys, n_pend, got);
+    rp__radix_lookup4_batch(t, addr, n4, got4);
+    for (size_t i = 0; i < n_pend; i++) {
+        n_lookups++;
+        if (memcmp(got[i], pend_want[i], N_LISTS) != 0 && n_bad++ < 10)
+            fprintf(stderr, "batch mismatch for key %02x%02x:...:%02x%02x\n",
+                    keys[i][0], keys[i][1], keys[i][14], keys[i][15]);
+    }
+    for (size_t j = 0; j < n4; j++) {
+        n_lookups++;
+        if (memcmp(got4[j], pend_want[idx4[j]], N_LISTS) != 0 && n_bad++ < 10)
+            fprintf(stderr, "IPv4 batch mismatch for %08x\n", addr[j]);
+    }
+    n_pend = 0;
+}
+
+static void
+check_batched(const rp__radix *t, const uint8_t key[16], const uint8_t *want)
+{
+    check(t, key, want);
+    memcpy(pend_key[n_pend], key, 16);
+    memcpy(pend_want[n_pend], want, N_LISTS);
+    if (++n_pend == BATCH)
+        flush(t);
+}
+
 /* ---- the mixed table, against a scan of every prefix -------------------- */
 
 static void
@@ -200,8 +252,9 @@ mixed(const rp__alloc *a, unsigned n_pfx, unsigned n_keys)
             random_key(key);
         }
         scan_ref(v, n, key, want);
-        check(t, key, want);
+        check_batched(t, key, want);
     }
+    flush(t);
     rp__radix_free(t);
     free(v);
 }
@@ -275,8 +328,9 @@ large(const rp__alloc *a, unsigned n_pfx, unsigned n_keys)
             random_key(key);
         }
         search_ref(v, n, key, want);
-        check(t, key, want);
+        check_batched(t, key, want);
     }
+    flush(t);
     rp__radix_free(t);
     free(v);
 }
