@@ -205,7 +205,7 @@ finish(rp__ctx *c, rp_reason reason, rp_step step, uint32_t item)
 static rp_status
 fail_safe(rp__ctx *c, rp_step step)
 {
-    if (c->scratch.spent)
+    if (c->scratch->spent)
         c->fail = "the decision's regex budget (regex_budget match steps) "
                   "was spent";
     c->d->detail = c->fail != NULL ? c->fail : "internal error";
@@ -639,8 +639,9 @@ early_steps(rp__ctx *c, bool *done)
     const rp__item *it;
 
     *done = true;
-    c->crec = rp__radix_lookup(c->p->radix, c->client.b);
-    if (c->p->has_interface_rules)
+    if (c->crec == NULL)
+        c->crec = rp__radix_lookup(c->p->radix, c->client.b);
+    if (c->p->has_interface_rules && c->lrec == NULL)
         c->lrec = rp__radix_lookup(c->p->radix, c->local.b);
     c->l = select_listener(c);
     if (c->l == NULL) {
@@ -675,11 +676,9 @@ decide_steps(rp__ctx *c)
 {
     const rp_policy *policy = c->p;
     rp__res dres;
-    rp_reason bad;
     rp_status st;
     bool done;
 
-    bad = parse_addresses(c);
     st = early_steps(c, &done);
     if (done)
         return st;
@@ -687,7 +686,7 @@ decide_steps(rp__ctx *c)
         rp__domtab_prefetch_key(policy->domtab, c->rcpt_hash);
     if (c->pf_sender)
         rp__domtab_prefetch_key(policy->domtab, c->sender_hash);
-    st = syntax_step(c, bad, &done);
+    st = syntax_step(c, c->bad, &done);
     if (done)
         return st;
     dres = rp__resolve_destination(c);
@@ -736,13 +735,48 @@ publish(rp__ctx *c, rp_decision *d)
 }
 
 rp_status
+rp__decide_begin(rp__ctx *c,
+                 const rp_policy *policy,
+                 const rp_query *query,
+                 rp_decision *decision)
+{
+    rp_status st;
+
+    memset(c, 0, offsetof(rp__ctx, explanation));
+    c->reply[0] = c->destination[0] = c->rewritten[0] = '\0';
+    c->explanation[0] = '\0';
+    c->p = policy;
+    c->q = query;
+    c->d = decision;
+    st = rp__query_check(c);
+    if (st == RP_OK)
+        c->bad = parse_addresses(c);
+    return st;
+}
+
+rp_status
+rp__decide_finish(rp__ctx *c, rp_status begun)
+{
+    const rp_policy *policy = c->p;
+    rp_status st = begun;
+
+    if (st == RP_OK) {
+        rp__scratch_begin(c->scratch, policy->opts.regex_match_limit,
+                          policy->opts.regex_depth_limit,
+                          policy->opts.regex_budget);
+        st = decide_steps(c);
+    }
+    publish(c, c->d);
+    return st;
+}
+
+rp_status
 rp_decide(const rp_policy *policy,
           const rp_query *query,
           rp_workspace *ws,
           rp_decision *decision)
 {
     rp__ctx *c;
-    rp_status st;
 
     if (decision == NULL)
         return RP_E_ARG;
@@ -751,19 +785,6 @@ rp_decide(const rp_policy *policy,
         decision->detail = "policy, query and workspace must not be NULL";
         return RP_E_ARG;
     }
-    c = &ws->c;
-    memset(c, 0, offsetof(rp__ctx, explanation));
-    c->reply[0] = c->destination[0] = c->rewritten[0] = '\0';
-    c->explanation[0] = '\0';
-    c->p = policy;
-    c->q = query;
-    c->d = decision;
-    rp__scratch_begin(&c->scratch, policy->opts.regex_match_limit,
-                      policy->opts.regex_depth_limit,
-                      policy->opts.regex_budget);
-    st = rp__query_check(c);
-    if (st == RP_OK)
-        st = decide_steps(c);
-    publish(c, decision);
-    return st;
+    c = &ws->slots[0];
+    return rp__decide_finish(c, rp__decide_begin(c, policy, query, decision));
 }

@@ -65,6 +65,7 @@ typedef struct rp__ctx {
     bool pf_rcpt, pf_sender;
     bool truncated;   /* an explanation line did not fit */
     size_t reply_len; /* length of reply */
+    rp_reason bad;    /* the syntax error step 3 reports, or NONE */
     /* Everything below is written before it is read, or set once when the
      * workspace is made, so rp_decide() does not clear it.  The addresses
      * are set by the parser. */
@@ -81,16 +82,22 @@ typedef struct rp__ctx {
      * recipient-map key "L<dom>:<local part>" of the destination. */
     char dkey[RP_ADDR_MAX + 2];
     char lkey[16 + 2 * RP__LOCAL_MAX + 3];
-    rp__scratch scratch;
+    rp__scratch *scratch; /* the workspace's, shared by its slots */
 } rp__ctx;
 
 /* The query flags this version knows; others are refused. */
 #define RP__QUERY_FLAGS (RP_QUERY_EXPLAIN | RP_QUERY_TLS | RP_QUERY_SMTPUTF8)
 
-/* A workspace: one decision's state, made once per thread. */
+/* A workspace, made once per thread: the state of batch_capacity
+ * decisions (slot 0 is rp_decide()'s), each with its own explanation
+ * buffer, and one regex scratch they share (decisions are finished one
+ * after another). */
 struct rp_workspace {
     rp__alloc alloc;
-    rp__ctx c;
+    size_t n_slots;
+    rp__ctx *slots;
+    char *explain; /* n_slots buffers of slots[0].explain_cap bytes */
+    rp__scratch scratch;
 };
 
 /* The length of an optional (pointer, length or RP_NTS) string. */
@@ -105,7 +112,17 @@ rp__span_len(const char *s, size_t len)
 rp_status rp__query_check(rp__ctx *c);
 void rp__decision_clear(rp_decision *d);
 
-/* decide.c */
+/* decide.c: a decision in two halves, so that a batch can overlap the
+ * cache misses of several.  begin clears slot @p c, checks the facts and
+ * parses the addresses (prefetching their domains' slots); finish takes
+ * the steps, using c->crec and c->lrec when already looked up, and points
+ * the decision's strings at the slot. */
+rp_status rp__decide_begin(rp__ctx *c,
+                           const rp_policy *policy,
+                           const rp_query *query,
+                           rp_decision *decision);
+rp_status rp__decide_finish(rp__ctx *c, rp_status begun);
+
 void rp__explain(rp__ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int rp__perm_bit(uint32_t perm);

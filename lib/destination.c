@@ -58,7 +58,7 @@ rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom)
         *cls = own ? RP__CLASS_SELF : RP__CLASS_EXTERNAL;
         return RP__RES_OK;
     }
-    r = rp__domtab_lookup(c->p->domtab, a->domain, a->domain_len, &c->scratch,
+    r = rp__domtab_lookup(c->p->domtab, a->domain, a->domain_len, c->scratch,
                           &v, &kind);
     if (r < 0) {
         c->fail = "a domain regular expression hit its match limit";
@@ -357,7 +357,7 @@ rp__addrset_match(rp__ctx *c,
     }
     if (a->dom_type == RP__DOM_NAME) {
         r = rp__domtab_lookup(set->domains, a->domain, a->domain_len,
-                              &c->scratch, &v, &kind);
+                              c->scratch, &v, &kind);
         if (r > 0)
             return v;
         if (r < 0)
@@ -370,7 +370,7 @@ rp__addrset_match(rp__ctx *c,
             text = addr_text(c, a, buf, &n);
         /* The first regex in file order that matches; only those whose
          * required literal the address holds are run. */
-        r = rp__regex_set_first(set->regex_set, text, n, &c->scratch, &i);
+        r = rp__regex_set_first(set->regex_set, text, n, c->scratch, &i);
         if (r > 0)
             return set->regex_item[i];
         if (r < 0)

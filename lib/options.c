@@ -27,6 +27,7 @@ rp_options_init(rp_options *opts)
     opts->regex_depth_limit = 1000;
     opts->regex_budget = 1000000;
     opts->explain_capacity = RP_EXPLAIN_DEFAULT;
+    opts->batch_capacity = 1;
 }
 
 /*
@@ -43,8 +44,6 @@ rp__options_check(const rp_options *opts, rp_error *err)
         return RP_OK;
     if (opts->flags & ~(uint32_t)OPT_FLAGS)
         why = "unknown option flag bits";
-    if (opts->reserved0 != 0)
-        why = "non-zero reserved option field";
     for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]);
          i++)
         if (opts->reserved[i] != 0)
@@ -85,5 +84,6 @@ rp__options_merge(rp_options *out, const rp_options *in)
         pick(in->regex_depth_limit, out->regex_depth_limit);
     out->regex_budget = pick(in->regex_budget, out->regex_budget);
     out->explain_capacity = pick(in->explain_capacity, out->explain_capacity);
+    out->batch_capacity = pick(in->batch_capacity, out->batch_capacity);
     out->base_dir = in->base_dir;
 }

@@ -19,35 +19,56 @@
 #define EXPLAIN_MIN 256u
 #define EXPLAIN_MAX (1u << 20)
 
+/* The explanation capacity and batch capacity @p opts asks for: 0, or -1
+ * when out of range. */
+static int
+workspace_sizes(const rp_options *opts, uint32_t *cap, uint32_t *slots)
+{
+    *cap = RP_EXPLAIN_DEFAULT;
+    *slots = 1;
+    if (rp__options_check(opts, NULL) != RP_OK)
+        return -1;
+    if (opts != NULL && opts->explain_capacity != 0)
+        *cap = opts->explain_capacity;
+    if (opts != NULL && opts->batch_capacity != 0)
+        *slots = opts->batch_capacity;
+    if (*cap < EXPLAIN_MIN || *cap > EXPLAIN_MAX || *slots > RP_BATCH_MAX)
+        return -1;
+    return 0;
+}
+
 rp_status
 rp_workspace_new(const rp_options *opts, rp_workspace **out)
 {
-    uint32_t cap = RP_EXPLAIN_DEFAULT;
+    uint32_t cap, slots;
     rp_workspace *ws;
     rp__alloc a;
 
     if (out == NULL)
         return RP_E_ARG;
     *out = NULL;
-    if (rp__options_check(opts, NULL) != RP_OK)
-        return RP_E_ARG;
-    if (opts != NULL && opts->explain_capacity != 0)
-        cap = opts->explain_capacity;
-    if (cap < EXPLAIN_MIN || cap > EXPLAIN_MAX)
+    if (workspace_sizes(opts, &cap, &slots) != 0)
         return RP_E_ARG;
     rp__alloc_init(&a, opts != NULL ? opts->allocator : NULL);
     ws = rp__calloc(&a, 1, sizeof(*ws));
     if (ws == NULL)
         return RP_E_NOMEM;
     ws->alloc = a;
-    ws->c.explain_cap = cap;
-    ws->c.explanation = rp__malloc(&a, cap);
-    if (ws->c.explanation == NULL ||
-        rp__scratch_setup(&ws->c.scratch, &ws->alloc) != 0) {
+    ws->slots = rp__calloc(&a, slots, sizeof(*ws->slots));
+    ws->explain = rp__malloc(&a, (size_t)slots * cap);
+    if (ws->slots == NULL || ws->explain == NULL ||
+        rp__scratch_setup(&ws->scratch, &ws->alloc) != 0) {
         rp_workspace_free(ws);
         return RP_E_NOMEM;
     }
-    ws->c.explanation[0] = '\0';
+    ws->n_slots = slots;
+    for (size_t i = 0; i < slots; i++) {
+        rp__ctx *c = &ws->slots[i];
+        c->explain_cap = cap;
+        c->explanation = ws->explain + i * cap;
+        c->explanation[0] = '\0';
+        c->scratch = &ws->scratch;
+    }
     *out = ws;
     return RP_OK;
 }
@@ -60,8 +81,9 @@ rp_workspace_free(rp_workspace *ws)
     if (ws == NULL)
         return;
     a = ws->alloc;
-    rp__scratch_release(&ws->c.scratch, &a);
-    rp__free(&a, ws->c.explanation);
+    rp__scratch_release(&ws->scratch, &a);
+    rp__free(&a, ws->explain);
+    rp__free(&a, ws->slots);
     rp__free(&a, ws);
 }
 

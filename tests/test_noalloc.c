@@ -398,6 +398,54 @@ Test(noalloc, decide_without_jit)
     decide_all(RP_OPT_NO_JIT);
 }
 
+/* rp_decide_batch() over every fact at once (with and without
+ * explanations), on a workspace with room for them: no heap either, and
+ * the reasons of rp_decide(). */
+static void
+decide_batch_all(uint32_t compile_flags)
+{
+    rp_policy *p = compile(compile_flags);
+    rp_options o;
+    rp_workspace *ws = NULL;
+    rp_query q[2 * N_FACTS];
+    rp_decision d[2 * N_FACTS];
+    rp_status st[2 * N_FACTS], all = RP_E_INTERNAL;
+    size_t calls;
+
+    rp_options_init(&o);
+    o.batch_capacity = 2 * N_FACTS;
+    cr_assert_eq(rp_workspace_new(&o, &ws), RP_OK);
+    for (size_t i = 0; i < 2 * N_FACTS; i++)
+        q[i] = query(&facts[i / 2], i % 2 ? RP_QUERY_EXPLAIN : 0);
+    rp_decide_batch(p, q, 2 * N_FACTS, ws, d, st); /* warm-up */
+    start_counting();
+    for (int round = 0; round < 50; round++)
+        all = rp_decide_batch(p, q, 2 * N_FACTS, ws, d, st);
+    calls = stop_counting();
+    cr_expect_eq(calls, 0u, "%zu heap calls during %zu batched decisions",
+                 calls, (size_t)50 * N_FACTS * 2);
+    cr_expect_eq(all, RP_OK);
+    for (size_t i = 0; i < 2 * N_FACTS; i++) {
+        cr_assert_eq(st[i], RP_OK, "fact %zu: %s", i / 2, d[i].detail);
+        cr_expect_eq(d[i].reason, facts[i / 2].want,
+                     "fact %zu <%s>: reason %s, want %s", i / 2,
+                     facts[i / 2].rcpt, rp_reason_name(d[i].reason),
+                     rp_reason_name(facts[i / 2].want));
+    }
+    rp_workspace_free(ws);
+    rp_policy_free(p);
+}
+
+Test(noalloc, decide_batch_with_jit)
+{
+    decide_batch_all(0);
+}
+
+Test(noalloc, decide_batch_without_jit)
+{
+    decide_batch_all(RP_OPT_NO_JIT);
+}
+
 /* Bad facts are answered without the heap too. */
 Test(noalloc, api_errors)
 {

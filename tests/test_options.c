@@ -21,7 +21,7 @@ Test(options, reserved_fields_and_unknown_flags_are_refused)
     for (int i = 0; i < 3; i++)
         rp_options_init(&bad[i]);
     bad[0].flags |= 1u << 7;
-    bad[1].reserved0 = 1;
+    bad[1].reserved[0] = 1;
     bad[2].reserved[5] = 1;
     for (int i = 0; i < 3; i++) {
         memset(&err, 0, sizeof(err));
@@ -71,4 +71,19 @@ Test(options, workspace_explain_capacity_range)
     rp_workspace_free(ws);
     rp_workspace_free(NULL);
     cr_expect_eq(rp_workspace_new(NULL, NULL), RP_E_ARG);
+}
+
+Test(options, workspace_batch_capacity_range)
+{
+    rp_options o;
+    rp_workspace *ws = NULL;
+
+    rp_options_init(&o);
+    cr_expect_eq(o.batch_capacity, 1);
+    o.batch_capacity = RP_BATCH_MAX + 1;
+    cr_expect_eq(rp_workspace_new(&o, &ws), RP_E_ARG);
+    cr_expect_null(ws);
+    o.batch_capacity = RP_BATCH_MAX;
+    cr_assert_eq(rp_workspace_new(&o, &ws), RP_OK);
+    rp_workspace_free(ws);
 }

@@ -38,7 +38,7 @@ main(void)
     FIELD(rp_options, regex_depth_limit);
     FIELD(rp_options, regex_budget);
     FIELD(rp_options, explain_capacity);
-    END(rp_options, reserved0);
+    FIELD(rp_options, batch_capacity);
     FIELD(rp_options, base_dir);
     END(rp_options, reserved);
     SIZE(rp_error);
@@ -195,6 +195,7 @@ main(void)
     RP_REASON_MAP(RP__ABI_REASON)
     VALUE(RP_OPT_NO_FILES);
     VALUE(RP_OPT_NO_JIT);
+    VALUE(RP_BATCH_MAX);
     VALUE(RP_EXPLAIN_DEFAULT);
     VALUE(RP_QUERY_EXPLAIN);
     VALUE(RP_QUERY_TLS);

@@ -66,7 +66,7 @@ main(void)
     FIELD(rp_options, regex_depth_limit);
     FIELD(rp_options, regex_budget);
     FIELD(rp_options, explain_capacity);
-    FIELD(rp_options, reserved0);
+    FIELD(rp_options, batch_capacity);
     FIELD(rp_options, base_dir);
     FIELD(rp_options, reserved);
     SIZE(rp_error);

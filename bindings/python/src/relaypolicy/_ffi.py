@@ -70,7 +70,7 @@ class RpOptions(Structure):
         ("regex_depth_limit", c_uint32),
         ("regex_budget", c_uint32),
         ("explain_capacity", c_uint32),
-        ("reserved0", c_uint32),
+        ("batch_capacity", c_uint32),
         ("base_dir", c_char_p),
         ("reserved", c_uint64 * 6),
     ]
