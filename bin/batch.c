@@ -3,10 +3,10 @@
  * per input line, one JSON object per output line, in the same order.
  *
  * Built for volume: the policy is compiled once, the input and output
- * buffers are reused, decisions are made without the explanation, and the
- * output is written by hand into one buffer instead of through a JSON
- * tree.  A line that cannot be used yields {"line":N,"error":"..."} and
- * processing continues.
+ * buffers are reused, decisions are made without the explanation and
+ * BATCH_LINES lines at a time with rp_decide_batch(), and the output is written
+ * by hand into one buffer instead of through a JSON tree.  A line that cannot
+ * be used yields {"line":N,"error":"..."} and processing continues.
  */
 #include "cli.h"
 
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_GROUPS 64
+#define MAX_GROUPS FACT_MAX_GROUPS
 
 /* A growable output buffer. */
 typedef struct out {
@@ -206,8 +206,10 @@ get_facts(json_t *obj, facts *f)
 
 /* Echo a string or integer "id" so callers can match answers. */
 static void
-out_id(out *o, json_t *id)
+out_id(out *o, void *idp)
 {
+    json_t *id = idp;
+
     if (id == NULL)
         return;
     if (json_is_string(id)) {
@@ -223,7 +225,7 @@ out_id(out *o, json_t *id)
 }
 
 static void
-out_error(out *o, unsigned long line, json_t *id, const char *why)
+out_error(out *o, unsigned long line, void *id, const char *why)
 {
     OUT_LIT(o, "{");
     out_id(o, id);
@@ -234,11 +236,11 @@ out_error(out *o, unsigned long line, json_t *id, const char *why)
     OUT_LIT(o, "}\n");
 }
 
+/* The members of a decision and the closing brace; the caller wrote the
+ * opening one and the id. */
 static void
-out_decision(out *o, json_t *id, const rp_decision *d)
+out_decision(out *o, const rp_decision *d)
 {
-    OUT_LIT(o, "{");
-    out_id(o, id);
     OUT_LIT(o, "\"verdict\":");
     out_cstr(o, rp_verdict_name(d->verdict));
     OUT_LIT(o, ",\"code\":");
@@ -273,107 +275,158 @@ out_decision(out *o, json_t *id, const rp_decision *d)
     OUT_LIT(o, "}\n");
 }
 
-/* Default local addresses per family, computed once. */
-typedef struct locals {
-    char ip4[64], ip6[64];
-    uint32_t port4, port6;
-} locals;
-
-/* Decide one parsed line into @p o. */
-static void
-decide_line(const rp_policy *p,
-            const locals *L,
-            out *o,
-            unsigned long line,
-            json_t *obj)
+void
+locals_init(locals *L, const rp_policy *p, long listener)
 {
-    facts f;
-    rp_query q;
-    rp_decision d;
-    char lip[64];
-    const char *why = get_facts(obj, &f);
-
-    if (why != NULL) {
-        out_error(o, line, json_is_object(obj) ? f.id : NULL, why);
-        return;
-    }
-    memset(&q, 0, sizeof(q));
-    if (f.local != NULL) {
-        if (!split_hostport(f.local, lip, sizeof(lip), &q.local_port)) {
-            out_error(o, line, f.id, "\"local\" is not IP:PORT");
-            return;
-        }
-        q.local_ip = lip;
-        if (q.local_port == 0)
-            q.local_port = 25;
-    } else {
-        bool six = ip_family(f.client) == 6;
-        q.local_ip = six ? L->ip6 : L->ip4;
-        q.local_port = six ? L->port6 : L->port4;
-    }
-    q.local_ip_len = RP_NTS;
-    q.client_ip = f.client;
-    q.client_ip_len = f.client_len;
-    q.user = f.user;
-    q.user_len = f.user_len;
-    q.groups = f.groups;
-    q.n_groups = f.n_groups;
-    q.sender = f.from;
-    q.sender_len = f.from_len;
-    q.recipient = f.to;
-    q.recipient_len = f.to_len;
-    q.helo = f.helo;
-    q.helo_len = f.helo_len;
-    if (f.smtputf8)
-        q.flags |= RP_QUERY_SMTPUTF8;
-    if (cli_decide(p, &q, &d) != RP_OK)
-        out_error(o, line, f.id, d.detail);
-    else
-        out_decision(o, f.id, &d);
+    default_local(p, listener, 4, L->ip4, sizeof(L->ip4), &L->port4);
+    default_local(p, listener, 6, L->ip6, sizeof(L->ip6), &L->port6);
 }
 
+/* Fill @p f's query from the facts of @p ff. */
 static void
-do_line(const rp_policy *p,
-        const locals *L,
-        out *o,
-        unsigned long line,
-        char *s,
-        size_t n)
+fact_query(fact *f, const facts *ff, const locals *L)
+{
+    rp_query *q = &f->q;
+
+    memset(q, 0, sizeof(*q));
+    if (ff->local != NULL) {
+        if (!split_hostport(ff->local, f->lip, sizeof(f->lip),
+                            &q->local_port)) {
+            f->error = "\"local\" is not IP:PORT";
+            return;
+        }
+        q->local_ip = f->lip;
+        if (q->local_port == 0)
+            q->local_port = 25;
+    } else {
+        bool six = ip_family(ff->client) == 6;
+        q->local_ip = six ? L->ip6 : L->ip4;
+        q->local_port = six ? L->port6 : L->port4;
+    }
+    q->local_ip_len = RP_NTS;
+    q->client_ip = ff->client;
+    q->client_ip_len = ff->client_len;
+    q->user = ff->user;
+    q->user_len = ff->user_len;
+    memcpy(f->groups, ff->groups, ff->n_groups * sizeof(ff->groups[0]));
+    q->groups = f->groups;
+    q->n_groups = ff->n_groups;
+    q->sender = ff->from;
+    q->sender_len = ff->from_len;
+    q->recipient = ff->to;
+    q->recipient_len = ff->to_len;
+    q->helo = ff->helo;
+    q->helo_len = ff->helo_len;
+    if (ff->smtputf8)
+        q->flags |= RP_QUERY_SMTPUTF8;
+}
+
+void
+fact_from_json(
+    fact *f, const locals *L, unsigned long line, const char *s, size_t n)
 {
     json_error_t jerr;
     json_t *obj;
-    char why[200];
+    facts ff;
+    const char *why;
 
+    memset(f, 0, sizeof(*f));
+    f->line = line;
     while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
         n--;
     obj = json_loadb(s, n, JSON_ALLOW_NUL, &jerr);
     if (obj == NULL) {
-        snprintf(why, sizeof(why), "invalid JSON at column %d: %s", jerr.column,
-                 jerr.text);
-        out_error(o, line, NULL, why);
+        snprintf(f->why, sizeof(f->why), "invalid JSON at column %d: %s",
+                 jerr.column, jerr.text);
+        f->error = f->why;
         return;
     }
-    decide_line(p, L, o, line, obj);
-    json_decref(obj);
+    f->json = obj;
+    why = get_facts(obj, &ff);
+    f->id = json_is_object(obj) ? ff.id : NULL;
+    if (why != NULL) {
+        snprintf(f->why, sizeof(f->why), "%s", why);
+        f->error = f->why;
+        return;
+    }
+    fact_query(f, &ff, L);
+}
+
+void
+fact_release(fact *f)
+{
+    json_decref(f->json);
+    f->json = NULL;
+}
+
+/* Decide the usable facts of @p fs with one batch call and write every
+ * answer, in input order. */
+static void
+decide_facts(const rp_policy *p, rp_workspace *ws, fact *fs, size_t n, out *o)
+{
+    rp_query q[BATCH_LINES];
+    rp_decision d[BATCH_LINES];
+    rp_status st[BATCH_LINES];
+    size_t m = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (fs[i].error == NULL)
+            q[m++] = fs[i].q;
+    if (m > 0 && rp_decide_batch(p, q, m, ws, d, st) == RP_E_LIMIT)
+        for (size_t k = 0; k < m; k++) {
+            st[k] = RP_E_LIMIT;
+            d[k].detail = rp_strerror(RP_E_LIMIT);
+        }
+    for (size_t i = 0, k = 0; i < n; i++) {
+        const fact *f = &fs[i];
+        if (f->error != NULL) {
+            out_error(o, f->line, f->id, f->error);
+            continue;
+        }
+        if (st[k] != RP_OK)
+            out_error(o, f->line, f->id, d[k].detail);
+        else {
+            OUT_LIT(o, "{");
+            out_id(o, f->id);
+            out_decision(o, &d[k]);
+        }
+        k++;
+    }
 }
 
 int
 cmd_batch(const rp_policy *p, long listener)
 {
     static char obuf[1 << 16];
+    static fact fs[BATCH_LINES];
+    rp_options opts;
+    rp_workspace *ws = NULL;
     locals L;
     out o = {NULL, 0, 0};
     char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    size_t cap = 0, n_fs = 0;
+    ssize_t n = 1;
     unsigned long no = 0;
     int rc = 0;
 
-    default_local(p, listener, 4, L.ip4, sizeof(L.ip4), &L.port4);
-    default_local(p, listener, 6, L.ip6, sizeof(L.ip6), &L.port6);
+    rp_options_init(&opts);
+    opts.batch_capacity = BATCH_LINES;
+    if (rp_workspace_new(&opts, &ws) != RP_OK) {
+        fprintf(stderr, "relaypolicy check: out of memory\n");
+        return EXIT_POLICY;
+    }
+    locals_init(&L, p, listener);
     setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-    while ((n = getline(&line, &cap, stdin)) > 0) {
-        do_line(p, &L, &o, ++no, line, (size_t)n);
+    while (n > 0) {
+        n = getline(&line, &cap, stdin);
+        if (n > 0)
+            fact_from_json(&fs[n_fs++], &L, ++no, line, (size_t)n);
+        if (n_fs == BATCH_LINES || (n <= 0 && n_fs > 0)) {
+            decide_facts(p, ws, fs, n_fs, &o);
+            for (size_t i = 0; i < n_fs; i++)
+                fact_release(&fs[i]);
+            n_fs = 0;
+        }
         if (o.n >= 32768) {
             if (fwrite(o.buf, 1, o.n, stdout) != o.n)
                 break;
@@ -385,6 +438,9 @@ cmd_batch(const rp_policy *p, long listener)
         fprintf(stderr, "relaypolicy check: I/O error\n");
         rc = EXIT_POLICY;
     }
+    for (size_t i = 0; i < n_fs; i++)
+        fact_release(&fs[i]);
+    rp_workspace_free(ws);
     free(line);
     free(o.buf);
     return rc;

@@ -71,6 +71,38 @@ void default_local(const rp_policy *p,
 /* The family (4 or 6) of an IP text, by its form; 0 if unsure. */
 int ip_family(const char *ip);
 
+/* Default local addresses per family, as default_local() gives them. */
+typedef struct locals {
+    char ip4[64], ip6[64];
+    uint32_t port4, port6;
+} locals;
+
+void locals_init(locals *L, const rp_policy *p, long listener);
+
+/* Lines decided with one rp_decide_batch() call. */
+#define BATCH_LINES 64
+#define FACT_MAX_GROUPS 64
+
+/* One line of session facts made into a query (check --batch, replay).
+ * The query's strings point into the parsed line, kept until
+ * fact_release(). */
+typedef struct fact {
+    rp_query q;
+    unsigned long line;
+    const char *error; /* NULL, or why the line cannot be used */
+    char why[200];
+    char lip[64];
+    const char *groups[FACT_MAX_GROUPS];
+    void *json; /* the parsed line */
+    void *id;   /* its "id" member, or NULL */
+} fact;
+
+/* A JSON line of the batch format (@p n bytes at @p s, newline allowed);
+ * the local address defaults to @p L. */
+void fact_from_json(
+    fact *f, const locals *L, unsigned long line, const char *s, size_t n);
+void fact_release(fact *f);
+
 int cmd_check(int argc, char **argv);
 /* `check --batch`: JSON lines from stdin to stdout.  @p listener is the
  * index of --listener, or -1. */
