@@ -111,5 +111,6 @@ int cmd_lint(int argc, char **argv);
 int cmd_relaytest(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_exposure(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif /* RP_CLI_H */

@@ -21,6 +21,7 @@ static const char main_usage[] =
     "  relaytest  run the classic open-relay tricks against every listener\n"
     "  exposure   list who can relay through the server, and from where\n"
     "  dump       print the compiled policy in normalised form\n"
+    "  replay     show the decisions that change between two policies\n"
     "  import     translate a Postfix or Exchange configuration into a policy\n"
     "\n"
     "Run 'relaypolicy COMMAND --help' for the options of a command.\n"
@@ -267,6 +268,7 @@ main(int argc, char **argv)
         {"check", cmd_check},         {"lint", cmd_lint},
         {"relaytest", cmd_relaytest}, {"dump", cmd_dump},
         {"import", cmd_import},       {"exposure", cmd_exposure},
+        {"replay", cmd_replay},
     };
 
     if (argc < 2) {
