@@ -7,7 +7,16 @@
  * for all, and then each decision is finished as rp_decide() finishes it.
  * The answers are rp_decide()'s; nothing here allocates.
  */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "decide.h"
+#include "domains.h"
+#include "ipaddr.h"
+#include "policy.h"
+#include "radix.h"
+#include "relaypolicy.h"
 
 /* Looks up, in batches, the client or (@p local) local address of every
  * slot that @p ok marks, and stores the records in the slots. */

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Fail when the shared library exports any symbol outside the rp_ prefix.
+# Fail when the shared library exports any symbol outside the rp_ prefix
+# (besides the version nodes RP_1, RP_1.1, ...).
 set -eu
 lib=$1
 syms=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^$')
-bad=$(printf '%s\n' "$syms" | grep -v '^rp_' | grep -v '^RP_1$' || true)
+bad=$(printf '%s\n' "$syms" | grep -v '^rp_' | grep -v '^RP_1\(\.[0-9][0-9]*\)\{0,1\}$' || true)
 count=$(printf '%s\n' "$syms" | grep -c '^rp_' || true)
 if [ -n "$bad" ]; then
     echo "symbols outside the rp_ prefix:"
