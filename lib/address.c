@@ -70,32 +70,43 @@ to_lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
 }
 
+/* scan_bytes() from the first non-ASCII byte, at @p first8, on. */
+static rp__addr_err __attribute__((noinline))
+scan_utf8(const char *s, size_t len, size_t first8)
+{
+    for (size_t i = first8; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            return rp__utf8_valid(s + first8, i - first8) ? RP__ADDR_CONTROL
+                                                          : RP__ADDR_NON_ASCII;
+        }
+    }
+    return rp__utf8_valid(s + first8, len - first8) ? RP__ADDR_OK
+                                                    : RP__ADDR_NON_ASCII;
+}
+
 /*
  * Reject bytes that no path may hold: control characters (NUL, CR, LF,
  * TAB, DEL...) and bytes that are not UTF-8; the first offending byte
  * decides which is reported.  *utf8 says whether any byte is non-ASCII.
+ * An ASCII path takes the loop alone, as before SMTPUTF8.
  */
 static rp__addr_err
 scan_bytes(const char *s, size_t len, bool *utf8)
 {
-    size_t first8 = SIZE_MAX;
-
     *utf8 = false;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
 
-        if (c >= 0x80 && first8 == SIZE_MAX) {
-            first8 = i;
+        if (c >= 0x80) {
             *utf8 = true;
+            return scan_utf8(s, len, i);
         }
         if (c < 0x20 || c == 0x7f) {
-            if (first8 != SIZE_MAX && !rp__utf8_valid(s + first8, i - first8))
-                return RP__ADDR_NON_ASCII;
             return RP__ADDR_CONTROL;
         }
     }
-    if (first8 != SIZE_MAX && !rp__utf8_valid(s + first8, len - first8))
-        return RP__ADDR_NON_ASCII;
     return RP__ADDR_OK;
 }
 
@@ -471,19 +482,19 @@ fast_name(const unsigned char *s, size_t len, rp__addr *out)
 
         if ((k & F_LD) == 0) {
             if (c == '.') {
-                if (i == start || i - start > LABEL_MAX || s[i - 1] == '-' ||
-                    (i - start >= 4 && s[start + 3] == '-' &&
-                     s[start + 2] == '-'))
+                if (i == start || i - start > LABEL_MAX || s[i - 1] == '-')
                     return false;
                 start = i + 1;
-            } else if (c != '-' || i == start) {
+            } else if (c != '-' || i == start ||
+                       (i == start + 3 && s[i - 1] == '-')) {
+                /* "??--" labels (A-labels among them) take the slow path,
+                 * which checks them; looked at on hyphens only. */
                 return false;
             }
         }
         out->domain[i] = (char)(c + ((k & F_UPPER) << 2));
     }
-    if (len == start || len - start > LABEL_MAX || s[len - 1] == '-' ||
-        (len - start >= 4 && s[start + 3] == '-' && s[start + 2] == '-'))
+    if (len == start || len - start > LABEL_MAX || s[len - 1] == '-')
         return false;
     out->domain[len] = '\0';
     out->domain_len = len;
@@ -622,22 +633,13 @@ put_text(writer *w, const char *s, size_t len, bool lower)
     }
 }
 
-static void
+/* put_local() and put_domain() are inlined into both rp__addr_format()
+ * and format_folded(): the ASCII path keeps its pre-SMTPUTF8 shape. */
+#define RP__INLINE static inline __attribute__((always_inline))
+
+RP__INLINE void
 put_local(writer *w, const char *s, size_t len, bool lower)
 {
-    char fold[4 * RP__LOCAL_MAX + 1];
-
-    for (size_t i = 0; lower && i < len; i++) {
-        if ((unsigned char)s[i] >= 0x80) {
-            /* Compared after case folding and NFC (relaypolicy(7) §2). */
-            size_t n = rp__utf8_fold(s, len, fold, sizeof(fold));
-            if (n > 0) {
-                s = fold;
-                len = n;
-            }
-            break;
-        }
-    }
     if (is_dot_atom(s, len)) {
         put_text(w, s, len, lower);
         return;
@@ -652,15 +654,61 @@ put_local(writer *w, const char *s, size_t len, bool lower)
     put_char(w, '"');
 }
 
+/* "@" and the domain, an address literal in brackets, when there is one. */
+RP__INLINE void
+put_domain(writer *w, const rp__addr *a)
+{
+    if (a->dom_type != RP__DOM_NONE) {
+        bool literal = a->dom_type != RP__DOM_NAME;
+
+        put_char(w, '@');
+        if (literal) {
+            put_char(w, '[');
+        }
+        put_text(w, a->domain, a->domain_len, false);
+        if (literal) {
+            put_char(w, ']');
+        }
+    }
+}
+
+/* rp__addr_format() of an address whose local part holds UTF-8, which is
+ * compared after case folding and NFC (relaypolicy(7) §2).  Out of line
+ * and reached by a tail call, so that the ASCII path stays a leaf. */
+static size_t __attribute__((noinline))
+format_folded(const rp__addr *a, char *buf, size_t size)
+{
+    char fold[4 * RP__LOCAL_MAX + 1];
+    size_t n = rp__utf8_fold(a->local, a->local_len, fold, sizeof(fold));
+    writer w = {buf, size, 0};
+
+    put_local(&w, n > 0 ? fold : a->local, n > 0 ? n : a->local_len, true);
+    put_domain(&w, a);
+    buf[w.n] = '\0';
+    return w.n;
+}
+
+/* Does @p a, whose path held non-ASCII, have it in the local part? */
+static bool
+local_utf8(const rp__addr *a)
+{
+    for (size_t i = 0; i < a->local_len; i++) {
+        if ((unsigned char)a->local[i] >= 0x80) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Write the canonical text of @p a: no angle brackets or source route, the
  * local part bare when its content is a dot-atom and otherwise quoted with
  * '"' and '\' escaped, then "@" and the lowercased domain (an address
  * literal in brackets).  An unqualified address is its local part alone;
  * the null sender is the empty string.  @p lower_local lowercases the
- * local part (ASCII).  The text is cut to fit @p size and NUL-terminated
- * when @p size > 0; RP__PATH_MAX + 1 bytes always suffice.  Returns the
- * length written, not counting the NUL.
+ * local part (ASCII) or case-folds it (UTF-8).  The text is cut to fit
+ * @p size and NUL-terminated when @p size > 0; RP__PATH_MAX + 1 bytes
+ * always suffice.  Returns the length written, not counting the NUL.
  */
 size_t
 rp__addr_format(const rp__addr *a, bool lower_local, char *buf, size_t size)
@@ -671,19 +719,12 @@ rp__addr_format(const rp__addr *a, bool lower_local, char *buf, size_t size)
         return 0;
     }
     if (a != NULL && !a->is_null) {
-        put_local(&w, a->local, a->local_len, lower_local);
-        if (a->dom_type != RP__DOM_NONE) {
-            bool literal = a->dom_type != RP__DOM_NAME;
-
-            put_char(&w, '@');
-            if (literal) {
-                put_char(&w, '[');
-            }
-            put_text(&w, a->domain, a->domain_len, false);
-            if (literal) {
-                put_char(&w, ']');
-            }
+        /* a->utf8 also marks the pieces split from a UTF-8 path. */
+        if (lower_local && a->utf8 && local_utf8(a)) {
+            return format_folded(a, buf, size);
         }
+        put_local(&w, a->local, a->local_len, lower_local);
+        put_domain(&w, a);
     }
     buf[w.n] = '\0';
     return w.n;
@@ -757,6 +798,7 @@ rp__addr_route_split(const rp__addr *in, rp__addr *out)
     t.local_len = mlen;
     t.was_quoted = !is_dot_atom(mbox, mlen);
     t.had_route = in->had_route;
+    t.utf8 = in->utf8; /* the mailbox is a piece of that local part */
     if (!canonical_fits(&t)) {
         return RP__ROUTE_ERROR; /* a U-label grew past the path limit */
     }

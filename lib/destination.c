@@ -205,10 +205,12 @@ dest_keys(rp__ctx *c)
     if (local_len > c->dest_len)
         return;
     /* A UTF-8 local part is folded, not lowercased: the slow paths
-     * format it (rp__addr_format). */
-    for (size_t i = 0; i < local_len; i++)
-        if ((unsigned char)c->destination[i] >= 0x80)
-            return;
+     * format it (rp__addr_format).  The destination's local part is a
+     * piece of the recipient's, so only a UTF-8 recipient needs the look. */
+    if (c->rcpt.utf8)
+        for (size_t i = 0; i < local_len; i++)
+            if ((unsigned char)c->destination[i] >= 0x80)
+                return;
     c->dkey[0] = 'A';
     c->dkey[1] = ':';
     rp__lower(c->dkey + 2, c->destination, local_len);
