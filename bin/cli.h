@@ -42,8 +42,11 @@ int opt_next(opt_state *st, const opt_spec *specs, size_t n, const char *cmd);
 int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Compile @p path; on failure print "file:line:col: message" to stderr and
- * return NULL. */
+/* Does @p path start with RP_POLICY_FILE_MAGIC? */
+bool is_policy_file(const char *path);
+
+/* Compile @p path (or open it, when it is a compiled policy file); on failure
+ * print "file:line:col: message" to stderr and return NULL. */
 rp_policy *load_policy(const char *path);
 
 /* rp_decide() with the command's one workspace (made on first use, freed
@@ -110,6 +113,7 @@ int cmd_batch(const rp_policy *p, long listener);
 int cmd_lint(int argc, char **argv);
 int cmd_relaytest(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
 int cmd_exposure(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 

@@ -22,6 +22,7 @@ static const char main_usage[] =
     "  exposure   list who can relay through the server, and from where\n"
     "  dump       print the compiled policy in normalised form\n"
     "  replay     show the decisions that change between two policies\n"
+    "  compile    write a policy as a compiled file that opens at once\n"
     "  import     translate a Postfix or Exchange configuration into a policy\n"
     "\n"
     "Run 'relaypolicy COMMAND --help' for the options of a command.\n"
@@ -119,6 +120,21 @@ cli_decide(const rp_policy *p, const rp_query *q, rp_decision *d)
     return rp_decide(p, q, cli_ws, d);
 }
 
+bool
+is_policy_file(const char *path)
+{
+    char head[8];
+    FILE *f = fopen(path, "rb");
+    bool yes;
+
+    if (f == NULL)
+        return false;
+    yes = fread(head, 1, sizeof(head), f) == sizeof(head) &&
+          memcmp(head, RP_POLICY_FILE_MAGIC, sizeof(head)) == 0;
+    fclose(f);
+    return yes;
+}
+
 rp_policy *
 load_policy(const char *path)
 {
@@ -127,7 +143,10 @@ load_policy(const char *path)
     rp_status st;
 
     memset(&err, 0, sizeof(err));
-    st = rp_policy_compile_file(path, NULL, &p, &err);
+    if (is_policy_file(path))
+        st = rp_policy_open(path, NULL, &p, &err);
+    else
+        st = rp_policy_compile_file(path, NULL, &p, &err);
     if (st != RP_OK) {
         if (err.status == RP_OK)
             err.status = st;
@@ -268,7 +287,7 @@ main(int argc, char **argv)
         {"check", cmd_check},         {"lint", cmd_lint},
         {"relaytest", cmd_relaytest}, {"dump", cmd_dump},
         {"import", cmd_import},       {"exposure", cmd_exposure},
-        {"replay", cmd_replay},
+        {"replay", cmd_replay},       {"compile", cmd_compile},
     };
 
     if (argc < 2) {

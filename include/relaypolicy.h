@@ -94,7 +94,8 @@ extern "C" {
     XX(E_REGEX, 8, "invalid regular expression")                               \
     XX(E_MATCH, 9, "regular expression match failed or hit its limit")         \
     XX(E_INTERNAL, 10, "internal error")                                       \
-    XX(E_STATE, 11, "call not valid in this state")
+    XX(E_STATE, 11, "call not valid in this state")                            \
+    XX(E_FORMAT, 12, "not a compiled policy file, or a damaged or foreign one")
 
 /** The status of a call.  RP_OK is 0; everything else is an error. */
 typedef enum rp_status {
@@ -251,6 +252,9 @@ typedef struct rp_allocator {
 #define RP_OPT_NO_FILES (1u << 0)
 /** Do not JIT-compile regular expressions. */
 #define RP_OPT_NO_JIT (1u << 1)
+/** rp_policy_open() and rp_policy_load(): also check the file's checksum,
+ * which reads every byte of it (see rp_policy_open()). */
+#define RP_OPT_VERIFY (1u << 2)
 
 /** The largest batch_capacity of a workspace. */
 #define RP_BATCH_MAX 1024
@@ -370,6 +374,102 @@ typedef int (*rp_write_fn)(void *ctx, const char *data, size_t len);
 RP_API rp_status rp_policy_dump(const rp_policy *policy,
                                 rp_write_fn write,
                                 void *ctx);
+
+/* ------------------------------------------------------------------------
+ * Compiled policy files
+ *
+ * A compiled policy can be written to a file once and opened by any number
+ * of processes without compiling it again: rp_policy_open() maps the file
+ * read-only and uses its big tables (networks, domains, recipients, every
+ * list) in place, so opening costs little and processes that open the
+ * same file share its pages.  Decisions, dump, lint, explanations and the
+ * exposure analysis of an opened policy are those of the policy written.
+ *
+ * The file is little-endian on every host and starts with
+ * RP_POLICY_FILE_MAGIC, a format version (RP_POLICY_FILE_VERSION), the
+ * version of the library that wrote it, its size and a checksum.  A file
+ * of another format version, a foreign file or a damaged one is refused
+ * with RP_E_FORMAT, never trusted: every offset and length in it is
+ * checked before use.  The checksum is checked with RP_OPT_VERIFY (it
+ * reads the whole file; `relaypolicy compile --check` does it) and, once,
+ * when the file is written.
+ *
+ * Replace a file that processes have open only by writing a new file and
+ * renaming it over the old one, as rp_policy_save() does: an opened
+ * policy keeps the old file's pages, and a file truncated or rewritten in
+ * place under a mapping makes its readers fault (SIGBUS).
+ * ------------------------------------------------------------------------ */
+
+/** The first 8 bytes of a compiled policy file. */
+#define RP_POLICY_FILE_MAGIC "\x89RPC\r\n\x1a\n"
+/** The format version this library writes and reads. */
+#define RP_POLICY_FILE_VERSION 1
+
+/**
+ * Write @p policy as a compiled policy file to @p path, atomically: the
+ * bytes go to a temporary file in the same directory, which is synced,
+ * checked against its checksum, renamed over @p path, and the directory
+ * synced.  Readers see the old file or the new one, never a part.  The
+ * file is created with mode 0644.
+ * @param policy  NULL gives RP_E_ARG.
+ * @param path    NUL-terminated; NULL gives RP_E_ARG.
+ * @param err     optional; filled on failure.
+ * @return RP_OK, RP_E_ARG, RP_E_IO (cannot write, sync or rename),
+ *         RP_E_NOMEM, RP_E_LIMIT (a table too large for the format).
+ * Thread safety: safe on a shared policy.
+ */
+RP_API rp_status rp_policy_save(const rp_policy *policy,
+                                const char *path,
+                                rp_error *err);
+
+/**
+ * Write @p policy as a compiled policy file through @p write, in pieces
+ * of any size (what rp_policy_save() writes to its temporary file).
+ * @return RP_OK, RP_E_ARG for NULL arguments, RP_E_IO when @p write
+ *         returned non-zero, RP_E_NOMEM, RP_E_LIMIT.
+ * Thread safety: safe on a shared policy.
+ */
+RP_API rp_status rp_policy_write(const rp_policy *policy,
+                                 rp_write_fn write,
+                                 void *ctx);
+
+/**
+ * Open a compiled policy file: map it read-only and shared, check its
+ * header, the bounds of every section and the structure of its tables,
+ * rebuild the small structures (listeners, rules, domains, replies) and
+ * compile its regexes again.  The result is an ordinary rp_policy.
+ *
+ * @param path  NUL-terminated; NULL gives RP_E_ARG.
+ * @param opts  NULL for defaults.  The allocator, RP_OPT_NO_JIT and
+ *              RP_OPT_VERIFY apply; the regex limits are the ones the
+ *              policy was compiled with; max_policy_bytes does not apply
+ *              (the file is mapped, not read).
+ * @param out   receives the policy (reference count 1), NULL on failure.
+ *              Must not be NULL.  Free with rp_policy_free(), which
+ *              unmaps the file with the last reference.
+ * @param err   optional; says why a file was refused.
+ * @return RP_OK; RP_E_FORMAT (not a compiled policy file, another format
+ *         version, damaged: a checksum mismatch with RP_OPT_VERIFY),
+ *         RP_E_IO (cannot open or map it, not a regular file),
+ *         RP_E_NOMEM, RP_E_ARG.
+ * Thread safety: safe.  Ownership: the mapping belongs to the policy;
+ * strings reached through it stay valid while the policy is referenced.
+ */
+RP_API rp_status rp_policy_open(const char *path,
+                                const rp_options *opts,
+                                rp_policy **out,
+                                rp_error *err);
+
+/**
+ * As rp_policy_open(), from @p len bytes of a compiled policy file in
+ * memory, which are copied (the caller may free them on return).
+ * @param data  NULL is allowed only with len 0 (refused: RP_E_FORMAT).
+ */
+RP_API rp_status rp_policy_load(const void *data,
+                                size_t len,
+                                const rp_options *opts,
+                                rp_policy **out,
+                                rp_error *err);
 
 /** Severity of a lint finding. */
 typedef enum rp_severity {

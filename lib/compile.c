@@ -17,6 +17,7 @@
 #include "ipaddr.h"
 #include "options.h"
 #include "parse.h"
+#include "pfile.h"
 #include "policy.h"
 #include "radix.h"
 #include "relaypolicy.h"
@@ -294,7 +295,8 @@ rp_policy_free(rp_policy *p)
     a = p->alloc;
     rp__domtab_free(p->domtab);
     rp__strmap_free(p->recipients);
-    rp__radix_free(p->radix);
+    if (p->file == NULL)
+        rp__radix_free(p->radix); /* else it lives in the arena */
     rp__strmap_free(p->groups);
     rp__strmap_free(p->self_ips);
     free_addrset(&p->deny_sender);
@@ -302,6 +304,7 @@ rp_policy_free(rp_policy *p)
     rp__strmap_free(p->login_owner);
     rp__strmap_free(p->login_mapped);
     rp__exposure_free(p->exposure);
+    rp__pfile_close(p->file);
     rp__arena_free(&p->arena, &a);
     rp__free(&a, p);
 }

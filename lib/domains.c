@@ -21,6 +21,7 @@
 #include "address.h"
 #include "alloc.h"
 #include "domains.h"
+#include "radix_table.h"
 #include "relaypolicy.h"
 #include "rp_regex.h"
 
@@ -48,13 +49,16 @@ hash_bytes(const char *key, size_t len)
     uint64_t h = HASH_K1 ^ ((uint64_t)len * HASH_K2);
     uint64_t w;
 
+    /* Words are read little-endian on every host, so that a compiled
+     * policy file's table answers alike everywhere. */
     for (; len >= 8; p += 8, len -= 8) {
-        memcpy(&w, p, 8);
+        w = rp__rx_ld_le64(p);
         h = (rotl64(h, 29) ^ w) * HASH_K1;
     }
     if (len > 0) {
         w = 0;
-        memcpy(&w, p, len);
+        for (size_t i = len; i-- > 0;)
+            w = w << 8 | p[i];
         h = (rotl64(h, 29) ^ w) * HASH_K1;
     }
     h ^= h >> 31;
@@ -87,6 +91,7 @@ struct rp__strmap {
     char *keys;
     size_t keys_len;
     size_t keys_cap;
+    bool borrowed; /* slots and keys belong to someone else */
 };
 
 struct rp__strmap_builder {
@@ -113,7 +118,8 @@ map_find(const rp__strmap *m, const char *key, size_t len, uint32_t h)
         slot *s = &m->slots[i];
         if (s->off == SLOT_EMPTY)
             return s;
-        if (s->hash == h && s->len == len &&
+        if (s->hash == h && s->len == len && s->off <= m->keys_len &&
+            len <= m->keys_len - s->off &&
             (len == 0 || memcmp(m->keys + s->off, key, len) == 0))
             return s;
     }
@@ -231,7 +237,8 @@ rp__strmap_each(
         const slot *s = &m->slots[i];
         int r;
 
-        if (s->off == SLOT_EMPTY)
+        if (s->off == SLOT_EMPTY || s->off > m->keys_len ||
+            s->len > m->keys_len - s->off)
             continue;
         if ((r = fn(ctx, m->keys + s->off, s->len, s->value)) != 0)
             return r;
@@ -366,7 +373,7 @@ rp__strmap_prefetch_key(const rp__strmap *m, uint32_t hash)
         const slot *s = &m->slots[i];
         if (s->off == SLOT_EMPTY)
             return;
-        if (s->hash == hash) {
+        if (s->hash == hash && s->off < m->keys_len) {
 #if defined(__GNUC__) || defined(__clang__)
             __builtin_prefetch(m->keys + s->off);
 #endif
@@ -404,9 +411,53 @@ rp__strmap_free(rp__strmap *m)
     if (m == NULL)
         return;
     a = m->alloc;
-    rp__free(&a, m->slots);
-    rp__free(&a, m->keys);
+    if (!m->borrowed) {
+        rp__free(&a, m->slots);
+        rp__free(&a, m->keys);
+    }
     rp__free(&a, m);
+}
+
+/* The table of @p m (an empty one for NULL), as rp__strmap_parts says. */
+void
+rp__strmap_parts_get(const rp__strmap *m, rp__strmap_parts *out)
+{
+    static const uint32_t empty[4] = {0, 0, SLOT_EMPTY, 0};
+
+    _Static_assert(sizeof(slot) == 16, "a slot is four uint32");
+    memset(out, 0, sizeof(*out));
+    out->slots = empty;
+    out->n_slots = 1;
+    if (m == NULL)
+        return;
+    out->slots = (const uint32_t *)(const void *)m->slots;
+    out->n_slots = m->mask + 1;
+    out->count = m->count;
+    out->keys = m->keys;
+    out->keys_len = m->keys_len;
+}
+
+/* A map reading the caller's table in place (see domains.h). */
+rp__strmap *
+rp__strmap_borrow(const rp__alloc *a, const rp__strmap_parts *in)
+{
+    rp__strmap *m;
+
+    if (in->n_slots == 0 || (in->n_slots & (in->n_slots - 1)) != 0 ||
+        in->n_slots > MAP_MAX_SLOTS || in->count >= in->n_slots ||
+        ((uintptr_t)in->slots & 3) != 0 || in->keys_len >= UINT32_MAX)
+        return NULL;
+    if ((m = rp__calloc(a, 1, sizeof(*m))) == NULL)
+        return NULL;
+    m->alloc = *a;
+    m->slots = (slot *)(uintptr_t)in->slots;
+    m->mask = in->n_slots - 1;
+    m->count = in->count;
+    m->keys = (char *)(uintptr_t)in->keys;
+    m->keys_len = in->keys_len;
+    m->keys_cap = in->keys_len;
+    m->borrowed = true;
+    return m;
 }
 
 /* ------------------------------------------------------------------------
@@ -888,4 +939,54 @@ rp__domtab_free(rp__domtab *t)
     rp__free(&a, t->regex);
     rp__free(&a, t->regex_value);
     rp__free(&a, t);
+}
+
+/* The pieces of @p t, still owned by it. */
+void
+rp__domtab_parts_get(const rp__domtab *t, rp__domtab_parts *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (t == NULL)
+        return;
+    out->exact = t->exact;
+    out->suffix = t->suffix;
+    out->exact_labels = t->exact_labels;
+    out->suffix_labels = t->suffix_labels;
+    out->regex = t->regex;
+    out->regex_value = t->regex_value;
+    out->n_regex = t->n_regex;
+}
+
+/* A table made of @p in's pieces, which it owns from now on. */
+rp__domtab *
+rp__domtab_assemble(const rp__alloc *a, const rp__domtab_parts *in)
+{
+    rp__domtab *t = rp__calloc(a, 1, sizeof(*t));
+
+    if (t == NULL) {
+        rp__strmap_free(in->exact);
+        rp__strmap_free(in->suffix);
+        for (size_t i = 0; i < in->n_regex; i++)
+            rp__regex_free(in->regex[i]);
+        rp__free(a, in->regex);
+        rp__free(a, in->regex_value);
+        return NULL;
+    }
+    t->alloc = *a;
+    t->exact = in->exact;
+    t->suffix = in->suffix;
+    t->exact_labels = in->exact_labels;
+    t->suffix_labels = in->suffix_labels;
+    t->regex = in->regex;
+    t->regex_value = in->regex_value;
+    t->n_regex = in->n_regex;
+    if (t->n_regex > 0)
+        t->regex_set =
+            rp__regex_set_new(&t->alloc, NULL, t->regex, (uint32_t)t->n_regex);
+    if (t->exact == NULL || t->suffix == NULL ||
+        (t->n_regex > 0 && t->regex_set == NULL)) {
+        rp__domtab_free(t);
+        return NULL;
+    }
+    return t;
 }

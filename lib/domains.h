@@ -55,6 +55,23 @@ int rp__strmap_get_hashed(const rp__strmap *m,
 
 void rp__strmap_free(rp__strmap *m);
 
+/* A map's table as it lies in memory, for the compiled policy file: n
+ * slots of four host-order uint32 (hash, value, key offset, key length;
+ * offset UINT32_MAX: empty), and the key bytes. */
+typedef struct rp__strmap_parts {
+    const uint32_t *slots;
+    size_t n_slots; /* a power of two */
+    size_t count;
+    const char *keys;
+    size_t keys_len;
+} rp__strmap_parts;
+void rp__strmap_parts_get(const rp__strmap *m, rp__strmap_parts *out);
+/* A map over parts kept by the caller for the map's life (a mapped
+ * file); rp__strmap_free() frees only the map itself.  Lookups check
+ * every key's bounds, so damaged parts give wrong answers, never a read
+ * outside them.  NULL on no memory or parts that are not a table. */
+rp__strmap *rp__strmap_borrow(const rp__alloc *a, const rp__strmap_parts *in);
+
 /* A domain pattern table: exact names, ".suffix" (the domain and every
  * subdomain) and "/regex/" patterns, each with a uint32 value.  A lookup
  * takes the most specific match: exact, then the longest suffix, then the
@@ -104,6 +121,20 @@ int rp__domtab_prefetch(const rp__domtab *t,
                         uint32_t *hash);
 void rp__domtab_prefetch_key(const rp__domtab *t, uint32_t hash);
 void rp__domtab_free(rp__domtab *t);
+/* A frozen table's pieces, for the compiled policy file. */
+typedef struct rp__domtab_parts {
+    rp__strmap *exact;
+    rp__strmap *suffix;
+    uint64_t exact_labels;
+    uint64_t suffix_labels;
+    rp__regex **regex;
+    uint32_t *regex_value;
+    size_t n_regex;
+} rp__domtab_parts;
+void rp__domtab_parts_get(const rp__domtab *t, rp__domtab_parts *out);
+/* A table from pieces (allocated with @p a), which it takes over whether
+ * it succeeds or not.  NULL on no memory. */
+rp__domtab *rp__domtab_assemble(const rp__alloc *a, const rp__domtab_parts *in);
 /* Lowercase @p len bytes of ASCII into @p out. */
 void rp__lower(char *out, const char *in, size_t len);
 

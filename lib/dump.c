@@ -427,6 +427,7 @@ typedef struct recips {
     const rp_policy *p;
     recip *v;
     size_t n;
+    size_t cap;
 } recips;
 
 static int
@@ -436,6 +437,10 @@ collect(void *ctx, const char *key, size_t len, uint32_t value)
     const char *colon = memchr(key, ':', len);
     size_t skip = colon != NULL ? (size_t)(colon - key) + 1 : len;
 
+    /* A map read from a compiled file is not trusted to agree with its
+     * count or the domains. */
+    if (R->n >= R->cap || value >= R->p->n_domains)
+        return R->n >= R->cap;
     R->v[R->n].dom = R->p->domains[value].pattern;
     R->v[R->n].key = key + skip;
     R->v[R->n].len = len - skip;
@@ -488,7 +493,7 @@ static rp_status
 dump_recipients(const rp_policy *p, rp_write_fn write, void *ctx)
 {
     size_t n = rp__strmap_count(p->recipients);
-    recips R = {p, NULL, 0};
+    recips R = {p, NULL, 0, n};
     rp_status st;
 
     if (n == 0)

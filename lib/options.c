@@ -9,7 +9,7 @@
 #include "relaypolicy.h"
 #include "status.h"
 
-#define OPT_FLAGS (RP_OPT_NO_FILES | RP_OPT_NO_JIT)
+#define OPT_FLAGS (RP_OPT_NO_FILES | RP_OPT_NO_JIT | RP_OPT_VERIFY)
 
 void
 rp_options_init(rp_options *opts)

@@ -151,6 +151,9 @@ struct rp_policy {
     rp__lintrec *findings; /* lint findings (lint.c) */
     uint32_t n_findings;
     rp__exposure *exposure; /* unauthenticated relay exposure */
+    /* Opened from a compiled policy file (pfile.h): the big tables are
+     * read in place from it, the rest lives in the arena. */
+    struct rp__pfile *file;
 };
 
 #endif /* RP_POLICY_H */

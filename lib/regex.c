@@ -70,6 +70,8 @@ struct rp__regex {
     bool jit;                   /* JIT-compiled: run with pcre2_jit_match() */
     uint8_t lit_len;            /* 0: no literal is known to be required */
     unsigned char lit[LIT_MAX]; /* lowercased */
+    char *src;                  /* the pattern as given, NUL-terminated */
+    size_t src_len;
 };
 
 /* Match steps a regex gets on its first try in a budgeted decision: most
@@ -349,6 +351,11 @@ rp__regex_compile(const rp__alloc *a,
         re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
     find_literal(re, pattern != NULL ? pattern : "", len);
     pcre2_general_context_free(g);
+    g = NULL;
+    errcode = PCRE2_ERROR_NOMEMORY;
+    if ((re->src = rp__strndup(a, pattern != NULL ? pattern : "", len)) == NULL)
+        goto fail;
+    re->src_len = len;
     if (erroffset != NULL)
         *erroffset = 0;
     *out = re;
@@ -360,6 +367,7 @@ fail:
         *erroffset = off;
     pcre2_general_context_free(g);
     if (re != NULL) {
+        pcre2_match_context_free(re->mcontext);
         pcre2_code_free(re->code);
         rp__free(a, re);
     }
@@ -482,7 +490,17 @@ rp__regex_free(rp__regex *re)
     a = re->alloc;
     pcre2_match_context_free(re->mcontext);
     pcre2_code_free(re->code);
+    rp__free(&a, re->src);
     rp__free(&a, re);
+}
+
+/* The pattern @p re was compiled from (NUL-terminated; its length in
+ * *len), for writing a compiled policy file. */
+const char *
+rp__regex_source(const rp__regex *re, size_t *len)
+{
+    *len = re->src_len;
+    return re->src;
 }
 
 /* ---- sets -----------------------------------------------------------------

@@ -63,6 +63,8 @@ int rp__regex_match(const rp__regex *re,
                     size_t len,
                     rp__scratch *scratch);
 void rp__regex_free(rp__regex *re);
+/* The pattern text @p re was compiled from (NUL-terminated). */
+const char *rp__regex_source(const rp__regex *re, size_t *len);
 /* The literal every match of @p re holds (lowercased, cut to @p size);
  * returns its length, 0 when none is known. */
 size_t rp__regex_literal(const rp__regex *re, char *buf, size_t size);

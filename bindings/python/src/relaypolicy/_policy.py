@@ -52,6 +52,7 @@ class Status(enum.IntEnum):
     E_MATCH = 9
     E_INTERNAL = 10
     E_STATE = 11
+    E_FORMAT = 12
 
 
 class Verdict(enum.Enum):

@@ -1,0 +1,396 @@
+/*
+ * test_pfile.c - compiled policy files (lib/pfile_write.c, pfile_read.c):
+ * a policy opened from its file decides, dumps, lints and reports its
+ * exposure exactly as the policy compiled from text, over every decision
+ * vector; damaged and foreign files are refused, never trusted.
+ */
+#include "pfile.h"
+#include "test_ws.h"
+#include "vectors.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <unistd.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+typedef struct text {
+    char *s;
+    size_t n;
+} text;
+
+static int
+collect(void *ctx, const char *data, size_t len)
+{
+    text *t = ctx;
+
+    t->s = realloc(t->s, t->n + len + 1);
+    cr_assert_not_null(t->s);
+    memcpy(t->s + t->n, data, len);
+    t->n += len;
+    t->s[t->n] = '\0';
+    return 0;
+}
+
+static text
+image_of(const rp_policy *p)
+{
+    text t = {NULL, 0};
+
+    cr_assert_eq(rp_policy_write(p, collect, &t), RP_OK);
+    return t;
+}
+
+static text
+dump_of(const rp_policy *p)
+{
+    text t = {NULL, 0};
+
+    cr_assert_eq(rp_policy_dump(p, collect, &t), RP_OK);
+    return t;
+}
+
+static int
+lint_line(void *ctx, const rp_finding *f)
+{
+    char line[2048];
+    int n = snprintf(line, sizeof(line), "%u %s %s:%u %s | %s\n", f->severity,
+                     f->code, f->file ? f->file : "-", f->line, f->message,
+                     f->advice);
+
+    return collect(ctx, line, (size_t)n);
+}
+
+static int
+exposure_line(void *ctx, const rp_exposure *e)
+{
+    char line[2048];
+    int n =
+        snprintf(line, sizeof(line), "%u %s %s %zu %s:%u %s %.0f\n",
+                 e->listener_index, e->listener, e->client.text, e->n_locals,
+                 e->rule_file, e->rule_line, e->rule_text, e->public_count);
+
+    for (size_t i = 0; i < e->n_locals; i++)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " %s:%u",
+                      e->locals[i].range.text, e->locals[i].port);
+    return collect(ctx, line, strlen(line));
+}
+
+/* Everything but decisions a policy says about itself, as text. */
+static text
+describe(const rp_policy *p)
+{
+    text t = dump_of(p);
+    size_t n = 0;
+
+    cr_assert_eq(rp_policy_lint(p, lint_line, &t, &n), RP_OK);
+    cr_assert_eq(rp_policy_exposure(p, exposure_line, &t), RP_OK);
+    for (size_t i = 0; i < rp_policy_listener_count(p); i++) {
+        rp_exposure_summary s;
+        rp_listener_info li;
+        char line[512];
+
+        cr_assert_eq(rp_policy_exposure_summary(p, i, &s), RP_OK);
+        cr_assert_eq(rp_policy_listener(p, i, &li), RP_OK);
+        snprintf(line, sizeof(line), "%s %s:%u %u %s %u %llu %.0f %zu %d\n",
+                 li.name, li.file, li.line, li.n_binds, li.bind_ip,
+                 li.bind_port, (unsigned long long)s.public4, s.public6,
+                 s.n_ranges, s.unsafe);
+        collect(&t, line, strlen(line));
+    }
+    return t;
+}
+
+static rp_policy *
+compile_data(const char *dir, const char *name)
+{
+    char path[1024];
+    rp_policy *p = NULL;
+    rp_error err;
+
+    snprintf(path, sizeof(path), "%s/%s/%s", RP_TEST_DATA, dir, name);
+    cr_assert_eq(rp_policy_compile_file(path, NULL, &p, &err), RP_OK, "%s: %s",
+                 path, err.message);
+    return p;
+}
+
+/* The policy through a file: saved, then opened (mapped). */
+static rp_policy *
+through_file(const rp_policy *p)
+{
+    char dir[] = "/tmp/rp-pfile-XXXXXX", path[256];
+    rp_policy *q = NULL;
+    rp_error err;
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/policy.rpc", dir);
+    cr_assert_eq(rp_policy_save(p, path, &err), RP_OK, "%s", err.message);
+    cr_assert_eq(rp_policy_open(path, NULL, &q, &err), RP_OK, "%s",
+                 err.message);
+    unlink(path);
+    rmdir(dir);
+    return q;
+}
+
+static void
+same_decision(const rp_decision *a, const rp_decision *b, const char *what)
+{
+    cr_expect_eq(a->verdict, b->verdict, "%s: verdict", what);
+    cr_expect_eq(a->reason, b->reason, "%s: reason", what);
+    cr_expect_eq(a->step, b->step, "%s: step", what);
+    cr_expect_eq(a->code, b->code, "%s: code", what);
+    cr_expect_str_eq(a->enhanced, b->enhanced, "%s: enhanced", what);
+    cr_expect_eq(a->listener_index, b->listener_index, "%s", what);
+    cr_expect_eq(a->rule, b->rule, "%s: rule", what);
+    cr_expect_eq(a->rule_line, b->rule_line, "%s: rule line", what);
+    cr_expect_eq(a->prefix_len, b->prefix_len, "%s: prefix", what);
+    cr_expect_eq(a->permissions, b->permissions, "%s: permissions", what);
+    cr_expect_eq(a->flags, b->flags, "%s: flags", what);
+    cr_expect_str_eq(a->text, b->text, "%s: text", what);
+    cr_expect_str_eq(a->listener, b->listener, "%s: listener", what);
+    cr_expect_str_eq(a->rule_file, b->rule_file, "%s: rule file", what);
+    cr_expect_str_eq(a->reply, b->reply, "%s: reply", what);
+    cr_expect_str_eq(a->destination, b->destination, "%s", what);
+    cr_expect_str_eq(a->rewritten, b->rewritten, "%s: rewritten", what);
+    cr_expect_str_eq(a->explanation, b->explanation, "%s: explanation", what);
+}
+
+/* Copy what a decision points into the workspace, before the next one. */
+typedef struct saved {
+    rp_decision d;
+    char reply[1024], dest[512], rew[512], expl[8192];
+} saved;
+
+static void
+save_decision(saved *s, const rp_decision *d)
+{
+    s->d = *d;
+    snprintf(s->reply, sizeof(s->reply), "%s", d->reply);
+    snprintf(s->dest, sizeof(s->dest), "%s", d->destination);
+    snprintf(s->rew, sizeof(s->rew), "%s", d->rewritten);
+    snprintf(s->expl, sizeof(s->expl), "%s", d->explanation);
+    s->d.reply = s->reply;
+    s->d.destination = s->dest;
+    s->d.rewritten = s->rew;
+    s->d.explanation = s->expl;
+}
+
+/* Every case of vector file @p file, on the text-compiled policy and on
+ * the one opened from its file; returns the number of cases. */
+static unsigned
+differential(const char *file)
+{
+    char path[1024], line[2048];
+    rp_policy *p = NULL, *q = NULL;
+    unsigned cases = 0, lineno = 0;
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/decide/%s", RP_TEST_DATA, file);
+    cr_assert_not_null(fp = fopen(path, "r"), "%s", path);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char policy[256], what[64], why[512];
+        vec_case c;
+        rp_query qy;
+        rp_decision d;
+        saved a;
+
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (sscanf(line, "policy %255s", policy) == 1) {
+            text t1, t2;
+
+            rp_policy_free(p);
+            rp_policy_free(q);
+            p = compile_data("decide", policy);
+            q = through_file(p);
+            t1 = describe(p);
+            t2 = describe(q);
+            cr_expect_str_eq(t1.s, t2.s, "%s: dump, lint or exposure", policy);
+            free(t1.s);
+            free(t2.s);
+            continue;
+        }
+        cr_assert_eq(vec_parse(line, &c), 0);
+        vec_query(&c, &qy);
+        qy.flags |= RP_QUERY_EXPLAIN;
+        snprintf(what, sizeof(what), "%s:%u", file, lineno);
+        cr_assert_eq(rp_decide(p, &qy, test_ws(), &d), RP_OK);
+        save_decision(&a, &d);
+        cr_assert_eq(rp_decide(q, &qy, test_ws(), &d), RP_OK);
+        same_decision(&a.d, &d, what);
+        cr_expect_eq(vec_check(&c, &d, why, sizeof(why)), 0, "%s: %s", what,
+                     why);
+        cases++;
+    }
+    fclose(fp);
+    rp_policy_free(p);
+    rp_policy_free(q);
+    return cases;
+}
+
+/* ---- the same policy ---------------------------------------------------- */
+
+Test(pfile, decision_vectors_agree)
+{
+    DIR *d = opendir(RP_TEST_DATA "/decide");
+    struct dirent *e;
+    unsigned files = 0, cases = 0;
+
+    cr_assert_not_null(d);
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && strcmp(e->d_name + n - 4, ".txt") == 0 &&
+            strcmp(e->d_name, "empty-users.txt") != 0) {
+            cases += differential(e->d_name);
+            files++;
+        }
+    }
+    closedir(d);
+    cr_assert_gt(files, 5);
+    cr_assert_gt(cases, 100);
+}
+
+Test(pfile, load_equals_open_and_rewrites_the_same_bytes)
+{
+    rp_policy *p = compile_data("decide", "main.conf"), *q = NULL, *r;
+    text a = image_of(p), b;
+    rp_error err;
+
+    cr_assert_eq(rp_policy_load(a.s, a.n, NULL, &q, &err), RP_OK, "%s",
+                 err.message);
+    b = image_of(q);
+    cr_assert_eq(a.n, b.n);
+    cr_assert(memcmp(a.s, b.s, a.n) == 0, "a reopened policy writes the "
+                                          "same file");
+    r = through_file(q);
+    free(b.s);
+    b = image_of(r);
+    cr_assert(a.n == b.n && memcmp(a.s, b.s, a.n) == 0);
+    cr_assert_eq(rp__pf_checksum((const uint8_t *)a.s, a.n),
+                 rp__pf_ld64((const uint8_t *)a.s + RP__PFH_SUM));
+    free(a.s);
+    free(b.s);
+    rp_policy_free(p);
+    rp_policy_free(q);
+    rp_policy_free(r);
+}
+
+Test(pfile, header_is_little_endian_and_versioned)
+{
+    rp_policy *p = compile_data("decide", "main.conf");
+    text a = image_of(p);
+    const uint8_t *h = (const uint8_t *)a.s;
+
+    cr_assert(memcmp(h, RP_POLICY_FILE_MAGIC, 8) == 0);
+    cr_assert_eq(h[8], RP_POLICY_FILE_VERSION);
+    cr_assert(h[20] == 4 && h[21] == 3 && h[22] == 2 && h[23] == 1);
+    cr_assert_eq(rp__pf_ld64(h + RP__PFH_SIZE), a.n);
+    free(a.s);
+    rp_policy_free(p);
+}
+
+/* ---- refusing damaged and foreign files --------------------------------- */
+
+static rp_status
+load_bytes(const void *b, size_t n, uint32_t flags, rp_policy **out)
+{
+    rp_options o;
+    rp_error err;
+
+    rp_options_init(&o);
+    o.flags = flags;
+    return rp_policy_load(b, n, &o, out, &err);
+}
+
+Test(pfile, foreign_and_cut_files_are_refused)
+{
+    rp_policy *p = compile_data("decide", "main.conf"), *q = (rp_policy *)1;
+    text a = image_of(p);
+    char *b = malloc(a.n);
+    rp_error err;
+
+    cr_assert_eq(load_bytes("hello", 5, 0, &q), RP_E_FORMAT);
+    cr_assert_null(q);
+    cr_assert_eq(load_bytes(NULL, 0, 0, &q), RP_E_FORMAT);
+    cr_assert_eq(load_bytes(a.s, a.n - 1, 0, &q), RP_E_FORMAT);
+    cr_assert_eq(load_bytes(a.s, RP__PF_HEADER, 0, &q), RP_E_FORMAT);
+    memcpy(b, a.s, a.n);
+    b[8] = 2; /* another format version */
+    cr_assert_eq(rp_policy_load(b, a.n, NULL, &q, &err), RP_E_FORMAT);
+    cr_assert(strstr(err.message, "format version") != NULL, "%s", err.message);
+    memcpy(b, a.s, a.n);
+    b[20] = 1, b[23] = 4; /* a big-endian header */
+    cr_assert_eq(load_bytes(b, a.n, 0, &q), RP_E_FORMAT);
+    cr_assert_eq(rp_policy_open("/nonexistent/x.rpc", NULL, &q, &err), RP_E_IO);
+    cr_assert_eq(
+        rp_policy_open(RP_TEST_DATA "/decide/main.conf", NULL, &q, &err),
+        RP_E_FORMAT);
+    cr_assert_eq(rp_policy_open("/dev/null", NULL, &q, &err), RP_E_IO);
+    cr_assert_eq(rp_policy_open(NULL, NULL, &q, &err), RP_E_ARG);
+    cr_assert_eq(rp_policy_load(a.s, a.n, NULL, NULL, &err), RP_E_ARG);
+    free(b);
+    free(a.s);
+    rp_policy_free(p);
+}
+
+/* Decide a few queries on a policy that opened from a damaged file: the
+ * answers may be anything, but nothing may crash. */
+static void
+exercise(const rp_policy *p)
+{
+    static const char *const rcpt[] = {"a@example.com", "postmaster",
+                                       "x@[192.0.2.1]", "u%v@w.example"};
+    rp_decision d;
+    rp_query q;
+    text t = {NULL, 0};
+
+    for (unsigned i = 0; i < 8; i++) {
+        memset(&q, 0, sizeof(q));
+        q.client.family = i % 2 ? 6 : 4;
+        q.client.addr[0] = (uint8_t)(i * 37);
+        q.client.addr[15] = (uint8_t)i;
+        q.local.family = 4;
+        q.local.addr[0] = 192;
+        q.local_port = 25;
+        q.recipient = rcpt[i % 4];
+        q.recipient_len = strlen(q.recipient);
+        q.sender = "s@example.org";
+        q.sender_len = 13;
+        q.user = i % 3 == 0 ? "alice" : NULL;
+        q.user_len = q.user != NULL ? 5 : 0;
+        q.flags = RP_QUERY_EXPLAIN;
+        rp_decide(p, &q, test_ws(), &d);
+    }
+    rp_policy_dump(p, collect, &t);
+    rp_policy_lint(p, lint_line, &t, NULL);
+    rp_policy_exposure(p, exposure_line, &t);
+    free(t.s);
+}
+
+Test(pfile, every_damaged_byte_is_caught_or_harmless)
+{
+    rp_policy *p = compile_data("decide", "main.conf"), *q;
+    text a = image_of(p);
+    char *b = malloc(a.n);
+    size_t opened = 0;
+
+    cr_assert_not_null(b);
+    for (size_t i = 0; i < a.n; i++) {
+        memcpy(b, a.s, a.n);
+        b[i] ^= (char)(1u << (i % 8));
+        q = NULL;
+        cr_assert_eq(load_bytes(b, a.n, RP_OPT_VERIFY, &q), RP_E_FORMAT,
+                     "byte %zu: the checksum misses it", i);
+        if (load_bytes(b, a.n, 0, &q) == RP_OK) {
+            exercise(q);
+            rp_policy_free(q);
+            opened++;
+        }
+    }
+    /* Most bytes are the tables' contents, which no header check sees. */
+    cr_assert_gt(opened, 0);
+    free(b);
+    free(a.s);
+    rp_policy_free(p);
+}
