@@ -816,9 +816,9 @@ static void
 r_policy(pr *r)
 {
     rp_policy *p = r->p;
-    uint32_t flags = r_u32(r);
 
-    (void)flags; /* the caller's options say how to compile regexes */
+    if (r_u32(r) != 0) /* reserved; the opener's flags apply */
+        bad(r, "a reserved field is not zero");
     p->opts.regex_match_limit = r_u32(r);
     p->opts.regex_depth_limit = r_u32(r);
     p->opts.regex_budget = r_u32(r);

@@ -9,7 +9,7 @@
  * string is a u32 pool offset, UINT32_MAX for none; a section is a u32
  * section number; a map is its slot section, its key section and a u64
  * count):
- *   options: flags, match limit, depth limit, budget;
+ *   options: 0 (reserved), match limit, depth limit, budget;
  *   items: n, then file, line, column, text each;
  *   domains: n, then pattern, kind, item, target, target_dom,
  *            target_local, has_recipients, n_recipients each;
@@ -472,7 +472,7 @@ w_policy(pw *w)
 {
     const rp_policy *p = w->p;
 
-    w_u32(w, p->opts.flags);
+    w_u32(w, 0); /* reserved: the opener's flags apply */
     w_u32(w, p->opts.regex_match_limit);
     w_u32(w, p->opts.regex_depth_limit);
     w_u32(w, p->opts.regex_budget);
