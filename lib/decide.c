@@ -670,40 +670,46 @@ early_steps(rp__ctx *c, bool *done)
     return RP_OK;
 }
 
-/* Steps 1 to 7 on a checked query. */
-static rp_status
-decide_steps(rp__ctx *c)
+/* Steps 1 to 4 and the resolution of step 6 on a checked query: true
+ * when one of them decided (with *st). */
+static bool
+steps_first(rp__ctx *c, rp_status *st)
 {
     const rp_policy *policy = c->p;
-    rp__res dres;
-    rp_status st;
     bool done;
 
-    st = early_steps(c, &done);
+    *st = early_steps(c, &done);
     if (done)
-        return st;
+        return true;
     if (c->pf_rcpt)
         rp__domtab_prefetch_key(policy->domtab, c->rcpt_hash);
     if (c->pf_sender)
         rp__domtab_prefetch_key(policy->domtab, c->sender_hash);
-    st = syntax_step(c, c->bad, &done);
+    *st = syntax_step(c, c->bad, &done);
     if (done)
-        return st;
-    dres = rp__resolve_destination(c);
-    if (dres == RP__RES_ERROR)
-        return fail_safe(c, RP_STEP_DESTINATION);
-    st = deny_lists(c, dres == RP__RES_OK, &done);
-    if (done)
-        return st;
+        return true;
+    c->dres = rp__resolve_destination(c);
+    if (c->dres == RP__RES_ERROR) {
+        *st = fail_safe(c, RP_STEP_DESTINATION);
+        return true;
+    }
+    *st = deny_lists(c, c->dres == RP__RES_OK, &done);
+    return done;
+}
+
+/* Steps 5 to 7, after steps_first() left the decision open. */
+static rp_status
+steps_last(rp__ctx *c)
+{
     /* Validation compares the recipient key: its slot is cached by now. */
     if (c->lkey_len > 0)
-        rp__strmap_prefetch_key(policy->recipients, c->lkey_hash);
+        rp__strmap_prefetch_key(c->p->recipients, c->lkey_hash);
     if (c->l->require_auth && c->user == NULL)
         return finish(c, RP_REASON_AUTH_REQUIRED, RP_STEP_REQUIRE_AUTH,
                       c->l->require_auth_item);
     rp__explain(c, "step 5 (require auth): %s",
                 !c->l->require_auth ? "not required" : "authenticated");
-    if (dres == RP__RES_SYNTAX) {
+    if (c->dres == RP__RES_SYNTAX) {
         rp__explain(c, "step 6 (destination): routing or unqualified "
                        "form that cannot be resolved");
         return finish(c, RP_REASON_BAD_RECIPIENT_SYNTAX, RP_STEP_DESTINATION,
@@ -754,20 +760,43 @@ rp__decide_begin(rp__ctx *c,
     return st;
 }
 
+void
+rp__decide_first(rp__ctx *c, rp_status begun)
+{
+    const rp_policy *policy = c->p;
+    rp__scratch *sc = c->scratch;
+
+    c->st = begun;
+    c->decided = true;
+    if (begun != RP_OK)
+        return;
+    rp__scratch_begin(sc, policy->opts.regex_match_limit,
+                      policy->opts.regex_depth_limit,
+                      policy->opts.regex_budget);
+    c->decided = steps_first(c, &c->st);
+    c->budget = sc->budget;
+    c->spent = sc->spent;
+}
+
+rp_status
+rp__decide_last(rp__ctx *c)
+{
+    if (!c->decided) {
+        /* The scratch may have served other slots meanwhile: this
+         * decision goes on with what is left of its own budget. */
+        c->scratch->budget = c->budget;
+        c->scratch->spent = c->spent;
+        c->st = steps_last(c);
+    }
+    publish(c, c->d);
+    return c->st;
+}
+
 rp_status
 rp__decide_finish(rp__ctx *c, rp_status begun)
 {
-    const rp_policy *policy = c->p;
-    rp_status st = begun;
-
-    if (st == RP_OK) {
-        rp__scratch_begin(c->scratch, policy->opts.regex_match_limit,
-                          policy->opts.regex_depth_limit,
-                          policy->opts.regex_budget);
-        st = decide_steps(c);
-    }
-    publish(c, c->d);
-    return st;
+    rp__decide_first(c, begun);
+    return rp__decide_last(c);
 }
 
 rp_status

@@ -66,6 +66,11 @@ typedef struct rp__ctx {
     bool truncated;   /* an explanation line did not fit */
     size_t reply_len; /* length of reply */
     rp_reason bad;    /* the syntax error step 3 reports, or NONE */
+    rp__res dres;     /* the outcome of step 6's resolution */
+    bool decided;     /* rp__decide_first() reached the decision */
+    rp_status st;     /* the decision's status so far */
+    uint64_t budget;  /* the regex budget left after the first half */
+    bool spent;       /* and whether it ran out */
     /* Everything below is written before it is read, or set once when the
      * workspace is made, so rp_decide() does not clear it.  The addresses
      * are set by the parser. */
@@ -112,15 +117,20 @@ rp__span_len(const char *s, size_t len)
 rp_status rp__query_check(rp__ctx *c);
 void rp__decision_clear(rp_decision *d);
 
-/* decide.c: a decision in two halves, so that a batch can overlap the
- * cache misses of several.  begin clears slot @p c, checks the facts and
- * parses the addresses (prefetching their domains' slots); finish takes
- * the steps, using c->crec and c->lrec when already looked up, and points
- * the decision's strings at the slot. */
+/* decide.c: a decision in parts, so that a batch can overlap the cache
+ * misses of several.  begin clears slot @p c, checks the facts and parses
+ * the addresses (prefetching their domains' slots).  first takes steps 1
+ * to 4 and resolves the destination (prefetching the recipient list's
+ * slot), using c->crec and c->lrec when already looked up; last takes the
+ * remaining steps, if any, and points the decision's strings at the slot.
+ * finish is first and last.  The regex scratch may serve other slots
+ * between first and last: each decision keeps its own budget. */
 rp_status rp__decide_begin(rp__ctx *c,
                            const rp_policy *policy,
                            const rp_query *query,
                            rp_decision *decision);
+void rp__decide_first(rp__ctx *c, rp_status begun);
+rp_status rp__decide_last(rp__ctx *c);
 rp_status rp__decide_finish(rp__ctx *c, rp_status begun);
 
 void rp__explain(rp__ctx *c, const char *fmt, ...)

@@ -4,6 +4,8 @@
  * of the workspace (which prefetches its domains' hash slots), the client
  * (and, for interface rules, local) addresses of all are looked up in one
  * batch walk of the prefix table, the domains' key bytes are prefetched
+ * for all, the first steps of each are taken (up to the destination, whose
+ * recipient-list slot is prefetched), that slot's key bytes are prefetched
  * for all, and then each decision is finished as rp_decide() finishes it.
  * The answers are rp_decide()'s; nothing here allocates.
  */
@@ -91,8 +93,14 @@ decide_chunk(const rp_policy *policy,
     if (policy->has_interface_rules)
         lookup_addresses(slots, st, n, true, policy->radix);
     prefetch_domains(slots, st, n);
+    for (size_t i = 0; i < n; i++)
+        rp__decide_first(&slots[i], st[i]);
+    /* The recipient lists' key bytes, for every decision still open. */
+    for (size_t i = 0; i < n; i++)
+        if (!slots[i].decided && slots[i].lkey_len > 0)
+            rp__strmap_prefetch_key(policy->recipients, slots[i].lkey_hash);
     for (size_t i = 0; i < n; i++) {
-        st[i] = rp__decide_finish(&slots[i], st[i]);
+        st[i] = rp__decide_last(&slots[i]);
         if (statuses != NULL)
             statuses[i] = st[i];
         if (st[i] != RP_OK && all == RP_OK)
