@@ -6,9 +6,11 @@
 #include "import.h"
 
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char main_usage[] =
     "usage: relaypolicy COMMAND [ARGS]\n"
@@ -124,14 +126,15 @@ bool
 is_policy_file(const char *path)
 {
     char head[8];
-    FILE *f = fopen(path, "rb");
+    /* Without blocking: a FIFO named as the policy is refused later. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     bool yes;
 
-    if (f == NULL)
+    if (fd < 0)
         return false;
-    yes = fread(head, 1, sizeof(head), f) == sizeof(head) &&
+    yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
           memcmp(head, RP_POLICY_FILE_MAGIC, sizeof(head)) == 0;
-    fclose(f);
+    close(fd);
     return yes;
 }
 

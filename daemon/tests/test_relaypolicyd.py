@@ -1,7 +1,7 @@
 """relaypolicyd over real sockets: the protocol, malformed input,
 SIGHUP reloads under load and many concurrent connections.
 
-Needs RP_POLICYD and RP_POLICYD_LOAD (set by examples/CMakeLists.txt).
+Needs RP_POLICYD, RP_POLICYD_LOAD and RP_CLI (set by examples/CMakeLists.txt).
 """
 
 import os
@@ -250,6 +250,57 @@ def run_load(address: str, *args: str) -> str:
         raise AssertionError("load failed: %s %s" % (out.stdout, out.stderr))
     print("\n    load:", out.stdout.strip())
     return out.stdout
+
+
+def compile_to(text: str, src: Path, out: Path) -> None:
+    """relaypolicy compile: @p text, saved as @p src, into @p out."""
+    src.write_text(text)
+    subprocess.run([binary("relaypolicy", "RP_CLI"), "compile", str(src),
+                    "-o", str(out)], check=True, timeout=60)
+
+
+class CompiledFile(unittest.TestCase):
+    """The daemon opens a compiled policy file (relaypolicy compile) and
+    reloads it when a new one is renamed over it; a damaged one is
+    refused and the policy in force stays."""
+
+    def setUp(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.dir = Path(self.tmp.name)
+        self.src = self.dir / "policy.conf"
+        self.policy = self.dir / "policy.rpc"
+        compile_to(POLICY, self.src, self.policy)
+        self.d = Policyd(self.policy, "inet:127.0.0.1:0", self.dir)
+        self.addCleanup(self.d.stop)
+
+    def ask(self, **attrs: str) -> str:
+        with self.d.connect() as s:
+            return ask(s, request(**attrs))
+
+    def test_answers_and_reloads_from_the_file(self) -> None:
+        self.assertEqual(self.ask(recipient="alice@local.example"), OK)
+        self.assertEqual(self.ask(client_address="10.9.9.9",
+                                  recipient="bob@remote.example"),
+                         RELAY_DENIED)
+        compile_to(POLICY.replace("10.1.2.0/24", "10.1.2.0/24 10.9.9.9"),
+                   self.src, self.policy)
+        self.d.signal(signal.SIGHUP)
+        self.d.wait_log("policy reloaded")
+        self.assertIn("opening " + str(self.policy), self.d.log_text())
+        self.assertEqual(self.ask(client_address="10.9.9.9",
+                                  recipient="bob@remote.example"), OK)
+
+    def test_damaged_file_keeps_the_old(self) -> None:
+        data = bytearray(self.policy.read_bytes())
+        del data[len(data) // 2:]
+        tmp = self.dir / "cut.rpc"
+        tmp.write_bytes(bytes(data))
+        os.rename(tmp, self.policy)
+        self.d.signal(signal.SIGHUP)
+        self.d.wait_log("reload failed")
+        self.assertIn("cut short", self.d.log_text())
+        self.assertEqual(self.ask(recipient="alice@local.example"), OK)
 
 
 class Reload(PolicydTest):

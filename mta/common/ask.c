@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -371,13 +372,33 @@ mta_log_decision(const char *session,
 
 /* ---- the policy --------------------------------------------------------- */
 
+/* Does @p path start with the magic of a compiled policy file
+ * (relaypolicy compile)?  Such a file is opened, not compiled. */
+static bool
+is_compiled_file(const char *path)
+{
+    char head[8];
+    /* Without blocking: a FIFO named as the policy is refused later. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    bool yes;
+
+    if (fd < 0)
+        return false;
+    yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+          memcmp(head, RP_POLICY_FILE_MAGIC, sizeof(head)) == 0;
+    close(fd);
+    return yes;
+}
+
 rp_policy *
 mta_policy_load(const char *path)
 {
     rp_policy *p = NULL;
     rp_error err;
 
-    if (rp_policy_compile_file(path, NULL, &p, &err) != RP_OK) {
+    if ((is_compiled_file(path)
+             ? rp_policy_open(path, NULL, &p, &err)
+             : rp_policy_compile_file(path, NULL, &p, &err)) != RP_OK) {
         mta_log("%s:%s", err.file[0] != '\0' ? err.file : path, err.message);
         return NULL;
     }
