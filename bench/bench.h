@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "relaypolicy.h"
+
 /* ---- random numbers (xoshiro256**, seeded through splitmix64) ---------- */
 
 typedef struct bench_rng {
@@ -29,8 +31,8 @@ uint64_t bench_mix(uint64_t x);
 
 /* ---- timing and memory -------------------------------------------------- */
 
-double bench_now(void);       /* seconds, CLOCK_MONOTONIC */
-uint64_t bench_now_ns(void);  /* nanoseconds, CLOCK_MONOTONIC */
+double bench_now(void);      /* seconds, CLOCK_MONOTONIC */
+uint64_t bench_now_ns(void); /* nanoseconds, CLOCK_MONOTONIC */
 /* Resident set size in bytes, after giving free heap back to the system. */
 size_t bench_rss(void);
 
@@ -54,7 +56,9 @@ bench_pfx *bench_gen_v6(uint64_t seed, size_t n);
  * IPv6 address (family 6), @p v4 the IPv4 one (family 4). */
 typedef struct bench_set bench_set;
 bench_set *bench_set_of(const bench_pfx *v, size_t n);
-bool bench_set_covers(const bench_set *s, int family, const uint8_t key[16],
+bool bench_set_covers(const bench_set *s,
+                      int family,
+                      const uint8_t key[16],
                       uint32_t v4);
 void bench_set_free(bench_set *s);
 /* A random address: half of them inside a random prefix of @p v, half
@@ -62,24 +66,26 @@ void bench_set_free(bench_set *s);
 uint32_t bench_inside_v4(bench_rng *r, const bench_pfx *p);
 void bench_inside_v6(bench_rng *r, const bench_pfx *p, uint8_t out[16]);
 uint32_t bench_query_v4(bench_rng *r, const bench_pfx *v, size_t n);
-void bench_query_v6(bench_rng *r, const bench_pfx *v, size_t n,
-                    uint8_t out[16]);
+void
+bench_query_v6(bench_rng *r, const bench_pfx *v, size_t n, uint8_t out[16]);
 /* The text of a prefix ("192.0.2.0/24", "2001:db8::/32", hosts bare). */
 size_t bench_pfx_text(const bench_pfx *p, char *buf, size_t size);
 void bench_v4_text(uint32_t a, char *buf, size_t size);
 void bench_v6_text(const uint8_t a[16], char *buf, size_t size);
 /* Write one prefix per line (with @p suffix appended when not NULL). */
-int bench_write_prefixes(const char *path, const bench_pfx *v, size_t n,
+int bench_write_prefixes(const char *path,
+                         const bench_pfx *v,
+                         size_t n,
                          const char *suffix);
 
 /* Names that depend only on (seed, indices): domain i of the hosted set,
  * an external domain, local part j of domain i, a regex rule k. */
 size_t bench_domain(uint64_t seed, size_t i, char *buf, size_t size);
 size_t bench_external_domain(uint64_t h, char *buf, size_t size);
-size_t bench_local_part(uint64_t seed, size_t i, size_t j, char *buf,
-                        size_t size);
-size_t bench_regex(uint64_t seed, size_t k, bool sender, char *buf,
-                   size_t size);
+size_t
+bench_local_part(uint64_t seed, size_t i, size_t j, char *buf, size_t size);
+size_t
+bench_regex(uint64_t seed, size_t k, bool sender, char *buf, size_t size);
 
 /* ---- scratch directory --------------------------------------------------- */
 
@@ -89,8 +95,8 @@ typedef struct bench_tmp {
 } bench_tmp;
 
 int bench_tmp_open(bench_tmp *t);
-void bench_tmp_path(const bench_tmp *t, const char *name, char *buf,
-                    size_t size);
+void
+bench_tmp_path(const bench_tmp *t, const char *name, char *buf, size_t size);
 /* Remove every file made in the directory, then the directory. */
 void bench_tmp_close(bench_tmp *t);
 
@@ -103,10 +109,16 @@ typedef enum bench_goal {
 } bench_goal;
 
 /* Record one figure.  @p key is the JSON name, @p label the table text. */
-void bench_report(const char *key, const char *label, double value,
-                  const char *unit, bench_goal goal, double target);
+void bench_report(const char *key,
+                  const char *label,
+                  double value,
+                  const char *unit,
+                  bench_goal goal,
+                  double target);
 void bench_print_table(FILE *out);
-int bench_write_json(const char *path, const char *mode, uint64_t seed,
+int bench_write_json(const char *path,
+                     const char *mode,
+                     uint64_t seed,
                      double total_seconds);
 /* Machine facts for the labels. */
 const char *bench_cpu_model(void);
@@ -131,11 +143,24 @@ typedef struct bench_sizes {
 void bench_exposure(const char *conf, const char *tag, const char *what);
 
 /* Domain lookups, address parses and full decisions. */
-int bench_workload(const bench_tmp *tmp, uint64_t seed,
-                   const bench_sizes *sz, bool goals);
+int bench_workload(const bench_tmp *tmp,
+                   uint64_t seed,
+                   const bench_sizes *sz,
+                   bool goals);
 
 /* Compile a policy file, timing it; exits with a message on failure. */
 struct rp_policy *bench_compile(const char *path, double *seconds);
+/* The compiled policy file of @p p (pfile.c): save and open times, file
+ * pages and heap of two processes that open it, and decisions on it next
+ * to @p p over @p pool; figures keyed "<tag>_file_...". */
+void bench_pfile(const bench_tmp *tmp,
+                 const struct rp_policy *p,
+                 const rp_query *pool,
+                 size_t n,
+                 double min_time,
+                 const char *tag,
+                 const char *what,
+                 bool goals);
 /* Median of @p n doubles (sorts them). */
 double bench_median(double *v, size_t n);
 

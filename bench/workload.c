@@ -656,6 +656,8 @@ bench_workload(const bench_tmp *tmp,
     bench_tmp_path(tmp, "decide.conf", path, sizeof(path));
     write_policy(&w, path, 0);
     p = decide_on(&w, path, "decide", "decide, no regex", goals, 2e6);
+    bench_pfile(tmp, p, w.pool, sz->pool, sz->min_time, "decide",
+                "decide, no regex", goals);
     bench_exposure(path, "decide", "decide, no regex");
     domains(&w, p, goals);
     rp_policy_free(p);
@@ -663,6 +665,8 @@ bench_workload(const bench_tmp *tmp,
     bench_tmp_path(tmp, "decide_regex.conf", path, sizeof(path));
     write_policy(&w, path, sz->regex);
     p = decide_on(&w, path, "decide_regex", "decide, regex rules", goals, 2e5);
+    bench_pfile(tmp, p, w.pool, sz->pool, sz->min_time, "decide_regex",
+                "decide, regex rules", false);
     rp_policy_free(p);
     free(w.pool);
     free(w.text);
