@@ -710,7 +710,8 @@ rp__exposure_free(rp__exposure *x)
     if (x == NULL)
         return;
     a = x->alloc;
-    rp__free(&a, x->v);
+    if (!x->v_borrowed)
+        rp__free(&a, x->v);
     rp__free(&a, x->sum);
     rp__free(&a, x->cls);
     rp__free(&a, x->locals);

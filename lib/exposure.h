@@ -159,6 +159,9 @@ struct rp__exposure {
     rp__xcls *cls;
     uint32_t n_cls;
     rp_exposure_local *locals; /* every class's, one block */
+    /* v lies in a compiled policy file (pfile_read.c): not freed, and
+     * each entry's indexes are checked where they are read. */
+    bool v_borrowed;
 };
 
 /* exposure_cuts.c: add a cutting prefix (client side, or local side when

@@ -164,10 +164,17 @@ rp_policy_exposure(const rp_policy *policy, rp_exposure_fn report, void *ctx)
         return RP_OK;
     for (size_t i = 0; i < x->n; i++) {
         const rp__xent *e = &x->v[i];
-        const rp__item *it = &policy->items[e->item];
-        rp__u128 pub = rp__public_count((int)e->family, e->first, e->last);
+        const rp__item *it;
+        rp__u128 pub;
         rp_exposure out;
 
+        /* Entries read from a compiled policy file are checked here, not
+         * all at open (pfile_read.c): a damaged one is left out. */
+        if (e->item >= policy->n_items || e->listener >= policy->n_listeners ||
+            e->cls >= x->n_cls || (e->family != 4 && e->family != 6))
+            continue;
+        it = &policy->items[e->item];
+        pub = rp__public_count((int)e->family, e->first, e->last);
         memset(&out, 0, sizeof(out));
         out.listener_index = e->listener;
         out.listener = policy->listeners[e->listener].name;

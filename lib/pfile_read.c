@@ -767,12 +767,53 @@ r_classes(pr *r, rp__exposure *x)
     }
 }
 
+/* The exposure's entries (see w_xents): used in place on a
+ * little-endian host.  Their indexes are checked where they are read
+ * (rp_policy_exposure()), so that open does not read them all. */
+static void
+r_xents(pr *r, rp__exposure *x)
+{
+    uint32_t si = r_u32(r);
+    size_t len;
+    const uint8_t *q;
+
+    r->at -= r->fail == RP_OK ? 4 : 0;
+    len = si < r->n_sec ? r->sec[si].len : 0;
+    q = r_sect(r, len - len % 48, false);
+    if (q == NULL)
+        return;
+    x->n = x->cap = len / 48;
+#if defined(RP__RX_LE) && RP__RX_LE
+    if (((uintptr_t)q & 7) != 0) {
+        bad(r, "the exposure entries are not aligned");
+        return;
+    }
+    x->v = (rp__xent *)(uintptr_t)q;
+    x->v_borrowed = true;
+#else
+    if ((x->v = rp__calloc(r->a, x->n + 1, sizeof(*x->v))) == NULL) {
+        nomem(r);
+        return;
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        const uint8_t *e = q + 48 * i;
+        x->v[i].first.hi = rp__pf_ld64(e);
+        x->v[i].first.lo = rp__pf_ld64(e + 8);
+        x->v[i].last.hi = rp__pf_ld64(e + 16);
+        x->v[i].last.lo = rp__pf_ld64(e + 24);
+        x->v[i].listener = rp__pf_ld32(e + 32);
+        x->v[i].cls = rp__pf_ld32(e + 36);
+        x->v[i].item = rp__pf_ld32(e + 40);
+        x->v[i].family = rp__pf_ld32(e + 44);
+    }
+#endif
+}
+
 static void
 r_exposure(pr *r)
 {
     rp_policy *p = r->p;
     rp__exposure *x;
-    uint64_t n;
 
     if (!r_bool(r) || r->fail != RP_OK)
         return;
@@ -782,34 +823,9 @@ r_exposure(pr *r)
     }
     x->alloc = *r->a;
     p->exposure = x;
-    n = r_u64(r);
-    if (n > (r->st_len - r->at) / 48 || n >= UINT32_MAX) {
-        bad(r, "the exposure count is larger than the record stream");
-        return;
-    }
-    x->v = rp__calloc(r->a, n + 1, sizeof(*x->v));
-    if (x->v == NULL) {
-        nomem(r);
-        return;
-    }
-    x->n = x->cap = n;
-    for (size_t i = 0; r->fail == RP_OK && i < n; i++) {
-        rp__xent *e = &x->v[i];
-
-        e->first = r_u128(r);
-        e->last = r_u128(r);
-        e->listener = r_idx(r, p->n_listeners, false);
-        e->cls = r_u32(r);
-        e->item = r_idx(r, p->n_items, false);
-        e->family = r_u32(r);
-        if (e->family != 4 && e->family != 6)
-            bad(r, "an exposure entry has no family");
-    }
+    r_xents(r, x);
     r_sums(r, x);
     r_classes(r, x);
-    for (size_t i = 0; r->fail == RP_OK && i < n; i++)
-        if (x->v[i].cls >= x->n_cls)
-            bad(r, "an exposure entry names a class out of range");
 }
 
 static void

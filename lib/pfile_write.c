@@ -25,7 +25,8 @@
  *   deny sender and deny recipient sets; has_login_map, login maps;
  *   replies (count, then code, 16 enhanced bytes, text, item each);
  *   soft_fail, allow_open_relay; source, u64 source_split;
- *   findings; the exposure analysis.
+ *   findings; the exposure analysis (its entries a section of their own,
+ *   then per listener sums, then classes with their local ranges).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -421,6 +422,36 @@ w_range(pw *w, const rp_exposure_range *r)
     w_bytes(w, r->text, sizeof(r->text));
 }
 
+/* The exposure's entries: a section of 48-byte records, four u64 (first
+ * and last, high half first) and four u32 (listener, class, item,
+ * family): rp__xent itself on a little-endian host. */
+static void
+w_xents(pw *w, const rp__xent *v, size_t n)
+{
+    _Static_assert(sizeof(rp__xent) == 48 &&
+                       offsetof(rp__xent, listener) == 32 &&
+                       offsetof(rp__xent, family) == 44,
+                   "rp__xent is the file's record");
+#if defined(RP__RX_LE) && RP__RX_LE
+    w_sect(w, v, n * sizeof(*v), 0);
+#else
+    uint8_t *q = n > 0 ? own(w, rp__calloc(w->a, n, 48)) : NULL;
+
+    for (size_t i = 0; q != NULL && i < n; i++) {
+        uint8_t *e = q + 48 * i;
+        rp__rx_st_le(e, v[i].first.hi, 8);
+        rp__rx_st_le(e + 8, v[i].first.lo, 8);
+        rp__rx_st_le(e + 16, v[i].last.hi, 8);
+        rp__rx_st_le(e + 24, v[i].last.lo, 8);
+        rp__rx_st_le(e + 32, v[i].listener, 4);
+        rp__rx_st_le(e + 36, v[i].cls, 4);
+        rp__rx_st_le(e + 40, v[i].item, 4);
+        rp__rx_st_le(e + 44, v[i].family, 4);
+    }
+    w_sect(w, q, n * 48, 0);
+#endif
+}
+
 static void
 w_exposure(pw *w)
 {
@@ -429,19 +460,7 @@ w_exposure(pw *w)
     w_u32(w, x != NULL);
     if (x == NULL)
         return;
-    w_u64(w, x->n);
-    for (size_t i = 0; i < x->n; i++) {
-        const rp__xent *e = &x->v[i];
-
-        w_u64(w, e->first.hi);
-        w_u64(w, e->first.lo);
-        w_u64(w, e->last.hi);
-        w_u64(w, e->last.lo);
-        w_u32(w, e->listener);
-        w_u32(w, e->cls);
-        w_u32(w, e->item);
-        w_u32(w, e->family);
-    }
+    w_xents(w, x->v, x->n);
     w_u32(w, x->n_listeners);
     for (uint32_t i = 0; i < x->n_listeners; i++) {
         const rp__xsum *s = &x->sum[i];
