@@ -287,8 +287,8 @@ typedef struct rp_options {
      * (default RP_EXPLAIN_DEFAULT; 256 to 1 MiB). */
     uint32_t explain_capacity;
     /** Workspace only: how many decisions one rp_decide_batch() call with
-     * it may make (default 1; 1 to RP_BATCH_MAX).  Each takes about 8 KiB
-     * and one explanation buffer. */
+     * it may make (default 1; 1 to RP_BATCH_MAX).  Each decision slot
+     * takes about 4 KiB plus an explanation buffer. */
     uint32_t batch_capacity;
     const char *base_dir; /**< relative include paths (NULL: cwd). */
     uint64_t reserved[6]; /**< must be zero. */

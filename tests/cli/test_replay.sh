@@ -74,6 +74,39 @@ expect_rc 64 "$CLI" replay "$P" "$P" "$P" < "$TMP/facts.txt"
 expect_rc 64 "$CLI" replay --listener nosuch "$P" "$P" < "$TMP/facts.txt"
 expect_rc 0 "$CLI" replay --help
 
+# What a log line tells: an IPv6 client with its port logged, the smtps
+# service (465), orig_to (the address as received) over to, orig_client
+# after a content filter (the listener's default port), and a rejection
+# with a queue id instead of NOQUEUE.
+cat > "$TMP/edge.log" <<'IN'
+2026-12-06T03:00:00.000000+00:00 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from unknown[2001:db8:1::9]:41000: 554 5.7.1 <a@remote.example>: Relay access denied; from=<> to=<a@remote.example> proto=ESMTP helo=<h>
+2026-12-06T03:00:01.000000+00:00 mx1 postfix/smtps/smtpd[8]: 7EF: client=c.example[198.51.100.30]:5555, sasl_method=PLAIN, sasl_username=bob
+2026-12-06T03:00:01.000000+00:00 mx1 postfix/qmgr[9]: 7EF: from=<bob@example.com>, size=1, nrcpt=1 (queue active)
+2026-12-06T03:00:02.000000+00:00 mx1 postfix/virtual[10]: 7EF: to=<bob@mailbox.internal>, orig_to=<bob@example.com>, relay=virtual, status=sent (delivered)
+2026-12-06T03:00:03.000000+00:00 mx1 postfix/smtpd[11]: 8AB: client=localhost[127.0.0.1], orig_queue_id=7AA, orig_client=dev2[10.1.2.4]
+2026-12-06T03:00:03.000000+00:00 mx1 postfix/qmgr[9]: 8AB: from=<scan@example.com>, size=1, nrcpt=1 (queue active)
+2026-12-06T03:00:04.000000+00:00 mx1 postfix/smtp[12]: 8AB: to=<x@vendor.example>, relay=r[192.0.2.9]:25, status=sent (250 ok)
+2026-12-06T03:00:05.000000+00:00 mx1 postfix/smtpd[7]: 8AB: reject: RCPT from unknown[203.0.113.7]: 550 5.1.1 <zed@example.com>: Recipient address rejected: ...; from=<s@remote.example> to=<zed@example.com> proto=ESMTP helo=<h>
+IN
+sed 's/^domain example.com .*$/domain example.com        local recipients alice bob carol dave helpdesk zed/' \
+    "$P" > "$TMP/zed.conf"
+grep -q "helpdesk zed$" "$TMP/zed.conf" || fail "the zed edit did not apply"
+expect_rc 1 "$CLI" replay "$P" "$TMP/new.conf" < "$TMP/edge.log"
+expect_out '^replay: 4 facts \(0 JSON, 4 from the log\): 1 changed'
+expect_out '^line 7: client 10.1.2.4 port 25 from <scan@example.com> to <x@vendor.example>: RELAY'
+expect_rc 1 "$CLI" replay "$P" "$TMP/zed.conf" < "$TMP/edge.log"
+expect_out '^line 8: client 203.0.113.7 port 25 from <s@remote.example> to <zed@example.com>: REJECT unknown-user .* -> ACCEPT accepted'
+expect_out '1 changed'
+# bob on smtps is decided on port 465, logged in, to the address as
+# received: no listener serves 465 in the example policy; with one in NEW
+# his recipient is accepted.
+cp "$P" "$TMP/smtps.conf"
+printf 'listener smtps {\n    bind 192.0.2.25:465\n    role submission\n}\n' \
+    >> "$TMP/smtps.conf"
+expect_rc 1 "$CLI" replay "$P" "$TMP/smtps.conf" < "$TMP/edge.log"
+expect_out '^line 4: client 198.51.100.30 port 465 user bob from <bob@example.com> to <bob@example.com>: REJECT no-listener .* -> ACCEPT accepted'
+expect_out '1 changed'
+
 # Many facts: more than one batch, every change found.
 python3 - > "$TMP/many.jsonl" <<'PY'
 for i in range(1000):
