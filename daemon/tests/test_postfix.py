@@ -412,6 +412,11 @@ class PostfixSMTPUTF8(PostfixInstance):
         # 501 5.1.3), before asking the policy.
         self.assertIn(code, (501, 553), msg)
         self.assertNotIn(b"Recipient address rejected", msg)
+        # A UTF-8 local part too: the policy server never sees one
+        # without SMTPUTF8.
+        code, msg = s.rcpt("алиса@xn--d1acufc.xn--p1ai")
+        self.assertIn(code, (501, 553), msg)
+        self.assertNotIn(b"Recipient address rejected", msg)
 
 
 if __name__ == "__main__":

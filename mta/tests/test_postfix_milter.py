@@ -47,6 +47,7 @@ listener submission {{
     role submission
 }}
 deny client 198.51.100.0/24
+domain домен.рф local recipients alice
 """
 
 MAIN_CF = """\
@@ -70,7 +71,7 @@ smtpd_authorized_xclient_hosts = 127.0.0.0/8
 default_transport = discard
 local_transport = discard
 relay_transport = discard
-smtputf8_enable = no
+smtputf8_enable = yes
 biff = no
 append_dot_mydomain = no
 smtpd_error_sleep_time = 0
@@ -293,6 +294,29 @@ class PostfixMilter(unittest.TestCase):
         code, msg = s.data(b"Subject: test\r\n\r\nhello\r\n")
         self.assertEqual(code, 250, msg)
         s.quit()
+
+    def test_smtputf8_from_the_mail_parameters(self) -> None:
+        # Postfix hands the milter MAIL FROM's SMTPUTF8 parameter: with it
+        # the IDN domain is accepted in both spellings; without it
+        # a UTF-8 local part (which strict_smtputf8 = no lets through) is
+        # refused 553 5.6.7 and the IDN domain accepted as A-label only.
+        s = self.session(self.smtp, OUTSIDE)
+        self.assertIn("smtputf8", s.esmtp_features)
+        self.assertEqual(s.mail("jörg@example.org", ["SMTPUTF8"])[0], 250)
+        for rcpt in ("alice@домен.рф", "alice@xn--d1acufc.xn--p1ai"):
+            self.assertEqual(s.rcpt(rcpt)[0], 250, rcpt)
+        code, msg = s.rcpt("bob@пример.рф")
+        self.assertEqual(code, 550, msg)
+        self.assertTrue(msg.startswith(b"5.7.1 "), msg)
+        s.rset()
+        self.assertEqual(s.mail("someone@example.org")[0], 250)
+        s.command_encoding = "utf-8"
+        code, msg = s.rcpt("jörg@local.example")
+        self.assertEqual(code, 553, msg)
+        self.assertTrue(msg.startswith(b"5.6.7 "), msg)
+        # Postfix refuses a U-label domain itself (501 5.1.3).
+        self.assertGreaterEqual(s.rcpt("alice@домен.рф")[0], 500)
+        self.assertEqual(s.rcpt("alice@xn--d1acufc.xn--p1ai")[0], 250)
 
     def test_relay_tricks_refused_swaks(self) -> None:
         for rcpt in TRICKS:
