@@ -14,6 +14,7 @@
 #include "idn.h"
 #include "ipaddr.h"
 #include "relaypolicy.h"
+#include "text.h"
 
 /* Character classes of the 7-bit bytes. */
 #define A 1 /* atext (RFC 5321 section 4.1.2) */
@@ -62,12 +63,6 @@ class_of(char c)
     unsigned char u = (unsigned char)c;
 
     return u < 128 ? char_class[u] : CLASS_ATEXT | CLASS_QTEXT;
-}
-
-static inline char
-to_lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
 }
 
 /* scan_bytes() from the first non-ASCII byte, at @p first8, on. */
@@ -156,8 +151,6 @@ parse_idn(const char *s, size_t len, rp__addr *out)
 static rp__addr_err
 parse_name(const char *s, size_t len, rp__addr *out)
 {
-    size_t label = 0;
-
     if (len > 0 && s[len - 1] == '.') {
         len--;
     }
@@ -172,21 +165,8 @@ parse_name(const char *s, size_t len, rp__addr *out)
     if (len > RP__DOMAIN_MAX) {
         return RP__ADDR_TOO_LONG;
     }
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-
-        if (c == '.') {
-            if (label == 0 || s[i - 1] == '-') {
-                return RP__ADDR_SYNTAX;
-            }
-            label = 0;
-        } else if (!(class_of(c) & CLASS_LDH) || (label == 0 && c == '-') ||
-                   ++label > LABEL_MAX) {
-            return RP__ADDR_SYNTAX;
-        }
-        out->domain[i] = to_lower(c);
-    }
-    if (label == 0 || s[len - 1] == '-') {
+    rp__lower(out->domain, s, len);
+    if (rp__domain_check(out->domain, len) != NULL) {
         return RP__ADDR_SYNTAX;
     }
     if (rp__idn_has_alabel(out->domain, len) &&
@@ -629,7 +609,7 @@ static void
 put_text(writer *w, const char *s, size_t len, bool lower)
 {
     for (size_t i = 0; i < len; i++) {
-        put_char(w, lower ? to_lower(s[i]) : s[i]);
+        put_char(w, lower ? (char)rp__ascii_lower((unsigned char)s[i]) : s[i]);
     }
 }
 
@@ -649,7 +629,7 @@ put_local(writer *w, const char *s, size_t len, bool lower)
         if (s[i] == '"' || s[i] == '\\') {
             put_char(w, '\\');
         }
-        put_char(w, lower ? to_lower(s[i]) : s[i]);
+        put_char(w, lower ? (char)rp__ascii_lower((unsigned char)s[i]) : s[i]);
     }
     put_char(w, '"');
 }

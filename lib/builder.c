@@ -21,6 +21,7 @@
 #include "relaypolicy.h"
 #include "rp_regex.h"
 #include "status.h"
+#include "text.h"
 
 #define B_FILE_DEFAULT "<builder>"
 

@@ -20,6 +20,7 @@
 #include "radix.h"
 #include "relaypolicy.h"
 #include "rp_regex.h"
+#include "text.h"
 
 #define NAME_MAX_LEN 255
 

@@ -159,6 +159,5 @@ uint32_t rp__addrset_match(rp__ctx *c,
                            const rp__addrset *set,
                            const rp__addr *a,
                            bool *failed);
-bool rp__ci_equal(const char *a, size_t an, const char *b, size_t bn);
 
 #endif /* RP_DECIDE_H */

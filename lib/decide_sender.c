@@ -12,6 +12,7 @@
 #include "domains.h"
 #include "policy.h"
 #include "relaypolicy.h"
+#include "text.h"
 
 #define NAME_MAX_LEN 255
 

@@ -16,26 +16,10 @@
 #include "policy.h"
 #include "relaypolicy.h"
 #include "rp_regex.h"
+#include "text.h"
 
 /* More splits than a 64-octet local part can hold routing characters. */
 #define ROUTE_MAX_SPLITS 64
-
-bool
-rp__ci_equal(const char *a, size_t an, const char *b, size_t bn)
-{
-    if (an != bn)
-        return false;
-    for (size_t i = 0; i < an; i++) {
-        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (unsigned char)(x + 32);
-        if (y >= 'A' && y <= 'Z')
-            y = (unsigned char)(y + 32);
-        if (x != y)
-            return false;
-    }
-    return true;
-}
 
 static bool
 is_postmaster(const rp__addr *a)

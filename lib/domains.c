@@ -24,6 +24,7 @@
 #include "radix_table.h"
 #include "relaypolicy.h"
 #include "rp_regex.h"
+#include "text.h"
 
 /* ------------------------------------------------------------------------
  * Hashing
@@ -461,21 +462,6 @@ rp__strmap_borrow(const rp__alloc *a, const rp__strmap_parts *in)
 }
 
 /* ------------------------------------------------------------------------
- * rp__lower
- * ------------------------------------------------------------------------ */
-
-/* Lowercase @p len bytes of ASCII from @p in into @p out (which may be
- * @p in).  Bytes outside A-Z are copied unchanged. */
-void
-rp__lower(char *out, const char *in, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        out[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-    }
-}
-
-/* ------------------------------------------------------------------------
  * rp__domtab
  * ------------------------------------------------------------------------ */
 
@@ -581,43 +567,6 @@ fail_nomem(char *why, size_t why_size)
 {
     fail(why, why_size, "out of memory");
     return RP__DOMTAB_NOMEM;
-}
-
-static bool
-is_let_dig(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* Check a lowercased domain name: LDH labels of 1..63 octets that neither
- * start nor end with a hyphen, at most RP__DOMAIN_MAX octets in all.
- * Returns NULL when valid, else a static message. */
-static const char *
-check_name(const char *s, size_t len)
-{
-    size_t label = 0;
-
-    if (len > RP__DOMAIN_MAX)
-        return "domain name is longer than 255 octets";
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || s[i] == '.') {
-            if (label == 0)
-                return "domain name has an empty label";
-            if (label > 63)
-                return "domain label is longer than 63 octets";
-            if (s[i - 1] == '-')
-                return "domain label ends with a hyphen";
-            label = 0;
-            continue;
-        }
-        if (!is_let_dig(s[i]) && s[i] != '-')
-            return "domain name may only hold letters, digits, hyphens "
-                   "and dots";
-        if (label == 0 && s[i] == '-')
-            return "domain label starts with a hyphen";
-        label++;
-    }
-    return NULL;
 }
 
 /* Record @p value under @p key in @p map; 1 and *existing on a duplicate. */
@@ -728,7 +677,7 @@ rp__domtab_add(rp__domtab_builder *b,
     if (len > RP__DOMAIN_MAX)
         return fail(why, why_size, "domain name is longer than 255 octets");
     rp__lower(name, pattern, len);
-    if ((msg = check_name(name, len)) != NULL)
+    if ((msg = rp__domain_check(name, len)) != NULL)
         return fail(why, why_size, msg);
     r = add_key(suffix ? b->suffix : b->exact, name, len, value, existing, why,
                 why_size);

@@ -135,7 +135,5 @@ void rp__domtab_parts_get(const rp__domtab *t, rp__domtab_parts *out);
 /* A table from pieces (allocated with @p a), which it takes over whether
  * it succeeds or not.  NULL on no memory. */
 rp__domtab *rp__domtab_assemble(const rp__alloc *a, const rp__domtab_parts *in);
-/* Lowercase @p len bytes of ASCII into @p out. */
-void rp__lower(char *out, const char *in, size_t len);
 
 #endif /* RP_DOMAINS_H */

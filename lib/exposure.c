@@ -23,6 +23,7 @@
 #include "policy.h"
 #include "radix.h"
 #include "relaypolicy.h"
+#include "text.h"
 
 /* ---- the analysis state ------------------------------------------------- */
 
@@ -157,16 +158,6 @@ bind_score(const rp__bind *b, const rp__ip *local, uint32_t port)
 
 /* ---- local classes ------------------------------------------------------ */
 
-static uint32_t
-sig_hash(const uint8_t *sig, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull;
-
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ sig[i]) * 0x100000001b3ull;
-    return (uint32_t)(h ^ (h >> 31));
-}
-
 static int
 class_rehash(xa *s)
 {
@@ -176,7 +167,7 @@ class_rehash(xa *s)
     if (h == NULL)
         return -1;
     for (size_t c = 0; c < s->n_cls; c++) {
-        size_t i = sig_hash(s->sigs + s->cls[c].sig, s->sig_len) & mask;
+        size_t i = rp__hash_bytes(s->sigs + s->cls[c].sig, s->sig_len) & mask;
         while (h[i] != 0)
             i = (i + 1) & mask;
         h[i] = (uint32_t)c + 1;
@@ -192,7 +183,7 @@ static int
 class_of(xa *s, uint32_t *id)
 {
     const uint8_t *sig = s->sigs + s->n_cls * s->sig_len;
-    size_t i = sig_hash(sig, s->sig_len) & s->hash_mask;
+    size_t i = rp__hash_bytes(sig, s->sig_len) & s->hash_mask;
     xclass *c;
 
     for (; s->hash[i] != 0; i = (i + 1) & s->hash_mask) {

@@ -22,9 +22,9 @@
 #include <unistr.h>
 
 #include "address.h"
-#include "domains.h"
 #include "idn.h"
 #include "relaypolicy.h"
+#include "text.h"
 
 #define LABEL_MAX 63
 /* Mapped text is refused beyond this (its A-label could never fit). */
@@ -485,12 +485,6 @@ ulabel_ok(const ucs4_t *cp, size_t n)
 /* ---- labels ------------------------------------------------------------- */
 
 static bool
-is_ldh(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
-
-static bool
 has_xn(const char *s, size_t len)
 {
     return len >= 4 && (s[0] | 0x20) == 'x' && (s[1] | 0x20) == 'n' &&
@@ -527,11 +521,8 @@ ascii_label_ok(const char *s, size_t len)
     char again[LABEL_MAX + 1];
     size_t n;
 
-    if (len == 0 || len > LABEL_MAX || s[0] == '-' || s[len - 1] == '-')
+    if (rp__label_check(s, len) != NULL)
         return false;
-    for (size_t i = 0; i < len; i++)
-        if (!is_ldh(s[i]))
-            return false;
     if (!has_xn(s, len))
         return true;
     n = puny_decode(s + 4, len - 4, cp, CP_MAX);

@@ -16,6 +16,7 @@
 #include "radix.h"
 #include "radix_table.h"
 #include "relaypolicy.h"
+#include "text.h"
 
 /* One added prefix; the key is held as two host-order halves. */
 typedef struct rx_pfx {
@@ -132,16 +133,6 @@ rp__radix_builder_free(rp__radix_builder *b)
  * ------------------------------------------------------------------------ */
 
 static uint32_t
-hash_bytes(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull;
-
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return (uint32_t)(h ^ (h >> 29));
-}
-
-static uint32_t
 hash_trans(uint32_t from, uint32_t list, uint32_t plen)
 {
     uint64_t h = ((uint64_t)from << 32 | list) * 0x9e3779b97f4a7c15ull;
@@ -166,7 +157,7 @@ recs_init(rx_recs *rs, const rp__alloc *a, uint32_t n_lists)
     memset(rs->tr, 0xff, (rs->tr_mask + 1) * sizeof(*rs->tr));
     /* Record 0 is "no list matches". */
     memset(rs->data, RP__NOMATCH, n_lists);
-    rs->slot[hash_bytes(rs->data, n_lists) & rs->slot_mask] = 1;
+    rs->slot[rp__hash_bytes(rs->data, n_lists) & rs->slot_mask] = 1;
     rs->n = 1;
     return 0;
 }
@@ -190,7 +181,7 @@ recs_rehash(rx_recs *rs)
         return -1;
     for (uint32_t rid = 0; rid < rs->n; rid++) {
         const uint8_t *p = rs->data + (size_t)rid * rs->n_lists;
-        uint32_t i = hash_bytes(p, rs->n_lists) & mask;
+        uint32_t i = rp__hash_bytes(p, rs->n_lists) & mask;
 
         while (slot[i] != 0)
             i = (i + 1) & mask;
@@ -208,7 +199,7 @@ recs_intern(rx_recs *rs, uint32_t *rid)
 {
     size_t nl = rs->n_lists;
     const uint8_t *cand = rs->data + (size_t)rs->n * nl;
-    uint32_t i = hash_bytes(cand, nl) & rs->slot_mask;
+    uint32_t i = rp__hash_bytes(cand, nl) & rs->slot_mask;
 
     for (; rs->slot[i] != 0; i = (i + 1) & rs->slot_mask) {
         const uint8_t *p = rs->data + (size_t)(rs->slot[i] - 1) * nl;
@@ -412,10 +403,6 @@ sweep(const rp__alloc *a,
  * Freezing
  * ------------------------------------------------------------------------ */
 
-/* The IPv4-mapped block ::ffff:0:0/96 as the low half of a key. */
-#define RX_V4_LO 0x0000ffff00000000ull
-#define RX_V4_END 0x0000ffffffffffffull
-
 /* Moves the prefixes inside ::ffff:0:0/96 (the IPv4 ones) out of the
  * sorted @p b->v into *v4 (*n4 of them), keeping the rest in order.  No
  * prefix shorter than /96 starts inside the block, so they are one run.
@@ -425,9 +412,10 @@ split_v4(rp__radix_builder *b, rx_pfx **v4, size_t *n4)
 {
     size_t i0 = 0, i1;
 
-    while (i0 < b->n && b->v[i0].hi == 0 && b->v[i0].lo < RX_V4_LO)
+    while (i0 < b->n && b->v[i0].hi == 0 && b->v[i0].lo < RP__RX_V4_LO)
         i0++;
-    for (i1 = i0; i1 < b->n && b->v[i1].hi == 0 && b->v[i1].lo <= RX_V4_END;)
+    for (i1 = i0;
+         i1 < b->n && b->v[i1].hi == 0 && b->v[i1].lo <= RP__RX_V4_END;)
         i1++;
     *n4 = i1 - i0;
     *v4 = NULL;

@@ -30,19 +30,6 @@
 #define RX_PAD 80          /* readable slack after the heap */
 #define RX_LOAD 80         /* most percent of host slots used */
 
-/* The IPv4-mapped block ::ffff:0:0/96 as the low half of a key. */
-#define RX_V4_LO 0x0000ffff00000000ull
-#define RX_V4_END 0x0000ffffffffffffull
-
-static inline unsigned
-popcount64(uint64_t x)
-{
-    x = x - ((x >> 1) & 0x5555555555555555ull);
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return (unsigned)((x * 0x0101010101010101ull) >> 56);
-}
-
 static unsigned
 bytes_for(uint64_t max)
 {
@@ -239,7 +226,7 @@ put_node(rx_build *bd, const uint32_t child[256], uint32_t *entry)
         rp__rx_st_le(p + 8 * w, bm[w], 8);
     p[32] = 0;
     for (unsigned w = 1; w < 4; w++)
-        p[32 + w] = (uint8_t)(p[31 + w] + popcount64(bm[w - 1]));
+        p[32 + w] = (uint8_t)(p[31 + w] + rp__rx_popcount64(bm[w - 1]));
     cnt = 0;
     for (unsigned j = 0; j < 256; j++) {
         if (j == 0 || child[j] != child[j - 1])
@@ -402,7 +389,7 @@ hash_put(rp__rx_hash *h, uint8_t *fill, const rp__rx_range *host)
 static void
 hash_clear(rp__rx_hash *h, size_t nb)
 {
-    uint64_t ehi = 0, elo = RX_V4_LO; /* mapped: never an IPv6 host */
+    uint64_t ehi = 0, elo = RP__RX_V4_LO; /* mapped: never an IPv6 host */
 
     memset(h->b, 0, nb * 64);
     for (size_t b = 0; b < nb; b++) {
@@ -454,11 +441,13 @@ extract_v4(const rp__alloc *a, const rp__rx_ranges *rg, rx_kv *kv)
 {
     size_t i = 0;
 
-    while (i + 1 < rg->n && rg->v[i + 1].hi == 0 && rg->v[i + 1].lo <= RX_V4_LO)
+    while (i + 1 < rg->n && rg->v[i + 1].hi == 0 &&
+           rg->v[i + 1].lo <= RP__RX_V4_LO)
         i++;
     if (kv_emit(a, kv, 0, rg->v[i].rid) < 0)
         return -1;
-    for (i++; i < rg->n && rg->v[i].hi == 0 && rg->v[i].lo <= RX_V4_END; i++) {
+    for (i++; i < rg->n && rg->v[i].hi == 0 && rg->v[i].lo <= RP__RX_V4_END;
+         i++) {
         if (kv_emit(a, kv, rg->v[i].lo << 32, rg->v[i].rid) < 0)
             return -1;
     }
@@ -503,14 +492,14 @@ drop_mapped(const rp__alloc *a, const rp__rx_ranges *rg, rp__rx_ranges *out)
     uint32_t cur = 0;
     size_t i = 0;
 
-    for (; i < rg->n && rg->v[i].hi == 0 && rg->v[i].lo < RX_V4_LO; i++) {
+    for (; i < rg->n && rg->v[i].hi == 0 && rg->v[i].lo < RP__RX_V4_LO; i++) {
         if (rp__rx_ranges_emit(a, out, 0, rg->v[i].lo, rg->v[i].rid) < 0)
             return -1;
     }
     cur = rg->v[i - 1].rid;
-    for (; i < rg->n && rg->v[i].hi == 0 && rg->v[i].lo <= RX_V4_END; i++)
+    for (; i < rg->n && rg->v[i].hi == 0 && rg->v[i].lo <= RP__RX_V4_END; i++)
         cur = rg->v[i].rid;
-    if (rp__rx_ranges_emit(a, out, 0, RX_V4_END + 1, cur) < 0)
+    if (rp__rx_ranges_emit(a, out, 0, RP__RX_V4_END + 1, cur) < 0)
         return -1;
     for (; i < rg->n; i++) {
         const rp__rx_range *g = &rg->v[i];

@@ -43,15 +43,6 @@ ld_val(const uint8_t *p, unsigned w)
 }
 
 static inline unsigned
-popcount64(uint64_t x)
-{
-    x = x - ((x >> 1) & 0x5555555555555555ull);
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return (unsigned)((x * 0x0101010101010101ull) >> 56);
-}
-
-static inline unsigned
 scan6(const rp__rx_hash *h, const uint8_t *q, uint64_t hi, uint64_t lo)
 {
     unsigned hit = 0;
@@ -241,7 +232,7 @@ node_child(const uint8_t *p, uint64_t x, unsigned d)
     uint64_t bits = rp__rx_ld_le64(p + 8 * w) & (~0ull >> (63 - (j & 63)));
 
     return rp__rx_ld_le32(p + RP__RX_NODE_HDR +
-                          4 * (p[32 + w] + popcount64(bits) - 1));
+                          4 * (p[32 + w] + rp__rx_popcount64(bits) - 1));
 }
 
 /* Walks a trie from entry @p e at depth @p d to the value for @p x. */

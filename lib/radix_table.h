@@ -72,6 +72,10 @@ struct rp__radix {
     rp__rx_hash h6;
 };
 
+/* The IPv4-mapped block ::ffff:0:0/96 as the low half of a key. */
+#define RP__RX_V4_LO 0x0000ffff00000000ull
+#define RP__RX_V4_END 0x0000ffffffffffffull
+
 /* Trie entries: a value, a blob (a sorted run of ranges) or a node (the
  * next 8 bits, children compressed with a bitmap). */
 #define RP__RX_TAG_VAL 0u
@@ -137,6 +141,16 @@ rp__rx_st_le(uint8_t *p, uint64_t v, unsigned w)
 {
     for (unsigned i = 0; i < w; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The set bits of @p x (a node's child bitmap). */
+static inline unsigned
+rp__rx_popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
 /* The home bucket of an IPv6 host in a table of @p nb buckets. */

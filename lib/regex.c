@@ -39,6 +39,7 @@
 #include "alloc.h"
 #include "relaypolicy.h"
 #include "rp_regex.h"
+#include "text.h"
 
 /* Bytes of the scratch kept for the general context, the match data and
  * block headers; the rest, in whole KiB, is the interpreter's heap limit. */
@@ -258,12 +259,6 @@ compile_code(rp__regex *re,
     return re->code == NULL ? -1 : 0;
 }
 
-static unsigned char
-lower_byte(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
 /* Record in @p re the literal every match needs, if one is certain. */
 static void
 find_literal(rp__regex *re, const char *pattern, size_t len)
@@ -279,7 +274,7 @@ find_literal(rp__regex *re, const char *pattern, size_t len)
         if (pcre2_pattern_info(re->code, what[k][0], &type) == 0 && type == 1 &&
             pcre2_pattern_info(re->code, what[k][1], &unit) == 0 &&
             unit < 0x80) {
-            re->lit[0] = lower_byte((unsigned char)unit);
+            re->lit[0] = (unsigned char)rp__ascii_lower((unsigned char)unit);
             re->lit_len = 1;
         }
     }
@@ -940,7 +935,8 @@ rp__regex_set_first(const rp__regex_set *s,
     if (len > SET_SUBJECT_MAX)
         return run_all(s, subject, len, scratch, index);
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = lower_byte((unsigned char)subject[i]);
+        unsigned char c =
+            (unsigned char)rp__ascii_lower((unsigned char)subject[i]);
         low[i] = c;
         present[c >> 6] |= (uint64_t)1 << (c & 63);
     }

@@ -16,6 +16,7 @@
 
 #include "relaypolicy.h"
 #include "rp_regex.h"
+#include "text.h"
 
 /* Bytes kept of the current and the best literal run. */
 #define RUN_MAX 64
@@ -38,12 +39,6 @@ static bool
 is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static unsigned char
-lower_byte(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
 }
 
 /* An escape inside a skipped group or class: 2, or 0 when it could hide a
@@ -248,7 +243,8 @@ rp__regex_text_literal(const char *p, size_t n, unsigned char *out, size_t max)
             run_end(&run, &best);
         } else {
             if (run.len < RUN_MAX)
-                run.b[run.len] = lower_byte((unsigned char)lit);
+                run.b[run.len] =
+                    (unsigned char)rp__ascii_lower((unsigned char)lit);
             run.len++;
         }
         i = next + (size_t)q;

@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "domains.h"
 #include "rp_regex.h"
+#include "text.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
