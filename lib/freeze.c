@@ -5,6 +5,7 @@
  * deny lists and the sender-login map.  The open-relay safety check is in
  * freeze_exposure.c.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,47 @@
 #include "status.h"
 
 #define REROUTE_MAX_STEPS 8
+
+/* ---- the freeze state's helpers ------------------------------------------ */
+
+void *
+rp__p_alloc(rp__freeze *f, size_t size)
+{
+    void *m = rp__arena_alloc(&f->p->arena, &f->p->alloc, size);
+
+    if (m == NULL)
+        f->st = RP_E_NOMEM;
+    else
+        memset(m, 0, size);
+    return m;
+}
+
+const char *
+rp__p_str(rp__freeze *f, const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    char *m = rp__p_alloc(f, n + 1);
+
+    if (m != NULL && n > 0)
+        memcpy(m, s, n);
+    return m;
+}
+
+/* Fail at an item's location. */
+void
+rp__f_fail(rp__freeze *f, rp_status st, uint32_t item, const char *fmt, ...)
+{
+    const rp__item *it = item < f->b->n_items ? &f->b->items[item] : NULL;
+    char text[160];
+    va_list ap;
+
+    f->st = st;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    rp__error_set(f->err, st, it ? it->file : NULL, it ? it->line : 0,
+                  it ? it->column : 0, 0, NULL, 0, "%s", text);
+}
 
 static bool
 nomem(rp__freeze *f)

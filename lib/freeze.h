@@ -20,6 +20,9 @@ typedef struct rp__freeze {
     rp_status st;
     rp__scratch *scratch;
 } rp__freeze;
+
+/* freeze.c: zeroed blocks and strings in the policy's arena (no memory
+ * sets f->st), and failing at an item's location. */
 void *rp__p_alloc(rp__freeze *f, size_t size);
 const char *rp__p_str(rp__freeze *f, const char *s);
 void
