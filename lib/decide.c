@@ -6,7 +6,6 @@
  * rp_decision.  Any internal failure ends in TEMPFAIL 451 4.3.0, never in
  * an accept or a relay.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,39 +27,10 @@ static const char *const step_names[] = {
     "",           "listener",     "deny client", "syntax",
     "deny lists", "require auth", "destination", "class"};
 
-/* Append one line to the explanation.  A line that does not fit whole is
- * cut, and so are all that follow: the decision says so (truncated). */
-void
-rp__explain(rp__ctx *c, const char *fmt, ...)
-{
-    size_t cap = c->explain_cap;
-    va_list ap;
-    int n;
-
-    if (!(c->q->flags & RP_QUERY_EXPLAIN) || c->truncated)
-        return;
-    if (c->xlen + 2 >= cap) {
-        c->truncated = true;
-        return;
-    }
-    va_start(ap, fmt);
-    n = vsnprintf(c->explanation + c->xlen, cap - c->xlen, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n + 1 >= cap - c->xlen) {
-        c->truncated = true;
-        c->xlen = n < 0 ? c->xlen : cap - 1;
-        c->explanation[c->xlen] = '\0';
-        return;
-    }
-    c->xlen += (size_t)n;
-    c->explanation[c->xlen++] = '\n';
-    c->explanation[c->xlen] = '\0';
-}
-
 /* " (domain U-LABEL)" when @p a's domain holds A-labels, else "", in
  * @p buf: both forms of a domain in explanations. */
-const char *
-rp__explain_idn(const rp__addr *a, char *buf, size_t size)
+static const char *
+explain_idn(const rp__addr *a, char *buf, size_t size)
 {
     char u[RP_ADDR_MAX];
     size_t n;
@@ -70,15 +40,6 @@ rp__explain_idn(const rp__addr *a, char *buf, size_t size)
         return "";
     snprintf(buf, size, " (domain %.*s)", (int)n, u);
     return buf;
-}
-
-int
-rp__perm_bit(uint32_t perm)
-{
-    return perm == RP_PERM_SUBMIT    ? 0
-           : perm == RP_PERM_RELAY   ? 1
-           : perm == RP_PERM_ROUTING ? 2
-                                     : 3;
 }
 
 /* ---- the reply ---------------------------------------------------------- */
@@ -463,8 +424,8 @@ syntax_step(rp__ctx *c, rp_reason bad, bool *done)
         rp__addr_format(&c->sender, false, s, sizeof(s));
         rp__addr_format(&c->rcpt, false, r, sizeof(r));
         rp__explain(c, "step 3 (syntax): sender <%s>%s, recipient <%s>%s%s", s,
-                    rp__explain_idn(&c->sender, su, sizeof(su)), r,
-                    rp__explain_idn(&c->rcpt, ru, sizeof(ru)),
+                    explain_idn(&c->sender, su, sizeof(su)), r,
+                    explain_idn(&c->rcpt, ru, sizeof(ru)),
                     c->rcpt.had_route ? " (source route ignored)" : "");
     }
     return RP_OK;

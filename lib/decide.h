@@ -1,7 +1,11 @@
 /*
  * decide.h - the state of one decision, shared by decide.c (the steps of
- * relaypolicy(7) §5) and destination.c (step 6, the effective destination).
- * Private to those files.  Everything lives in the caller's workspace.
+ * relaypolicy(7) §5), decide_sender.c (the sender rules), destination.c
+ * (step 6, the effective destination), explain.c (the explanation) and
+ * workspace.c (the state's home).  Calls point one way: decide.c calls
+ * the others, decide_sender.c calls destination.c, and every one of them
+ * may call explain.c, which calls none.  Everything lives in the caller's
+ * workspace.
  */
 #ifndef RP_DECIDE_H
 #define RP_DECIDE_H
@@ -112,7 +116,7 @@ rp__span_len(const char *s, size_t len)
     return s == NULL ? 0 : len == RP_NTS ? strlen(s) : len;
 }
 
-/* query.c: the checks of the facts (API errors), and the decision's
+/* workspace.c: the checks of the facts (API errors), and the decision's
  * fields as they are before a decision. */
 rp_status rp__query_check(rp__ctx *c);
 void rp__decision_clear(rp_decision *d);
@@ -133,10 +137,9 @@ void rp__decide_first(rp__ctx *c, rp_status begun);
 rp_status rp__decide_last(rp__ctx *c);
 rp_status rp__decide_finish(rp__ctx *c, rp_status begun);
 
+/* explain.c: append a line to the explanation (when asked for). */
 void rp__explain(rp__ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int rp__perm_bit(uint32_t perm);
-const char *rp__explain_idn(const rp__addr *a, char *buf, size_t size);
 
 /* decide_sender.c: the sender rules of relaypolicy(7) §4.4, RP_REASON_NONE
  * to go on (*item names the deciding statement otherwise). */
