@@ -293,36 +293,6 @@ pfx_cmp(const void *pa, const void *pb)
     return (a->list > b->list) - (a->list < b->list);
 }
 
-static int
-ranges_push(const rp__alloc *a,
-            rp__rx_ranges *r,
-            uint64_t hi,
-            uint64_t lo,
-            uint32_t rid)
-{
-    rp__rx_range *v = rp__grow(a, r->v, &r->cap, r->n + 1, sizeof(*v));
-
-    if (v == NULL)
-        return -1;
-    r->v = v;
-    v[r->n++] = (rp__rx_range){hi, lo, rid};
-    return 0;
-}
-
-int
-rp__rx_ranges_emit(const rp__alloc *a,
-                   rp__rx_ranges *r,
-                   uint64_t hi,
-                   uint64_t lo,
-                   uint32_t rid)
-{
-    if (r->n > 0 && r->v[r->n - 1].hi == hi && r->v[r->n - 1].lo == lo)
-        r->n--;
-    if (r->n > 0 && r->v[r->n - 1].rid == rid)
-        return 0;
-    return ranges_push(a, r, hi, lo, rid);
-}
-
 /* An open prefix during the sweep: its last address and record. */
 typedef struct rx_open {
     uint64_t ehi;
@@ -387,7 +357,7 @@ sweep(const rp__alloc *a,
                 return -1;
         }
         if (p->plen == 128) {
-            if (ranges_push(a, hosts, p->hi, p->lo, rid) < 0)
+            if (rp__rx_ranges_push(a, hosts, p->hi, p->lo, rid) < 0)
                 return -1;
             continue;
         }

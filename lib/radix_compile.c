@@ -49,6 +49,38 @@ typedef struct rx_kv {
     size_t vcap;
 } rx_kv;
 
+/* ---- range lists, which the sweep (radix.c) and the merge below fill --- */
+
+int
+rp__rx_ranges_push(const rp__alloc *a,
+                   rp__rx_ranges *r,
+                   uint64_t hi,
+                   uint64_t lo,
+                   uint32_t rid)
+{
+    rp__rx_range *v = rp__grow(a, r->v, &r->cap, r->n + 1, sizeof(*v));
+
+    if (v == NULL)
+        return -1;
+    r->v = v;
+    v[r->n++] = (rp__rx_range){hi, lo, rid};
+    return 0;
+}
+
+int
+rp__rx_ranges_emit(const rp__alloc *a,
+                   rp__rx_ranges *r,
+                   uint64_t hi,
+                   uint64_t lo,
+                   uint32_t rid)
+{
+    if (r->n > 0 && r->v[r->n - 1].hi == hi && r->v[r->n - 1].lo == lo)
+        r->n--;
+    if (r->n > 0 && r->v[r->n - 1].rid == rid)
+        return 0;
+    return rp__rx_ranges_push(a, r, hi, lo, rid);
+}
+
 /* Appends like rp__rx_ranges_emit: same start replaces, equal neighbours
  * merge. */
 static int

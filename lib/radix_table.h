@@ -24,8 +24,14 @@ typedef struct rp__rx_ranges {
     size_t cap;
 } rp__rx_ranges;
 
-/* Appends a range start, replacing one at the same start and merging
- * neighbours that map to the same record.  Returns 0, -1 on no memory. */
+/* radix_compile.c: append a range start (push), or append one replacing
+ * a range at the same start and merging neighbours that map to the same
+ * record (emit).  Both return 0, -1 on no memory. */
+int rp__rx_ranges_push(const rp__alloc *a,
+                       rp__rx_ranges *r,
+                       uint64_t hi,
+                       uint64_t lo,
+                       uint32_t rid);
 int rp__rx_ranges_emit(const rp__alloc *a,
                        rp__rx_ranges *r,
                        uint64_t hi,
