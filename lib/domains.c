@@ -871,6 +871,19 @@ rp__domtab_prefetch_key(const rp__domtab *t, uint32_t hash)
         rp__strmap_prefetch_key(t->exact, hash);
 }
 
+size_t
+rp__domtab_regex_count(const rp__domtab *t)
+{
+    return t != NULL ? t->n_regex : 0;
+}
+
+const rp__regex *
+rp__domtab_regex(const rp__domtab *t, size_t i, uint32_t *value)
+{
+    *value = t->regex_value[i];
+    return t->regex[i];
+}
+
 /* Free @p t and its regexes; NULL is a no-op. */
 void
 rp__domtab_free(rp__domtab *t)

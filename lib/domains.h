@@ -120,6 +120,12 @@ int rp__domtab_prefetch(const rp__domtab *t,
                         size_t len,
                         uint32_t *hash);
 void rp__domtab_prefetch_key(const rp__domtab *t, uint32_t hash);
+/* The regex patterns of @p t in insertion order: how many, and the
+ * @p i-th with its value in *@p value (the one compile of each, for lint
+ * to reuse). */
+size_t rp__domtab_regex_count(const rp__domtab *t);
+const rp__regex *
+rp__domtab_regex(const rp__domtab *t, size_t i, uint32_t *value);
 void rp__domtab_free(rp__domtab *t);
 /* A frozen table's pieces, for the compiled policy file. */
 typedef struct rp__domtab_parts {

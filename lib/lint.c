@@ -755,8 +755,9 @@ lint_suffix_overlaps(lint *L, rp__strmap_builder *sfx)
     }
 }
 
-/* Regex patterns against names: each regex is compiled once and run on
- * every name or suffix of the other kind.  Beyond LINT_MAX_PAIRS pairs
+/* Regex patterns against names: each regex of the policy's domain table
+ * (compiled once, at freeze) runs on every name or suffix of the other
+ * kind.  Beyond LINT_MAX_PAIRS pairs
  * this is skipped, and a finding says so. */
 static void
 lint_regex_overlaps(lint *L, rp__scratch *sc, size_t n_regex, size_t n_name)
@@ -772,24 +773,11 @@ lint_regex_overlaps(lint *L, rp__scratch *sc, size_t n_regex, size_t n_name)
                 n_regex, n_name, (unsigned)LINT_MAX_PAIRS);
         return;
     }
-    for (size_t i = 0; i < b->n_domains && !L->failed; i++) {
+    for (size_t k = 0; k < rp__domtab_regex_count(L->p->domtab); k++) {
+        uint32_t i;
+        const rp__regex *rx = rp__domtab_regex(L->p->domtab, k, &i);
         const rp__bdomain *re = &b->domains[i];
-        char why[128];
-        size_t off;
-        rp__regex *rx;
 
-        if (re->pattern[0] != '/')
-            continue;
-        if (rp__regex_compile(
-                &L->p->alloc, re->pattern + 1, strlen(re->pattern) - 2,
-                L->p->opts.flags | RP_OPT_NO_JIT, L->p->opts.regex_match_limit,
-                L->p->opts.regex_depth_limit, &rx, why, sizeof(why),
-                &off) != RP_OK) {
-            /* It compiled once already: only memory can fail here, and a
-             * lint missing a finding must not pass for a complete one. */
-            L->failed = true;
-            return;
-        }
         for (size_t j = 0; j < b->n_domains; j++) {
             const rp__bdomain *o = &b->domains[j];
             const char *name =
@@ -799,7 +787,6 @@ lint_regex_overlaps(lint *L, rp__scratch *sc, size_t n_regex, size_t n_name)
                 rp__regex_match(rx, name, strlen(name), sc) == 1)
                 report_overlap(L, o, re);
         }
-        rp__regex_free(rx);
     }
 }
 
