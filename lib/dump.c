@@ -212,10 +212,9 @@ unicode_note(const char *pat, const char *target, char *buf, size_t size)
     return buf;
 }
 
-/* A declared but empty recipient list has no entry line to show: a
- * comment says that validation is on (relaypolicy(7) §4.1).  The grammar
- * has no spelling for an empty list other than an empty list file, so a
- * recompiled dump has no validation for that domain (lint says so). */
+/* A declared but empty recipient list has no entry line: it is written
+ * `recipients DOMAIN ()`, which keeps validation on when the dump is
+ * compiled again (relaypolicy(7) §4.1). */
 static void
 dump_empty_lists(lines *L, const rp_builder *b, const rp_policy *p)
 {
@@ -223,10 +222,7 @@ dump_empty_lists(lines *L, const rp_builder *b, const rp_policy *p)
 
     for (size_t i = 0; i < b->n_domains; i++)
         if (p->domains[i].has_recipients && p->domains[i].n_recipients == 0)
-            add(L,
-                "# recipients %s: an empty list, every recipient but "
-                "postmaster is unknown",
-                b->domains[i].pattern);
+            add(L, "recipients %s ()", b->domains[i].pattern);
     sort_from(L, from);
 }
 

@@ -188,6 +188,15 @@ each_entry(parser *p, size_t first, const char *what, const target *t)
 
 /* ---- statement helpers -------------------------------------------------- */
 
+/* A recipient LIST that is exactly `()`: a declared list with no entries.
+ * No recipient can be written so (parentheses are not atext). */
+static bool
+empty_list(const parser *p, size_t first)
+{
+    return first + 1 == p->n_toks && p->toks[first].type == T_WORD &&
+           strcmp(T(p, first), "()") == 0;
+}
+
 /* Token @p i must be a bare word: @p what, which token @p who needs. */
 static rp_status
 want_word(parser *p, size_t i, size_t who, const char *what, const char **out)
@@ -325,7 +334,7 @@ st_domain(parser *p)
                                 "'recipients' needs at least one "
                                 "recipient or a quoted list file");
     CALL(p, 3, rp_builder_recipient_list(p->b, pat, &e_));
-    return each_entry(p, 4, "recipient", &t);
+    return empty_list(p, 4) ? RP_OK : each_entry(p, 4, "recipient", &t);
 }
 
 /* `recipients DOMAIN LIST`, `network NAME LIST`, `group NAME USER...`,
@@ -349,9 +358,13 @@ st_named_list(parser *p)
         f++;
     t.kind = forms[f].kind;
     TRY(want_word(p, 1, 0, forms[f].name, &t.arg));
-    /* An empty list file still turns validation on (relaypolicy(7) §4.1). */
-    if (t.kind == E_RECIPIENT && p->n_toks > 2)
+    /* An empty list, as () or an empty list file, still turns validation
+     * on (relaypolicy(7) §4.1). */
+    if (t.kind == E_RECIPIENT && p->n_toks > 2) {
         CALL(p, 0, rp_builder_recipient_list(p->b, t.arg, &e_));
+        if (empty_list(p, 2))
+            return RP_OK;
+    }
     return each_entry(p, 2, forms[f].entry, &t);
 }
 

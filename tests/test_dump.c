@@ -152,3 +152,32 @@ Test(dump, long_regex_and_slash_local_parts)
     cr_expect(round_trip(p, "1020-byte regex"));
     rp_policy_free(p);
 }
+
+/* An empty recipient list keeps validation on; its dump says `()`, which
+ * compiles back to an empty list, not to no list. */
+Test(dump, empty_recipient_list_round_trips)
+{
+    static const char *const texts[] = {
+        "domain closed.example local recipients ()\n",
+        "domain closed.example local\nrecipients closed.example ()\n",
+    };
+    static const char tail[] =
+        "listener mx {\n    bind *:25\n    role gateway\n}\n";
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        char text[512];
+        rp_policy *p = NULL;
+        rp_error err;
+        char *d;
+
+        snprintf(text, sizeof(text), "%s%s", texts[i], tail);
+        cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK,
+                     "%s", err.message);
+        d = dump(p);
+        cr_expect(strstr(d, "\nrecipients closed.example ()\n") != NULL, "%s",
+                  d);
+        cr_expect(round_trip(p, texts[i]));
+        free(d);
+        rp_policy_free(p);
+    }
+}
