@@ -4,7 +4,8 @@
  */
 #include "request.h"
 
-#include <pthread.h>
+#include "query.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -86,23 +87,6 @@ pd_request_line(pd_request *r, const char *line, size_t len)
     dst[len] = '\0';
 }
 
-/* Parse a decimal port without sign, spaces or leading zeros. */
-static bool
-parse_port(const char *s, uint32_t *out)
-{
-    uint32_t v = 0;
-
-    if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 5)
-        return false;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        v = v * 10 + (uint32_t)(*s - '0');
-    }
-    *out = v;
-    return true;
-}
-
 /*
  * Copy a reply into an action line.  Anything outside printable ASCII is
  * replaced, so that a reply can never break the line protocol.
@@ -110,13 +94,10 @@ parse_port(const char *s, uint32_t *out)
 static void
 put_action(char *out, const char *action)
 {
-    size_t n = 0;
-    const size_t room = PD_MAX_ACTION - 3;
+    size_t n;
 
     memcpy(out, "action=", 7);
-    n = 7;
-    for (; *action != '\0' && n < room; action++, n++)
-        out[n] = (*action >= 0x20 && *action < 0x7f) ? *action : '?';
+    n = 7 + mta_copy_printable(out + 7, PD_MAX_ACTION - 3 - 7 + 1, action);
     out[n++] = '\n';
     out[n++] = '\n';
     out[n] = '\0';
@@ -165,67 +146,24 @@ smtputf8_given(const pd_request *r)
 static void
 fill_query(const pd_request *r, uint32_t port, rp_query *q)
 {
-    memset(q, 0, sizeof(*q));
-    q->client_ip = r->client_address;
-    q->client_ip_len = RP_NTS;
-    q->local_ip = r->server_address;
-    q->local_ip_len = RP_NTS;
-    q->local_port = port;
-    if (r->sasl_username[0] != '\0') {
-        q->user = r->sasl_username;
-        q->user_len = RP_NTS;
-    }
-    q->sender = r->sender;
-    q->sender_len = RP_NTS;
-    q->recipient = r->recipient;
-    q->recipient_len = RP_NTS;
-    if (r->helo_name[0] != '\0') {
-        q->helo = r->helo_name;
-        q->helo_len = RP_NTS;
-    }
-    if (smtputf8_given(r))
-        q->flags |= RP_QUERY_SMTPUTF8;
-}
+    mta_text_facts t = {
+        .client_ip = r->client_address,
+        .local_ip = r->server_address,
+        .local_port = port,
+        .user = r->sasl_username,
+        .helo = r->helo_name,
+        .sender = r->sender,
+        .recipient = r->recipient,
+        .smtputf8 = smtputf8_given(r),
+    };
 
-/* The calling thread's workspace: made on its first decision, freed when
- * the thread ends (pthread key destructor). */
-static pthread_key_t ws_key;
-static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
-static bool ws_key_ok;
-
-static void
-free_ws(void *ws)
-{
-    rp_workspace_free(ws);
-}
-
-static void
-make_key(void)
-{
-    ws_key_ok = pthread_key_create(&ws_key, free_ws) == 0;
-}
-
-static rp_workspace *
-thread_ws(void)
-{
-    rp_workspace *ws;
-
-    pthread_once(&ws_once, make_key);
-    if (!ws_key_ok)
-        return NULL;
-    ws = pthread_getspecific(ws_key);
-    if (ws == NULL && rp_workspace_new(NULL, &ws) == RP_OK &&
-        pthread_setspecific(ws_key, ws) != 0) {
-        rp_workspace_free(ws);
-        ws = NULL;
-    }
-    return ws;
+    mta_query_fill(&t, q);
 }
 
 rp_status
 pd_decide(const rp_policy *policy, const rp_query *query, rp_decision *d)
 {
-    return rp_decide(policy, query, thread_ws(), d);
+    return mta_query_decide(policy, query, d);
 }
 
 pd_outcome
@@ -249,7 +187,7 @@ pd_request_answer(const pd_request *r,
     }
     if (*why == NULL)
         *why = check_required(r);
-    if (*why == NULL && !parse_port(r->server_port, &port))
+    if (*why == NULL && !mta_port_parse(r->server_port, &port))
         *why = "server_port is not a port number";
     if (*why == NULL) {
         fill_query(r, port, &q);

@@ -4,9 +4,9 @@
 #define _GNU_SOURCE
 
 #include "ask.h"
+#include "query.h"
 
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -78,24 +78,6 @@ mta_ip_unspecified(const char *ip)
     return strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
 }
 
-bool
-mta_port_parse(const char *s, uint32_t *out)
-{
-    uint32_t v = 0;
-
-    if (s == NULL || s[0] == '\0' || s[0] == '0' || strlen(s) > 5)
-        return false;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        v = v * 10 + (uint32_t)(*s - '0');
-    }
-    if (v > 65535)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* ---- deciding ----------------------------------------------------------- */
 
 static const char *
@@ -117,28 +99,19 @@ facts_missing(const mta_facts *f)
 static void
 fill_query(const mta_facts *f, const char *rcpt, rp_query *q)
 {
-    memset(q, 0, sizeof(*q));
-    q->client_ip = f->client_ip;
-    q->client_ip_len = RP_NTS;
-    q->local_ip = f->local_ip;
-    q->local_ip_len = RP_NTS;
-    q->local_port = f->local_port;
-    if (f->user[0] != '\0') {
-        q->user = f->user;
-        q->user_len = RP_NTS;
-    }
-    q->sender = f->have_sender ? f->sender : NULL;
-    q->sender_len = RP_NTS;
-    q->recipient = rcpt;
-    q->recipient_len = RP_NTS;
-    if (f->helo[0] != '\0') {
-        q->helo = f->helo;
-        q->helo_len = RP_NTS;
-    }
-    if (f->tls)
-        q->flags |= RP_QUERY_TLS;
-    if (f->smtputf8)
-        q->flags |= RP_QUERY_SMTPUTF8;
+    mta_text_facts t = {
+        .client_ip = f->client_ip,
+        .local_ip = f->local_ip,
+        .local_port = f->local_port,
+        .user = f->user,
+        .helo = f->helo,
+        .sender = f->have_sender ? f->sender : NULL,
+        .recipient = rcpt,
+        .tls = f->tls,
+        .smtputf8 = f->smtputf8,
+    };
+
+    mta_query_fill(&t, q);
 }
 
 static void
@@ -150,17 +123,6 @@ reply_fail(mta_reply *out, const char *why)
     snprintf(out->text, sizeof(out->text), "Policy service unavailable");
     snprintf(out->line, sizeof(out->line), "451 4.3.0 %s", out->text);
     out->why = why;
-}
-
-/* Printable ASCII only: a reply can never break the MTA's protocol. */
-static void
-copy_printable(char *dst, size_t size, const char *src)
-{
-    size_t n = 0;
-
-    for (; *src != '\0' && n + 1 < size; src++)
-        dst[n++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
-    dst[n] = '\0';
 }
 
 /*
@@ -175,7 +137,7 @@ reply_from(const rp_decision *d, mta_reply *out)
 
     out->why = NULL;
     snprintf(out->code, sizeof(out->code), "%03u", (unsigned)d->code % 1000);
-    copy_printable(out->enhanced, sizeof(out->enhanced), d->enhanced);
+    mta_copy_printable(out->enhanced, sizeof(out->enhanced), d->enhanced);
     rest = line;
     if (strncmp(rest, out->code, 3) == 0 && rest[3] == ' ') {
         rest += 4;
@@ -185,52 +147,9 @@ reply_from(const rp_decision *d, mta_reply *out)
     } else {
         rest = d->text != NULL ? d->text : "";
     }
-    copy_printable(out->text, sizeof(out->text), rest);
+    mta_copy_printable(out->text, sizeof(out->text), rest);
     snprintf(out->line, sizeof(out->line), "%s %s %s", out->code, out->enhanced,
              out->text);
-}
-
-/* The calling thread's workspace: made on its first decision, freed when
- * the thread ends (pthread key destructor). */
-static pthread_key_t ws_key;
-static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
-static bool ws_key_ok;
-
-static void
-free_ws(void *ws)
-{
-    rp_workspace_free(ws);
-}
-
-static void
-make_key(void)
-{
-    ws_key_ok = pthread_key_create(&ws_key, free_ws) == 0;
-}
-
-static rp_workspace *
-thread_ws(void)
-{
-    rp_workspace *ws;
-
-    pthread_once(&ws_once, make_key);
-    if (!ws_key_ok)
-        return NULL;
-    ws = pthread_getspecific(ws_key);
-    if (ws == NULL && rp_workspace_new(NULL, &ws) == RP_OK &&
-        pthread_setspecific(ws_key, ws) != 0) {
-        rp_workspace_free(ws);
-        ws = NULL;
-    }
-    return ws;
-}
-
-/* The one place the MTA surfaces call the library's decision; a missing
- * workspace (no memory) is an RP_E_ARG, answered 451 like any error. */
-static rp_status
-call_decide(const rp_policy *policy, const rp_query *q, rp_decision *d)
-{
-    return rp_decide(policy, q, thread_ws(), d);
 }
 
 void
@@ -253,7 +172,7 @@ mta_decide(const rp_policy *policy,
         return;
     }
     fill_query(f, rcpt, &q);
-    if (call_decide(policy, &q, d) != RP_OK) {
+    if (mta_query_decide(policy, &q, d) != RP_OK) {
         d->verdict = RP_VERDICT_NONE;
         reply_fail(out, d->detail != NULL && d->detail[0] != '\0'
                             ? d->detail
@@ -326,7 +245,7 @@ shown(char *buf, size_t size, const char *s)
 {
     size_t n;
 
-    copy_printable(buf, size, s != NULL ? s : "");
+    mta_copy_printable(buf, size, s != NULL ? s : "");
     n = strlen(buf);
     if (n >= 2 && buf[0] == '<' && buf[n - 1] == '>') {
         memmove(buf, buf + 1, n - 2);

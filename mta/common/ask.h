@@ -11,6 +11,8 @@
 
 #include <relaypolicy.h>
 
+#include "query.h" /* mta_port_parse(), mta_copy_printable() */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,9 +68,6 @@ bool mta_ip_parse(const char *in, char *out, size_t out_len);
 
 /** True for 0.0.0.0 and :: (a wildcard listener, not a local address). */
 bool mta_ip_unspecified(const char *ip);
-
-/** Parse a decimal port 1-65535 without sign, spaces or leading zeros. */
-bool mta_port_parse(const char *in, uint32_t *out);
 
 /** Copy @p src (up to @p len bytes, or RP_NTS) into @p dst, cut to fit. */
 void mta_copy(char *dst, size_t size, const char *src, size_t len);
