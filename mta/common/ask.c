@@ -336,3 +336,47 @@ mta_policy_reload(rp_policy_slot *slot, const char *path)
     rp_slot_swap(slot, p);
     mta_log("policy reloaded from %s", path);
 }
+
+/* ---- start-up ----------------------------------------------------------- */
+
+bool
+mta_opt(mta_opts *o, int ch, const char *arg)
+{
+    switch (ch) {
+    case 'p':
+        o->policy_path = arg;
+        return true;
+    case 'q':
+        o->quiet = true;
+        return true;
+    case 's':
+        o->syslog = true;
+        return true;
+    case 'n':
+        o->check_only = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
+int
+mta_start(const char *prog, const mta_opts *o, rp_policy_slot **slot)
+{
+    rp_policy *policy;
+
+    mta_log_init(prog, o->syslog);
+    if ((policy = mta_policy_load(o->policy_path)) == NULL)
+        return 1;
+    if (o->check_only) {
+        printf("%s: OK\n", o->policy_path);
+        rp_policy_free(policy);
+        return 0;
+    }
+    if (rp_slot_new(policy, NULL, slot) != RP_OK) {
+        mta_log("no memory for the policy slot");
+        rp_policy_free(policy);
+        return 1;
+    }
+    return -1;
+}

@@ -130,4 +130,24 @@ rp_policy *mta_policy_load(const char *path);
  */
 void mta_policy_reload(rp_policy_slot *slot, const char *path);
 
+/* ---- start-up ----------------------------------------------------------- */
+
+/** The options every MTA surface takes. */
+typedef struct mta_opts {
+    const char *policy_path; /* -p POLICY */
+    bool quiet;              /* -q: log refusals only */
+    bool syslog;             /* -s: log to syslog, not stderr */
+    bool check_only;         /* -n: compile, report, exit */
+} mta_opts;
+
+/** Take option @p ch (argument @p arg) when it is one of mta_opts'. */
+bool mta_opt(mta_opts *o, int ch, const char *arg);
+
+/**
+ * Start up as @p prog: set up logging, compile the policy and, with -n,
+ * report and stop; otherwise put the policy in a new *@p slot.  Returns
+ * -1 to go on, or the exit status to stop with.
+ */
+int mta_start(const char *prog, const mta_opts *o, rp_policy_slot **slot);
+
 #endif /* MTA_ASK_H */

@@ -39,19 +39,15 @@
 typedef enum reply_style { STYLE_AUTO, STYLE_FULL, STYLE_SHORT } reply_style;
 
 typedef struct config {
-    const char *policy_path;
+    mta_opts opts;
     const char *conn;
     const char *pid_file;
     int timeout;
     mode_t socket_mode;
-    bool quiet;
-    bool syslog;
-    bool check_only;
     reply_style style;
 } config;
 
-static config cfg = {NULL,  NULL,  NULL,  30,        0666,
-                     false, false, false, STYLE_AUTO};
+static config cfg = {.timeout = 30, .socket_mode = 0666, .style = STYLE_AUTO};
 
 /* The policy in force; SIGHUP swaps in a new one. */
 static rp_policy_slot *slot;
@@ -315,7 +311,7 @@ on_envrcpt(SMFICTX *ctx, char **argv)
         return SMFIS_TEMPFAIL;
     policy = rp_slot_acquire(slot);
     mta_decide(policy, &s->facts, rcpt, &d, &r);
-    if (!cfg.quiet || r.answer != MTA_PROCEED)
+    if (!cfg.opts.quiet || r.answer != MTA_PROCEED)
         mta_log_decision(s->id, &s->facts, rcpt != NULL ? rcpt : "", &d, &r);
     rp_policy_free(policy);
     return answer(ctx, s, &r);
@@ -367,7 +363,7 @@ reload_thread(void *arg)
         siginfo_t info;
 
         if (sigwaitinfo(&set, &info) == SIGHUP)
-            mta_policy_reload(slot, cfg.policy_path);
+            mta_policy_reload(slot, cfg.opts.policy_path);
     }
     return NULL;
 }
@@ -403,9 +399,6 @@ parse_args(int argc, char **argv)
 
     while ((ch = getopt(argc, argv, "p:l:t:r:M:P:qsnh")) != -1) {
         switch (ch) {
-        case 'p':
-            cfg.policy_path = optarg;
-            break;
         case 'l':
             cfg.conn = optarg;
             break;
@@ -418,26 +411,18 @@ parse_args(int argc, char **argv)
         case 'P':
             cfg.pid_file = optarg;
             break;
-        case 'q':
-            cfg.quiet = true;
-            break;
-        case 's':
-            cfg.syslog = true;
-            break;
-        case 'n':
-            cfg.check_only = true;
-            break;
         case 'h':
             usage(stdout);
             exit(0);
         default:
-            return false;
+            if (!mta_opt(&cfg.opts, ch, optarg))
+                return false;
         }
         if (end != NULL && *end != '\0')
             return false;
     }
-    return cfg.policy_path != NULL && optind == argc && cfg.timeout > 0 &&
-           (cfg.conn != NULL || cfg.check_only);
+    return cfg.opts.policy_path != NULL && optind == argc && cfg.timeout > 0 &&
+           (cfg.conn != NULL || cfg.opts.check_only);
 }
 
 static void
@@ -491,28 +476,19 @@ start_reload_thread(void)
 int
 main(int argc, char **argv)
 {
-    rp_policy *policy;
     int rc;
 
     if (!parse_args(argc, argv)) {
         usage(stderr);
         return 2;
     }
-    mta_log_init("relaypolicy-milter", cfg.syslog);
-    policy = mta_policy_load(cfg.policy_path);
-    if (policy == NULL)
-        return 1;
-    if (cfg.check_only) {
-        printf("%s: OK\n", cfg.policy_path);
-        rp_policy_free(policy);
-        return 0;
-    }
-    if (rp_slot_new(policy, NULL, &slot) != RP_OK || !start_reload_thread() ||
-        !open_socket())
+    if ((rc = mta_start("relaypolicy-milter", &cfg.opts, &slot)) >= 0)
+        return rc;
+    if (!start_reload_thread() || !open_socket())
         return 1;
     write_pid();
     mta_log("listening on %s, policy %s, relaypolicy %s", cfg.conn,
-            cfg.policy_path, rp_version_string());
+            cfg.opts.policy_path, rp_version_string());
     rc = smfi_main();
     mta_log("stopped");
     return rc == MI_SUCCESS ? 0 : 1;

@@ -28,14 +28,11 @@
 #include <unistd.h>
 
 typedef struct config {
-    const char *policy_path;
+    mta_opts opts;
     size_t max_sessions;
-    bool quiet;
-    bool syslog;
-    bool check_only;
 } config;
 
-static config cfg = {NULL, 65536, false, false, false};
+static config cfg = {.max_sessions = 65536};
 
 static int sig_pipe[2] = {-1, -1};
 
@@ -135,7 +132,7 @@ handle_signals(osf_state *st)
     while (read(sig_pipe[0], &b, 1) == 1) {
         if (b != SIGHUP)
             return false;
-        mta_policy_reload(st->slot, cfg.policy_path);
+        mta_policy_reload(st->slot, cfg.opts.policy_path);
     }
     return true;
 }
@@ -193,38 +190,27 @@ parse_args(int argc, char **argv)
 
     while ((ch = getopt(argc, argv, "p:m:qsnh")) != -1) {
         switch (ch) {
-        case 'p':
-            cfg.policy_path = optarg;
-            break;
         case 'm':
             cfg.max_sessions = strtoul(optarg, &end, 10);
-            break;
-        case 'q':
-            cfg.quiet = true;
-            break;
-        case 's':
-            cfg.syslog = true;
-            break;
-        case 'n':
-            cfg.check_only = true;
             break;
         case 'h':
             usage(stdout);
             exit(0);
         default:
-            return false;
+            if (!mta_opt(&cfg.opts, ch, optarg))
+                return false;
         }
         if (end != NULL && *end != '\0')
             return false;
     }
-    return cfg.policy_path != NULL && optind == argc && cfg.max_sessions > 0;
+    return cfg.opts.policy_path != NULL && optind == argc &&
+           cfg.max_sessions > 0;
 }
 
 int
 main(int argc, char **argv)
 {
     rp_policy_slot *slot = NULL;
-    rp_policy *policy;
     osf_state st;
     input in = {NULL, 0, false};
     int rc;
@@ -233,21 +219,14 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    mta_log_init("relaypolicy-opensmtpd", cfg.syslog);
-    if ((policy = mta_policy_load(cfg.policy_path)) == NULL)
-        return 1;
-    if (cfg.check_only) {
-        printf("%s: OK\n", cfg.policy_path);
-        rp_policy_free(policy);
-        return 0;
-    }
-    if (rp_slot_new(policy, NULL, &slot) != RP_OK ||
-        !osf_init(&st, slot, cfg.max_sessions) || !setup_signals() ||
+    if ((rc = mta_start("relaypolicy-opensmtpd", &cfg.opts, &slot)) >= 0)
+        return rc;
+    if (!osf_init(&st, slot, cfg.max_sessions) || !setup_signals() ||
         (in.line = malloc(OSF_LINE_MAX + 1)) == NULL)
         return 1;
-    st.quiet = cfg.quiet;
+    st.quiet = cfg.opts.quiet;
     st.write = write_out;
-    mta_log("started, policy %s, relaypolicy %s", cfg.policy_path,
+    mta_log("started, policy %s, relaypolicy %s", cfg.opts.policy_path,
             rp_version_string());
     rc = run(&st, &in);
     mta_log(rc == 0   ? "end of input: stopping"
