@@ -29,7 +29,8 @@ import unittest
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from _daemon import TIMEOUT, Policyd
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from mtalib import TIMEOUT, Policyd, free_ports, skip_module
 
 SRC = Path(os.environ.get("RP_DAEMON_SRC", Path(__file__).parent.parent))
 BUILD = Path(os.environ.get("RP_DAEMON_BUILD", tempfile.gettempdir()))
@@ -91,39 +92,21 @@ TRICKS = ["user%remote.example@local.example",
           "user@REMOTE.EXAMPLE."]
 
 
-def skip(why: str) -> None:
-    print("SKIP: " + why)
-    sys.exit(77)
-
-
-def free_ports(n: int) -> List[int]:
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def prepare_exim() -> None:
     if os.geteuid() != 0:
-        skip("Exim runs as root in a private mount namespace; not root")
+        skip_module("Exim runs as root in a private mount namespace; not root")
     if not shutil.which("unshare"):
-        skip("unshare (util-linux) is missing")
+        skip_module("unshare (util-linux) is missing")
     out = subprocess.run(["sh", str(SRC / "tests" / "fetch_exim.sh"),
                           str(EXIM_DIR)], capture_output=True, text=True,
                          timeout=600)
     if out.returncode != 0:
-        skip("no Exim: " + out.stdout + out.stderr)
+        skip_module("no Exim: " + out.stdout + out.stderr)
     ldd = subprocess.run(["ldd", str(EXIM)], capture_output=True, text=True)
     missing = [l.split()[0] for l in ldd.stdout.splitlines()
                if "not found" in l]
     if missing:
-        skip("Exim's libraries are missing (scripts/install-deps.sh): " +
+        skip_module("Exim's libraries are missing (scripts/install-deps.sh): " +
              " ".join(missing))
 
 

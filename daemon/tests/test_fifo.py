@@ -17,7 +17,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from _daemon import Policyd, ask, binary, request
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from mtalib import Policyd, ask, binary, request
 
 POLICY = """\
 domain local.example local recipients alice bob
@@ -31,7 +32,7 @@ LIST = POLICY.replace("recipients alice bob", 'recipients "users.fifo"')
 
 
 def config_test(path: Path, timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([binary("relaypolicyd", "RP_POLICYD"), "-n", "-p",
+    return subprocess.run([binary("RP_POLICYD", "relaypolicyd"), "-n", "-p",
                            str(path)], capture_output=True, text=True,
                           timeout=timeout)
 

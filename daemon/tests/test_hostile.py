@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -17,7 +18,8 @@ import unittest
 from pathlib import Path
 from typing import List
 
-from _daemon import Policyd, ask, binary, request
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from mtalib import Policyd, ask, binary, request
 
 POLICY = """\
 domain local.example local recipients alice bob
@@ -293,7 +295,7 @@ class FifoPolicy(Hostile):
     def test_a_fifo_at_start_is_refused(self) -> None:
         fifo = self.dir / "fifo.conf"
         os.mkfifo(fifo)
-        out = subprocess.run([binary("relaypolicyd", "RP_POLICYD"), "-p",
+        out = subprocess.run([binary("RP_POLICYD", "relaypolicyd"), "-p",
                               str(fifo), "-l", "inet:127.0.0.1:0"],
                              capture_output=True, text=True, timeout=10)
         self.assertEqual(out.returncode, 1)
@@ -311,7 +313,7 @@ class Operator(unittest.TestCase):
     def run_n(self, text: str) -> subprocess.CompletedProcess:
         path = self.dir / "p.conf"
         path.write_text(text)
-        return subprocess.run([binary("relaypolicyd", "RP_POLICYD"), "-n",
+        return subprocess.run([binary("RP_POLICYD", "relaypolicyd"), "-n",
                                "-p", str(path)], capture_output=True,
                               text=True, timeout=30)
 

@@ -15,22 +15,20 @@ strict_smtputf8 = yes, and a policy naming IDN domains as U-label and as
 A-label: both spellings are accepted, with SMTPUTF8 for the U-label.  Needs root and Debian's postfix (scripts/install-deps.sh).
 """
 
-import os
 import shutil
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
-from _daemon import TIMEOUT, Policyd, binary
-
-POSTFIX = "/usr/sbin/postfix"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from mtalib import (POSTFIX_SERVICES, Policyd, binary, free_ports, need_postfix,
+                    postfix_maillog, postfix_start,
+                    postfix_stop, wait_port, xclient_session)
 
 POLICY = """\
 # A typical set-up: a gateway every client may submit to, trusted devices
@@ -94,56 +92,12 @@ maillog_file_prefixes = {dir}
 MASTER_CF = """\
 127.0.0.1:{smtp} inet n - n - - smtpd
 127.0.0.1:{submission} inet n - n - - smtpd
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-"""
+""" + POSTFIX_SERVICES
 
 OUTSIDE = "203.0.113.9"
 DEVICE = "10.1.2.3"
 QUARANTINED = "10.1.2.66"
 BLOCKED = "198.51.100.7"
-
-
-def free_ports(n: int) -> List[int]:
-    """n distinct free TCP ports on 127.0.0.1 (held until all are chosen)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def wait_banner(port: int) -> None:
-    deadline = time.monotonic() + TIMEOUT * 2
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), 5) as s:
-                if s.recv(512).startswith(b"220 "):
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("Postfix does not answer on port %d" % port)
-        time.sleep(0.1)
 
 
 class PostfixInstance(unittest.TestCase):
@@ -155,14 +109,8 @@ class PostfixInstance(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         # Without root or Postfix: skipped (ctest SKIP_RETURN_CODE 77).
-        if os.geteuid() != 0:
-            print("skip: this test runs Postfix and needs root")
-            sys.exit(77)
-        if not os.access(POSTFIX, os.X_OK):
-            print("skip: Debian's postfix is not installed: run "
-                  "scripts/install-deps.sh")
-            sys.exit(77)
-        binary("relaypolicyd", "RP_POLICYD")
+        need_postfix()
+        binary("RP_POLICYD", "relaypolicyd")
         cls.dir = Path(tempfile.mkdtemp(prefix="rp-postfix-"))
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)
         # Postfix's daemons (user postfix) must reach the queue.
@@ -178,65 +126,24 @@ class PostfixInstance(unittest.TestCase):
 
     @classmethod
     def start_postfix(cls) -> None:
-        etc = cls.dir / "etc"
-        for sub in ("etc", "queue", "data"):
-            (cls.dir / sub).mkdir()
-        shutil.chown(cls.dir / "data", "postfix")
-        (etc / "main.cf").write_text(MAIN_CF.format(
-            dir=cls.dir, policyd=cls.policyd.port,
-            smtputf8=cls.main_cf_smtputf8))
-        (etc / "master.cf").write_text(MASTER_CF.format(
-            smtp=cls.smtp, submission=cls.submission))
-        cls.addClassCleanup(cls.stop_postfix)
-        out = subprocess.run([POSTFIX, "-c", str(etc), "start"],
-                             capture_output=True, text=True,
-                             timeout=TIMEOUT * 4)
-        if out.returncode != 0:
-            raise RuntimeError("postfix start failed: %s%s\n%s" % (
-                out.stdout, out.stderr, cls.maillog()))
-        wait_banner(cls.smtp)
-        wait_banner(cls.submission)
-
-    @classmethod
-    def stop_postfix(cls) -> None:
-        etc = str(cls.dir / "etc")
-        subprocess.run([POSTFIX, "-c", etc, "stop"], capture_output=True,
-                       timeout=TIMEOUT * 4)
-        # Make sure the master is gone even if stop did not work.
-        pid_file = cls.dir / "queue" / "pid" / "master.pid"
-        deadline = time.monotonic() + TIMEOUT
-        while pid_file.exists() and time.monotonic() < deadline:
-            try:
-                pid = int(pid_file.read_text().split()[0])
-                os.kill(pid, 0)
-            except (OSError, ValueError, IndexError):
-                break
-            time.sleep(0.1)
-        else:
-            if pid_file.exists():
-                subprocess.run([POSTFIX, "-c", etc, "abort"],
-                               capture_output=True, timeout=TIMEOUT)
+        cls.addClassCleanup(postfix_stop, cls.dir)
+        postfix_start(cls.dir,
+                      MAIN_CF.format(dir=cls.dir, policyd=cls.policyd.port,
+                                     smtputf8=cls.main_cf_smtputf8),
+                      MASTER_CF.format(smtp=cls.smtp,
+                                       submission=cls.submission))
+        wait_port(cls.smtp, banner=True)
+        wait_port(cls.submission, banner=True)
 
     @classmethod
     def maillog(cls) -> str:
-        path = cls.dir / "maillog"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return postfix_maillog(cls.dir)
 
     # ---- SMTP through Postfix -----------------------------------------
 
     def session(self, port: int, client: str,
                 login: Optional[str] = None) -> smtplib.SMTP:
-        s = smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT * 2)
-        self.addCleanup(s.close)
-        self.assertEqual(s.ehlo("client.test")[0], 250)
-        self.assertIn("xclient", s.esmtp_features)
-        attrs = "ADDR=%s NAME=[UNAVAILABLE]" % client
-        if login:
-            attrs += " LOGIN=%s" % login
-        code, msg = s.docmd("XCLIENT", attrs)
-        self.assertEqual(code, 220, msg)  # A new session begins.
-        self.assertEqual(s.ehlo("client.test")[0], 250)
-        return s
+        return xclient_session(self, port, client, login)
 
     def rcpt(self, port: int, client: str, rcpt: str,
              sender: str = "someone@example.org",
@@ -342,7 +249,7 @@ class Postfix(PostfixInstance):
     def test_zz_throughput(self) -> None:
         """The policy server's rate with many concurrent clients."""
         out = subprocess.run(
-            [binary("relaypolicyd-load", "RP_POLICYD_LOAD"),
+            [binary("RP_POLICYD_LOAD", "relaypolicyd-load"),
              "-c", "64", "-n", "500", "-d", "30", "-C", DEVICE,
              "-s", "127.0.0.1", "-P", str(self.smtp),
              "inet:127.0.0.1:%d" % self.policyd.port],

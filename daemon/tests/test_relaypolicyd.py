@@ -9,13 +9,15 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import unittest
 from pathlib import Path
 
-from _daemon import Policyd, ask, binary, read_reply, request
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from mtalib import Policyd, ask, binary, read_reply, request
 
 POLICY = """\
 domain local.example local recipients alice bob
@@ -244,7 +246,7 @@ class FullReply(PolicydTest):
 
 def run_load(address: str, *args: str) -> str:
     out = subprocess.run(
-        [binary("relaypolicyd-load", "RP_POLICYD_LOAD")] + list(args)
+        [binary("RP_POLICYD_LOAD", "relaypolicyd-load")] + list(args)
         + [address], capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
         raise AssertionError("load failed: %s %s" % (out.stdout, out.stderr))

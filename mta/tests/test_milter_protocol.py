@@ -7,12 +7,14 @@ answer to every stage, its exact replies, its log, and SIGHUP reloading.
 
 import signal
 import shutil
+import sys
 import tempfile
 import time
 import unittest
 from pathlib import Path
 
-from _mta import Daemon, binary, free_ports
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from mtalib import Daemon, binary, free_ports
 from milter_client import Milter, MilterError, SMFIF_SETSYMLIST
 
 POLICY = """\

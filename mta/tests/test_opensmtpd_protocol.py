@@ -11,13 +11,15 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 from pathlib import Path
 from typing import List
 
-from _mta import TIMEOUT, binary
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from mtalib import TIMEOUT, binary
 
 POLICY = """\
 domain local.example local recipients alice bob admin

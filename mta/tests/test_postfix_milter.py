@@ -18,19 +18,18 @@ client for the policy.  Needs root and Debian's postfix, swaks and nmap.
 
 import os
 import shutil
-import signal
 import smtplib
-import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
 from typing import Optional, Tuple
 
-from _mta import (TIMEOUT, TRICKS, TRICK_SENDERS, Daemon, binary, free_ports,
-                  nmap_open_relay, rcpt_rate, skip_module, swaks,
-                  swaks_rcpt_reply, wait_port)
-
-POSTFIX = "/usr/sbin/postfix"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from mtalib import (POSTFIX_SERVICES, Daemon, OpenRelayScenarios, binary,
+                    free_ports, need_postfix, nmap_open_relay, postfix_maillog,
+                    postfix_start, postfix_stop, rcpt_rate, wait_port,
+                    xclient_session)
 
 POLICY = """\
 domain local.example local recipients alice bob admin
@@ -97,24 +96,7 @@ MASTER_CF = """\
 127.0.0.1:{smtp} inet n - n - - smtpd
 """ + GUARD + """\
 127.0.0.1:{submission} inet n - n - - smtpd
-""" + GUARD + """\
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-"""
+""" + GUARD + POSTFIX_SERVICES
 
 OUTSIDE = "203.0.113.9"
 DEVICE = "10.1.2.3"
@@ -126,14 +108,10 @@ class PortTaken(Exception):
     pass
 
 
-class PostfixMilter(unittest.TestCase):
+class PostfixMilter(OpenRelayScenarios, unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
-        if os.geteuid() != 0:
-            skip_module("this test runs Postfix and needs root")
-        if not os.access(POSTFIX, os.X_OK):
-            skip_module("Debian's postfix is not installed "
-                        "(scripts/install-deps.sh)")
+        need_postfix()
         # Ports are picked free, but another program may take one before
         # Postfix or the milter binds it: then start again on other ports.
         for attempt in range(3):
@@ -174,20 +152,11 @@ class PostfixMilter(unittest.TestCase):
 
     @classmethod
     def start_postfix(cls) -> None:
-        etc = cls.dir / "etc"
-        for sub in ("etc", "queue", "data"):
-            (cls.dir / sub).mkdir()
-        shutil.chown(cls.dir / "data", "postfix")
-        (etc / "main.cf").write_text(MAIN_CF.format(dir=cls.dir))
-        (etc / "master.cf").write_text(MASTER_CF.format(
-            smtp=cls.smtp, submission=cls.submission, milter=cls.milter_port))
         cls.addClassCleanup(cls.stop_postfix)
-        out = subprocess.run([POSTFIX, "-c", str(etc), "start"],
-                             capture_output=True, text=True,
-                             timeout=TIMEOUT * 4)
-        if out.returncode != 0:
-            raise RuntimeError("postfix start failed: %s%s\n%s" % (
-                out.stdout, out.stderr, cls.maillog()))
+        postfix_start(cls.dir, MAIN_CF.format(dir=cls.dir),
+                      MASTER_CF.format(smtp=cls.smtp,
+                                       submission=cls.submission,
+                                       milter=cls.milter_port))
         try:
             wait_port(cls.smtp, banner=True)
             wait_port(cls.submission, banner=True)
@@ -198,43 +167,17 @@ class PostfixMilter(unittest.TestCase):
 
     @classmethod
     def stop_postfix(cls) -> None:
-        etc = str(cls.dir / "etc")
-        subprocess.run([POSTFIX, "-c", etc, "stop"], capture_output=True,
-                       timeout=TIMEOUT * 4)
-        pid_file = cls.dir / "queue" / "pid" / "master.pid"
-        try:
-            pid = int(pid_file.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return
-        for _ in range(int(TIMEOUT * 10)):
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                return
-            subprocess.run(["sleep", "0.1"])
-        subprocess.run([POSTFIX, "-c", etc, "abort"], capture_output=True,
-                       timeout=TIMEOUT)
+        postfix_stop(cls.dir)
 
     @classmethod
     def maillog(cls) -> str:
-        path = cls.dir / "maillog"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return postfix_maillog(cls.dir)
 
     # ---- SMTP through Postfix -------------------------------------------
 
     def session(self, port: int, client: Optional[str],
                 login: Optional[str] = None) -> smtplib.SMTP:
-        s = smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT * 2)
-        self.addCleanup(s.close)
-        self.assertEqual(s.ehlo("client.test")[0], 250)
-        if client is not None:
-            attrs = "ADDR=%s NAME=[UNAVAILABLE]" % client
-            if login:
-                attrs += " LOGIN=%s" % login
-            code, msg = s.docmd("XCLIENT", attrs)
-            self.assertEqual(code, 220, msg)
-            self.assertEqual(s.ehlo("client.test")[0], 250)
-        return s
+        return xclient_session(self, port, client, login)
 
     def rcpt(self, port: int, client: Optional[str], rcpt: str,
              sender: str = "someone@example.org",
@@ -317,21 +260,6 @@ class PostfixMilter(unittest.TestCase):
         # Postfix refuses a U-label domain itself (501 5.1.3).
         self.assertGreaterEqual(s.rcpt("alice@домен.рф")[0], 500)
         self.assertEqual(s.rcpt("alice@xn--d1acufc.xn--p1ai")[0], 250)
-
-    def test_relay_tricks_refused_swaks(self) -> None:
-        for rcpt in TRICKS:
-            for sender in TRICK_SENDERS:
-                rcpt_ = rcpt.format(self="127.0.0.1")
-                sender_ = sender.format(self="127.0.0.1")
-                with self.subTest(rcpt=rcpt_, sender=sender_):
-                    reply = swaks_rcpt_reply(swaks(self.smtp, rcpt_, sender_))
-                    self.assertRegex(reply, r"^5\d\d ", reply)
-
-    def test_nmap_not_an_open_relay(self) -> None:
-        out = nmap_open_relay(self.smtp)
-        self.assertIn("smtp-open-relay", out, out)
-        self.assertNotIn("Server is an open relay", out, out)
-        self.assertIn("doesn't seem to be an open relay", out, out)
 
     def test_log_has_postfix_facts_and_rules(self) -> None:
         self.rcpt(self.submission, OUTSIDE, "bob@remote.example",

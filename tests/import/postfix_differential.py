@@ -32,18 +32,19 @@ import json
 import os
 import shutil
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-SKIP = 77
-POSTFIX = "/usr/sbin/postfix"
 POSTMAP = "/usr/sbin/postmap"
 TIMEOUT = 20
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from mtalib import (POSTFIX, POSTFIX_SERVICES, SKIP, free_ports,
+                    postfix_maillog, postfix_start, postfix_stop, wait_port)
+
 DATA = HERE.parent / "data" / "import" / "postfix"
 
 BASE_MAIN = """
@@ -67,52 +68,6 @@ relay_transport = discard
 virtual_transport = discard
 biff = no
 """
-
-MASTER_TAIL = """
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-"""
-
-
-def free_ports(n):
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def wait_banner(port):
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), 5) as s:
-                if s.recv(512).startswith(b"220 "):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("Postfix does not answer on port %d" % port)
-
 
 def witnesses(networks):
     """Clients at the edges of each network and just outside them."""
@@ -167,7 +122,7 @@ class Case:
             if f.name == "main.cf":
                 text += BASE_MAIN.format(dir=self.dir)
             if f.name == "master.cf":
-                text += MASTER_TAIL
+                text += "\n" + POSTFIX_SERVICES
             (self.etc / f.name).write_text(text)
         for t in self.spec.get("postmap", []):
             subprocess.run([POSTMAP, "-c", str(self.etc), "hash:%s" %
@@ -192,37 +147,18 @@ class Case:
                          not l.startswith("  <") and "lint" not in l]
 
     def start(self):
-        out = subprocess.run([POSTFIX, "-c", str(self.etc), "start"],
-                             capture_output=True, text=True,
-                             timeout=TIMEOUT * 3)
-        if out.returncode != 0:
-            raise RuntimeError("postfix start failed: %s%s\n%s" % (
-                out.stdout, out.stderr, self.maillog()))
         self.started = True
+        postfix_start(self.dir)  # etc/ as write() made it
         for p in self.ports.values():
-            wait_banner(p)
+            wait_port(p, banner=True, timeout=TIMEOUT)
 
     def stop(self):
         if self.started:
-            subprocess.run([POSTFIX, "-c", str(self.etc), "stop"],
-                           capture_output=True, timeout=TIMEOUT * 3)
-            pid_file = self.dir / "queue" / "pid" / "master.pid"
-            deadline = time.monotonic() + TIMEOUT
-            while pid_file.exists() and time.monotonic() < deadline:
-                try:
-                    os.kill(int(pid_file.read_text().split()[0]), 0)
-                except (OSError, ValueError, IndexError):
-                    break
-                time.sleep(0.1)
-            else:
-                if pid_file.exists():
-                    subprocess.run([POSTFIX, "-c", str(self.etc), "abort"],
-                                   capture_output=True, timeout=TIMEOUT)
+            postfix_stop(self.dir)
         shutil.rmtree(self.dir, True)
 
     def maillog(self):
-        p = self.dir / "maillog"
-        return p.read_text(errors="replace")[-3000:] if p.exists() else ""
+        return postfix_maillog(self.dir)[-3000:]
 
     # ---- facts -----------------------------------------------------------
 

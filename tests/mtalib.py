@@ -1,13 +1,20 @@
-"""Shared helpers of the MTA tests (standard library only).
+"""Helpers shared by the tests that run our programs and real MTAs:
+relaypolicyd's (daemon/tests), the milter's and the OpenSMTPD filter's
+(mta/tests) and the import differential (tests/import).  Standard library
+only.
 
 Processes started here log to files in the test's scratch directory and are
-stopped by the tests' cleanups, whatever happens.
+stopped by the tests' cleanups, whatever happens.  A test imports it with
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+    from mtalib import ...
 """
 
 import os
 import re
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -111,7 +118,7 @@ class Daemon:
 def fetch_mta(name: str) -> Path:
     """Unpack a Debian MTA with scripts/fetch-mta.sh, or skip the tests."""
     script = os.environ.get("RP_FETCH_MTA") or str(
-        HERE.parent.parent / "scripts" / "fetch-mta.sh")
+        HERE.parent / "scripts" / "fetch-mta.sh")
     out = subprocess.run(["bash", script, name], capture_output=True,
                          text=True, timeout=600)
     if out.returncode == SKIP:
@@ -203,7 +210,6 @@ def rcpt_rate(port: int, rcpts: Sequence[str], seconds: float = 5.0,
 
     Each thread runs SMTP sessions of transactions of @p per_tx RCPTs,
     cycling through @p rcpts, and counts each answered RCPT."""
-    import smtplib
     import threading
 
     done = [0] * threads
@@ -247,3 +253,188 @@ def rcpt_rate(port: int, rcpts: Sequence[str], seconds: float = 5.0,
     if first_error:
         print("rcpt_rate: first error: %s" % first_error[0])
     return sum(done), time.monotonic() - start, sum(errors)
+
+
+# ---- relaypolicyd ------------------------------------------------------------
+
+class Policyd(Daemon):
+    """A running relaypolicyd (RP_POLICYD) listening on @p listen."""
+
+    def __init__(self, policy: Path, listen: str, workdir: Path,
+                 extra: Optional[List[str]] = None):
+        super().__init__([binary("RP_POLICYD", "relaypolicyd"), "-p",
+                          str(policy), "-l", listen, "-v"] + (extra or []),
+                         workdir / "policyd.log")
+        self.address = self._wait_listening()
+
+    def _wait_listening(self) -> str:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            m = re.search(r"listening on (\S+),", self.log_text())
+            if m:
+                return m.group(1)
+            if self.proc.poll() is not None:
+                raise RuntimeError("policyd exited: " + self.log_text())
+            time.sleep(0.02)
+        raise RuntimeError("policyd did not start: " + self.log_text())
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rsplit(":", 1)[1])
+
+    def connect(self) -> socket.socket:
+        if self.address.startswith("unix:"):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(TIMEOUT)
+            s.connect(self.address[5:])
+        else:
+            s = socket.create_connection(("127.0.0.1", self.port), TIMEOUT)
+        return s
+
+
+def request(**attrs: str) -> bytes:
+    """A policy request; attributes default to a RCPT-stage query."""
+    base = {"request": "smtpd_access_policy", "protocol_state": "RCPT",
+            "protocol_name": "ESMTP", "client_address": "203.0.113.9",
+            "client_name": "unknown", "server_address": "192.0.2.1",
+            "server_port": "25", "helo_name": "client.test",
+            "sender": "someone@example.org", "sasl_username": ""}
+    base.update(attrs)
+    return "".join("%s=%s\n" % kv for kv in base.items()).encode() + b"\n"
+
+
+def read_reply(sock: socket.socket) -> str:
+    data = b""
+    while not data.endswith(b"\n\n"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed after %r" % data)
+        data += chunk
+    return data.decode()
+
+
+def ask(sock: socket.socket, raw: bytes) -> str:
+    sock.sendall(raw)
+    return read_reply(sock)
+
+
+# ---- a Postfix instance of a test's own ---------------------------------------
+
+POSTFIX = "/usr/sbin/postfix"
+
+# The services every test instance's master.cf ends with.
+POSTFIX_SERVICES = """\
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+
+def need_postfix() -> None:
+    """Skip the test program without root or Debian's postfix."""
+    need_root("this test runs Postfix")
+    if not os.access(POSTFIX, os.X_OK):
+        skip_module("Debian's postfix is not installed "
+                    "(scripts/install-deps.sh)")
+
+
+def postfix_maillog(d: Path) -> str:
+    path = d / "maillog"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def postfix_start(d: Path, main_cf: Optional[str] = None,
+                  master_cf: Optional[str] = None) -> None:
+    """Start the Postfix of @p d (postfix -c d/etc start), writing its
+    main.cf and master.cf first when given; its queue and data directories
+    are d/queue and d/data."""
+    etc = d / "etc"
+    for sub in ("etc", "queue", "data"):
+        (d / sub).mkdir(exist_ok=True)
+    shutil.chown(d / "data", "postfix")
+    if main_cf is not None:
+        (etc / "main.cf").write_text(main_cf)
+    if master_cf is not None:
+        (etc / "master.cf").write_text(master_cf)
+    out = subprocess.run([POSTFIX, "-c", str(etc), "start"],
+                         capture_output=True, text=True, timeout=TIMEOUT * 4)
+    if out.returncode != 0:
+        raise RuntimeError("postfix start failed: %s%s\n%s" % (
+            out.stdout, out.stderr, postfix_maillog(d)))
+
+
+def postfix_stop(d: Path) -> None:
+    """Stop the Postfix of @p d, and abort it when its master stays."""
+    etc = str(d / "etc")
+    subprocess.run([POSTFIX, "-c", etc, "stop"], capture_output=True,
+                   timeout=TIMEOUT * 4)
+    pid_file = d / "queue" / "pid" / "master.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.1)
+    subprocess.run([POSTFIX, "-c", etc, "abort"], capture_output=True,
+                   timeout=TIMEOUT)
+
+
+def xclient_session(test, port: int, client: Optional[str],
+                    login: Optional[str] = None) -> smtplib.SMTP:
+    """An SMTP session to 127.0.0.1:@p port presenting @p client (and the
+    login @p login) through XCLIENT; None: 127.0.0.1 itself.  Closed by
+    @p test's cleanups."""
+    s = smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT * 2)
+    test.addCleanup(s.close)
+    test.assertEqual(s.ehlo("client.test")[0], 250)
+    if client is not None:
+        test.assertIn("xclient", s.esmtp_features)
+        attrs = "ADDR=%s NAME=[UNAVAILABLE]" % client
+        if login:
+            attrs += " LOGIN=%s" % login
+        code, msg = s.docmd("XCLIENT", attrs)
+        test.assertEqual(code, 220, msg)  # A new session begins.
+        test.assertEqual(s.ehlo("client.test")[0], 250)
+    return s
+
+
+# ---- scenarios every real-MTA test runs ----------------------------------------
+
+class OpenRelayScenarios:
+    """Mixed into a real-MTA test case whose MTA listens on self.smtp at
+    127.0.0.1: the §6 tricks through swaks and nmap's open-relay script."""
+
+    smtp: int
+
+    def test_relay_tricks_refused_swaks(self) -> None:
+        for rcpt in TRICKS:
+            for sender in TRICK_SENDERS:
+                rcpt_ = rcpt.format(self="127.0.0.1")
+                sender_ = sender.format(self="127.0.0.1")
+                with self.subTest(rcpt=rcpt_, sender=sender_):
+                    reply = swaks_rcpt_reply(swaks(self.smtp, rcpt_, sender_))
+                    self.assertRegex(reply, r"^5\d\d ", reply)
+
+    def test_nmap_not_an_open_relay(self) -> None:
+        out = nmap_open_relay(self.smtp)
+        self.assertIn("smtp-open-relay", out, out)
+        self.assertNotIn("Server is an open relay", out, out)
+        self.assertIn("doesn't seem to be an open relay", out, out)
