@@ -438,3 +438,64 @@ class OpenRelayScenarios:
         self.assertIn("smtp-open-relay", out, out)
         self.assertNotIn("Server is an open relay", out, out)
         self.assertIn("doesn't seem to be an open relay", out, out)
+
+
+class RelayScenarios(OpenRelayScenarios):
+    """The relay scenarios of the MTA tests, mixed into a test case that
+    sets the clients OUTSIDE, DEVICE (may relay), QUARANTINED (may not)
+    and BLOCKED (deny client), the ports self.smtp (gateway) and
+    self.submission, and session(port, client, login).  assertReply()
+    compares a reply with the library's; an MTA that rewrites replies
+    overrides it."""
+
+    OUTSIDE: str
+    DEVICE: str
+    QUARANTINED: str
+    BLOCKED: str
+    submission: int
+
+    def rcpt(self, port: int, client: Optional[str], rcpt: str,
+             sender: str = "someone@example.org",
+             login: Optional[str] = None) -> Tuple[int, str]:
+        s = self.session(port, client, login)
+        code, msg = s.mail(sender)
+        self.assertEqual(code, 250, msg)
+        code, msg = s.rcpt(rcpt)
+        s.rset()
+        s.quit()
+        return code, msg.decode()
+
+    def assertReply(self, got: Tuple[int, str], reply: str) -> None:
+        """The client saw exactly the library's reply line."""
+        self.assertEqual("%d %s" % got, reply)
+
+    def test_outside_relaying_refused_with_the_library_reply(self) -> None:
+        self.assertReply(self.rcpt(self.smtp, self.OUTSIDE,
+                                   "bob@remote.example"),
+                         "550 5.7.1 <bob@remote.example>: Relaying prohibited")
+
+    def test_local_delivery_and_unknown_user(self) -> None:
+        self.assertEqual(self.rcpt(self.smtp, self.OUTSIDE,
+                                   "alice@local.example")[0], 250)
+        self.assertReply(self.rcpt(self.smtp, self.OUTSIDE,
+                                   "zed@local.example"),
+                         "550 5.1.1 <zed@local.example>: User unknown")
+
+    def test_trusted_network_relays(self) -> None:
+        self.assertEqual(self.rcpt(self.smtp, self.DEVICE,
+                                   "bob@remote.example")[0], 250)
+        self.assertReply(self.rcpt(self.smtp, self.QUARANTINED,
+                                   "bob@remote.example"),
+                         "550 5.7.1 <bob@remote.example>: Relaying prohibited")
+        self.assertReply(self.rcpt(self.smtp, self.BLOCKED,
+                                   "alice@local.example"),
+                         "554 5.7.1 Access denied")
+
+    def test_authenticated_submission_relays(self) -> None:
+        self.assertReply(self.rcpt(self.submission, self.OUTSIDE,
+                                   "bob@remote.example"),
+                         "530 5.7.0 Authentication required")
+        self.assertEqual(self.rcpt(self.submission, self.OUTSIDE,
+                                   "bob@remote.example",
+                                   sender="alice@local.example",
+                                   login="alice")[0], 250)
