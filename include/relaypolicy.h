@@ -47,9 +47,9 @@ extern "C" {
  * ------------------------------------------------------------------------ */
 
 #define RP_VERSION_MAJOR 1
-#define RP_VERSION_MINOR 0
+#define RP_VERSION_MINOR 1
 #define RP_VERSION_PATCH 0
-#define RP_VERSION_STRING "1.0.0"
+#define RP_VERSION_STRING "1.1.0"
 #define RP_VERSION_NUM                                                         \
     ((RP_VERSION_MAJOR << 16) | (RP_VERSION_MINOR << 8) | RP_VERSION_PATCH)
 /** True when the header is at least version x.y.z. */
