@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -327,26 +328,53 @@ query(const fact *f, uint32_t flags)
     return q;
 }
 
+typedef struct image {
+    char *s;
+    size_t n;
+} image;
+
+static int
+to_image(void *ctx, const char *data, size_t len)
+{
+    image *m = ctx;
+
+    m->s = realloc(m->s, m->n + len);
+    cr_assert_not_null(m->s);
+    memcpy(m->s + m->n, data, len);
+    m->n += len;
+    return 0;
+}
+
+/* The test policy, compiled; with @p opened, written as a compiled policy
+ * file and opened from it (rp_policy_load). */
 static rp_policy *
-compile(uint32_t flags)
+compile(uint32_t flags, bool opened)
 {
     rp_options o;
-    rp_policy *p = NULL;
+    rp_policy *p = NULL, *q = NULL;
     rp_error err;
+    image m = {NULL, 0};
 
     rp_options_init(&o);
     o.flags = flags;
     cr_assert_eq(rp_policy_compile(policy_text, RP_NTS, &o, &p, &err), RP_OK,
                  "%s", err.message);
-    return p;
+    if (!opened)
+        return p;
+    cr_assert_eq(rp_policy_write(p, to_image, &m), RP_OK);
+    cr_assert_eq(rp_policy_load(m.s, m.n, &o, &q, &err), RP_OK, "%s",
+                 err.message);
+    free(m.s);
+    rp_policy_free(p);
+    return q;
 }
 
 /* Decide every fact (with and without explanations) many times while
  * counting; check the reasons and that nothing touched the heap. */
 static void
-decide_all(uint32_t compile_flags)
+decide_all(uint32_t compile_flags, bool opened)
 {
-    rp_policy *p = compile(compile_flags);
+    rp_policy *p = compile(compile_flags, opened);
     rp_decision d[N_FACTS][2];
     rp_status st[N_FACTS][2];
     bool reached[RP_REASON_COUNT] = {false};
@@ -390,12 +418,18 @@ decide_all(uint32_t compile_flags)
 
 Test(noalloc, decide_with_jit)
 {
-    decide_all(0);
+    decide_all(0, false);
 }
 
 Test(noalloc, decide_without_jit)
 {
-    decide_all(RP_OPT_NO_JIT);
+    decide_all(RP_OPT_NO_JIT, false);
+}
+
+/* A policy opened from its compiled file decides on the same code. */
+Test(noalloc, decide_on_an_opened_file)
+{
+    decide_all(0, true);
 }
 
 /* rp_decide_batch() over every fact at once (with and without
@@ -404,7 +438,7 @@ Test(noalloc, decide_without_jit)
 static void
 decide_batch_all(uint32_t compile_flags)
 {
-    rp_policy *p = compile(compile_flags);
+    rp_policy *p = compile(compile_flags, false);
     rp_options o;
     rp_workspace *ws = NULL;
     rp_query q[2 * N_FACTS];
@@ -449,7 +483,7 @@ Test(noalloc, decide_batch_without_jit)
 /* Bad facts are answered without the heap too. */
 Test(noalloc, api_errors)
 {
-    rp_policy *p = compile(0);
+    rp_policy *p = compile(0, false);
     static const char *const groups[] = {"admins", ""};
     rp_query q = query(&facts[0], RP_QUERY_EXPLAIN);
     rp_decision d;
