@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "alloc.h"
 #include "domains.h"
 #include "exposure.h"
@@ -462,6 +463,11 @@ r_items(pr *r)
         d->target_local = r_bool(r);
         d->has_recipients = r_bool(r);
         d->n_recipients = r_u32(r);
+        /* What decisions rely on: a reroute has a target, a local one a
+         * domain (destination.c). */
+        if ((kind == RP_DOMAIN_REROUTE && d->target == NULL) ||
+            (d->target_local && d->target_dom == RP__NONE))
+            bad(r, "a reroute is malformed");
     }
 }
 
@@ -662,6 +668,10 @@ r_settings(pr *r)
     p->self_ips = r_map(r, 0);
     p->self_domain = r_idx(r, p->n_domains, true);
     p->qualify_domain = r_str(r, false);
+    /* Decisions copy it into a domain buffer. */
+    if (p->qualify_domain != NULL &&
+        strnlen(p->qualify_domain, RP__DOMAIN_MAX + 1) > RP__DOMAIN_MAX)
+        bad(r, "the qualify domain is too long");
     r_addrset(r, &p->deny_sender);
     r_addrset(r, &p->deny_recipient);
     p->has_login_map = r_bool(r);

@@ -368,6 +368,42 @@ exercise(const rp_policy *p)
     free(t.s);
 }
 
+/* A string decisions copy into a fixed buffer is refused when too long:
+ * the qualify domain run on into the bytes after it. */
+Test(pfile, overlong_qualify_domain_is_refused)
+{
+    static const char src[] =
+        "domain a.example reroute b.example\n"
+        "qualify-domain q.example\n"
+        "listener mx {\n bind 0.0.0.0:25\n role gateway\n}\n";
+    rp_policy *p = NULL, *q = NULL;
+    rp_error err;
+    text a;
+    char *b, *at;
+
+    cr_assert_eq(rp_policy_compile(src, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    a = image_of(p);
+    cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
+    rp_policy_free(q);
+    b = malloc(a.n);
+    memcpy(b, a.s, a.n);
+    at = NULL;
+    /* The pool string itself, not the end of its statement's text. */
+    for (size_t i = 0; at == NULL && i + 11 <= a.n; i++)
+        if (memcmp(b + i, "\0q.example", 11) == 0)
+            at = b + i + 1;
+    cr_assert_not_null(at);
+    cr_assert_gt((size_t)(b + a.n - at), 400);
+    for (size_t i = 0; i < 300; i++)
+        at[i] = at[i] == '\0' ? 'x' : at[i];
+    cr_assert_eq(rp_policy_load(b, a.n, NULL, &q, &err), RP_E_FORMAT);
+    cr_assert(strstr(err.message, "qualify") != NULL, "%s", err.message);
+    free(b);
+    free(a.s);
+    rp_policy_free(p);
+}
+
 Test(pfile, every_damaged_byte_is_caught_or_harmless)
 {
     rp_policy *p = compile_data("decide", "main.conf"), *q;
