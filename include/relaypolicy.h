@@ -213,7 +213,10 @@ typedef enum rp_principal {
     RP_PRINCIPAL_GROUP = 4,          /**< a group (policy or caller's). */
     RP_PRINCIPAL_NETWORK = 5,        /**< client IP inside a network list. */
     RP_PRINCIPAL_NETWORK_EXCEPT = 6, /**< client IP NOT inside the list. */
-    RP_PRINCIPAL_INTERFACE = 7       /**< local IP inside a network list. */
+    RP_PRINCIPAL_INTERFACE = 7,      /**< local IP inside a network list. */
+    /** A client certificate whose public-key SHA-256 fingerprint is in a
+     * certificate list (or is the one fingerprint given). */
+    RP_PRINCIPAL_CERTIFICATE = 8
 } rp_principal;
 
 /**
@@ -692,6 +695,8 @@ RP_API rp_status rp_ip_from_sockaddr(const struct sockaddr *sa, rp_ip *out);
  *
  * The client and local addresses are given either in binary (client,
  * local: family 4 or 6) or as text (client_ip, local_ip), not both.
+ * The fields from peer on were carved from the reserved space of 1.0: a
+ * caller that zeroes the struct and never sets them decides as before.
  */
 typedef struct rp_query {
     uint32_t flags;        /**< RP_QUERY_* bits. */
@@ -712,9 +717,24 @@ typedef struct rp_query {
     size_t recipient_len;
     const char *helo; /**< optional; for explanations only. */
     size_t helo_len;
-    /** Room for later facts (peer IP, claimed client IP, certificate
-     * fingerprint); must be zero. */
-    uint64_t reserved[16];
+    /** Optional: the host that actually connected, when client/client_ip
+     * is a claim it made (XCLIENT, a PROXY header).  The claim is believed
+     * only when the peer is in the policy's `trusted-proxy` list; otherwise
+     * the peer is the client (relaypolicy(7) §4.2).  With a peer, the
+     * client may be left out: the peer is then the client.  Binary form
+     * (family 4 or 6) or text (peer_ip), not both. */
+    rp_ip peer;
+    uint32_t reserved1;  /**< must be zero. */
+    const char *peer_ip; /**< or the peer as strict IP text. */
+    size_t peer_ip_len;
+    /** Optional: the SHA-256 fingerprint of the public key (SPKI) of the
+     * client certificate, as Postfix's ccert_pubkey_fingerprint gives it:
+     * 64 hex digits, colons anywhere ignored, any case.  Anything else is
+     * an API error. */
+    const char *cert_fingerprint;
+    size_t cert_fingerprint_len;
+    /** Room for later facts; must be zero. */
+    uint64_t reserved[9];
 } rp_query;
 
 /** Longest reply line rp_decide() produces, NUL excluded, is below this. */
@@ -990,6 +1010,64 @@ RP_API rp_status rp_builder_rule(rp_builder *b,
                                  const char *arg,
                                  uint32_t perms,
                                  rp_error *err);
+
+/**
+ * A rule with the narrower forms of relaypolicy(7) §4.2; rp_builder_rule()
+ * is this call with @p from NULL and no destinations.
+ * @param principal  RP_PRINCIPAL_CERTIFICATE takes, in @p arg, a
+ *                   certificate list name (rp_builder_certificate()) or one
+ *                   fingerprint (64 hex digits, colons ignored).
+ * @param from       NULL, or a network list name or CIDR the client must
+ *                   also be in (a login bound to a network); only with
+ *                   RP_PRINCIPAL_USER, RP_PRINCIPAL_GROUP and
+ *                   RP_PRINCIPAL_AUTHENTICATED.  A leading "!" means the
+ *                   client must NOT be in it (all-except).
+ * @param relay_to   NULL, or @p n_relay_to domain patterns (the forms of
+ *                   rp_builder_domain()): the rule's `relay` holds only
+ *                   towards destinations matching one of them.  @p perms
+ *                   must hold RP_PERM_RELAY; its other permissions are not
+ *                   narrowed.  A scoped relay grant implies neither submit
+ *                   nor local-sender.
+ * @return RP_OK, RP_E_ARG, RP_E_LIMIT, RP_E_NOMEM.  Everything is copied.
+ */
+RP_API rp_status rp_builder_rule_ex(rp_builder *b,
+                                    uint32_t listener,
+                                    bool deny,
+                                    rp_principal principal,
+                                    const char *arg,
+                                    const char *from,
+                                    uint32_t perms,
+                                    const char *const *relay_to,
+                                    size_t n_relay_to,
+                                    rp_error *err);
+
+/**
+ * `require auth or certificate`: like rp_builder_require_auth(), but a
+ * client presenting a certificate that a certificate grant of this
+ * listener names passes the gate too.
+ */
+RP_API rp_status rp_builder_require_auth_or_certificate(rp_builder *b,
+                                                        uint32_t listener,
+                                                        bool on,
+                                                        rp_error *err);
+
+/**
+ * Add a fingerprint to the named certificate list: the SHA-256 of a
+ * client certificate's public key (SPKI), 64 hex digits in any case,
+ * colons anywhere ignored ("3F:A0:..." or "3fa0...").
+ */
+RP_API rp_status rp_builder_certificate(rp_builder *b,
+                                        const char *name,
+                                        const char *fingerprint,
+                                        rp_error *err);
+
+/**
+ * `trusted-proxy`: a CIDR or network list name of hosts whose claims of
+ * a client address (rp_query.peer) are believed.
+ */
+RP_API rp_status rp_builder_trusted_proxy(rp_builder *b,
+                                          const char *cidr_or_list,
+                                          rp_error *err);
 
 /**
  * Global deny lists, checked on every listener (relaypolicy(7) §4.3): a

@@ -67,8 +67,8 @@ b_intern(rp_builder *b, const char *prev, const char *s)
     return rp__b_str(b, s);
 }
 
-/* The failure of a call whose b_item(), b_push() or copy failed: the item
- * limit when b_item() hit it, else no memory. */
+/* The failure of a call whose rp__b_item(), rp__b_push() or copy failed: the
+ * item limit when rp__b_item() hit it, else no memory. */
 rp_status
 rp__b_nomem(rp_builder *b, rp_error *err)
 {
@@ -171,6 +171,8 @@ rp_builder_free(rp_builder *b)
     rp__free(&b->alloc, b->deny_recipients);
     rp__free(&b->alloc, b->logins);
     rp__free(&b->alloc, b->selfs);
+    rp__free(&b->alloc, b->certs);
+    rp__free(&b->alloc, b->proxies);
     rp__arena_free(&b->arena, &b->alloc);
     rp__free(&b->alloc, b);
 }

@@ -55,13 +55,28 @@ typedef struct rp__bpair {
     uint32_t item;
 } rp__bpair;
 
+/* A certificate list entry: `certificate NAME FINGERPRINT...`. */
+typedef struct rp__bcert {
+    const char *name;
+    uint8_t fp[32];
+} rp__bcert;
+
 typedef struct rp__brule {
     bool deny;
     rp_principal principal;
     uint32_t perms;
-    const char *name; /* user or group, lowercased */
+    const char *name; /* user or group, lowercased; certificate list name */
     rp__bref ref;     /* network / interface */
     uint32_t item;
+    /* user, group, authenticated `from network [all-except] NETWORK`. */
+    bool has_from;
+    bool from_except;
+    rp__bref from;
+    /* certificate: one fingerprint given in the rule (name NULL). */
+    uint8_t cert_fp[32];
+    /* `relay to LIST`: normalised domain patterns; relay only there. */
+    const char **scope;
+    size_t n_scope;
 } rp__brule;
 
 typedef struct rp__blistener {
@@ -72,6 +87,7 @@ typedef struct rp__blistener {
     rp__bref *remotes;
     size_t n_remotes, cap_remotes;
     bool require_auth;
+    bool require_cert_ok; /* `require auth or certificate` */
     uint32_t require_auth_item;
     rp__brule *rules;
     size_t n_rules, cap_rules;
@@ -109,7 +125,9 @@ struct rp_builder {
     RP__VEC(rp__bpair, deny_recipients);
     RP__VEC(rp__bpair, logins);
     RP__VEC(rp__ip, selfs);
-    size_t n_entries; /* every list entry, against max_entries */
+    RP__VEC(rp__bcert, certs);
+    RP__VEC(rp__bref, proxies); /* trusted-proxy entries */
+    size_t n_entries;           /* every list entry, against max_entries */
     const char *self_domain;
     uint32_t self_domain_item;
     const char *qualify_domain;
@@ -144,6 +162,9 @@ bool rp__parse_ref(
 bool rp__count_entry(rp_builder *b, rp_error *err);
 const char *rp__perm_text(uint32_t perms, char *buf, size_t size);
 const char *rp__principal_text(const rp__brule *r, char *buf, size_t size);
+const char *rp__rule_perm_text(const rp__brule *r, char *buf, size_t size);
+/* " to P1 P2 ..." for a scoped rule, else ""; cut to @p size. */
+const char *rp__scope_text(const rp__brule *r, char *buf, size_t size);
 size_t rp__bref_text(const rp__bref *r, char *buf, size_t size);
 bool rp__is_name(const char *s);
 

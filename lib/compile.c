@@ -58,8 +58,10 @@ copy_listeners(rp__freeze *f,
                const uint32_t *rule_ids)
 {
     rp_policy *p = f->p;
-    size_t r = 0;
+    size_t r = 0, n_all = 0;
 
+    for (size_t i = 0; i < f->b->n_listeners; i++)
+        n_all += f->b->listeners[i].n_rules;
     p->listeners =
         rp__p_alloc(f, (f->b->n_listeners + 1) * sizeof(rp__listener));
     if (p->listeners == NULL)
@@ -79,6 +81,7 @@ copy_listeners(rp__freeze *f,
         out->n_binds = (uint32_t)in->n_binds;
         out->remote_list = remote_ids[i];
         out->require_auth = in->require_auth;
+        out->require_cert_ok = in->require_cert_ok;
         out->require_auth_item = in->require_auth_item;
         for (size_t k = 0; k < in->n_rules; k++, r++) {
             const rp__brule *br = &in->rules[k];
@@ -89,6 +92,8 @@ copy_listeners(rp__freeze *f,
             pr->perms = br->perms;
             pr->item = br->item;
             pr->list = rule_ids[r];
+            pr->from_list = rule_ids[n_all + r];
+            pr->from_except = br->from_except;
             if (br->principal == RP_PRINCIPAL_INTERFACE)
                 p->has_interface_rules = true;
             if (br->name != NULL) {
@@ -168,10 +173,10 @@ freeze_all(rp__freeze *f)
 
     ok = copy_items(f) && rp__freeze_domains(f) && rp__freeze_recipients(f) &&
          rp__freeze_lists(f, &remote_ids, &rule_ids) &&
-         copy_listeners(f, remote_ids, rule_ids) && rp__freeze_self(f) &&
-         rp__freeze_groups(f) && rp__freeze_addrsets(f) &&
-         rp__freeze_logins(f) && copy_settings(f) && rp__check_safety(f) &&
-         rp__dump_build(f->b, f->p) == RP_OK &&
+         copy_listeners(f, remote_ids, rule_ids) && rp__freeze_certs(f) &&
+         rp__freeze_scopes(f) && rp__freeze_self(f) && rp__freeze_groups(f) &&
+         rp__freeze_addrsets(f) && rp__freeze_logins(f) && copy_settings(f) &&
+         rp__check_safety(f) && rp__dump_build(f->b, f->p) == RP_OK &&
          rp__lint_build(f->b, f->p) == RP_OK;
     rp__free(&f->p->alloc, remote_ids);
     rp__free(&f->p->alloc, rule_ids);
@@ -255,6 +260,10 @@ rp_policy_free(rp_policy *p)
         return;
     a = p->alloc;
     rp__domtab_free(p->domtab);
+    for (uint32_t i = 0; i < p->n_listeners; i++)
+        for (uint32_t k = 0; k < p->listeners[i].n_rules; k++)
+            rp__domtab_free(p->listeners[i].rules[k].scope);
+    rp__strmap_free(p->certs);
     rp__strmap_free(p->recipients);
     if (p->file == NULL)
         rp__radix_free(p->radix); /* else it lives in the arena */

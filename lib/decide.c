@@ -264,20 +264,23 @@ in_group(const rp__ctx *c, const rp__rule *r)
 }
 
 /* Does @p r apply to this client?  *plen gets a matched network prefix. */
-static bool
-principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen)
+bool
+rp__principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen)
 {
     *plen = -1;
     switch (r->principal) {
     case RP_PRINCIPAL_ANONYMOUS:
         return true;
     case RP_PRINCIPAL_AUTHENTICATED:
-        return c->user != NULL;
+        return c->user != NULL && rp__from_ok(c, r);
     case RP_PRINCIPAL_USER:
         return c->user != NULL &&
-               rp__ci_equal(c->user, c->user_len, r->name, r->name_len);
+               rp__ci_equal(c->user, c->user_len, r->name, r->name_len) &&
+               rp__from_ok(c, r);
     case RP_PRINCIPAL_GROUP:
-        return c->user != NULL && in_group(c, r);
+        return c->user != NULL && in_group(c, r) && rp__from_ok(c, r);
+    case RP_PRINCIPAL_CERTIFICATE:
+        return rp__has_cert_in(c, r->list);
     case RP_PRINCIPAL_NETWORK:
         *plen = family_plen(c, c->crec[r->list]);
         return *plen >= 0;
@@ -334,17 +337,21 @@ compute_perms(rp__ctx *c)
         int32_t *plens = r->deny ? c->deny_plen : c->grant_plen;
         int32_t plen;
 
-        if (!principal_matches(c, r, &plen))
+        /* A scoped relay is decided at step 7, towards its destination. */
+        uint32_t perms =
+            r->scope != NULL ? r->perms & ~(uint32_t)RP_PERM_RELAY : r->perms;
+
+        if (!rp__principal_matches(c, r, &plen))
             continue;
         for (int bit = 0; bit < 4; bit++)
-            if ((r->perms & (1u << bit)) && items[bit] == RP__NONE) {
+            if ((perms & (1u << bit)) && items[bit] == RP__NONE) {
                 items[bit] = r->item;
                 plens[bit] = plen;
             }
         if (r->deny)
-            c->denied |= r->perms;
+            c->denied |= perms;
         else
-            granted |= r->perms;
+            granted |= perms;
     }
     if (granted & RP_PERM_RELAY)
         imply_from_relay(c, &granted);
@@ -551,9 +558,17 @@ decide_class(rp__ctx *c)
     case RP__CLASS_EXTERNAL:
         break;
     }
+    if (rp__scoped_relay(c) < 0)
+        return fail_safe(c, RP_STEP_CLASS);
     rp__explain(c, "step 7 (class): external%s; needs relay (%s)",
                 c->routed ? " (routing attempt)" : "",
                 c->perms & RP_PERM_RELAY ? "held" : "not held");
+    if (c->scope_item != RP__NONE && c->deny_item[1] == c->scope_item)
+        rp__explain_scope(c, c->scope_item, "is inside it");
+    else if (c->scope_item != RP__NONE && !(c->perms & RP_PERM_RELAY))
+        rp__explain_scope(c, c->scope_item, "is outside it");
+    else if (c->scope_item != RP__NONE)
+        rp__explain_scope(c, c->scope_item, "is inside it");
     if (!(c->perms & RP_PERM_RELAY)) {
         if (c->deny_item[1] == RP__NONE)
             rp__explain(c,
@@ -614,8 +629,10 @@ early_steps(rp__ctx *c, bool *done)
     it = &c->p->items[c->l->item];
     c->d->listener_index = (int32_t)(c->l - c->p->listeners);
     c->d->listener = c->l->name;
-    if (c->q->flags & RP_QUERY_EXPLAIN)
+    if (c->q->flags & RP_QUERY_EXPLAIN) {
         explain_client(c);
+        rp__explain_proxy(c);
+    }
     rp__explain(c, "step 1 (listener): '%s' (%s:%u), remote prefix /%d",
                 c->l->name, it->file, (unsigned)it->line, c->d->prefix_len);
     compute_perms(c);
@@ -666,11 +683,13 @@ steps_last(rp__ctx *c)
     /* Validation compares the recipient key: its slot is cached by now. */
     if (c->lkey_len > 0)
         rp__strmap_prefetch_key(c->p->recipients, c->lkey_hash);
-    if (c->l->require_auth && c->user == NULL)
+    if (c->l->require_auth && c->user == NULL && !rp__cert_passes(c))
         return finish(c, RP_REASON_AUTH_REQUIRED, RP_STEP_REQUIRE_AUTH,
                       c->l->require_auth_item);
     rp__explain(c, "step 5 (require auth): %s",
-                !c->l->require_auth ? "not required" : "authenticated");
+                !c->l->require_auth ? "not required"
+                : c->user != NULL   ? "authenticated"
+                                    : "a certificate this listener grants to");
     if (c->dres == RP__RES_SYNTAX) {
         rp__explain(c, "step 6 (destination): routing or unqualified "
                        "form that cannot be resolved");
@@ -717,8 +736,11 @@ rp__decide_begin(rp__ctx *c,
     c->q = query;
     c->d = decision;
     st = rp__query_check(c);
-    if (st == RP_OK)
+    if (st == RP_OK) {
+        /* The client is settled before anything looks it up. */
+        rp__resolve_proxy(c);
         c->bad = parse_addresses(c);
+    }
     return st;
 }
 

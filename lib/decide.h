@@ -21,6 +21,9 @@
 #include "policy.h"
 #include "relaypolicy.h"
 #include "rp_regex.h"
+/* A claimed client IP (rp_query.peer given): none, believed from a
+ * trusted proxy, or ignored (the peer is the client). */
+enum { RP__PROXY_NONE = 0, RP__PROXY_BELIEVED = 1, RP__PROXY_IGNORED = 2 };
 
 /* Recipient classes of step 7. */
 typedef enum rp__class {
@@ -45,6 +48,12 @@ typedef struct rp__ctx {
     rp__ip client, local;
     const char *user; /* NULL: unauthenticated */
     size_t user_len;
+    rp__ip peer;         /* the host that connected, when given */
+    rp__ip claim;        /* an ignored claim, for the explanation */
+    int proxy;           /* RP__PROXY_*: what became of a claimed client IP */
+    bool has_cert;       /* a client certificate fingerprint was given */
+    uint8_t cert[32];    /* its SHA-256 public-key fingerprint */
+    uint32_t scope_item; /* a scoped relay rule that decided, or RP__NONE */
     const rp__listener *l;
     const uint8_t *crec; /* radix record of the client */
     const uint8_t *lrec; /* radix record of the local address */
@@ -140,6 +149,21 @@ rp_status rp__decide_finish(rp__ctx *c, rp_status begun);
 /* explain.c: append a line to the explanation (when asked for). */
 void rp__explain(rp__ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Does rule @p r apply to this client?  *plen gets a matched network
+ * prefix (decide.c). */
+bool rp__principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen);
+
+/* decide_grants.c: the narrower grants of relaypolicy(7) §4.2. */
+bool rp__has_cert_in(const rp__ctx *c, uint32_t id);
+bool rp__from_ok(const rp__ctx *c, const rp__rule *r);
+/* Scoped relay towards the destination: adjusts perms, the relay grant and
+ * deny, and sets c->scope_item; -1 on a regex failure. */
+int rp__scoped_relay(rp__ctx *c);
+void rp__explain_scope(rp__ctx *c, uint32_t item, const char *where);
+bool rp__cert_passes(const rp__ctx *c);
+void rp__resolve_proxy(rp__ctx *c);
+void rp__explain_proxy(rp__ctx *c);
 
 /* decide_sender.c: the sender rules of relaypolicy(7) §4.4, RP_REASON_NONE
  * to go on (*item names the deciding statement otherwise). */

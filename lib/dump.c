@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "builder.h"
+#include "certfp.h"
 #include "domains.h"
 #include "freeze.h"
 #include "idn.h"
@@ -276,6 +277,82 @@ bind_text(const rp__bind *bd, char *buf, size_t size)
     }
 }
 
+/* One line of @p head and then @p n words, without a fixed buffer: a
+ * scope or a certificate list may be long. */
+static void
+add_words(lines *L, const char *head, const char *const *words, size_t n)
+{
+    const char **parts;
+
+    if (L->failed)
+        return;
+    parts = rp__calloc(L->a, 2 * n + 1, sizeof(*parts));
+    if (parts == NULL) {
+        L->failed = true;
+        return;
+    }
+    parts[0] = head;
+    for (size_t i = 0; i < n; i++) {
+        parts[1 + 2 * i] = " ";
+        parts[2 + 2 * i] = words[i];
+    }
+    add_cat(L, parts, 2 * n + 1);
+    rp__free(L->a, (void *)parts);
+}
+
+/* A rule with `relay to LIST`. */
+static void
+dump_scoped(lines *L, const rp__brule *r)
+{
+    char head[300], pbuf[200], perms[64];
+
+    rp__perm_text(r->perms & ~(uint32_t)RP_PERM_RELAY, perms, sizeof(perms));
+    snprintf(head, sizeof(head), "    %s %s %s%srelay to",
+             r->deny ? "deny " : "allow",
+             rp__principal_text(r, pbuf, sizeof(pbuf)), perms,
+             perms[0] ? " " : "");
+    add_words(L, head, r->scope, r->n_scope);
+}
+
+/* Certificate lists, one line per list, and the trusted proxies. */
+static void
+dump_grants(lines *L, const rp_builder *b)
+{
+    char head[300], text[128];
+    size_t from = L->n;
+    char(*fps)[2 * RP__FP_LEN + 1];
+    const char **words;
+
+    fps = rp__calloc(L->a, b->n_certs + 1, sizeof(*fps));
+    words = rp__calloc(L->a, b->n_certs + 1, sizeof(*words));
+    for (size_t i = 0; fps != NULL && words != NULL && i < b->n_certs; i++) {
+        size_t n = 0;
+        bool first = true;
+
+        for (size_t k = 0; k < i && first; k++)
+            first = strcmp(b->certs[k].name, b->certs[i].name) != 0;
+        for (size_t k = i; first && k < b->n_certs; k++)
+            if (strcmp(b->certs[k].name, b->certs[i].name) == 0) {
+                rp__fp_format(b->certs[k].fp, fps[k]);
+                words[n++] = fps[k];
+            }
+        snprintf(head, sizeof(head), "certificate %s", b->certs[i].name);
+        if (first)
+            add_words(L, head, words, n);
+    }
+    if (fps == NULL || words == NULL)
+        L->failed = true;
+    rp__free(L->a, fps);
+    rp__free(L->a, (void *)words);
+    sort_from(L, from);
+    from = L->n;
+    for (size_t i = 0; i < b->n_proxies; i++) {
+        rp__bref_text(&b->proxies[i], text, sizeof(text));
+        add(L, "trusted-proxy %s", text);
+    }
+    sort_from(L, from);
+}
+
 static void
 dump_listener(lines *L, const rp__blistener *l)
 {
@@ -294,10 +371,15 @@ dump_listener(lines *L, const rp__blistener *l)
     }
     sort_from(L, from);
     if (l->require_auth)
-        add(L, "    require auth");
+        add(L, "    require auth%s",
+            l->require_cert_ok ? " or certificate" : "");
     from = L->n;
     for (size_t k = 0; k < l->n_rules; k++) {
         const rp__brule *r = &l->rules[k];
+        if (r->n_scope > 0) {
+            dump_scoped(L, r);
+            continue;
+        }
         add(L, "    %s %s %s", r->deny ? "deny " : "allow",
             rp__principal_text(r, pbuf, sizeof(pbuf)),
             rp__perm_text(r->perms, perms, sizeof(perms)));
@@ -327,7 +409,10 @@ static void
 dump_global(lines *L, const rp_builder *b)
 {
     char text[128];
-    size_t from = L->n;
+    size_t from;
+
+    dump_grants(L, b);
+    from = L->n;
 
     for (size_t i = 0; i < b->n_deny_clients; i++) {
         rp__bref_text(&b->deny_clients[i], text, sizeof(text));

@@ -117,7 +117,9 @@ collect_rules(xa *s)
         for (uint32_t k = 0; k < l->n_rules; k++) {
             const rp__rule *r = &l->rules[k];
             xrule *x = &s->rules[s->n_rules];
-            if (!(r->perms & RP_PERM_RELAY))
+            /* A scoped deny refuses some destinations only: the range
+             * still relays towards the others. */
+            if (!(r->perms & RP_PERM_RELAY) || (r->deny && r->scope != NULL))
                 continue;
             x->item = r->item;
             x->list = r->list;

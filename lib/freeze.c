@@ -325,6 +325,8 @@ index_names(rp__freeze *f, lists *L)
     return true;
 }
 
+static size_t count_rules(const rp_builder *b);
+
 /* Add a reference (literal or named) to list @p id. */
 static bool
 add_ref(rp__freeze *f, lists *L, const rp__bref *ref, uint32_t id)
@@ -366,6 +368,43 @@ add_named_lists(rp__freeze *f, lists *L)
     return true;
 }
 
+/* The list id of a reference: a named list's own, or a new list for a
+ * literal. */
+static bool
+ref_id(rp__freeze *f, lists *L, const rp__bref *ref, uint32_t *id)
+{
+    if (ref->name == NULL) {
+        *id = L->n++;
+        return add_ref(f, L, ref, *id);
+    }
+    if (!rp__strmap_get(L->names, ref->name, strlen(ref->name), id)) {
+        rp__f_fail(f, RP_E_POLICY, ref->item, "unknown network list '%s'",
+                   ref->name);
+        return false;
+    }
+    return true;
+}
+
+/* `trusted-proxy` entries: one list of them all. */
+static bool
+build_proxies(rp__freeze *f, lists *L)
+{
+    const rp_builder *b = f->b;
+
+    f->p->proxy_list = RP__NONE;
+    f->p->proxy_item = RP__NONE;
+    if (b->n_proxies == 0)
+        return true;
+    f->p->proxy_list = L->n++;
+    f->p->proxy_item = b->proxies[0].item;
+    for (size_t i = 0; i < b->n_proxies; i++)
+        if (!add_ref(f, L, &b->proxies[i], f->p->proxy_list))
+            return false;
+    return true;
+}
+
+/* rule_ids holds, per rule, its network list id and then (at
+ * rule_ids + n_rules) its `from network` list id. */
 static bool
 add_listener_lists(rp__freeze *f,
                    lists *L,
@@ -373,6 +412,7 @@ add_listener_lists(rp__freeze *f,
                    uint32_t *rule_ids)
 {
     size_t r = 0;
+    uint32_t *from_ids = rule_ids + count_rules(f->b);
 
     for (size_t i = 0; i < f->b->n_listeners; i++) {
         const rp__blistener *l = &f->b->listeners[i];
@@ -385,7 +425,10 @@ add_listener_lists(rp__freeze *f,
             const rp__brule *rule = &l->rules[k];
             uint32_t id = RP__NONE;
 
-            if (rule->principal >= RP_PRINCIPAL_NETWORK) {
+            if (rule->has_from && !ref_id(f, L, &rule->from, &from_ids[r]))
+                return false;
+            if (rule->principal >= RP_PRINCIPAL_NETWORK &&
+                rule->principal <= RP_PRINCIPAL_INTERFACE) {
                 if (rule->ref.name != NULL &&
                     !rp__strmap_get(L->names, rule->ref.name,
                                     strlen(rule->ref.name), &id)) {
@@ -402,6 +445,8 @@ add_listener_lists(rp__freeze *f,
                 }
             }
             rule_ids[r] = id;
+            if (!rule->has_from)
+                from_ids[r] = RP__NONE;
         }
     }
     return true;
@@ -464,8 +509,7 @@ build_lists(rp__freeze *f, lists *L, uint32_t *remote_ids, uint32_t *rule_ids)
     if (!index_names(f, L) || !add_named_lists(f, L) ||
         !add_listener_lists(f, L, remote_ids, rule_ids))
         return false;
-    return build_deny_client(f, L);
-    return true;
+    return build_deny_client(f, L) && build_proxies(f, L);
 }
 
 bool
@@ -478,7 +522,7 @@ rp__freeze_lists(rp__freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
     *remote_ids =
         rp__calloc(&f->p->alloc, f->b->n_listeners + 1, sizeof(uint32_t));
     *rule_ids =
-        rp__calloc(&f->p->alloc, count_rules(f->b) + 1, sizeof(uint32_t));
+        rp__calloc(&f->p->alloc, 2 * count_rules(f->b) + 1, sizeof(uint32_t));
     L.rb = rp__radix_builder_new(&f->p->alloc);
     if (*remote_ids == NULL || *rule_ids == NULL || L.rb == NULL) {
         rp__radix_builder_free(L.rb);

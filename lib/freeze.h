@@ -38,6 +38,9 @@ bool rp__freeze_self(rp__freeze *f);
 bool rp__freeze_groups(rp__freeze *f);
 bool rp__freeze_addrsets(rp__freeze *f);
 bool rp__freeze_logins(rp__freeze *f);
+/* freeze_grants.c: certificate sets and relay scopes. */
+bool rp__freeze_certs(rp__freeze *f);
+bool rp__freeze_scopes(rp__freeze *f);
 bool rp__check_safety(rp__freeze *f);
 
 /* dump.c and lint.c: computed once, at freeze time. */

@@ -39,7 +39,7 @@ add_listener(rp__xcuts *c, const rp_builder *b, const rp__blistener *l)
             return -1;
     for (size_t k = 0; k < l->n_rules; k++) {
         const rp__brule *r = &l->rules[k];
-        if (!(r->perms & RP_PERM_RELAY))
+        if (!(r->perms & RP_PERM_RELAY) || (r->deny && r->n_scope > 0))
             continue;
         if ((r->principal == RP_PRINCIPAL_NETWORK ||
              r->principal == RP_PRINCIPAL_NETWORK_EXCEPT) &&

@@ -349,10 +349,36 @@ in_group(const rp_builder *b, const char *group, const char *user)
 }
 
 /* Does principal @p q apply to every client principal @p r applies to? */
+/* Do @p q and @p r name the same `from network`? */
+static bool
+same_from(const rp__brule *q, const rp__brule *r)
+{
+    char a[80], c[80];
+
+    if (!r->has_from || q->from_except != r->from_except)
+        return false;
+    rp__bref_text(&q->from, a, sizeof(a));
+    rp__bref_text(&r->from, c, sizeof(c));
+    return strcmp(a, c) == 0;
+}
+
 static bool
 principal_covers(const rp_builder *b, const rp__brule *q, const rp__brule *r)
 {
+    /* Narrower grants are compared only with the same narrowing. */
+    if ((q->has_from && !same_from(q, r)) || (q->n_scope > 0) ||
+        (r->principal == RP_PRINCIPAL_CERTIFICATE &&
+         q->principal != RP_PRINCIPAL_ANONYMOUS &&
+         q->principal != RP_PRINCIPAL_CERTIFICATE))
+        return false;
     switch (q->principal) {
+    case RP_PRINCIPAL_CERTIFICATE:
+        if (r->principal != RP_PRINCIPAL_CERTIFICATE)
+            return false;
+        if (q->name != NULL || r->name != NULL)
+            return q->name != NULL && r->name != NULL &&
+                   strcmp(q->name, r->name) == 0;
+        return memcmp(q->cert_fp, r->cert_fp, sizeof(q->cert_fp)) == 0;
     case RP_PRINCIPAL_ANONYMOUS:
         return true;
     case RP_PRINCIPAL_AUTHENTICATED:

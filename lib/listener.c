@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "builder.h"
+#include "certfp.h"
 #include "domains.h"
 #include "ipaddr.h"
 #include "policy.h"
@@ -195,11 +196,9 @@ rp_builder_remote(rp_builder *b,
     return RP_OK;
 }
 
-rp_status
-rp_builder_require_auth(rp_builder *b,
-                        uint32_t listener,
-                        bool on,
-                        rp_error *err)
+static rp_status
+set_require(
+    rp_builder *b, uint32_t listener, bool on, bool cert_ok, rp_error *err)
 {
     rp__blistener *l;
 
@@ -208,12 +207,33 @@ rp_builder_require_auth(rp_builder *b,
     if ((l = get_listener(b, listener, err)) == NULL)
         return RP_E_ARG;
     l->require_auth = on;
+    l->require_cert_ok = on && cert_ok;
     l->require_auth_item =
-        rp__b_item(b, on ? "require auth" : "no require auth");
+        rp__b_item(b, !on       ? "no require auth"
+                      : cert_ok ? "require auth or certificate"
+                                : "require auth");
     if (l->require_auth_item == RP__NONE) {
         return rp__b_nomem(b, err);
     }
     return RP_OK;
+}
+
+rp_status
+rp_builder_require_auth(rp_builder *b,
+                        uint32_t listener,
+                        bool on,
+                        rp_error *err)
+{
+    return set_require(b, listener, on, false, err);
+}
+
+rp_status
+rp_builder_require_auth_or_certificate(rp_builder *b,
+                                       uint32_t listener,
+                                       bool on,
+                                       rp_error *err)
+{
+    return set_require(b, listener, on, true, err);
 }
 
 /* Add a rule with an already-recorded item. */
@@ -250,21 +270,62 @@ rp__perm_text(uint32_t perms, char *buf, size_t size)
     return buf;
 }
 
+/* The permissions of @p r as the language writes them: a scoped relay
+ * last, with its destinations ("submit relay to a.example .b.example"). */
+const char *
+rp__rule_perm_text(const rp__brule *r, char *buf, size_t size)
+{
+    char scope[200];
+    size_t n;
+
+    if (r->n_scope == 0)
+        return rp__perm_text(r->perms, buf, size);
+    rp__perm_text(r->perms & ~(uint32_t)RP_PERM_RELAY, buf, size);
+    n = strlen(buf);
+    snprintf(buf + n, size - n, "%srelay%s", n ? " " : "",
+             rp__scope_text(r, scope, sizeof(scope)));
+    return buf;
+}
+
+/* " from network [all-except] NETWORK" of a login rule, or "". */
+static const char *
+from_text(const rp__brule *r, char *buf, size_t size)
+{
+    char ref[64];
+
+    buf[0] = '\0';
+    if (!r->has_from)
+        return buf;
+    rp__bref_text(&r->from, ref, sizeof(ref));
+    snprintf(buf, size, " from network %s%s",
+             r->from_except ? "all-except " : "", ref);
+    return buf;
+}
+
 const char *
 rp__principal_text(const rp__brule *r, char *buf, size_t size)
 {
-    char ref[80];
+    char ref[80], from[100], fp[2 * RP__FP_LEN + 1];
 
     switch (r->principal) {
     case RP_PRINCIPAL_ANONYMOUS:
         return "anonymous";
     case RP_PRINCIPAL_AUTHENTICATED:
-        return "authenticated";
-    case RP_PRINCIPAL_USER:
-        snprintf(buf, size, "user %s", r->name);
+        if (!r->has_from)
+            return "authenticated";
+        snprintf(buf, size, "authenticated%s",
+                 from_text(r, from, sizeof(from)));
         return buf;
+    case RP_PRINCIPAL_USER:
     case RP_PRINCIPAL_GROUP:
-        snprintf(buf, size, "group %s", r->name);
+        snprintf(buf, size, "%s %s%s",
+                 r->principal == RP_PRINCIPAL_USER ? "user" : "group", r->name,
+                 from_text(r, from, sizeof(from)));
+        return buf;
+    case RP_PRINCIPAL_CERTIFICATE:
+        if (r->name == NULL)
+            rp__fp_format(r->cert_fp, fp);
+        snprintf(buf, size, "certificate %s", r->name ? r->name : fp);
         return buf;
     default:
         break;
@@ -276,6 +337,35 @@ rp__principal_text(const rp__brule *r, char *buf, size_t size)
                                                       : "network all-except",
              ref);
     return buf;
+}
+
+/* A certificate rule names a certificate list or gives one fingerprint:
+ * a word with a colon, or of 64 hex digits, is taken as a fingerprint. */
+static bool
+cert_arg(rp_builder *b, rp_error *err, const char *arg, rp__brule *r)
+{
+    const char *why = "";
+    size_t n = arg != NULL ? strlen(arg) : 0;
+
+    if (n > 0 && strchr(arg, ':') == NULL &&
+        !(n == 2 * RP__FP_LEN && strspn(arg, "0123456789abcdefABCDEF") == n)) {
+        if (!rp__is_name(arg)) {
+            rp__b_fail(b, err, RP_E_ARG, arg,
+                       "a certificate list name must be a word");
+            return false;
+        }
+        if ((r->name = rp__b_str(b, arg)) == NULL) {
+            rp__b_nomem(b, err);
+            return false;
+        }
+        return true;
+    }
+    if (rp__fp_parse(arg, n, r->cert_fp, &why) == 0)
+        return true;
+    rp__b_fail(b, err, RP_E_ARG, arg,
+               "'%.24s%s' is not a SHA-256 fingerprint or list name: %s",
+               arg != NULL ? arg : "", n > 24 ? "..." : "", why);
+    return false;
 }
 
 static bool
@@ -303,9 +393,69 @@ fill_principal(
     case RP_PRINCIPAL_NETWORK_EXCEPT:
     case RP_PRINCIPAL_INTERFACE:
         return rp__parse_ref(b, err, arg, true, &r->ref);
+    case RP_PRINCIPAL_CERTIFICATE:
+        return cert_arg(b, err, arg, r);
     }
     rp__b_fail(b, err, RP_E_ARG, NULL, "unknown principal %d", (int)p);
     return false;
+}
+
+/* `from network [all-except] NETWORK` of a login rule ("!" for
+ * all-except in the builder call). */
+static bool
+fill_from(rp_builder *b, rp_error *err, const char *from, rp__brule *r)
+{
+    if (from == NULL)
+        return true;
+    if (r->principal != RP_PRINCIPAL_USER &&
+        r->principal != RP_PRINCIPAL_GROUP &&
+        r->principal != RP_PRINCIPAL_AUTHENTICATED) {
+        rp__b_fail(b, err, RP_E_ARG, from,
+                   "only user, group and authenticated rules take 'from "
+                   "network'");
+        return false;
+    }
+    r->has_from = true;
+    r->from_except = from[0] == '!';
+    return rp__parse_ref(b, err, from + (from[0] == '!'), true, &r->from);
+}
+
+/* `relay to LIST`: normalised patterns, in the builder's arena. */
+static bool
+fill_scope(
+    rp_builder *b, rp_error *err, const char *const *to, size_t n, rp__brule *r)
+{
+    char pat[RP__PATTERN_BUF];
+
+    if (to == NULL || n == 0)
+        return to == NULL || n == 0;
+    if (!(r->perms & RP_PERM_RELAY)) {
+        rp__b_fail(
+            b, err, RP_E_ARG, NULL,
+            "destinations ('to') narrow relay: the rule must hold relay");
+        return false;
+    }
+    if (n > b->opts.max_rules) {
+        rp__b_fail(b, err, RP_E_LIMIT, NULL,
+                   "too many destinations in one rule");
+        return false;
+    }
+    r->scope = rp__arena_alloc(&b->arena, &b->alloc, n * sizeof(char *));
+    if (r->scope == NULL) {
+        rp__b_nomem(b, err);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!rp__norm_domain(b, err, to[i], pat, sizeof(pat)) ||
+            !rp__count_entry(b, err))
+            return false;
+        if ((r->scope[i] = rp__b_str(b, pat)) == NULL) {
+            rp__b_nomem(b, err);
+            return false;
+        }
+    }
+    r->n_scope = n;
+    return true;
 }
 
 rp_status
@@ -317,9 +467,25 @@ rp_builder_rule(rp_builder *b,
                 uint32_t perms,
                 rp_error *err)
 {
+    return rp_builder_rule_ex(b, listener, deny, principal, arg, NULL, perms,
+                              NULL, 0, err);
+}
+
+rp_status
+rp_builder_rule_ex(rp_builder *b,
+                   uint32_t listener,
+                   bool deny,
+                   rp_principal principal,
+                   const char *arg,
+                   const char *from,
+                   uint32_t perms,
+                   const char *const *relay_to,
+                   size_t n_relay_to,
+                   rp_error *err)
+{
     rp__blistener *l;
     rp__brule r;
-    char text[300], pbuf[120], permbuf[64];
+    char text[300], pbuf[200], permbuf[260];
 
     if (b == NULL)
         return RP_E_ARG;
@@ -334,11 +500,13 @@ rp_builder_rule(rp_builder *b,
     memset(&r, 0, sizeof(r));
     r.deny = deny;
     r.perms = perms;
-    if (!fill_principal(b, err, principal, arg, &r))
+    if (!fill_principal(b, err, principal, arg, &r) ||
+        !fill_from(b, err, from, &r) ||
+        !fill_scope(b, err, relay_to, n_relay_to, &r))
         return b->last;
     snprintf(text, sizeof(text), "%s %s %s", deny ? "deny" : "allow",
              rp__principal_text(&r, pbuf, sizeof(pbuf)),
-             rp__perm_text(perms, permbuf, sizeof(permbuf)));
+             rp__rule_perm_text(&r, permbuf, sizeof(permbuf)));
     if ((r.item = rp__b_item(b, text)) == RP__NONE) {
         return rp__b_nomem(b, err);
     }

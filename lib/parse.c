@@ -32,7 +32,9 @@ typedef enum entry_kind {
     E_DENY_RECIPIENT,
     E_LOGIN,
     E_BIND,
-    E_REMOTE
+    E_REMOTE,
+    E_CERT,
+    E_PROXY
 } entry_kind;
 
 typedef struct target {
@@ -114,6 +116,12 @@ add_entry(parser *p, const target *t, const loc *at, const char *v)
         break;
     case E_REMOTE:
         st = rp_builder_remote(b, p->listener, v, &e);
+        break;
+    case E_CERT:
+        st = rp_builder_certificate(b, t->arg, v, &e);
+        break;
+    case E_PROXY:
+        st = rp_builder_trusted_proxy(b, v, &e);
         break;
     }
     return st == RP_OK ? RP_OK : builder_failed(p, st, &e, at);
@@ -350,6 +358,7 @@ st_named_list(parser *p)
         {"network", "a list name", "address", E_NETWORK},
         {"group", "a group name", "user", E_GROUP},
         {"sender-login", "a user name", "address", E_LOGIN},
+        {"certificate", "a certificate list name", "fingerprint", E_CERT},
     };
     int f = 0;
     target t;
@@ -444,8 +453,10 @@ st_soft_fail(parser *p)
 /* ---- listener blocks ---------------------------------------------------- */
 
 static const char *const principals[] = {
-    "anonymous", "authenticated", "user", "group", "network", "interface",
+    "anonymous", "authenticated", "user",        "group",
+    "network",   "interface",     "certificate",
 };
+#define N_PRINCIPALS (sizeof(principals) / sizeof(principals[0]))
 
 static rp_status
 st_listener(parser *p)
@@ -510,19 +521,64 @@ st_require(parser *p)
 
     TRY(want_word(p, 1, 0, "'auth'", &w));
     if (strcmp(w, "auth") != 0)
-        return rp__lex_fail_tok(p, RP_E_SYNTAX, 1,
-                                "unknown requirement '%s' (the "
-                                "only one is 'require auth')",
-                                S(p, 1, s));
-    TRY(no_more(p, 2));
-    CALL(p, 1, rp_builder_require_auth(p->b, p->listener, true, &e_));
+        return rp__lex_fail_tok(
+            p, RP_E_SYNTAX, 1,
+            "unknown requirement '%s' (expected "
+            "'require auth' or 'require auth or certificate')",
+            S(p, 1, s));
+    if (p->n_toks == 2) {
+        CALL(p, 1, rp_builder_require_auth(p->b, p->listener, true, &e_));
+        return RP_OK;
+    }
+    if (p->toks[2].type != T_WORD || strcmp(T(p, 2), "or") != 0 ||
+        p->n_toks < 4 || p->toks[3].type != T_WORD ||
+        strcmp(T(p, 3), "certificate") != 0)
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, 2,
+                                "expected 'require auth' or 'require auth or "
+                                "certificate'");
+    TRY(no_more(p, 4));
+    CALL(p, 1,
+         rp_builder_require_auth_or_certificate(p->b, p->listener, true, &e_));
+    return RP_OK;
+}
+
+/* Is token @p i the bare word @p w? */
+static bool
+is_word_at(const parser *p, size_t i, const char *w)
+{
+    return i < p->n_toks && p->toks[i].type == T_WORD &&
+           strcmp(T(p, i), w) == 0;
+}
+
+/* `from network [all-except] NETWORK` after a login principal at token
+ * @p i: *from gets "NETWORK" or "!NETWORK" in @p buf, *next the token
+ * after it. */
+static rp_status
+from_network(parser *p, size_t i, char *buf, size_t size, size_t *next)
+{
+    const char *w;
+    bool except;
+
+    if (!is_word_at(p, i + 1, "network"))
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, i,
+                                "expected 'from network NETWORK'");
+    except = is_word_at(p, i + 2, "all-except");
+    TRY(want_word(p, i + 2 + except, i + 1 + except, "a network name or CIDR",
+                  &w));
+    snprintf(buf, size, "%s%s", except ? "!" : "", w);
+    *next = i + 3 + except;
     return RP_OK;
 }
 
 /* The PRINCIPAL of `allow`/`deny` at token 1; *next is the first token
- * after it. */
+ * after it (and after `from network ...`, put in @p from). */
 static rp_status
-principal(parser *p, rp_principal *pr, const char **arg, size_t *next)
+principal(parser *p,
+          rp_principal *pr,
+          const char **arg,
+          char *from,
+          size_t from_size,
+          size_t *next)
 {
     static const char *const needs[] = {
         "",
@@ -531,6 +587,7 @@ principal(parser *p, rp_principal *pr, const char **arg, size_t *next)
         "a group name",
         "a network name or CIDR",
         "a network name or CIDR",
+        "a certificate list name or fingerprint",
     };
     const char *w;
     char s[P_SHOW + 4];
@@ -539,26 +596,72 @@ principal(parser *p, rp_principal *pr, const char **arg, size_t *next)
 
     TRY(want_word(p, 1, 0,
                   "a principal (anonymous, authenticated, user, "
-                  "group, network or interface)",
+                  "group, network, interface or certificate)",
                   &w));
-    if ((k = lookup(w, principals, 6)) < 0)
+    if ((k = lookup(w, principals, N_PRINCIPALS)) < 0)
         return rp__lex_fail_tok(
             p, RP_E_SYNTAX, 1,
             "unknown principal '%s' (expected "
-            "anonymous, authenticated, user, group, network or "
-            "interface)",
+            "anonymous, authenticated, user, group, network, "
+            "interface or certificate)",
             S(p, 1, s));
-    *pr = k == 5 ? RP_PRINCIPAL_INTERFACE : (rp_principal)(k + 1);
+    *pr = k == 5   ? RP_PRINCIPAL_INTERFACE
+          : k == 6 ? RP_PRINCIPAL_CERTIFICATE
+                   : (rp_principal)(k + 1);
     *arg = NULL;
-    if (k == 4 && i < p->n_toks && p->toks[i].type == T_WORD &&
-        strcmp(T(p, i), "all-except") == 0) {
+    if (k == 4 && is_word_at(p, i, "all-except")) {
         *pr = RP_PRINCIPAL_NETWORK_EXCEPT;
         i++;
     }
     if (k >= 2)
         TRY(want_word(p, i, i - 1, needs[k], arg));
     *next = k >= 2 ? i + 1 : i;
+    from[0] = '\0';
+    if (k >= 1 && k <= 3 && is_word_at(p, *next, "from"))
+        TRY(from_network(p, *next, from, from_size, next));
     return RP_OK;
+}
+
+/* `relay to LIST` from token @p i (just after `to`) to the end: the
+ * destinations, bare words. */
+static rp_status
+relay_to(parser *p, size_t i, const char ***out, size_t *n)
+{
+    const char **v;
+
+    if (i >= p->n_toks)
+        return rp__lex_fail_tok(p, RP_E_SYNTAX, i - 1,
+                                "'relay to' needs at least one domain pattern");
+    v = rp__calloc(&p->alloc, p->n_toks - i, sizeof(*v));
+    if (v == NULL)
+        return rp__lex_no_memory(p, &p->toks[i].at);
+    for (size_t k = i; k < p->n_toks; k++) {
+        if (p->toks[k].type != T_WORD) {
+            rp__free(&p->alloc, v);
+            return rp__lex_fail_tok(
+                p, RP_E_SYNTAX, k,
+                "expected a domain pattern after 'relay to', "
+                "not a quoted string");
+        }
+        v[k - i] = T(p, k);
+    }
+    *out = v;
+    *n = p->n_toks - i;
+    return RP_OK;
+}
+
+/* A rule's builder call failed on one of its words (a destination, a
+ * `from` network, a fingerprint): point at that word, not at the rule. */
+static rp_status
+rule_failed(parser *p, rp_status st, rp_error *e)
+{
+    size_t n = strnlen(e->snippet, sizeof(e->snippet));
+    const char *text = strstr(e->message, ": ");
+
+    for (size_t i = 2; n > 0 && text != NULL && i < p->n_toks; i++)
+        if (p->toks[i].len >= n && strncmp(T(p, i), e->snippet, n) == 0)
+            return rp__lex_fail_tok(p, st, i, "%s", text + 2);
+    return builder_failed(p, st, e, &p->toks[1].at);
 }
 
 /* `allow PRINCIPAL PERM...` and `deny PRINCIPAL PERM...` in a listener. */
@@ -572,31 +675,45 @@ st_rule(parser *p, bool deny)
         "local-sender",
     };
     rp_principal pr = RP_PRINCIPAL_ANONYMOUS;
-    const char *arg = NULL, *w;
-    char s[P_SHOW + 4];
+    const char *arg = NULL, *w, **to = NULL;
+    char s[P_SHOW + 4], from[300];
     uint32_t bits = 0;
-    size_t i = 0;
+    size_t i = 0, n_to = 0;
     int k;
 
-    TRY(principal(p, &pr, &arg, &i));
+    TRY(principal(p, &pr, &arg, from, sizeof(from), &i));
     if (i >= p->n_toks)
         return rp__lex_fail_tok(p, RP_E_SYNTAX, 0,
                                 "'%s' needs at least one "
                                 "permission (submit, relay, routing or "
                                 "local-sender)",
                                 T(p, 0));
-    for (; i < p->n_toks; i++) {
+    for (; i < p->n_toks && to == NULL; i++) {
         TRY(want_word(p, i, 0, "a permission", &w));
-        if ((k = lookup(w, perms, 4)) < 0)
-            return rp__lex_fail_tok(p, RP_E_SYNTAX, i,
-                                    "unknown permission '%s' "
-                                    "(expected submit, relay, routing or "
-                                    "local-sender)",
-                                    S(p, i, s));
-        bits |= 1u << k;
+        if (strcmp(w, "to") == 0 && i > 0 && strcmp(T(p, i - 1), "relay") == 0)
+            TRY(relay_to(p, i + 1, &to, &n_to));
+        else if ((k = lookup(w, perms, 4)) < 0)
+            return rp__lex_fail_tok(
+                p, RP_E_SYNTAX, i,
+                "unknown permission '%s' "
+                "(expected submit, relay, routing or "
+                "local-sender%s)",
+                S(p, i, s), strcmp(w, "to") == 0 ? "; 'to' follows relay" : "");
+        else
+            bits |= 1u << k;
     }
-    CALL(p, 1, rp_builder_rule(p->b, p->listener, deny, pr, arg, bits, &e_));
-    return RP_OK;
+    {
+        rp_error e_;
+        rp_status st_ = set_source(p, &p->toks[1].at);
+        memset(&e_, 0, sizeof(e_));
+        if (st_ == RP_OK &&
+            (st_ = rp_builder_rule_ex(p->b, p->listener, deny, pr, arg,
+                                      from[0] ? from : NULL, bits, to, n_to,
+                                      &e_)) != RP_OK)
+            st_ = rule_failed(p, st_, &e_);
+        rp__free(&p->alloc, to);
+        return st_;
+    }
 }
 
 /* `allow` and `deny`: listener rules inside a block, `allow open-relay`
@@ -615,7 +732,8 @@ st_allow_deny(parser *p)
     TRY(want_word(p, 1, 0,
                   p->in_listener
                       ? "a principal (anonymous, "
-                        "authenticated, user, group, network or interface)"
+                        "authenticated, user, group, network, interface or "
+                        "certificate)"
                   : deny ? "client, sender or recipient"
                          : "'open-relay'",
                   &w));
@@ -627,7 +745,7 @@ st_allow_deny(parser *p)
                                 T(p, 0), w);
     if (p->in_listener)
         return st_rule(p, deny);
-    if (k < 0 && lookup(w, principals, 6) >= 0)
+    if (k < 0 && lookup(w, principals, N_PRINCIPALS) >= 0)
         return rp__lex_fail_tok(p, RP_E_SYNTAX, 1,
                                 "'%s %s' is only valid inside a "
                                 "listener block",
@@ -682,6 +800,12 @@ st_remote(parser *p)
     return st_list(p, 1, E_REMOTE, "network");
 }
 
+static rp_status
+st_trusted_proxy(parser *p)
+{
+    return st_list(p, 1, E_PROXY, "network");
+}
+
 enum { W_TOP = 1, W_BLOCK = 2, W_BOTH = 3 };
 
 static const struct keyword {
@@ -700,6 +824,8 @@ static const struct keyword {
     {"deny", W_BOTH, st_allow_deny},
     {"allow", W_BOTH, st_allow_deny},
     {"sender-login", W_TOP, st_named_list},
+    {"certificate", W_TOP, st_named_list},
+    {"trusted-proxy", W_TOP, st_trusted_proxy},
     {"reply", W_TOP, st_reply},
     {"soft-fail", W_TOP, st_soft_fail},
     {"listener", W_BOTH, st_listener}, /* nesting gets its own message */

@@ -55,10 +55,16 @@ typedef struct rp__rule {
     bool deny;
     rp_principal principal;
     uint32_t perms;
-    uint32_t list;    /* network / interface: the radix list id */
+    uint32_t list;    /* network / interface: the radix list id;
+                         certificate: the certificate set id */
     const char *name; /* user or group, lowercased */
     size_t name_len;
     uint32_t item;
+    uint32_t from_list; /* `from network`: radix list id, or RP__NONE */
+    bool from_except;   /* `from network all-except` */
+    /* `relay to LIST`: relay (only) towards these domains; NULL: none. */
+    rp__domtab *scope;
+    const char *scope_text; /* " to P1 P2", for explanations */
 } rp__rule;
 
 typedef struct rp__listener {
@@ -68,6 +74,7 @@ typedef struct rp__listener {
     uint32_t n_binds;
     uint32_t remote_list; /* radix list id, or RP__NONE: every client */
     bool require_auth;
+    bool require_cert_ok; /* `require auth or certificate` */
     uint32_t require_auth_item;
     rp__rule *rules;
     uint32_t n_rules;
@@ -129,6 +136,12 @@ struct rp_policy {
     uint32_t *deny_client_lists; /* radix list ids to check (step 2) */
     uint32_t *deny_client_items; /* the statement named for each */
     uint32_t n_deny_client;
+
+    /* Certificate sets: 4-byte set id (little-endian) and the 32-byte
+     * fingerprint -> 1. */
+    rp__strmap *certs;
+    uint32_t proxy_list; /* trusted-proxy radix list id, or RP__NONE */
+    uint32_t proxy_item; /* its first statement */
 
     rp__strmap *groups;   /* "<group>\n<user>" -> 1 */
     rp__strmap *self_ips; /* 16-byte keys of our own addresses */

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include "alloc.h"
+#include "certfp.h"
 #include "decide.h"
 #include "ipaddr.h"
 #include "options.h"
@@ -214,11 +215,48 @@ take_ip(const rp_ip *bin, const char *text, size_t len, rp__ip *out)
            rp__ip_parse(text, rp__span_len(text, len), out) == 0;
 }
 
+static bool
+has_ip(const rp_ip *bin, const char *text)
+{
+    return bin->family != 0 || text != NULL;
+}
+
+/* The client, and the peer and certificate when given (relaypolicy(7)
+ * §2): false with the reason in c->fail for bad facts. */
+static bool
+take_facts(rp__ctx *c)
+{
+    const rp_query *q = c->q;
+    bool peer = has_ip(&q->peer, q->peer_ip);
+
+    c->fail = "client IP is missing, given twice or not a strict IP address";
+    if ((!peer || has_ip(&q->client, q->client_ip)) &&
+        !take_ip(&q->client, q->client_ip, q->client_ip_len, &c->client))
+        return false;
+    c->fail = "peer IP is given twice or is not a strict IP address";
+    if (peer && !take_ip(&q->peer, q->peer_ip, q->peer_ip_len, &c->peer))
+        return false;
+    c->fail = "the certificate fingerprint is not 64 hex digits (colons "
+              "allowed)";
+    if (q->cert_fingerprint != NULL &&
+        rp__fp_parse(q->cert_fingerprint,
+                     rp__span_len(q->cert_fingerprint, q->cert_fingerprint_len),
+                     c->cert, NULL) != 0)
+        return false;
+    c->has_cert = q->cert_fingerprint != NULL;
+    c->fail = NULL;
+    if (peer && !has_ip(&q->client, q->client_ip))
+        c->client = c->peer; /* no claim: the peer is the client */
+    else if (peer)
+        c->proxy = RP__PROXY_IGNORED; /* until the peer is found trusted */
+    return true;
+}
+
 /* Flags this version knows and reserved fields left zero. */
 static bool
 query_shape_ok(const rp_query *q)
 {
-    if (q->flags & ~(uint32_t)RP__QUERY_FLAGS)
+    if (q->flags & ~(uint32_t)RP__QUERY_FLAGS || q->reserved1 != 0)
         return false;
     for (size_t i = 0; i < sizeof(q->reserved) / sizeof(q->reserved[0]); i++)
         if (q->reserved[i] != 0)
@@ -234,9 +272,8 @@ rp__query_check(rp__ctx *c)
 
     if (!query_shape_ok(q))
         return api_error(d, "unknown query flag or non-zero reserved field");
-    if (!take_ip(&q->client, q->client_ip, q->client_ip_len, &c->client))
-        return api_error(d, "client IP is missing, given twice or not a "
-                            "strict IP address");
+    if (!take_facts(c))
+        return api_error(d, c->fail);
     if (!take_ip(&q->local, q->local_ip, q->local_ip_len, &c->local))
         return api_error(d, "local IP is missing, given twice or not a "
                             "strict IP address");

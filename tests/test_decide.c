@@ -102,6 +102,11 @@ Test(decide, vectors_empty_recipient_list)
     run_vectors("empty.txt");
 }
 
+Test(decide, vectors_grants)
+{
+    run_vectors("grants.txt");
+}
+
 Test(decide, idn_vectors)
 {
     run_vectors("idn.txt");

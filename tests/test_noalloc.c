@@ -150,6 +150,11 @@ stop_counting(void)
 
 /* ---- the policy and the queries --------------------------------------- */
 
+#define FP1 "04eee26dfc453b87d5127d23d953cf0ae8bc1ec1d79858ad68264bb13c1d20e8"
+#define FP1C                                                                   \
+    "04:EE:E2:6D:FC:45:3B:87:D5:12:7D:23:D9:53:CF:0A:E8:BC:1E:C1:D7:98:58:AD:" \
+    "68:26:4B:B1:3C:1D:20:E8"
+
 static const char policy_text[] =
     "domain local.example local recipients alice bob postmaster\n"
     "domain .corp.example local\n"
@@ -185,7 +190,21 @@ static const char policy_text[] =
     "deny recipient /^trap[0-9]*@/ .blocked.example\n"
     "deny recipient /(a+)+$/\n"
     "sender-login alice alice@local.example "
-    "alice@\xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84\n";
+    "alice@\xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84\n"
+    /* The narrower grants of relaypolicy(7) §4.2. */
+    "trusted-proxy 10.0.0.7\n"
+    "certificate rw " FP1 "\n"
+    "listener devices {\n"
+    "    bind *:2525\n"
+    "    allow network 10.1.2.0/24 relay to .vendor.example /^mx[0-9]+\\.v2$/\n"
+    "    deny network 10.1.2.66 relay to support.vendor.example\n"
+    "    allow user carol from network all-except 10.9.0.0/16 relay\n"
+    "}\n"
+    "listener certs {\n"
+    "    bind *:465\n"
+    "    require auth or certificate\n"
+    "    allow certificate rw submit relay\n"
+    "}\n";
 
 #define OUT "203.0.113.9"
 #define A60 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -197,7 +216,9 @@ typedef struct fact {
     const char *sender;
     const char *rcpt;
     rp_reason want;
-    uint32_t flags; /* more RP_QUERY_* bits */
+    uint32_t flags;   /* more RP_QUERY_* bits */
+    const char *peer; /* the peer that claimed the client IP, or NULL */
+    const char *cert; /* a certificate fingerprint, or NULL */
 } fact;
 
 #define UTF8 RP_QUERY_SMTPUTF8
@@ -209,98 +230,135 @@ typedef struct fact {
 
 static const fact facts[] = {
     {OUT, 25, NULL, "x@outside.example", "alice@local.example",
-     RP_REASON_ACCEPTED, 0},
-    {OUT, 25, NULL, "", "x@old.example", RP_REASON_UNKNOWN_USER, 0},
-    {OUT, 25, NULL, "", "postmaster", RP_REASON_ACCEPTED, 0},
-    {OUT, 25, NULL, "", "postmaster@[192.0.2.1]", RP_REASON_ACCEPTED, 0},
-    {OUT, 25, NULL, "", "x@a.corp.example", RP_REASON_ACCEPTED, 0},
-    {"10.1.1.1", 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAYED, 0},
-    {OUT, 25, NULL, "<>", "x@mx12.partner.example", RP_REASON_RELAYED, 0},
-    {OUT, 25, NULL, "", "x@fwd.example", RP_REASON_RELAYED, 0},
-    {"2001:db8::9", 25, "root", "", "x@elsewhere.example", RP_REASON_RELAYED,
-     0},
-    {OUT, 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAY_DENIED, 0},
+     RP_REASON_ACCEPTED, 0, NULL, NULL},
+    {OUT, 25, NULL, "", "x@old.example", RP_REASON_UNKNOWN_USER, 0, NULL, NULL},
+    {OUT, 25, NULL, "", "postmaster", RP_REASON_ACCEPTED, 0, NULL, NULL},
+    {OUT, 25, NULL, "", "postmaster@[192.0.2.1]", RP_REASON_ACCEPTED, 0, NULL,
+     NULL},
+    {OUT, 25, NULL, "", "x@a.corp.example", RP_REASON_ACCEPTED, 0, NULL, NULL},
+    {"10.1.1.1", 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAYED, 0,
+     NULL, NULL},
+    {OUT, 25, NULL, "<>", "x@mx12.partner.example", RP_REASON_RELAYED, 0, NULL,
+     NULL},
+    {OUT, 25, NULL, "", "x@fwd.example", RP_REASON_RELAYED, 0, NULL, NULL},
+    {"2001:db8::9", 25, "root", "", "x@elsewhere.example", RP_REASON_RELAYED, 0,
+     NULL, NULL},
+    {OUT, 25, NULL, "", "x@elsewhere.example", RP_REASON_RELAY_DENIED, 0, NULL,
+     NULL},
     {OUT, 25, NULL, "", "u%elsewhere.example@local.example",
-     RP_REASON_RELAY_DENIED, 0},
+     RP_REASON_RELAY_DENIED, 0, NULL, NULL},
     {OUT, 25, NULL, "", "elsewhere.example!u@local.example",
-     RP_REASON_RELAY_DENIED, 0},
+     RP_REASON_RELAY_DENIED, 0, NULL, NULL},
     {OUT, 25, NULL, "", "\"u@elsewhere.example\"@local.example",
-     RP_REASON_RELAY_DENIED, 0},
+     RP_REASON_RELAY_DENIED, 0, NULL, NULL},
     {OUT, 25, NULL, "", "@local.example:u@elsewhere.example",
-     RP_REASON_RELAY_DENIED, 0},
-    {OUT, 25, NULL, "", "nobody@local.example", RP_REASON_UNKNOWN_USER, 0},
-    {OUT, 26, NULL, "", "alice@local.example", RP_REASON_NO_LISTENER, 0},
+     RP_REASON_RELAY_DENIED, 0, NULL, NULL},
+    {OUT, 25, NULL, "", "nobody@local.example", RP_REASON_UNKNOWN_USER, 0, NULL,
+     NULL},
+    {OUT, 26, NULL, "", "alice@local.example", RP_REASON_NO_LISTENER, 0, NULL,
+     NULL},
     {"198.51.100.7", 25, NULL, "", "alice@local.example",
-     RP_REASON_CLIENT_BLOCKED, 0},
+     RP_REASON_CLIENT_BLOCKED, 0, NULL, NULL},
     {OUT, 25, NULL, "x@spam.example", "alice@local.example",
-     RP_REASON_SENDER_DENIED, 0},
+     RP_REASON_SENDER_DENIED, 0, NULL, NULL},
     {OUT, 25, NULL, "x@bad.example", "alice@local.example",
-     RP_REASON_SENDER_DENIED, 0},
-    {OUT, 25, NULL, "", "trap7@local.example", RP_REASON_RECIPIENT_DENIED, 0},
-    {OUT, 25, NULL, "", "x@a.blocked.example", RP_REASON_RECIPIENT_DENIED, 0},
-    {OUT, 587, NULL, "", "alice@local.example", RP_REASON_AUTH_REQUIRED, 0},
+     RP_REASON_SENDER_DENIED, 0, NULL, NULL},
+    {OUT, 25, NULL, "", "trap7@local.example", RP_REASON_RECIPIENT_DENIED, 0,
+     NULL, NULL},
+    {OUT, 25, NULL, "", "x@a.blocked.example", RP_REASON_RECIPIENT_DENIED, 0,
+     NULL, NULL},
+    {OUT, 587, NULL, "", "alice@local.example", RP_REASON_AUTH_REQUIRED, 0,
+     NULL, NULL},
     {"10.9.1.1", 25, NULL, "", "alice@local.example", RP_REASON_NOT_PERMITTED,
-     0},
-    {OUT, 587, "mallory", "", "alice@local.example", RP_REASON_NOT_PERMITTED,
-     0},
+     0, NULL, NULL},
+    {OUT, 587, "mallory", "", "alice@local.example", RP_REASON_NOT_PERMITTED, 0,
+     NULL, NULL},
     {OUT, 25, NULL, "bob@local.example", "alice@local.example",
-     RP_REASON_SENDER_SPOOF, 0},
+     RP_REASON_SENDER_SPOOF, 0, NULL, NULL},
     {OUT, 587, "bob", "alice@local.example", "x@elsewhere.example",
-     RP_REASON_SENDER_LOGIN_MISMATCH, 0},
-    {OUT, 25, NULL, "", "a@@b.example", RP_REASON_BAD_RECIPIENT_SYNTAX, 0},
-    {OUT, 25, NULL, "", "u%@local.example", RP_REASON_BAD_RECIPIENT_SYNTAX, 0},
+     RP_REASON_SENDER_LOGIN_MISMATCH, 0, NULL, NULL},
+    {OUT, 25, NULL, "", "a@@b.example", RP_REASON_BAD_RECIPIENT_SYNTAX, 0, NULL,
+     NULL},
+    {OUT, 25, NULL, "", "u%@local.example", RP_REASON_BAD_RECIPIENT_SYNTAX, 0,
+     NULL, NULL},
     {OUT, 25, NULL, "bad@", "alice@local.example", RP_REASON_BAD_SENDER_SYNTAX,
-     0},
-    {OUT, 25, NULL, "", A60 "!@local.example", RP_REASON_INTERNAL_ERROR, 0},
+     0, NULL, NULL},
+    {OUT, 25, NULL, "", A60 "!@local.example", RP_REASON_INTERNAL_ERROR, 0,
+     NULL, NULL},
     /* IDN and SMTPUTF8: U-labels mapped, folded and encoded, A-labels
      * checked, on the decision path. */
     {OUT, 25, NULL, "", "\xd0\x90\xd0\x9b\xd0\x98\xd0\xa1\xd0\x90@" DOM_UP,
-     RP_REASON_ACCEPTED, UTF8},
-    {OUT, 25, NULL, "", "JO\xcc\x88RAN@" DOM, RP_REASON_ACCEPTED, UTF8},
-    {OUT, 25, NULL, "", "x@" DOM, RP_REASON_SMTPUTF8_REQUIRED, 0},
-    {OUT, 25, NULL, "", "x@xn--d1acufc.xn--p1ai", RP_REASON_UNKNOWN_USER, 0},
-    {OUT, 25, NULL, "", "x@xn--zz.example", RP_REASON_BAD_RECIPIENT_SYNTAX, 0},
+     RP_REASON_ACCEPTED, UTF8, NULL, NULL},
+    {OUT, 25, NULL, "", "JO\xcc\x88RAN@" DOM, RP_REASON_ACCEPTED, UTF8, NULL,
+     NULL},
+    {OUT, 25, NULL, "", "x@" DOM, RP_REASON_SMTPUTF8_REQUIRED, 0, NULL, NULL},
+    {OUT, 25, NULL, "", "x@xn--d1acufc.xn--p1ai", RP_REASON_UNKNOWN_USER, 0,
+     NULL, NULL},
+    {OUT, 25, NULL, "", "x@xn--zz.example", RP_REASON_BAD_RECIPIENT_SYNTAX, 0,
+     NULL, NULL},
     {OUT, 25, NULL, "", "x@\xe2\x98\x83.example",
-     RP_REASON_BAD_RECIPIENT_SYNTAX, UTF8},
+     RP_REASON_BAD_RECIPIENT_SYNTAX, UTF8, NULL, NULL},
     {OUT, 25, NULL, "", "x@" FDFA3 FDFA3 ".example",
-     RP_REASON_BAD_RECIPIENT_SYNTAX, UTF8},
+     RP_REASON_BAD_RECIPIENT_SYNTAX, UTF8, NULL, NULL},
     {OUT, 25, NULL, "", "x@a" MARKS5 MARKS5 MARKS5 MARKS5 MARKS5 ".example",
-     RP_REASON_BAD_RECIPIENT_SYNTAX, UTF8},
+     RP_REASON_BAD_RECIPIENT_SYNTAX, UTF8, NULL, NULL},
     {OUT, 25, NULL, "", "x@\xc3\xa9" MARKS5 MARKS5 ".example",
-     RP_REASON_RELAY_DENIED, UTF8},
+     RP_REASON_RELAY_DENIED, UTF8, NULL, NULL},
     {OUT, 25, NULL, "", "u%\xd0\xb2\xd0\xbd.example@" DOM,
-     RP_REASON_RELAY_DENIED, UTF8},
+     RP_REASON_RELAY_DENIED, UTF8, NULL, NULL},
     {OUT, 25, NULL, "",
      "x@\xd0\x97\xd0\x90\xd0\x9f\xd0\xa0\xd0\x95\xd0\xa2.example",
-     RP_REASON_RECIPIENT_DENIED, UTF8},
+     RP_REASON_RECIPIENT_DENIED, UTF8, NULL, NULL},
     /* The IDN spellings through every domain kind: senders (deny list,
      * spoofing, the sender-login map), reroutes, regex subjects, relaying
      * and the routing forms. */
     {OUT, 25, NULL, "x@xn--80ayhh.example", "alice@local.example",
-     RP_REASON_SENDER_DENIED, 0},
+     RP_REASON_SENDER_DENIED, 0, NULL, NULL},
     {OUT, 25, NULL, "j\xc3\xb6ran@" DOM_UP, "alice@local.example",
-     RP_REASON_SENDER_SPOOF, UTF8},
+     RP_REASON_SENDER_SPOOF, UTF8, NULL, NULL},
     {OUT, 25, NULL, "j\xc3\xb6ran@" DOM, "alice@local.example",
-     RP_REASON_SMTPUTF8_REQUIRED, 0},
+     RP_REASON_SMTPUTF8_REQUIRED, 0, NULL, NULL},
     {OUT, 587, "alice", "ALICE@" DOM_UP, "x@elsewhere.example",
-     RP_REASON_RELAYED, UTF8},
+     RP_REASON_RELAYED, UTF8, NULL, NULL},
     {OUT, 587, "bob", "alice@xn--d1acufc.xn--p1ai", "x@elsewhere.example",
-     RP_REASON_SENDER_LOGIN_MISMATCH, 0},
+     RP_REASON_SENDER_LOGIN_MISMATCH, 0, NULL, NULL},
     {OUT, 25, NULL, "",
      "\xd0\x90\xd0\x9b\xd0\x98\xd0\xa1\xd0\x90@xn--80asucf0d.example",
-     RP_REASON_ACCEPTED, UTF8},
+     RP_REASON_ACCEPTED, UTF8, NULL, NULL},
     {OUT, 25, NULL, "",
      "x@\xd0\xa1\xd0\xa2\xd0\x90\xd0\xa0\xd0\xab\xd0\x99.example",
-     RP_REASON_UNKNOWN_USER, UTF8},
-    {OUT, 25, NULL, "", "trap1@" DOM, RP_REASON_RECIPIENT_DENIED, UTF8},
+     RP_REASON_UNKNOWN_USER, UTF8, NULL, NULL},
+    {OUT, 25, NULL, "", "trap1@" DOM, RP_REASON_RECIPIENT_DENIED, UTF8, NULL,
+     NULL},
     {"10.1.1.1", 25, NULL, "",
      "x@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.example",
-     RP_REASON_RELAYED, UTF8},
+     RP_REASON_RELAYED, UTF8, NULL, NULL},
     {OUT, 25, NULL, "",
      "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.example!u@" DOM,
-     RP_REASON_RELAY_DENIED, UTF8},
+     RP_REASON_RELAY_DENIED, UTF8, NULL, NULL},
     {OUT, 25, NULL, "", "@" DOM ":u@xn--e1afmkfd.example",
-     RP_REASON_RELAY_DENIED, UTF8},
+     RP_REASON_RELAY_DENIED, UTF8, NULL, NULL},
+    /* Scoped relay, its deny, a login bound to a network, certificates,
+     * a claim from a trusted proxy and from another peer. */
+    {"10.1.2.5", 2525, NULL, "", "x@a.vendor.example", RP_REASON_RELAYED, 0,
+     NULL, NULL},
+    {"10.1.2.5", 2525, NULL, "", "x@mx7.v2", RP_REASON_RELAYED, 0, NULL, NULL},
+    {"10.1.2.5", 2525, NULL, "", "x@elsewhere.example", RP_REASON_RELAY_DENIED,
+     0, NULL, NULL},
+    {"10.1.2.66", 2525, NULL, "", "x@support.vendor.example",
+     RP_REASON_RELAY_DENIED, 0, NULL, NULL},
+    {OUT, 2525, "carol", "", "x@elsewhere.example", RP_REASON_RELAYED, 0, NULL,
+     NULL},
+    {"10.9.0.1", 2525, "carol", "", "x@elsewhere.example",
+     RP_REASON_RELAY_DENIED, 0, NULL, NULL},
+    {OUT, 465, NULL, "", "x@elsewhere.example", RP_REASON_RELAYED, 0, NULL,
+     FP1C},
+    {OUT, 465, NULL, "", "x@elsewhere.example", RP_REASON_AUTH_REQUIRED, 0,
+     NULL, NULL},
+    {"10.1.2.5", 2525, NULL, "", "x@a.vendor.example", RP_REASON_RELAYED, 0,
+     "10.0.0.7", NULL},
+    {"10.1.2.5", 2525, NULL, "", "x@a.vendor.example", RP_REASON_RELAY_DENIED,
+     0, OUT, NULL},
 };
 
 #define N_FACTS (sizeof(facts) / sizeof(facts[0]))
@@ -325,6 +383,10 @@ query(const fact *f, uint32_t flags)
     q.helo = "client.example";
     q.helo_len = RP_NTS;
     q.flags = flags | f->flags;
+    q.peer_ip = f->peer;
+    q.peer_ip_len = RP_NTS;
+    q.cert_fingerprint = f->cert;
+    q.cert_fingerprint_len = RP_NTS;
     return q;
 }
 
@@ -511,9 +573,15 @@ Test(noalloc, api_errors)
         b.recipient = NULL;
         errors += rp_decide(p, &b, test_ws(), &d) == RP_E_ARG;
         errors += rp_decide(NULL, &q, test_ws(), &d) == RP_E_ARG;
+        b = q;
+        b.peer_ip = "10.0.0.07";
+        errors += rp_decide(p, &b, test_ws(), &d) == RP_E_ARG;
+        b = q;
+        b.cert_fingerprint = "04:ee:e2";
+        errors += rp_decide(p, &b, test_ws(), &d) == RP_E_ARG;
     }
     calls = stop_counting();
-    cr_expect_eq(errors, 20 * 6, "only %d API errors", errors);
+    cr_expect_eq(errors, 20 * 8, "only %d API errors", errors);
     cr_expect_eq(calls, 0u, "%zu heap calls", calls);
     rp_policy_free(p);
 }

@@ -6,7 +6,11 @@
  *   CLIENT LOCAL:PORT USER[:GROUP,...]|- SENDER|<>|- RECIPIENT
  *       => VERDICT CODE ENHANCED REASON [step=N] [line=N] [listener=NAME]
  *          [rewritten=ADDR] [destination=ADDR] [smtputf8=yes]
+ *          [peer=IP] [cert=FINGERPRINT] [explain=WORDS_WITH_UNDERSCORES]
  * LOCAL:PORT uses [v6]:PORT or v6:PORT (the last colon separates the port).
+ * peer= and cert= are query facts (with peer=, CLIENT is the claimed
+ * client IP, or "-" for none); explain= must appear in the explanation,
+ * each '_' standing for a space.
  */
 #ifndef RP_TEST_VECTORS_H
 #define RP_TEST_VECTORS_H
@@ -31,6 +35,7 @@ typedef struct vec_case {
     const char *checks[8]; /* key=value */
     size_t n_checks;
     bool smtputf8; /* "smtputf8=yes": the query has RP_QUERY_SMTPUTF8 */
+    const char *peer, *cert; /* "peer=IP", "cert=FP": query facts */
 } vec_case;
 
 /* Split @p line into a case; returns 0, or -1 for a malformed line. */
@@ -73,6 +78,10 @@ vec_parse(const char *line, vec_case *c)
     for (size_t i = 10; i < n && c->n_checks < 8; i++) {
         if (strcmp(tok[i], "smtputf8=yes") == 0)
             c->smtputf8 = true;
+        else if (strncmp(tok[i], "peer=", 5) == 0)
+            c->peer = tok[i] + 5;
+        else if (strncmp(tok[i], "cert=", 5) == 0)
+            c->cert = tok[i] + 5;
         else
             c->checks[c->n_checks++] = tok[i];
     }
@@ -101,8 +110,12 @@ static inline void
 vec_query(const vec_case *c, rp_query *q)
 {
     memset(q, 0, sizeof(*q));
-    q->client_ip = c->client;
+    q->client_ip = strcmp(c->client, "-") == 0 ? NULL : c->client;
     q->client_ip_len = RP_NTS;
+    q->peer_ip = c->peer;
+    q->peer_ip_len = RP_NTS;
+    q->cert_fingerprint = c->cert;
+    q->cert_fingerprint_len = RP_NTS;
     q->local_ip = c->local_ip;
     q->local_ip_len = RP_NTS;
     q->local_port = c->port;
@@ -137,6 +150,18 @@ vec_check(const vec_case *c, const rp_decision *d, char *why, size_t size)
         if (v == NULL)
             continue;
         v++;
+        if (strncmp(k, "explain=", 8) == 0) {
+            char want[256];
+            size_t n = 0;
+
+            for (; v[n] != '\0' && n + 1 < sizeof(want); n++)
+                want[n] = v[n] == '_' ? ' ' : v[n];
+            want[n] = '\0';
+            if (strstr(d->explanation, want) != NULL)
+                continue;
+            snprintf(why, size, "explanation lacks '%.200s'", want);
+            return -1;
+        }
         if (strncmp(k, "step=", 5) == 0) {
             snprintf(num, sizeof(num), "%d", (int)d->step);
             got = num;

@@ -126,6 +126,12 @@ main(void)
     FIELD(rp_query, recipient_len);
     FIELD(rp_query, helo);
     FIELD(rp_query, helo_len);
+    FIELD(rp_query, peer);
+    END(rp_query, reserved1);
+    FIELD(rp_query, peer_ip);
+    FIELD(rp_query, peer_ip_len);
+    FIELD(rp_query, cert_fingerprint);
+    FIELD(rp_query, cert_fingerprint_len);
     END(rp_query, reserved);
     SIZE(rp_decision);
     FIELD(rp_decision, verdict);
@@ -177,6 +183,7 @@ main(void)
     VALUE(RP_PRINCIPAL_NETWORK);
     VALUE(RP_PRINCIPAL_NETWORK_EXCEPT);
     VALUE(RP_PRINCIPAL_INTERFACE);
+    VALUE(RP_PRINCIPAL_CERTIFICATE);
     VALUE(RP_ROLE_GATEWAY);
     VALUE(RP_ROLE_ALL_IN_ONE);
     VALUE(RP_ROLE_MAILBOX);
