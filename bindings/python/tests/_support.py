@@ -31,7 +31,7 @@ class Case:
 
     source: str  # "file:line", for failure messages
     policy: Path
-    client: str
+    client: Optional[str]
     local: Tuple[str, int]
     user: Optional[str]
     groups: Tuple[str, ...]
@@ -43,6 +43,8 @@ class Case:
     reason: Optional[str]
     checks: Dict[str, str]
     smtputf8: bool = False  # "smtputf8=yes": the query carries SMTPUTF8
+    peer: Optional[str] = None  # "peer=IP": the client IP is its claim
+    cert: Optional[str] = None  # "cert=FP": a certificate fingerprint
 
 
 def _field(word: str) -> Optional[str]:
@@ -75,7 +77,8 @@ def parse_table(path: Path) -> Iterator[Case]:
     on one line, where the port follows the last colon, "-" means no user
     or the null sender, and the optional checks are step=N, rewritten=,
     destination=, line=N (the deciding rule's line) and listener=; other
-    key=value checks are ignored here.  Fields
+    key=value checks are ignored here; peer=IP and cert=FP are query
+    facts (with a peer, CLIENT is its claim, or "-").  Fields
     after VERDICT may be given as "-" to leave them unchecked.  Blank lines
     and lines starting with # are ignored.  A malformed line is an error,
     never skipped silently.
@@ -107,10 +110,14 @@ def parse_table(path: Path) -> Iterator[Case]:
             raise ValueError("%s: a case before any 'policy' line" % where)
         checks: Dict[str, str] = {}
         smtputf8 = False
+        query: Dict[str, str] = {}
         while expect and "=" in expect[-1]:
             key, _, value = expect.pop().partition("=")
             if key == "smtputf8":
                 smtputf8 = value == "yes"
+                continue
+            if key in ("peer", "cert"):
+                query[key] = value
                 continue
             # Checks this runner does not know (added to the shared
             # format later) are left to the C suite.
@@ -125,13 +132,14 @@ def parse_table(path: Path) -> Iterator[Case]:
             user, _, names = facts[2].partition(":")
             groups = tuple(g for g in names.split(",") if g)
         yield Case(
-            source=where, policy=policy, client=facts[0],
+            source=where, policy=policy, client=_field(facts[0]),
             local=_local(facts[1], where), user=user, groups=groups,
             sender=_field(facts[3]) or "", recipient=facts[4],
             verdict=expect[0].upper(),
             code=int(code) if code is not None else None,
             enhanced=_field(expect[2]), reason=_field(expect[3]),
-            checks=checks, smtputf8=smtputf8)
+            checks=checks, smtputf8=smtputf8, peer=query.get("peer"),
+            cert=query.get("cert"))
 
 
 def tables() -> List[Path]:

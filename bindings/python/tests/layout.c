@@ -118,6 +118,12 @@ main(void)
     FIELD(rp_query, recipient_len);
     FIELD(rp_query, helo);
     FIELD(rp_query, helo_len);
+    FIELD(rp_query, peer);
+    FIELD(rp_query, reserved1);
+    FIELD(rp_query, peer_ip);
+    FIELD(rp_query, peer_ip_len);
+    FIELD(rp_query, cert_fingerprint);
+    FIELD(rp_query, cert_fingerprint_len);
     FIELD(rp_query, reserved);
     SIZE(rp_decision);
     FIELD(rp_decision, verdict);

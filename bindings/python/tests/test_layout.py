@@ -107,7 +107,7 @@ class Layout(unittest.TestCase):
         self.assertEqual(c_status, {"RP_" + s.name for s in Status})
 
     def test_reserved_room(self) -> None:
-        self.assertEqual(_ffi.RpQuery.reserved.size, 16 * 8)
+        self.assertEqual(_ffi.RpQuery.reserved.size, 9 * 8)
         self.assertEqual(_ffi.RpDecision.reserved.size, 8 * 8)
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ class Scenarios(unittest.TestCase):
         d = self.policy(case.policy).decide(
             client=case.client, local=case.local, user=case.user,
             groups=case.groups, sender=case.sender,
-            recipient=case.recipient, smtputf8=case.smtputf8)
+            recipient=case.recipient, smtputf8=case.smtputf8,
+            peer=case.peer, cert=case.cert)
         got = (d.verdict.name, d.code, d.enhanced, d.reason)
         want = (case.verdict,
                 case.code if case.code is not None else d.code,

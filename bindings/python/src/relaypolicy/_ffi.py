@@ -144,7 +144,13 @@ class RpQuery(Structure):
         ("recipient_len", c_size_t),
         ("helo", c_char_p),
         ("helo_len", c_size_t),
-        ("reserved", c_uint64 * 16),
+        ("peer", RpIp),
+        ("reserved1", c_uint32),
+        ("peer_ip", c_char_p),
+        ("peer_ip_len", c_size_t),
+        ("cert_fingerprint", c_char_p),
+        ("cert_fingerprint_len", c_size_t),
+        ("reserved", c_uint64 * 9),
     ]
 
 

@@ -429,11 +429,13 @@ class Policy:
 
     # ---- deciding -------------------------------------------------------
 
-    def decide(self, *, client: str, local: LocalAddress,
+    def decide(self, *, client: Optional[str], local: LocalAddress,
                recipient: StrOrBytes, user: Optional[str] = None,
                groups: Iterable[str] = (), sender: StrOrBytes = "",
                helo: Optional[StrOrBytes] = None,
-               explain: bool = False, smtputf8: bool = False) -> Decision:
+               explain: bool = False, smtputf8: bool = False,
+               peer: Optional[str] = None,
+               cert: Optional[str] = None) -> Decision:
         """Decide one recipient (relaypolicy(7) §5).
 
         ``client`` is the client's IP; ``local`` is the address and port it
@@ -447,10 +449,17 @@ class Policy:
         raise ValueError with the library's message.  ``smtputf8`` says
         the client gave SMTPUTF8 on MAIL FROM (RFC 6531): without it a
         UTF-8 address is refused with 553 5.6.7 (smtputf8-required).
+        ``peer`` is the host that actually connected when ``client`` is a
+        claim it made (XCLIENT, a PROXY header): the claim is believed
+        only from a `trusted-proxy` of the policy; with a peer, ``client``
+        may be None.  ``cert`` is the SHA-256 fingerprint of the client
+        certificate's public key (64 hex digits, colons allowed), as
+        Postfix's ccert_pubkey_fingerprint; a malformed one raises
+        ValueError.
         """
         q = _query(client=client, local=local, recipient=recipient,
                    user=user, groups=groups, sender=sender, helo=helo,
-                   explain=explain, smtputf8=smtputf8)
+                   explain=explain, smtputf8=smtputf8, peer=peer, cert=cert)
         handle = self._acquire()
         try:
             return _decide_handle(self._lib, handle, q)
@@ -527,10 +536,12 @@ class Policy:
             self._release()
 
 
-def _query(*, client: str, local: LocalAddress, recipient: StrOrBytes,
-           user: Optional[str], groups: Iterable[str], sender: StrOrBytes,
+def _query(*, client: Optional[str], local: LocalAddress,
+           recipient: StrOrBytes, user: Optional[str],
+           groups: Iterable[str], sender: StrOrBytes,
            helo: Optional[StrOrBytes], explain: bool,
-           smtputf8: bool = False) -> _ffi.RpQuery:
+           smtputf8: bool = False, peer: Optional[str] = None,
+           cert: Optional[str] = None) -> _ffi.RpQuery:
     """The rp_query for Policy.decide()'s arguments."""
     local_ip, port = _split_local(local)
     q = _ffi.RpQuery()
@@ -541,7 +552,12 @@ def _query(*, client: str, local: LocalAddress, recipient: StrOrBytes,
         setattr(q, field, data)
         setattr(q, field + "_len", len(data))
 
-    put("client_ip", client, "client")
+    if client is not None or peer is None:
+        put("client_ip", client if client is not None else "", "client")
+    if peer is not None:
+        put("peer_ip", peer, "peer")
+    if cert is not None:
+        put("cert_fingerprint", cert, "cert")
     put("local_ip", local_ip, "local")
     q.local_port = port
     if user is not None:
