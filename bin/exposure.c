@@ -77,29 +77,43 @@ static int
 one_range(void *arg, const rp_exposure *e)
 {
     ctx *c = arg;
-    char locals[1024], pub[32];
+    char locals[1024], pub[32], dests[1024] = "every external domain";
+    json_t *dest;
 
     if (e->listener_index != c->listener)
         return 0;
     c->n++;
     public_text(e, pub, sizeof(pub));
+    if (e->destinations == RP_EXPOSURE_DOMAINS) {
+        size_t n = (size_t)snprintf(dests, sizeof(dests), "only");
+        for (size_t i = 0; i < e->n_dest_patterns && n < sizeof(dests); i++)
+            n += (size_t)snprintf(dests + n, sizeof(dests) - n, " %s",
+                                  e->dest_patterns[i]);
+    }
     if (c->ranges == NULL) {
         locals_text(e, locals, sizeof(locals));
-        printf("    %s (%s public)\n      on %s\n      to every external "
-               "domain, by %s:%u: %s\n",
-               e->client.text, pub, locals, e->rule_file,
+        printf("    %s (%s public)\n      on %s\n      to %s, by %s:%u: "
+               "%s\n",
+               e->client.text, pub, locals, dests, e->rule_file,
                (unsigned)e->rule_line, e->rule_text);
         return 0;
     }
+    if (e->destinations == RP_EXPOSURE_DOMAINS) {
+        dest = json_array();
+        for (size_t i = 0; i < e->n_dest_patterns; i++)
+            json_array_append_new(dest, json_string(e->dest_patterns[i]));
+    } else {
+        dest = json_string("every external domain");
+    }
     json_array_append_new(
         c->ranges,
-        json_pack(
-            "{s:s, s:i, s:i, s:s, s:o, s:s, s:{s:s, s:i, s:i, s:s}}", "client",
-            e->client.text, "family", (json_int_t)e->client.family,
-            "prefix_len", (json_int_t)e->client.prefix_len, "public", pub,
-            "locals", locals_json(e), "destinations", "every external domain",
-            "rule", "file", e->rule_file, "line", (json_int_t)e->rule_line,
-            "column", (json_int_t)e->rule_column, "text", e->rule_text));
+        json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:{s:s, s:i, s:i, s:s}}",
+                  "client", e->client.text, "family",
+                  (json_int_t)e->client.family, "prefix_len",
+                  (json_int_t)e->client.prefix_len, "public", pub, "locals",
+                  locals_json(e), "destinations", dest, "rule", "file",
+                  e->rule_file, "line", (json_int_t)e->rule_line, "column",
+                  (json_int_t)e->rule_column, "text", e->rule_text));
     return 0;
 }
 
@@ -137,7 +151,8 @@ login_relay_rule(const char *line)
         return false;
     p = strchr(p, ' ') + 1;
     if (strncmp(p, "user ", 5) != 0 && strncmp(p, "group ", 6) != 0 &&
-        strncmp(p, "authenticated", 13) != 0)
+        strncmp(p, "authenticated", 13) != 0 &&
+        strncmp(p, "certificate ", 12) != 0)
         return false;
     return strstr(p, " relay") != NULL;
 }

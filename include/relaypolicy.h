@@ -566,7 +566,9 @@ typedef struct rp_exposure_local {
 
 /** Towards which destinations a range relays. */
 typedef enum rp_exposure_dest {
-    RP_EXPOSURE_EVERY_EXTERNAL = 1 /**< every external domain. */
+    RP_EXPOSURE_EVERY_EXTERNAL = 1, /**< every external domain. */
+    /** Only the domains of dest_patterns (a `relay to LIST` grant). */
+    RP_EXPOSURE_DOMAINS = 2
 } rp_exposure_dest;
 
 /**
@@ -578,18 +580,21 @@ typedef enum rp_exposure_dest {
  * only during the callback.
  */
 typedef struct rp_exposure {
-    uint32_t listener_index;          /**< 0-based, file order. */
-    const char *listener;             /**< its name. */
-    rp_exposure_range client;         /**< the client addresses. */
-    const rp_exposure_local *locals;  /**< where they connect to. */
-    size_t n_locals;                  /**< at least 1. */
-    rp_exposure_dest destinations;    /**< RP_EXPOSURE_EVERY_EXTERNAL. */
-    const char *const *dest_patterns; /**< reserved: NULL for now. */
-    size_t n_dest_patterns;           /**< 0 for now. */
-    uint64_t public_hi;               /**< public client addresses in the */
-    uint64_t public_lo;               /**< range, as a 128-bit number, */
-    double public_count;              /**< and approximately. */
-    const char *rule_file;            /**< the relay grant responsible. */
+    uint32_t listener_index;         /**< 0-based, file order. */
+    const char *listener;            /**< its name. */
+    rp_exposure_range client;        /**< the client addresses. */
+    const rp_exposure_local *locals; /**< where they connect to. */
+    size_t n_locals;                 /**< at least 1. */
+    rp_exposure_dest destinations;   /**< every external, or DOMAINS. */
+    /** With RP_EXPOSURE_DOMAINS, the domain patterns of the scoped grant
+     * (normalised: "vendor.example", ".vendor.example", "/re/"); else
+     * NULL. */
+    const char *const *dest_patterns;
+    size_t n_dest_patterns; /**< their number, or 0. */
+    uint64_t public_hi;     /**< public client addresses in the */
+    uint64_t public_lo;     /**< range, as a 128-bit number, */
+    double public_count;    /**< and approximately. */
+    const char *rule_file;  /**< the relay grant responsible. */
     uint32_t rule_line;
     uint32_t rule_column;
     const char *rule_text; /**< its statement, normalised. */

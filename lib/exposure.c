@@ -34,6 +34,7 @@ typedef struct xrule {
     uint32_t iface; /* interface rules: bit index in a class */
     rp_principal principal;
     bool deny;
+    bool scoped; /* a grant of relay to some destinations only */
 } xrule;
 
 typedef struct xlis {
@@ -125,6 +126,7 @@ collect_rules(xa *s)
             x->list = r->list;
             x->principal = r->principal;
             x->deny = r->deny;
+            x->scoped = r->scope != NULL;
             if (r->principal == RP_PRINCIPAL_INTERFACE)
                 x->iface = s->n_iface++;
             grant = grant || !r->deny;
@@ -396,6 +398,7 @@ relay_item(
 {
     const uint8_t *iface = s->sigs + c->sig + s->p->n_listeners;
     uint32_t grant = RP__NONE;
+    bool scoped = false;
 
     if (!s->lis[i].can_relay)
         return RP__NONE;
@@ -423,8 +426,11 @@ relay_item(
             continue;
         if (r->deny)
             return RP__NONE;
-        if (grant == RP__NONE)
+        /* An unscoped grant says more (every destination): it wins. */
+        if (grant == RP__NONE || (scoped && !r->scoped)) {
             grant = r->item;
+            scoped = r->scoped;
+        }
     }
     return grant;
 }

@@ -153,6 +153,22 @@ unsafe(const rp__xsum *s)
     return s->pub4 >= (1ull << 24) || s->pub6.hi >= (1ull << 32);
 }
 
+/* A range that relays by a scoped grant (`relay to LIST`) relays towards
+ * its destinations only: report them. */
+static void
+set_destinations(const rp__listener *l, uint32_t item, rp_exposure *out)
+{
+    for (uint32_t k = 0; k < l->n_rules; k++) {
+        const rp__rule *r = &l->rules[k];
+        if (r->item != item || r->deny || r->scope == NULL)
+            continue;
+        out->destinations = RP_EXPOSURE_DOMAINS;
+        out->dest_patterns = r->scope_pats;
+        out->n_dest_patterns = r->n_scope;
+        return;
+    }
+}
+
 rp_status
 rp_policy_exposure(const rp_policy *policy, rp_exposure_fn report, void *ctx)
 {
@@ -182,6 +198,7 @@ rp_policy_exposure(const rp_policy *policy, rp_exposure_fn report, void *ctx)
         out.locals = x->cls[e->cls].locals;
         out.n_locals = x->cls[e->cls].n;
         out.destinations = RP_EXPOSURE_EVERY_EXTERNAL;
+        set_destinations(&policy->listeners[e->listener], e->item, &out);
         out.public_hi = pub.hi;
         out.public_lo = pub.lo;
         out.public_count = rp__u128_double(pub);

@@ -115,6 +115,7 @@ scope_table(rp__freeze *f, const rp__brule *in, rp__rule *out)
 {
     rp__domtab_builder *tb;
     char why[160], text[400];
+    const char **pats;
     size_t n = 0;
 
     tb = rp__domtab_builder_new(&f->p->alloc, f->p->opts.flags,
@@ -135,6 +136,14 @@ scope_table(rp__freeze *f, const rp__brule *in, rp__rule *out)
     }
     if ((out->scope = rp__domtab_freeze(tb)) == NULL)
         return nomem(f);
+    pats = rp__p_alloc(f, in->n_scope * sizeof(*pats));
+    for (size_t i = 0; pats != NULL && i < in->n_scope; i++)
+        if ((pats[i] = rp__p_str(f, in->scope[i])) == NULL)
+            return false;
+    if (pats == NULL)
+        return false;
+    out->scope_pats = pats;
+    out->n_scope = (uint32_t)in->n_scope;
     rp__scope_text(in, text, sizeof(text));
     n = strlen(text);
     if (n + 1 >= sizeof(text))

@@ -575,7 +575,10 @@ lint_nat(lint *L, const rp__blistener *l, const rp__brule *r)
                 unsafe ? " (the listener is an open relay)" : "");
         return;
     }
-    if (rp__lint_ref_has(L->b, &r->ref, rp__lint_find_private, &s))
+    /* A declared proxy's claims are believed; any other peer is decided
+     * as itself (relaypolicy(7) §4.2), so NAT no longer hides it. */
+    if (L->b->n_proxies == 0 &&
+        rp__lint_ref_has(L->b, &r->ref, rp__lint_find_private, &s))
         finding(L, RP_SEV_WARNING, "private-relay-nat", r->item,
                 "declare the proxy with trusted-proxy or narrow the grant",
                 "'%s': relay granted to private range %s on listener '%s', "
@@ -641,7 +644,7 @@ lint_exposure(lint *L, const rp__blistener *l, const rp__brule *r)
                 "not listed%s",
                 text,
                 internet_facing(b, l) ? ", including the whole Internet" : "");
-    if (relay && r->principal == RP_PRINCIPAL_AUTHENTICATED &&
+    if (relay && r->principal == RP_PRINCIPAL_AUTHENTICATED && !r->has_from &&
         binds_port25(l) && internet_facing(b, l))
         finding(L, RP_SEV_WARNING, "auth-relay-internet", r->item,
                 "move authenticated relay to a submission listener (port "
@@ -997,6 +1000,41 @@ store(lint *L)
     return RP_OK;
 }
 
+/* The narrower grants: proxies whose claims anyone on the Internet could
+ * make, and certificate grants a plain `require auth` never lets in. */
+static void
+lint_grants(lint *L)
+{
+    const rp_builder *b = L->b;
+    scan s;
+
+    for (size_t i = 0; i < b->n_proxies; i++) {
+        const rp__bref *ref = &b->proxies[i];
+        memset(&s, 0, sizeof(s));
+        if (rp__lint_ref_has(b, ref, rp__lint_find_public, &s))
+            finding(L, RP_SEV_CRITICAL, "trusted-proxy-public", ref->item,
+                    "list only the proxies' own addresses",
+                    "'%s': %s holds public addresses: any host there may "
+                    "claim to be any client, a trusted network or a "
+                    "listener's own range, and relay as it",
+                    item_text(L, ref->item), s.text);
+    }
+    for (size_t i = 0; i < b->n_listeners; i++) {
+        const rp__blistener *l = &b->listeners[i];
+        for (size_t k = 0; k < l->n_rules; k++)
+            if (l->require_auth && !l->require_cert_ok && !l->rules[k].deny &&
+                l->rules[k].principal == RP_PRINCIPAL_CERTIFICATE)
+                finding(L, RP_SEV_WARNING, "certificate-behind-auth",
+                        l->rules[k].item,
+                        "write 'require auth or certificate' to let "
+                        "certificates in",
+                        "'%s': listener '%s' says 'require auth', so a "
+                        "client with only this certificate never gets past "
+                        "it",
+                        item_text(L, l->rules[k].item), l->name);
+    }
+}
+
 static void
 lint_listeners(lint *L)
 {
@@ -1033,6 +1071,7 @@ rp__lint_build(const rp_builder *b, rp_policy *p)
     L.b = b;
     L.p = p;
     lint_listeners(&L);
+    lint_grants(&L);
     lint_mapped_all(&L);
     lint_domains(&L);
     lint_global(&L);

@@ -64,7 +64,9 @@ typedef struct rp__rule {
     bool from_except;   /* `from network all-except` */
     /* `relay to LIST`: relay (only) towards these domains; NULL: none. */
     rp__domtab *scope;
-    const char *scope_text; /* " to P1 P2", for explanations */
+    const char *scope_text;        /* " to P1 P2", for explanations */
+    const char *const *scope_pats; /* the patterns, for the exposure */
+    uint32_t n_scope;
 } rp__rule;
 
 typedef struct rp__listener {

@@ -27,8 +27,8 @@ relays(const rp_policy *p, const char *client, const char *local, unsigned port)
     vec_fill(&q, client, local, port, "<victim@remote.example>");
     q.sender = "<sender@elsewhere.example>";
     q.sender_len = RP_NTS;
-    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK, "decide %s -> %s:%u: %s",
-                 client, local, port, d.detail);
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK,
+                 "decide %s -> %s:%u: %s", client, local, port, d.detail);
     return d.verdict == RP_RELAY;
 }
 
@@ -52,8 +52,8 @@ expect_unsafe(const char *text, unsigned line, const char *range)
     rp_status st = rp_policy_compile(text, RP_NTS, NULL, &p, &err);
     char with[4096];
 
-    cr_expect_eq(st, RP_E_UNSAFE, "%s: %s\n%s", rp_status_name(st),
-                 err.message, text);
+    cr_expect_eq(st, RP_E_UNSAFE, "%s: %s\n%s", rp_status_name(st), err.message,
+                 text);
     cr_expect_null(p);
     rp_policy_free(p);
     if (st != RP_E_UNSAFE)
@@ -326,19 +326,17 @@ typedef struct gen {
     bool covering; /* also IPv6 entries that cover ::ffff:0:0/96 */
 } gen;
 
-static const char *const anchors4[] = {"0.0.0.0",   "10.0.0.0",
-                                       "10.9.9.9",  "192.0.2.0",
-                                       "192.0.2.77", "8.8.8.8",
+static const char *const anchors4[] = {"0.0.0.0",   "10.0.0.0",   "10.9.9.9",
+                                       "192.0.2.0", "192.0.2.77", "8.8.8.8",
                                        "128.0.0.0", "203.0.113.9"};
 static const unsigned plens4[] = {0, 1, 8, 12, 16, 24, 25, 31, 32};
-static const char *const anchors6[] = {"2001:db8::",  "2001:db8::1",
-                                       "2001:db8:1::", "fe80::",
-                                       "2000::",      "::ffff:10.0.0.0",
-                                       "::",          "64:ff9b::"};
+static const char *const anchors6[] = {
+    "2001:db8::", "2001:db8::1",     "2001:db8:1::", "fe80::",
+    "2000::",     "::ffff:10.0.0.0", "::",           "64:ff9b::"};
 static const unsigned plens6[] = {0, 3, 8, 32, 48, 64, 96, 104, 120, 128};
 
-static void
-put(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(gen *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 put(gen *g, const char *fmt, ...)
@@ -346,8 +344,7 @@ put(gen *g, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    g->n += (size_t)vsnprintf(g->text + g->n, sizeof(g->text) - g->n, fmt,
-                              ap);
+    g->n += (size_t)vsnprintf(g->text + g->n, sizeof(g->text) - g->n, fmt, ap);
     va_end(ap);
     cr_assert_lt(g->n, sizeof(g->text));
 }
@@ -363,7 +360,7 @@ mask(uint8_t b[16], unsigned plen)
 static bool
 covers_mapped(const pfx *x)
 {
-    static const uint8_t m[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+    static const uint8_t m[16] = {0, 0, 0,    0,    0, 0, 0, 0,
                                   0, 0, 0xff, 0xff, 0, 0, 0, 0};
     pfx y = *x;
 
@@ -409,13 +406,19 @@ prefix(gen *g)
     g->p[g->np++] = x;
 }
 
-static const char *const binds[] = {
-    "0.0.0.0:25", "[::]:25",       "*:25",           "*:587",
-    "*",          "10.9.9.9:25",   "[2001:db8::1]:25", "192.0.2.1:*",
-    "0.0.0.0:*",  "10.9.9.9:587"};
-static const char *const bind_ips[] = {NULL, NULL, NULL, NULL, NULL,
-                                       "10.9.9.9", "2001:db8::1",
-                                       "192.0.2.1", NULL, "10.9.9.9"};
+static const char *const binds[] = {"0.0.0.0:25",
+                                    "[::]:25",
+                                    "*:25",
+                                    "*:587",
+                                    "*",
+                                    "10.9.9.9:25",
+                                    "[2001:db8::1]:25",
+                                    "192.0.2.1:*",
+                                    "0.0.0.0:*",
+                                    "10.9.9.9:587"};
+static const char *const bind_ips[] = {
+    NULL,       NULL,          NULL,        NULL, NULL,
+    "10.9.9.9", "2001:db8::1", "192.0.2.1", NULL, "10.9.9.9"};
 static const unsigned bind_ports[] = {25, 25, 25, 587, 0, 25, 25, 0, 0, 587};
 
 static void
@@ -508,8 +511,8 @@ policy(gen *g)
 
 __extension__ typedef unsigned __int128 u128;
 
-static const u128 M0 = (u128)0xffff << 32;    /* ::ffff:0.0.0.0 */
-static const u128 M1 = (u128)0x10000 << 32;   /* one past the IPv4 block */
+static const u128 M0 = (u128)0xffff << 32;  /* ::ffff:0.0.0.0 */
+static const u128 M1 = (u128)0x10000 << 32; /* one past the IPv4 block */
 
 static u128
 key_of(const uint8_t b[16])
@@ -630,13 +633,63 @@ property(uint64_t seed, unsigned rounds, bool covering)
 
 Test(exposure, agrees_with_decide_on_every_region, .timeout = 120)
 {
-    property(0x9e3779b97f4a7c15ull, getenv("RP_TEST_QUICK") ? 150 : 400,
-             false);
+    property(0x9e3779b97f4a7c15ull, getenv("RP_TEST_QUICK") ? 150 : 400, false);
 }
-
 
 Test(exposure, agrees_with_decide_with_ipv6_entries_covering_ipv4)
 {
-    property(0x2545f4914f6cdd1dull, getenv("RP_TEST_QUICK") ? 100 : 300,
-             true);
+    property(0x2545f4914f6cdd1dull, getenv("RP_TEST_QUICK") ? 100 : 300, true);
+}
+
+/* ---- narrower grants (relaypolicy(7) §4.2) ------------------------------ */
+
+Test(exposure, scoped_relay_is_reported_with_its_destinations)
+{
+    rp_policy *p = must_compile(
+        "listener mx {\n    bind *:25\n"
+        "    allow network 192.0.2.0/28 relay to vendor.example .v.example\n"
+        "    allow network 198.51.100.0/28 relay\n"
+        "    allow network 198.51.100.0/28 relay to other.example\n"
+        "    deny network 192.0.2.8/29 relay to vendor.example\n"
+        "    allow certificate "
+        "04eee26dfc453b87d5127d23d953cf0ae8bc1ec1d79858ad68264bb13c1d20e8 "
+        "relay\n"
+        "    allow user carol from network 0.0.0.0/0 relay\n}\n");
+    got *g = exposure_of(p);
+    size_t scoped = 0, every = 0;
+
+    for (size_t i = 0; i < g->n; i++) {
+        const rp_exposure *e = &g->v[i];
+        if (e->destinations == RP_EXPOSURE_DOMAINS) {
+            scoped++;
+            cr_expect_eq(e->rule_line, 3);
+            cr_assert_eq(e->n_dest_patterns, 2);
+            cr_expect_str_eq(e->dest_patterns[0], "vendor.example");
+            cr_expect_str_eq(e->dest_patterns[1], ".v.example");
+            /* A scoped deny leaves the range relaying elsewhere. */
+            cr_expect_str_eq(e->client.text, "192.0.2.0/28");
+        } else {
+            every++;
+            cr_expect_eq(e->destinations, RP_EXPOSURE_EVERY_EXTERNAL);
+            cr_expect_null(e->dest_patterns);
+            /* The unscoped grant wins over the scoped one. */
+            cr_expect_eq(e->rule_line, 4);
+        }
+    }
+    /* Certificates and logins are not unauthenticated exposure. */
+    cr_expect_eq(scoped, 1);
+    cr_expect_eq(every, 1);
+    cr_expect(relays(p, "198.51.100.3", "192.0.2.200", 25));
+    cr_expect_not(relays(p, "192.0.2.3", "192.0.2.200", 25));
+    free(g);
+    rp_policy_free(p);
+}
+
+Test(exposure, scoped_relay_for_the_internet_is_unsafe)
+{
+    /* Relay towards one domain for everyone is still an open relay for
+     * spam to it; a relay domain is the way to say that. */
+    expect_unsafe("listener mx {\n    bind *:25\n"
+                  "    allow anonymous relay to partner.example\n}\n",
+                  3, "0.0.0.0/0");
 }

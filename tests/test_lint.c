@@ -416,6 +416,36 @@ Test(lint, private_range_relay_on_a_public_listener)
     expect_none(clean, "private-relay-nat");
 }
 
+Test(lint, narrower_grants)
+{
+    const char *fp =
+        "04eee26dfc453b87d5127d23d953cf0ae8bc1ec1d79858ad68264bb13c1d20e8";
+    char t[1024];
+
+    /* A declared proxy is decided as the proxy: no NAT warning. */
+    expect_none("trusted-proxy 10.0.0.7\n"
+                "listener x {\n    bind 0.0.0.0:25\n"
+                "    allow network 10.1.0.0/24 relay\n}\n",
+                "private-relay-nat");
+    expect("trusted-proxy 10.0.0.7 192.0.2.0/24\n", "trusted-proxy-public", 1,
+           RP_SEV_CRITICAL);
+    expect_none("trusted-proxy 10.0.0.7 fd00::/64\n", "trusted-proxy-public");
+    snprintf(t, sizeof(t),
+             "listener x {\n    bind *:587\n    require auth\n"
+             "    allow certificate %s relay\n}\n",
+             fp);
+    expect(t, "certificate-behind-auth", 4, RP_SEV_WARNING);
+    snprintf(t, sizeof(t),
+             "listener x {\n    bind *:587\n    require auth or certificate\n"
+             "    allow certificate %s relay\n}\n",
+             fp);
+    expect_none(t, "certificate-behind-auth");
+    /* A login bound to a network is not every password on the Internet. */
+    expect_none("listener x {\n    bind *:25\n"
+                "    allow authenticated from network 10.0.0.0/8 relay\n}\n",
+                "auth-relay-internet");
+}
+
 Test(lint, ipv6_entry_covering_the_ipv4_block)
 {
     const char *t = "network v6lan ::/64\n"
