@@ -119,8 +119,9 @@ out_uint(out *o, unsigned long v)
 
 /* The facts of one line, pointing into the parsed JSON. */
 typedef struct facts {
-    const char *client, *local, *user, *from, *to, *helo;
-    size_t client_len, user_len, from_len, to_len, helo_len;
+    const char *client, *local, *user, *from, *to, *helo, *peer, *cert;
+    size_t client_len, user_len, from_len, to_len, helo_len, peer_len;
+    size_t cert_len;
     const char *groups[MAX_GROUPS];
     size_t n_groups;
     bool smtputf8;
@@ -182,6 +183,8 @@ get_facts(json_t *obj, facts *f)
     f->from = get_str(obj, "from", &f->from_len, &bad);
     f->to = get_str(obj, "to", &f->to_len, &bad);
     f->helo = get_str(obj, "helo", &f->helo_len, &bad);
+    f->peer = get_str(obj, "peer", &f->peer_len, &bad);
+    f->cert = get_str(obj, "cert", &f->cert_len, &bad);
     f->id = json_object_get(obj, "id");
     if (json_object_get(obj, "smtputf8") != NULL) {
         json_t *u = json_object_get(obj, "smtputf8");
@@ -193,7 +196,7 @@ get_facts(json_t *obj, facts *f)
         snprintf(msg, sizeof(msg), "\"%s\" must be a string", bad);
         return msg;
     }
-    if (f->client == NULL)
+    if (f->client == NULL && f->peer == NULL)
         return "\"client\" is missing";
     if (f->to == NULL)
         return "\"to\" is missing";
@@ -299,7 +302,7 @@ fact_query(fact *f, const facts *ff, const locals *L)
         if (q->local_port == 0)
             q->local_port = 25;
     } else {
-        bool six = ip_family(ff->client) == 6;
+        bool six = ip_family(ff->client != NULL ? ff->client : ff->peer) == 6;
         q->local_ip = six ? L->ip6 : L->ip4;
         q->local_port = six ? L->port6 : L->port4;
     }
@@ -317,6 +320,10 @@ fact_query(fact *f, const facts *ff, const locals *L)
     q->recipient_len = ff->to_len;
     q->helo = ff->helo;
     q->helo_len = ff->helo_len;
+    q->peer_ip = ff->peer;
+    q->peer_ip_len = ff->peer_len;
+    q->cert_fingerprint = ff->cert;
+    q->cert_fingerprint_len = ff->cert_len;
     if (ff->smtputf8)
         q->flags |= RP_QUERY_SMTPUTF8;
 }

@@ -15,7 +15,7 @@ static const char check_usage[] =
     "                         [--listener NAME] [--user NAME [--group G]...]\n"
     "                         [--from ADDR] [--helo NAME] --to ADDR "
     "[--smtputf8]\n"
-    "                         [--explain]\n"
+    "                         [--peer IP] [--cert FINGERPRINT] [--explain]\n"
     "       relaypolicy check --policy FILE --batch [--listener NAME]\n"
     "\n"
     "Decide one recipient as a mail server would at RCPT TO and print the\n"
@@ -36,12 +36,18 @@ static const char check_usage[] =
     "  --to ADDR         RCPT TO\n"
     "  --smtputf8        the client gave SMTPUTF8 on MAIL FROM: UTF-8 local\n"
     "                    parts and U-label domains are valid (RFC 6531)\n"
+    "  --peer IP         the host that connected, when --client is the\n"
+    "                    address it claimed (XCLIENT, PROXY); believed only\n"
+    "                    from a trusted-proxy.  --client may then be left out\n"
+    "  --cert FP         the client certificate's public-key SHA-256\n"
+    "                    fingerprint (64 hex digits, colons allowed)\n"
     "  --explain         print the listener, every step of the decision, the\n"
     "                    rule (file:line) that decided and the destination\n"
     "  --batch           read JSON lines on stdin, write JSON lines on "
     "stdout:\n"
     "                    in  {\"client\",\"local\",\"user\",\"groups\","
-    "\"from\",\"to\",\"helo\",\"smtputf8\",\"id\"}\n"
+    "\"from\",\"to\",\"helo\",\"smtputf8\",\"peer\",\n"
+    "                         \"cert\",\"id\"}\n"
     "                    out {\"verdict\",\"code\",\"enhanced\",\"text\","
     "\"reason\",\"rule\",\n"
     "                         \"listener\",\"destination\",\"rewritten\"} or "
@@ -49,6 +55,7 @@ static const char check_usage[] =
 
 typedef struct check_args {
     const char *policy, *client, *local, *listener, *user, *from, *to, *helo;
+    const char *peer, *cert;
     const char *groups[MAX_GROUPS];
     size_t n_groups;
     bool explain, batch, smtputf8;
@@ -67,6 +74,8 @@ enum {
     O_EXPLAIN,
     O_BATCH,
     O_SMTPUTF8,
+    O_PEER,
+    O_CERT,
     O_HELP
 };
 
@@ -74,16 +83,17 @@ static const opt_spec check_specs[] = {
     {"policy", true}, {"client", true},   {"local", true},  {"listener", true},
     {"user", true},   {"group", true},    {"from", true},   {"to", true},
     {"helo", true},   {"explain", false}, {"batch", false}, {"smtputf8", false},
-    {"help", false},
+    {"peer", true},   {"cert", true},     {"help", false},
 };
 
 /* Store option @p k; returns 0, or an exit code. */
 static int
 store(check_args *a, int k, const char *v)
 {
-    const char **slots[] = {&a->policy,   &a->client, &a->local,
-                            &a->listener, &a->user,   NULL,
-                            &a->from,     &a->to,     &a->helo};
+    const char **slots[] = {&a->policy, &a->client, &a->local, &a->listener,
+                            &a->user,   NULL,       &a->from,  &a->to,
+                            &a->helo,   NULL,       NULL,      NULL,
+                            &a->peer,   &a->cert};
 
     if (k == O_GROUP) {
         if (a->n_groups >= MAX_GROUPS)
@@ -124,12 +134,14 @@ parse_args(int argc, char **argv, check_args *a)
     }
     if (a->policy == NULL)
         return usage_error("check", "missing --policy FILE");
-    if (a->batch && (a->client || a->to || a->local || a->user || a->from ||
-                     a->explain || a->smtputf8 || a->n_groups))
+    if (a->batch &&
+        (a->client || a->to || a->local || a->user || a->from || a->explain ||
+         a->smtputf8 || a->n_groups || a->peer || a->cert))
         return usage_error("check", "--batch takes the facts from stdin; "
                                     "only --policy and --listener go with it");
-    if (!a->batch && (a->client == NULL || a->to == NULL))
-        return usage_error("check", "--client IP and --to ADDR are needed");
+    if (!a->batch && ((a->client == NULL && a->peer == NULL) || a->to == NULL))
+        return usage_error("check", "--client IP (or --peer IP) and --to "
+                                    "ADDR are needed");
     if (a->n_groups > 0 && a->user == NULL)
         return usage_error("check", "--group needs --user");
     return -1;
@@ -191,8 +203,9 @@ check_one(const rp_policy *p, const check_args *a, long listener)
         if (lport == 0)
             lport = 25;
     } else {
-        default_local(p, listener, ip_family(a->client), lip, sizeof(lip),
-                      &lport);
+        default_local(p, listener,
+                      ip_family(a->client != NULL ? a->client : a->peer), lip,
+                      sizeof(lip), &lport);
     }
     memset(&q, 0, sizeof(q));
     q.client_ip = a->client;
@@ -212,6 +225,10 @@ check_one(const rp_policy *p, const check_args *a, long listener)
     q.recipient_len = RP_NTS;
     q.helo = a->helo;
     q.helo_len = RP_NTS;
+    q.peer_ip = a->peer;
+    q.peer_ip_len = RP_NTS;
+    q.cert_fingerprint = a->cert;
+    q.cert_fingerprint_len = RP_NTS;
     st = cli_decide(p, &q, &d);
     if (st != RP_OK)
         return usage_error("check", "%s (local %s port %u)", d.detail, lip,

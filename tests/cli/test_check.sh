@@ -82,6 +82,29 @@ expect_rc 64 "$CLI" check --policy "$P" --client 192.0.2.9 \
     --group g --to a@example.com
 expect_out '--group needs --user'
 
+# The narrower grants: a claim from a peer that is not a trusted proxy is
+# decided as the peer; a certificate passes 'require auth or certificate'.
+G="$ROOT/tests/data/decide/grants.conf"
+expect_rc 1 "$CLI" check --policy "$G" --client 10.2.3.4 \
+    --peer 203.0.113.5 --local 192.0.2.6:25 --to b@remote.example --explain
+expect_out 'claim of client 10\.2\.3\.4 by peer 203\.0\.113\.5 ignored'
+expect_rc 0 "$CLI" check --policy "$G" --client 10.2.3.4 \
+    --peer 10.0.0.7 --local 192.0.2.6:25 --to b@remote.example
+expect_rc 0 "$CLI" check --policy "$G" --peer 10.2.3.4 \
+    --local 192.0.2.6:25 --to b@remote.example
+expect_rc 0 "$CLI" check --policy "$G" --client 203.0.113.5 \
+    --local 192.0.2.4:465 --to b@remote.example \
+    --cert 04:EE:E2:6D:FC:45:3B:87:D5:12:7D:23:D9:53:CF:0A:E8:BC:1E:C1:D7:98:58:AD:68:26:4B:B1:3C:1D:20:E8
+expect_rc 1 "$CLI" check --policy "$G" --client 10.1.2.5 \
+    --local 192.0.2.1:25 --to b@remote.example --explain
+expect_out 'relay to vendor\.net \.vendor\.net only .*: remote\.example is outside it'
+expect_rc 64 "$CLI" check --policy "$G" --client 203.0.113.5 \
+    --local 192.0.2.4:465 --to b@remote.example --cert 04:EE:E2
+expect_out 'certificate fingerprint is not 64 hex digits'
+expect_rc 64 "$CLI" check --policy "$G" --client 203.0.113.5 \
+    --peer 10.0.0.07 --local 192.0.2.4:465 --to b@remote.example
+expect_out 'peer IP'
+
 # A bad recipient still gets an SMTP verdict.
 expect_rc 1 "$CLI" check --policy "$P" --client 203.0.113.9 \
     --to 'user@remote.example@'

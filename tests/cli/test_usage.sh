@@ -22,7 +22,7 @@ done
 expect_rc 64 "$CLI" check
 expect_out 'missing --policy'
 expect_rc 64 "$CLI" check --policy "$EXAMPLES/default.conf" --client 192.0.2.1
-expect_out '--client IP and --to ADDR are needed'
+expect_out '--client IP \(or --peer IP\) and --to ADDR are needed'
 expect_rc 64 "$CLI" check --policy "$EXAMPLES/default.conf" --batch \
     --client 192.0.2.1
 expect_rc 64 "$CLI" check --policy "$EXAMPLES/default.conf" --client
