@@ -4,10 +4,12 @@
  */
 #include "request.h"
 
-#include "query.h"
-
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "log.h"
+#include "query.h"
 
 /* Where each attribute we use is stored. */
 typedef struct field {
@@ -22,10 +24,17 @@ typedef struct field {
     }
 
 static const field fields[] = {
-    FIELD(request),        FIELD(protocol_state), FIELD(client_address),
-    FIELD(server_address), FIELD(server_port),    FIELD(sasl_username),
-    FIELD(sender),         FIELD(recipient),      FIELD(helo_name),
+    FIELD(request),
+    FIELD(protocol_state),
+    FIELD(client_address),
+    FIELD(server_address),
+    FIELD(server_port),
+    FIELD(sasl_username),
+    FIELD(sender),
+    FIELD(recipient),
+    FIELD(helo_name),
     FIELD(smtputf8),
+    FIELD(ccert_pubkey_fingerprint),
 };
 
 void
@@ -143,6 +152,43 @@ smtputf8_given(const pd_request *r)
     return non_ascii(r->sender) || non_ascii(r->recipient);
 }
 
+/* Hex digits in a fingerprint, colons not counted. */
+static size_t
+hex_digits(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++)
+        n += *s != ':';
+    return n;
+}
+
+/*
+ * The certificate fingerprint to pass, or NULL.  Certificate grants are
+ * SHA-256 fingerprints: Postfix sends one with smtpd_tls_fingerprint_digest
+ * = sha256 (the default from Postfix 3.6).  An MD5 or SHA-1 one (32 or 40
+ * hex digits) can match no grant: it is left out, as if no certificate had
+ * been presented, and the log says once how to fix the configuration.
+ * Anything else goes to the library, whose answer to a malformed one is a
+ * malformed request.
+ */
+static const char *
+certificate(const pd_request *r)
+{
+    static _Atomic bool warned;
+    size_t n = hex_digits(r->ccert_pubkey_fingerprint);
+
+    if (r->ccert_pubkey_fingerprint[0] == '\0')
+        return NULL;
+    if (n != 32 && n != 40)
+        return r->ccert_pubkey_fingerprint;
+    if (!atomic_exchange(&warned, true))
+        rpd_log("ccert_pubkey_fingerprint is not SHA-256: certificate "
+                "grants cannot match; set smtpd_tls_fingerprint_digest = "
+                "sha256 in Postfix's main.cf");
+    return NULL;
+}
+
 static void
 fill_query(const pd_request *r, uint32_t port, rp_query *q)
 {
@@ -158,6 +204,13 @@ fill_query(const pd_request *r, uint32_t port, rp_query *q)
     };
 
     mta_query_fill(&t, q);
+    /* client_address is the client Postfix believes: with XCLIENT or the
+     * PROXY protocol, the one it accepted from its own authorised hosts
+     * (smtpd_authorized_xclient_hosts, smtpd_upstream_proxy_protocol).
+     * The request does not name the peer, so no claim is made here and
+     * a policy's trusted-proxy list has nothing to judge. */
+    q->cert_fingerprint = certificate(r);
+    q->cert_fingerprint_len = RP_NTS;
 }
 
 rp_status

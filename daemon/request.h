@@ -33,6 +33,9 @@ typedef struct pd_request {
     char recipient[PD_MAX_LINE];
     char helo_name[256];
     char smtputf8[8]; /* "yes"/"no" from the Exim ACL; Postfix sends none */
+    /* The client certificate's public-key fingerprint (Postfix 2.9+), in
+     * the digest of smtpd_tls_fingerprint_digest; "" without one. */
+    char ccert_pubkey_fingerprint[160];
     unsigned n_attrs;
     const char *bad; /* why the request is malformed, or NULL */
 } pd_request;

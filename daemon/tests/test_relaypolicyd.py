@@ -33,6 +33,13 @@ listener submission {
     bind 0.0.0.0:587
     role submission
 }
+certificate roadwarriors 04eee26dfc453b87d5127d23d953cf0ae8bc1ec1d79858ad68264bb13c1d20e8
+listener smtps {
+    bind 0.0.0.0:465
+    require auth or certificate
+    allow authenticated submit relay
+    allow certificate roadwarriors relay
+}
 deny client 198.51.100.0/24
 domain домен.рф local recipients alice
 """
@@ -128,6 +135,30 @@ class Protocol(PolicydTest):
                              attrs)
         self.assertEqual(self.ask(recipient="alice@xn--d1acufc.xn--p1ai",
                                   smtputf8="no"), OK)
+
+    def test_certificate(self) -> None:
+        # Postfix's ccert_pubkey_fingerprint, SHA-256 with colons.
+        fp = ("04:EE:E2:6D:FC:45:3B:87:D5:12:7D:23:D9:53:CF:0A:E8:BC:1E:"
+              "C1:D7:98:58:AD:68:26:4B:B1:3C:1D:20:E8")
+        self.assertEqual(self.ask(server_port="465", sender="",
+                                  ccert_pubkey_fingerprint=fp,
+                                  recipient="bob@remote.example"), OK)
+        self.assertEqual(self.ask(server_port="465",
+                                  ccert_pubkey_fingerprint="",
+                                  recipient="bob@remote.example"),
+                         "action=530 5.7.0 Authentication required\n\n")
+        # An MD5 fingerprint matches nothing: as if none was presented,
+        # and the log says how to fix Postfix's configuration.
+        self.assertEqual(self.ask(server_port="465",
+                                  ccert_pubkey_fingerprint=fp[:47],
+                                  recipient="bob@remote.example"),
+                         "action=530 5.7.0 Authentication required\n\n")
+        self.d.wait_log(r"smtpd_tls_fingerprint_digest = sha256")
+        # A malformed one is a malformed request, never a guess.
+        self.assertTrue(self.ask(server_port="465",
+                                 ccert_pubkey_fingerprint="zz:zz",
+                                 recipient="bob@remote.example")
+                        .startswith(TEMPFAIL))
 
     def test_other_stages_get_dunno(self) -> None:
         for state in ("DATA", "END-OF-MESSAGE", "VRFY", "ETRN"):
