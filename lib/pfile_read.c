@@ -316,6 +316,21 @@ r_alloc(pr *r, size_t n, size_t size)
     return q;
 }
 
+/* A zeroed array of *n records that rp_policy_free() walks (a listener's
+ * rules and their tables): on failure *n is 0, so a policy left half
+ * read is freed safely. */
+static void *
+r_zalloc(pr *r, uint32_t *n, size_t size)
+{
+    void *q = r_alloc(r, *n, size);
+
+    if (q == NULL)
+        *n = 0;
+    else
+        memset(q, 0, (size_t)*n * size);
+    return q;
+}
+
 /* n little-endian uint32 as host-order ones: in place when they are. */
 static const uint32_t *
 host32(pr *r, const uint8_t *q, size_t n)
@@ -489,6 +504,29 @@ r_bind(pr *r, rp__bind *b)
     b->any = (rp__bind_any)any;
 }
 
+/* A rule's narrower parts (relaypolicy(7) §4.2): `from network` and the
+ * destinations of a scoped relay. */
+static void
+r_rule_grants(pr *r, rp__rule *ru, uint32_t n_lists)
+{
+    const char **pats;
+
+    ru->from_list = r_idx(r, n_lists, true);
+    ru->from_except = r_bool(r);
+    ru->n_scope = r_count(r, 4);
+    pats = r_alloc(r, ru->n_scope, sizeof(*pats));
+    for (uint32_t j = 0; r->fail == RP_OK && j < ru->n_scope; j++)
+        pats[j] = r_str(r, true);
+    ru->scope_pats = pats;
+    ru->scope = r_domtab(r, ru->n_scope);
+    ru->scope_text = r_str(r, false);
+    if (r->fail == RP_OK && (ru->scope != NULL) != (ru->n_scope > 0))
+        bad(r, "a relay scope is malformed");
+    if (r->fail == RP_OK && ru->scope != NULL &&
+        (ru->scope_text == NULL || !(ru->perms & RP_PERM_RELAY)))
+        bad(r, "a relay scope is malformed");
+}
+
 static void
 r_rule(pr *r, rp__rule *ru, uint32_t n_lists)
 {
@@ -501,11 +539,13 @@ r_rule(pr *r, rp__rule *ru, uint32_t n_lists)
     ru->list = r_u32(r);
     ru->name = r_str(r, false);
     ru->item = r_idx(r, p->n_items, false);
-    if (pr_ < RP_PRINCIPAL_ANONYMOUS || pr_ > RP_PRINCIPAL_INTERFACE)
+    if (pr_ < RP_PRINCIPAL_ANONYMOUS || pr_ > RP_PRINCIPAL_CERTIFICATE)
         bad(r, "a rule has an unknown principal");
     ru->principal = (rp_principal)pr_;
-    if (pr_ >= RP_PRINCIPAL_NETWORK && ru->list >= n_lists)
+    if (pr_ >= RP_PRINCIPAL_NETWORK && pr_ <= RP_PRINCIPAL_INTERFACE &&
+        ru->list >= n_lists)
         bad(r, "a rule names a list out of range");
+    r_rule_grants(r, ru, n_lists);
     if (pr_ == RP_PRINCIPAL_USER || pr_ == RP_PRINCIPAL_GROUP) {
         if (ru->name == NULL || (ru->name_len = strlen(ru->name)) == 0 ||
             ru->name_len > 255)
@@ -521,7 +561,7 @@ r_listeners(pr *r, uint32_t n_lists)
     rp_policy *p = r->p;
 
     p->n_listeners = r_count(r, 28);
-    p->listeners = r_alloc(r, p->n_listeners, sizeof(*p->listeners));
+    p->listeners = r_zalloc(r, &p->n_listeners, sizeof(*p->listeners));
     for (uint32_t i = 0; r->fail == RP_OK && i < p->n_listeners; i++) {
         rp__listener *l = &p->listeners[i];
 
@@ -530,15 +570,22 @@ r_listeners(pr *r, uint32_t n_lists)
         l->remote_list = r_idx(r, n_lists, true);
         l->require_auth = r_bool(r);
         l->require_auth_item = r_idx(r, p->n_items, true);
+        l->require_cert_ok = r_bool(r);
         l->n_binds = r_count(r, 28);
         l->binds = r_alloc(r, l->n_binds, sizeof(*l->binds));
         for (uint32_t k = 0; r->fail == RP_OK && k < l->n_binds; k++)
             r_bind(r, &l->binds[k]);
         l->n_rules = r_count(r, 24);
-        l->rules = r_alloc(r, l->n_rules, sizeof(*l->rules));
+        l->rules = r_zalloc(r, &l->n_rules, sizeof(*l->rules));
         for (uint32_t k = 0; r->fail == RP_OK && k < l->n_rules; k++)
             r_rule(r, &l->rules[k], n_lists);
     }
+    p->certs = r_map(r, 0);
+    p->proxy_list = r_idx(r, n_lists, true);
+    p->proxy_item = r_idx(r, p->n_items, true);
+    if (r->fail == RP_OK &&
+        (p->proxy_list == RP__NONE) != (p->proxy_item == RP__NONE))
+        bad(r, "the trusted proxies are malformed");
 }
 
 static void

@@ -18,9 +18,12 @@
  *   the prefix table; list names (n, then each: the named lists);
  *   deny client lists (n; list, item each);
  *   listeners: n, then name, item, remote_list, require_auth,
- *              require_auth_item, binds (n; 16 key bytes, family, any,
- *              port each), rules (n; deny, principal, perms, list, name,
- *              item each);
+ *              require_auth_item, require_cert_ok, binds (n; 16 key
+ *              bytes, family, any, port each), rules (n; deny, principal,
+ *              perms, list, name, item, from_list, from_except, then the
+ *              relay scope: n patterns, the patterns, its domain table,
+ *              its text, each);
+ *   the narrower grants: certificate map, trusted-proxy list and item;
  *   groups and self address maps, self_domain, qualify_domain;
  *   deny sender and deny recipient sets; has_login_map, login maps;
  *   replies (count, then code, 16 enhanced bytes, text, item each);
@@ -288,6 +291,7 @@ w_listeners(pw *w)
         w_u32(w, l->remote_list);
         w_u32(w, l->require_auth);
         w_u32(w, l->require_auth_item);
+        w_u32(w, l->require_cert_ok);
         w_u32(w, l->n_binds);
         for (uint32_t k = 0; k < l->n_binds; k++) {
             w_bytes(w, l->binds[k].ip.b, 16);
@@ -305,8 +309,18 @@ w_listeners(pw *w)
             w_u32(w, r->list);
             w_str(w, r->name);
             w_u32(w, r->item);
+            w_u32(w, r->from_list);
+            w_u32(w, r->from_except);
+            w_u32(w, r->n_scope);
+            for (uint32_t j = 0; j < r->n_scope; j++)
+                w_str(w, r->scope_pats[j]);
+            w_domtab(w, r->scope);
+            w_str(w, r->scope_text);
         }
     }
+    w_map(w, p->certs);
+    w_u32(w, p->proxy_list);
+    w_u32(w, p->proxy_item);
 }
 
 static void
