@@ -12,9 +12,15 @@ and, with LOGIN=, an authenticated user (it sets Postfix's sasl_username).
 The instance and the policy server are stopped at the end, whatever
 happens.  A second instance runs with smtputf8_enable = yes and
 strict_smtputf8 = yes, and a policy naming IDN domains as U-label and as
-A-label: both spellings are accepted, with SMTPUTF8 for the U-label.  Needs root and Debian's postfix (scripts/install-deps.sh).
+A-label: both spellings are accepted, with SMTPUTF8 for the U-label.  A
+third runs with TLS and smtpd_tls_ask_ccert = yes: a client certificate
+made on the fly (openssl, a throw-away CA) relays on the submission port
+by its public-key fingerprint, and a device network relays to one vendor
+only.  Needs root and Debian's postfix and openssl
+(scripts/install-deps.sh).
 """
 
+import os
 import shutil
 import signal
 import smtplib
@@ -26,7 +32,8 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from mtalib import (POSTFIX_SERVICES, Policyd, binary, free_ports, need_postfix,
+from mtalib import (POSTFIX_SERVICES, TIMEOUT, Policyd, binary, free_ports,
+                    need_postfix,
                     postfix_maillog, postfix_start,
                     postfix_stop, wait_port, xclient_session)
 
@@ -42,11 +49,11 @@ listener internet {{
     role gateway
     allow network devices relay
     deny  network quarantined relay
-}}
+{internet}}}
 listener submission {{
     bind 127.0.0.1:{submission}
     role submission
-}}
+{submission_rules}}}
 deny client 198.51.100.0/24
 {idn}"""
 
@@ -105,6 +112,9 @@ class PostfixInstance(unittest.TestCase):
 
     main_cf_smtputf8 = "smtputf8_enable = no"
     idn_policy = ""
+    internet_rules = ""
+    submission_rules = ""
+    extra_master_cf = ""
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -117,9 +127,10 @@ class PostfixInstance(unittest.TestCase):
         cls.dir.chmod(0o755)
         cls.smtp, cls.submission = free_ports(2)
         cls.policy = cls.dir / "policy.conf"
-        cls.policy.write_text(POLICY.format(smtp=cls.smtp,
-                                            submission=cls.submission,
-                                            idn=cls.idn_policy))
+        cls.policy.write_text(POLICY.format(
+            smtp=cls.smtp, submission=cls.submission, idn=cls.idn_policy,
+            internet=cls.internet_rules,
+            submission_rules=cls.submission_rules))
         cls.policyd = Policyd(cls.policy, "inet:127.0.0.1:0", cls.dir)
         cls.addClassCleanup(cls.policyd.stop)
         cls.start_postfix()
@@ -131,7 +142,8 @@ class PostfixInstance(unittest.TestCase):
                       MAIN_CF.format(dir=cls.dir, policyd=cls.policyd.port,
                                      smtputf8=cls.main_cf_smtputf8),
                       MASTER_CF.format(smtp=cls.smtp,
-                                       submission=cls.submission))
+                                       submission=cls.submission)
+                      + cls.extra_master_cf)
         wait_port(cls.smtp, banner=True)
         wait_port(cls.submission, banner=True)
 
@@ -324,6 +336,120 @@ class PostfixSMTPUTF8(PostfixInstance):
         code, msg = s.rcpt("алиса@xn--d1acufc.xn--p1ai")
         self.assertIn(code, (501, 553), msg)
         self.assertNotIn(b"Recipient address rejected", msg)
+
+
+
+def openssl(*args: str) -> str:
+    return subprocess.run(["openssl", *args], check=True, capture_output=True,
+                          text=True, timeout=TIMEOUT * 4).stdout
+
+
+def make_cert(ca: Path, out: Path, name: str) -> None:
+    """A key and a certificate for CN=name, signed by the CA ca.{pem,key}."""
+    openssl("req", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+            str(out) + ".key", "-out", str(out) + ".csr", "-subj",
+            "/CN=" + name)
+    openssl("x509", "-req", "-in", str(out) + ".csr", "-CA",
+            str(ca) + ".pem", "-CAkey", str(ca) + ".key", "-CAcreateserial",
+            "-out", str(out) + ".pem", "-days", "2")
+
+
+def pubkey_sha256(cert: Path) -> str:
+    """The SHA-256 of the certificate's public key (SPKI), as openssl's
+    pipe in relaypolicy.conf(5) prints it, with colons."""
+    pub = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout",
+                          "-pubkey"], check=True, capture_output=True,
+                         timeout=TIMEOUT).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                         input=pub, check=True, capture_output=True,
+                         timeout=TIMEOUT).stdout
+    out = subprocess.run(["openssl", "dgst", "-sha256", "-c"], input=der,
+                         check=True, capture_output=True,
+                         timeout=TIMEOUT).stdout.decode()
+    return out.strip().split()[-1]
+
+
+class PostfixCertificates(PostfixInstance):
+    """TLS client certificates and a device scoped to one destination."""
+
+    internet_rules = ("    allow network 10.1.3.0/24 relay to vendor.example "
+                      ".vendor.example\n")
+    submission_rules = ("    require auth or certificate\n"
+                        "    allow certificate roadwarriors relay\n")
+    extra_master_cf = "tlsmgr    unix  - - n 1000? 1 tlsmgr\n"
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        if os.geteuid() == 0 and shutil.which("openssl") is None:
+            print("skip: openssl is not installed: run "
+                  "scripts/install-deps.sh")
+            sys.exit(77)
+        certs = Path(tempfile.mkdtemp(prefix="rp-certs-"))
+        cls.addClassCleanup(shutil.rmtree, certs, True)
+        ca = certs / "ca"
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                str(ca) + ".key", "-out", str(ca) + ".pem", "-days", "2",
+                "-subj", "/CN=relaypolicy test CA")
+        for name in ("server", "roadwarrior", "stranger"):
+            make_cert(ca, certs / name, name)
+        cls.certs = certs
+        cls.fingerprint = pubkey_sha256(certs / "roadwarrior.pem")
+        cls.idn_policy = "certificate roadwarriors %s\n" % cls.fingerprint
+        cls.main_cf_smtputf8 = "\n".join([
+            "smtputf8_enable = no",
+            "smtpd_tls_security_level = may",
+            "smtpd_tls_cert_file = %s/server.pem" % certs,
+            "smtpd_tls_key_file = %s/server.key" % certs,
+            "smtpd_tls_CAfile = %s/ca.pem" % certs,
+            "smtpd_tls_ask_ccert = yes",
+            "smtpd_tls_fingerprint_digest = sha256",
+            "smtpd_tls_loglevel = 1"])
+        super().setUpClass()
+
+    def tls_rcpt(self, cert: Optional[str], rcpt: str) -> Tuple[int, str]:
+        """RCPT on the submission port after STARTTLS, presenting the
+        named certificate (or none)."""
+        import ssl
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        if cert is not None:
+            ctx.load_cert_chain(str(self.certs / (cert + ".pem")),
+                                str(self.certs / (cert + ".key")))
+        s = smtplib.SMTP("127.0.0.1", self.submission, timeout=TIMEOUT * 2)
+        self.addCleanup(s.close)
+        self.assertEqual(s.ehlo("roadwarrior.test")[0], 250)
+        code, msg = s.starttls(context=ctx)
+        self.assertEqual(code, 220, msg)
+        self.assertEqual(s.ehlo("roadwarrior.test")[0], 250)
+        code, msg = s.mail("someone@example.org")
+        self.assertEqual(code, 250, msg)
+        code, msg = s.rcpt(rcpt)
+        s.rset()
+        s.quit()
+        return code, msg.decode()
+
+    def test_certificate_relays(self) -> None:
+        self.assertEqual(self.tls_rcpt("roadwarrior", "bob@remote.example"),
+                         (250, "2.1.5 Ok"), self.maillog())
+
+    def test_unknown_certificate_or_none_needs_a_login(self) -> None:
+        for cert in ("stranger", None):
+            self.assertRefused(self.tls_rcpt(cert, "bob@remote.example"),
+                               530, "5.7.0", "Authentication required")
+
+    def test_scoped_device(self) -> None:
+        for rcpt in ("orders@vendor.example", "help@eu.vendor.example"):
+            self.assertEqual(self.rcpt(self.smtp, "10.1.3.5", rcpt)[0], 250,
+                             rcpt)
+        self.assertRefused(self.rcpt(self.smtp, "10.1.3.5",
+                                     "bob@remote.example"),
+                           550, "5.7.1", "Relaying prohibited")
+        self.assertRefused(self.rcpt(self.smtp, OUTSIDE,
+                                     "orders@vendor.example"),
+                           550, "5.7.1", "Relaying prohibited")
 
 
 if __name__ == "__main__":
