@@ -41,8 +41,6 @@
 #define O_CLOEXEC 0
 #endif
 
-#define RX_PAD 80 /* readable slack after the prefix heap */
-
 struct rp__pfile {
     rp__alloc alloc;
     const uint8_t *base;
@@ -635,7 +633,7 @@ r_radix(pr *r)
     x->heap_len = r_u64(r);
     if (x->heap_len >= RP__RX_PAYLOAD)
         bad(r, "the prefix heap is too large");
-    x->heap = (uint8_t *)(uintptr_t)r_sect(r, x->heap_len + RX_PAD, false);
+    x->heap = (uint8_t *)(uintptr_t)r_sect(r, x->heap_len + RP__RX_PAD, false);
     r_trie(r, &x->t4);
     r_trie(r, &x->t6);
     x->n_lo = r_u32(r);

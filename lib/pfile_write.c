@@ -54,8 +54,6 @@
 #define O_CLOEXEC 0
 #endif
 
-#define RX_PAD 80 /* readable slack after the prefix heap (radix_compile.c) */
-
 typedef struct wbuf {
     uint8_t *p;
     size_t n;
@@ -348,7 +346,7 @@ w_radix(pw *w)
     w_u32(w, r->vw);
     w_sect(w, r->recs, (size_t)r->n_recs * r->n_lists, 0);
     w_u64(w, r->heap_len);
-    w_sect(w, r->heap, r->heap_len, RX_PAD);
+    w_sect(w, r->heap, r->heap_len, RP__RX_PAD);
     w_trie(w, &r->t4);
     w_trie(w, &r->t6);
     w_u32(w, r->n_lo);
@@ -555,7 +553,7 @@ lay_out(pw *w, uint8_t *head, size_t hlen, uint64_t *offs)
     return 0;
 }
 
-static const uint8_t zero_pad[RP__PF_ALIGN + RX_PAD];
+static const uint8_t zero_pad[RP__PF_ALIGN + RP__RX_PAD];
 
 /* Feed (to a checksum or a sink) the bytes of the file after the head. */
 typedef int (*feed_fn)(void *ctx, const void *data, size_t len);
@@ -574,8 +572,8 @@ feed_body(pw *w, size_t hlen, feed_fn feed, void *ctx)
         at += pad;
         if (s->len > 0 && feed(ctx, s->data, s->len) != 0)
             return -1;
-        for (; z > 0; z -= z < RX_PAD ? z : RX_PAD)
-            if (feed(ctx, zero_pad, z < RX_PAD ? z : RX_PAD) != 0)
+        for (; z > 0; z -= z < RP__RX_PAD ? z : RP__RX_PAD)
+            if (feed(ctx, zero_pad, z < RP__RX_PAD ? z : RP__RX_PAD) != 0)
                 return -1;
         at += s->len + s->zeros;
     }

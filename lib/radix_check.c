@@ -16,18 +16,6 @@
 #include "radix.h"
 #include "radix_table.h"
 
-#define RX_PAD 80 /* readable slack after the heap (radix_compile.c) */
-
-static unsigned
-popcount64(uint64_t x)
-{
-    unsigned n = 0;
-
-    for (; x != 0; x &= x - 1)
-        n++;
-    return n;
-}
-
 static bool
 blob_ok(const rp__radix *r, uint32_t off)
 {
@@ -58,7 +46,7 @@ node_ok(const rp__radix *r, uint32_t off, unsigned *cnt)
     for (unsigned w = 0; w < 4; w++) {
         if (p[32 + w] != sum)
             return false;
-        sum += popcount64(rp__rx_ld_le64(p + 8 * w));
+        sum += rp__rx_popcount64(rp__rx_ld_le64(p + 8 * w));
     }
     *cnt = sum;
     return RP__RX_NODE_HDR + 4 * (size_t)sum <= r->heap_len - off;
@@ -169,7 +157,6 @@ rp__radix_check(const rp__radix *r, const rp__alloc *a)
     walk w = {a, r, NULL, NULL, 0, 0, false};
     bool ok;
 
-    (void)RX_PAD;
     if (r->n_recs == 0 || r->vw < 1 || r->vw > 4 || r->heap == NULL ||
         r->heap_len >= RP__RX_PAYLOAD || !blob_ok(r, 0) || !hash_ok(r))
         return -1;

@@ -27,7 +27,6 @@
 #define RX_DIR_MIN 8192    /* ranges from which a first stride pays */
 #define RX_DIR_KEYS 4      /* fewest keys per first-stride entry */
 #define RX_DIR_BITS_MAX 24 /* longest first stride */
-#define RX_PAD 80          /* readable slack after the heap */
 #define RX_LOAD 80         /* most percent of host slots used */
 
 static unsigned
@@ -133,13 +132,13 @@ heap_take(rx_build *bd, size_t size, size_t align, size_t *off)
     size_t at = (bd->len + align - 1) & ~(align - 1);
     uint8_t *p;
 
-    if (at + size + RX_PAD > RP__RX_PAYLOAD)
+    if (at + size + RP__RX_PAD > RP__RX_PAYLOAD)
         return -1;
-    p = rp__grow(bd->a, bd->heap, &bd->cap, at + size + RX_PAD, 1);
+    p = rp__grow(bd->a, bd->heap, &bd->cap, at + size + RP__RX_PAD, 1);
     if (p == NULL)
         return -1;
     bd->heap = p;
-    memset(p + bd->len, 0, at + size + RX_PAD - bd->len);
+    memset(p + bd->len, 0, at + size + RP__RX_PAD - bd->len);
     bd->len = at + size;
     *off = at;
     return 0;

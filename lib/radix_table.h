@@ -88,6 +88,7 @@ struct rp__radix {
 #define RP__RX_TAG_BLOB 1u
 #define RP__RX_TAG_NODE 2u
 #define RP__RX_PAYLOAD 0x3fffffffu
+#define RP__RX_PAD 80 /* readable slack after the heap: lookups read ahead */
 #define RP__RX_NODE_HDR 36 /* bitmap (32 bytes) and four prefix counts */
 
 /* Builds the compiled form of @p r (whose n_recs is set) from the ranges
