@@ -288,7 +288,7 @@ def run_load(address: str, *args: str) -> str:
 def compile_to(text: str, src: Path, out: Path) -> None:
     """relaypolicy compile: @p text, saved as @p src, into @p out."""
     src.write_text(text)
-    subprocess.run([binary("relaypolicy", "RP_CLI"), "compile", str(src),
+    subprocess.run([binary("RP_CLI", "relaypolicy"), "compile", str(src),
                     "-o", str(out)], check=True, timeout=60)
 
 
