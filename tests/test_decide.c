@@ -432,3 +432,108 @@ Test(decide, invalid_utf8_is_syntax)
     }
     rp_policy_free(p);
 }
+
+/* ---- scoped relay against a reference ------------------------------------ */
+
+/* Random listeners of network and anonymous relay rules, scoped or not,
+ * granted or denied, decided for every client and destination and
+ * compared with a few lines that say relaypolicy(7) §4.2: a deny that
+ * matches the client and the destination beats every grant. */
+static const char *const ref_nets[] = {"anonymous", "network 10.0.0.0/24",
+                                       "network 10.0.0.1",
+                                       "network 10.0.1.0/24"};
+static const char *const ref_clients[] = {"10.0.0.1", "10.0.0.2", "10.0.1.1",
+                                          "192.0.2.9"};
+static const char *const ref_pats[] = {"a.example", ".a.example", "b.example"};
+static const char *const ref_doms[] = {"a.example", "x.a.example", "b.example",
+                                       "c.example"};
+
+typedef struct ref_rule {
+    bool deny;
+    unsigned net;   /* index in ref_nets */
+    unsigned scope; /* bit set of ref_pats; 0: unscoped */
+} ref_rule;
+
+static bool
+ref_in_net(unsigned net, unsigned client)
+{
+    static const bool in[4][4] = {
+        {1, 1, 1, 1}, {1, 1, 0, 0}, {1, 0, 0, 0}, {0, 0, 1, 0}};
+    return in[net][client];
+}
+
+static bool
+ref_in_scope(unsigned scope, unsigned dom)
+{
+    static const bool in[3][4] = {{1, 0, 0, 0}, {1, 1, 0, 0}, {0, 0, 1, 0}};
+    for (unsigned k = 0; k < 3; k++)
+        if ((scope & (1u << k)) && in[k][dom])
+            return true;
+    return false;
+}
+
+static bool
+ref_relays(const ref_rule *r, size_t n, unsigned client, unsigned dom)
+{
+    bool granted = false;
+
+    for (size_t i = 0; i < n; i++) {
+        bool hits = ref_in_net(r[i].net, client) &&
+                    (r[i].scope == 0 || ref_in_scope(r[i].scope, dom));
+        if (hits && r[i].deny)
+            return false;
+        granted = granted || hits;
+    }
+    return granted;
+}
+
+Test(decide, scoped_relay_matches_a_reference)
+{
+    unsigned seed = 12345;
+    char text[2048];
+
+    for (int round = 0; round < 300; round++) {
+        ref_rule rules[4];
+        size_t n = 1 + (seed = seed * 1103515245u + 12345u) % 4, at;
+        rp_policy *p = NULL;
+        rp_error err;
+
+        at = (size_t)snprintf(text, sizeof(text),
+                              "allow open-relay\nlistener l {\n"
+                              "    bind *:25\n");
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            rules[i].deny = (seed >> 8) % 3 == 0;
+            rules[i].net = (seed >> 12) % 4;
+            rules[i].scope = (seed >> 16) % 8;
+            at += (size_t)snprintf(
+                text + at, sizeof(text) - at, "    %s %s relay%s",
+                rules[i].deny ? "deny" : "allow", ref_nets[rules[i].net],
+                rules[i].scope ? " to" : "");
+            for (unsigned k = 0; k < 3; k++)
+                if (rules[i].scope & (1u << k))
+                    at += (size_t)snprintf(text + at, sizeof(text) - at, " %s",
+                                           ref_pats[k]);
+            at += (size_t)snprintf(text + at, sizeof(text) - at, "\n");
+        }
+        snprintf(text + at, sizeof(text) - at, "}\n");
+        cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK,
+                     "%s\n%s", err.message, text);
+        for (unsigned c = 0; c < 4; c++)
+            for (unsigned dm = 0; dm < 4; dm++) {
+                char rcpt[64];
+                rp_query q;
+                rp_decision d;
+                bool want = ref_relays(rules, n, c, dm);
+
+                snprintf(rcpt, sizeof(rcpt), "u@%s", ref_doms[dm]);
+                vec_fill(&q, ref_clients[c], "192.0.2.1", 25, rcpt);
+                cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
+                cr_assert_eq(d.verdict == RP_RELAY, want,
+                             "%s from %s: %s, want %s\n%s", rcpt,
+                             ref_clients[c], d.reply,
+                             want ? "relay" : "refusal", text);
+            }
+        rp_policy_free(p);
+    }
+}
