@@ -194,6 +194,12 @@ int rp__exposure_cuts(const rp_builder *b, rp__xcuts *c);
 rp_status rp__exposure_build(rp_policy *p, const rp__xcuts *cuts);
 void rp__exposure_free(rp__exposure *x);
 
+/* The first and last key of prefix @p ip/@p plen (IPv6 terms: IPv4 /n
+ * is 96 + n). */
+void rp__prefix_range(const rp__ip *ip,
+                      unsigned plen,
+                      rp__u128 *first,
+                      rp__u128 *last);
 /* Public addresses in first..last of @p family (relaypolicy(7) §7). */
 rp__u128 rp__public_count(int family, rp__u128 first, rp__u128 last);
 /* Fill @p r (text included) from a range of the analysis. */

@@ -53,6 +53,28 @@ count4(uint32_t a, uint32_t b)
     return n;
 }
 
+void
+rp__prefix_range(const rp__ip *ip,
+                 unsigned plen,
+                 rp__u128 *first,
+                 rp__u128 *last)
+{
+    rp__u128 a = rp__u_load(ip->b), m = {0, 0};
+
+    if (plen > 128)
+        plen = 128;
+    if (plen < 64) {
+        m.hi = plen == 0 ? UINT64_MAX : UINT64_MAX >> plen;
+        m.lo = UINT64_MAX;
+    } else if (plen < 128) {
+        m.lo = UINT64_MAX >> (plen - 64);
+    }
+    first->hi = a.hi & ~m.hi;
+    first->lo = a.lo & ~m.lo;
+    last->hi = first->hi | m.hi;
+    last->lo = first->lo | m.lo;
+}
+
 rp__u128
 rp__public_count(int family, rp__u128 first, rp__u128 last)
 {

@@ -135,19 +135,7 @@ rp__lint_find_public(const pfx *x, void *ctx)
 static void
 pfx_range(const pfx *x, rp__u128 *first, rp__u128 *last)
 {
-    unsigned plen = x->plen > 128 ? 128 : x->plen;
-    rp__u128 a = rp__u_load(x->ip->b), m = {0, 0};
-
-    if (plen < 64) {
-        m.hi = plen == 0 ? UINT64_MAX : UINT64_MAX >> plen;
-        m.lo = UINT64_MAX;
-    } else if (plen < 128) {
-        m.lo = UINT64_MAX >> (plen - 64);
-    }
-    first->hi = a.hi & ~m.hi;
-    first->lo = a.lo & ~m.lo;
-    last->hi = first->hi | m.hi;
-    last->lo = first->lo | m.lo;
+    rp__prefix_range(x->ip, x->plen, first, last);
 }
 
 /* Holds no public address: private, shared, loopback, link-local or other

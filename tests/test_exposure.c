@@ -693,3 +693,46 @@ Test(exposure, scoped_relay_for_the_internet_is_unsafe)
                   "    allow anonymous relay to partner.example\n}\n",
                   3, "0.0.0.0/0");
 }
+
+/* A trusted proxy's claim is believed: a host of the trusted-proxy list
+ * may claim the address of a network granted relay.  A list holding
+ * 2^24 public addresses makes every grant of relay, a private one too,
+ * a grant to the Internet. */
+Test(exposure, trusted_proxy_of_the_internet_is_unsafe)
+{
+    expect_unsafe("trusted-proxy 0.0.0.0/0\n"
+                  "listener mx {\n    bind 0.0.0.0:25\n"
+                  "    allow network 10.0.0.0/8 relay\n}\n",
+                  1, "3702259456 public IPv4");
+    /* Two halves of a /8, one through a named list. */
+    expect_unsafe("network lb 8.128.0.0/9\n"
+                  "trusted-proxy 8.0.0.0/9 lb\n"
+                  "listener mx {\n    bind 0.0.0.0:25\n"
+                  "    allow network 192.168.1.0/24 relay\n}\n",
+                  2, "16777216 public IPv4");
+    expect_unsafe("trusted-proxy 2000::/3\n"
+                  "listener mx {\n    bind *:25\n"
+                  "    allow network fd00::/8 relay\n}\n",
+                  1, "public IPv6");
+}
+
+Test(exposure, trusted_proxy_that_is_safe_compiles)
+{
+    rp_policy *p;
+
+    /* The proxies' own addresses. */
+    p = must_compile("trusted-proxy 10.0.0.1 192.168.0.0/16\n"
+                     "listener mx {\n    bind 0.0.0.0:25\n"
+                     "    allow network 10.0.0.0/8 relay\n}\n");
+    rp_policy_free(p);
+    /* The same /9 twice is counted once: 2^23 public addresses. */
+    p = must_compile("trusted-proxy 8.0.0.0/9 8.0.0.0/9 8.1.0.0/16\n"
+                     "listener mx {\n    bind 0.0.0.0:25\n"
+                     "    allow network 10.0.0.0/8 relay\n}\n");
+    rp_policy_free(p);
+    /* A wide proxy list with no relay grant: a claim wins nothing. */
+    p = must_compile("trusted-proxy 0.0.0.0/0\n"
+                     "listener mx {\n    bind 0.0.0.0:25\n"
+                     "    allow anonymous submit\n}\n");
+    rp_policy_free(p);
+}
