@@ -53,7 +53,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 flags=(-O2 -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L
        -Iinclude -Ilib -Itests)
-lib=(lib/radix.c lib/radix_compile.c lib/radix_lookup.c lib/alloc.c)
+lib=(lib/radix.c lib/radix_compile.c lib/radix_lookup.c lib/alloc.c lib/text.c)
 
 echo "test-s390x: cross-building for s390x"
 "$cross" -static "${flags[@]}" -o "$out/crosscheck" \
