@@ -92,7 +92,8 @@ finding_once(import *im, const char *param, const char *msg)
 {
     char line[600];
 
-    snprintf(line, sizeof(line), "%s: %s\n", param, msg);
+    /* A key to look for, cut to fit: a long message still matches. */
+    snprintf(line, sizeof(line), "%.200s: %.380s\n", param, msg);
     if (im->findings.s == NULL || strstr(im->findings.s, line) == NULL)
         imp_finding(im, param, "%s", msg);
 }
@@ -102,7 +103,8 @@ note_once(import *im, const char *param, const char *msg)
 {
     char line[600];
 
-    snprintf(line, sizeof(line), "%s: %s\n", param, msg);
+    /* A key to look for, cut to fit: a long message still matches. */
+    snprintf(line, sizeof(line), "%.200s: %.380s\n", param, msg);
     if (im->notes.s == NULL || strstr(im->notes.s, line) == NULL)
         imp_note(im, param, "%s", msg);
 }
