@@ -155,6 +155,19 @@ rp__b_push(rp_builder *b, void **vec, size_t *n, size_t *cap, size_t size);
 #define B_PUSH(b, vec)                                                         \
     rp__b_push((b), (void **)&(b)->vec, &(b)->n_##vec, &(b)->cap_##vec,        \
                sizeof(*(b)->vec))
+/* Add the client reference @p cidr_or_list of a top-level statement
+ * ("deny client X", "trusted-proxy X") to a vector of rp__bref, with the
+ * statement's text as its item. */
+rp_status rp__b_add_client_ref(rp_builder *b,
+                               rp_error *err,
+                               const char *keyword,
+                               const char *cidr_or_list,
+                               void **vec,
+                               size_t *n,
+                               size_t *cap);
+#define B_ADD_CLIENT_REF(b, err, keyword, s, vec)                              \
+    rp__b_add_client_ref((b), (err), (keyword), (s), (void **)&(b)->vec,       \
+                         &(b)->n_##vec, &(b)->cap_##vec)
 bool rp__norm_domain(
     rp_builder *b, rp_error *err, const char *pat, char *out, size_t size);
 bool rp__parse_ref(

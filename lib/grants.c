@@ -57,22 +57,9 @@ rp_builder_certificate(rp_builder *b,
 rp_status
 rp_builder_trusted_proxy(rp_builder *b, const char *cidr_or_list, rp_error *err)
 {
-    rp__bref ref, *slot;
-    char text[300];
-
     if (b == NULL)
         return RP_E_ARG;
-    if (!rp__parse_ref(b, err, cidr_or_list, true, &ref) ||
-        !rp__count_entry(b, err))
-        return b->last;
-    snprintf(text, sizeof(text), "trusted-proxy %s", cidr_or_list);
-    slot = B_PUSH(b, proxies);
-    if (slot == NULL)
-        return rp__b_nomem(b, err);
-    *slot = ref;
-    if ((slot->item = rp__b_item(b, text)) == RP__NONE)
-        return rp__b_nomem(b, err);
-    return RP_OK;
+    return B_ADD_CLIENT_REF(b, err, "trusted-proxy", cidr_or_list, proxies);
 }
 
 const char *

@@ -19,7 +19,13 @@ nomem(rp_builder *b, rp_error *err)
 }
 
 rp_status
-rp_builder_deny_client(rp_builder *b, const char *cidr_or_list, rp_error *err)
+rp__b_add_client_ref(rp_builder *b,
+                     rp_error *err,
+                     const char *keyword,
+                     const char *cidr_or_list,
+                     void **vec,
+                     size_t *n,
+                     size_t *cap)
 {
     rp__bref ref, *slot;
     char text[300];
@@ -29,14 +35,22 @@ rp_builder_deny_client(rp_builder *b, const char *cidr_or_list, rp_error *err)
     if (!rp__parse_ref(b, err, cidr_or_list, true, &ref) ||
         !rp__count_entry(b, err))
         return b->last;
-    snprintf(text, sizeof(text), "deny client %s", cidr_or_list);
-    slot = B_PUSH(b, deny_clients);
+    snprintf(text, sizeof(text), "%s %s", keyword, cidr_or_list);
+    slot = rp__b_push(b, vec, n, cap, sizeof(*slot));
     if (slot == NULL)
         return nomem(b, err);
     *slot = ref;
     if ((slot->item = rp__b_item(b, text)) == RP__NONE)
         return nomem(b, err);
     return RP_OK;
+}
+
+rp_status
+rp_builder_deny_client(rp_builder *b, const char *cidr_or_list, rp_error *err)
+{
+    if (b == NULL)
+        return RP_E_ARG;
+    return B_ADD_CLIENT_REF(b, err, "deny client", cidr_or_list, deny_clients);
 }
 
 /* Normalise an address pattern: "/re/", "@d", ".d" / "@.d" or an
