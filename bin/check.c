@@ -147,21 +147,6 @@ parse_args(int argc, char **argv, check_args *a)
     return -1;
 }
 
-/* The listener index named @p name, -1 for none; -2 when unknown. */
-static long
-find_listener(const rp_policy *p, const char *name)
-{
-    rp_listener_info info;
-
-    if (name == NULL)
-        return -1;
-    for (size_t i = 0; i < rp_policy_listener_count(p); i++)
-        if (rp_policy_listener(p, i, &info) == RP_OK &&
-            strcmp(info.name, name) == 0)
-            return (long)i;
-    return -2;
-}
-
 static void
 print_explained(const rp_decision *d)
 {

@@ -60,6 +60,10 @@ void print_error(const rp_error *err, const char *path);
  * (0 when absent).  Returns false when malformed. */
 bool split_hostport(const char *s, char *ip, size_t ip_size, uint32_t *port);
 
+/* The index of the listener named @p name (--listener): -1 when @p name
+ * is NULL, -2 when the policy has no such listener. */
+long find_listener(const rp_policy *p, const char *name);
+
 /* The local address and port a query uses when none is given: the first
  * explicit bind of listener @p index (or of the first listener), whatever
  * the client's family; else a documentation address of @p family.  The

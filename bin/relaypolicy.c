@@ -213,6 +213,20 @@ split_hostport(const char *s, char *ip, size_t ip_size, uint32_t *port)
     return colon == NULL || parse_port(colon + 1, port);
 }
 
+long
+find_listener(const rp_policy *p, const char *name)
+{
+    rp_listener_info info;
+
+    if (name == NULL)
+        return -1;
+    for (size_t i = 0; i < rp_policy_listener_count(p); i++)
+        if (rp_policy_listener(p, i, &info) == RP_OK &&
+            strcmp(info.name, name) == 0)
+            return (long)i;
+    return -2;
+}
+
 void
 default_local(const rp_policy *p,
               long index,

@@ -282,20 +282,6 @@ parse_args(int argc, char **argv, const char *paths[2], const char **listener)
     return -1;
 }
 
-static long
-listener_index(const rp_policy *p, const char *name)
-{
-    rp_listener_info info;
-
-    if (name == NULL)
-        return -1;
-    for (size_t i = 0; i < rp_policy_listener_count(p); i++)
-        if (rp_policy_listener(p, i, &info) == RP_OK &&
-            strcmp(info.name, name) == 0)
-            return (long)i;
-    return -2;
-}
-
 int
 cmd_replay(int argc, char **argv)
 {
@@ -316,7 +302,7 @@ cmd_replay(int argc, char **argv)
     if (r->old == NULL || r->new == NULL || r->ws_old == NULL ||
         r->ws_new == NULL)
         goto done;
-    if ((li = listener_index(r->old, listener)) == -2) {
+    if ((li = find_listener(r->old, listener)) == -2) {
         rc = usage_error("replay", "the OLD policy has no listener '%s'",
                          listener);
         goto done;
