@@ -49,6 +49,11 @@ bool is_policy_file(const char *path);
  * print "file:line:col: message" to stderr and return NULL. */
 rp_policy *load_policy(const char *path);
 
+/* The policy's dump (rp_policy_dump()) as one string, for the
+ * subcommands that read its rule lines; free() it.  NULL when nothing
+ * could be collected; cut short when memory ran out. */
+char *dump_text(const rp_policy *p);
+
 /* rp_decide() with the command's one workspace (made on first use, freed
  * at exit).  The decision's strings stay valid until the next call. */
 rp_status cli_decide(const rp_policy *p, const rp_query *q, rp_decision *d);

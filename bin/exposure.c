@@ -119,26 +119,6 @@ one_range(void *arg, const rp_exposure *e)
 
 /* ---- principals that relay once logged in, from the dump ---------------- */
 
-typedef struct text {
-    char *buf;
-    size_t n;
-} text;
-
-static int
-collect(void *arg, const char *data, size_t len)
-{
-    text *t = arg;
-    char *nb = realloc(t->buf, t->n + len + 1);
-
-    if (nb == NULL)
-        return 1;
-    memcpy(nb + t->n, data, len);
-    t->n += len;
-    nb[t->n] = '\0';
-    t->buf = nb;
-    return 0;
-}
-
 /* Does a dumped rule line grant or deny relay to a login? */
 static bool
 login_relay_rule(const char *line)
@@ -275,7 +255,7 @@ cmd_exposure(int argc, char **argv)
 {
     const char *path, *only;
     bool json;
-    text dump = {NULL, 0};
+    char *dump;
     json_t *all = NULL;
     size_t shown = 0;
     ctx c;
@@ -286,7 +266,7 @@ cmd_exposure(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     if ((c.p = load_policy(path)) == NULL)
         return EXIT_POLICY;
-    rp_policy_dump(c.p, collect, &dump);
+    dump = dump_text(c.p);
     if (json)
         all = json_array();
     for (c.listener = 0; c.listener < rp_policy_listener_count(c.p);
@@ -297,9 +277,9 @@ cmd_exposure(int argc, char **argv)
             continue;
         shown++;
         if (json)
-            json_array_append_new(all, json_listener(&c, &info, dump.buf));
+            json_array_append_new(all, json_listener(&c, &info, dump));
         else
-            text_listener(&c, &info, dump.buf);
+            text_listener(&c, &info, dump);
     }
     if (json) {
         json_t *doc = json_pack("{s:s, s:o}", "policy", path, "listeners", all);
@@ -307,7 +287,7 @@ cmd_exposure(int argc, char **argv)
         putchar('\n');
         json_decref(doc);
     }
-    free(dump.buf);
+    free(dump);
     rp_policy_free((rp_policy *)c.p);
     if (only != NULL && shown == 0)
         return usage_error("exposure", "the policy has no listener '%s'", only);

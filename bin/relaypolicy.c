@@ -258,6 +258,35 @@ write_stdout(void *ctx, const char *data, size_t len)
     return fwrite(data, 1, len, stdout) == len ? 0 : 1;
 }
 
+typedef struct text {
+    char *buf;
+    size_t n;
+} text;
+
+static int
+collect(void *ctx, const char *data, size_t len)
+{
+    text *t = ctx;
+    char *nb = realloc(t->buf, t->n + len + 1);
+
+    if (nb == NULL)
+        return 1;
+    memcpy(nb + t->n, data, len);
+    t->n += len;
+    nb[t->n] = '\0';
+    t->buf = nb;
+    return 0;
+}
+
+char *
+dump_text(const rp_policy *p)
+{
+    text t = {NULL, 0};
+
+    rp_policy_dump(p, collect, &t);
+    return t.buf;
+}
+
 int
 cmd_dump(int argc, char **argv)
 {

@@ -212,26 +212,6 @@ expand(const env *e, const char *t, char *out, size_t size)
 
 /* ---- what the policy declares ------------------------------------------- */
 
-typedef struct text {
-    char *buf;
-    size_t n;
-} text;
-
-static int
-collect(void *ctx, const char *data, size_t len)
-{
-    text *t = ctx;
-    char *nb = realloc(t->buf, t->n + len + 1);
-
-    if (nb == NULL)
-        return 1;
-    memcpy(nb + t->n, data, len);
-    t->n += len;
-    nb[t->n] = '\0';
-    t->buf = nb;
-    return 0;
-}
-
 /* Does a dumped domain pattern cover @p name (exact or suffix form)? */
 static bool
 covers(const char *pat, const char *name)
@@ -874,7 +854,7 @@ int
 cmd_relaytest(int argc, char **argv)
 {
     const char *path, *only;
-    text dump = {NULL, 0};
+    char *dump;
     env e;
     int rc;
 
@@ -883,10 +863,10 @@ cmd_relaytest(int argc, char **argv)
         return rc;
     if ((e.p = load_policy(path)) == NULL)
         return EXIT_POLICY;
-    rp_policy_dump(e.p, collect, &dump);
-    pick_domains(&e, dump.buf);
-    named_ports(&e, dump.buf);
-    free(dump.buf);
+    dump = dump_text(e.p);
+    pick_domains(&e, dump);
+    named_ports(&e, dump);
+    free(dump);
     upper(e.ext_up, sizeof(e.ext_up), e.ext, ".");
     upper(e.ext_cap, sizeof(e.ext_cap), e.ext, "");
     rc = run_all(&e, only);
