@@ -14,6 +14,8 @@
  * byte (0 once the input is used up).  The policy comes first, the
  * decisions take the rest.
  */
+#define EXPOSURE_LIST_MAX 2048
+#include "../tests/exposure_list.h"
 #include "fuzz_common.h"
 
 #include <arpa/inet.h>
@@ -22,7 +24,6 @@
 #include <stdio.h>
 
 #define OTHER_PORT 65000 /* no bind names it */
-#define MAX_RANGES 2048
 
 typedef struct in {
     const uint8_t *p;
@@ -189,63 +190,16 @@ policy(in *s, text *t)
 
 /* ---- the invariant ------------------------------------------------------ */
 
-typedef struct got {
-    rp_exposure v[MAX_RANGES];
-    size_t n;
-} got;
-
-static int
-keep(void *ctx, const rp_exposure *e)
-{
-    got *g = ctx;
-
-    if (g->n == MAX_RANGES)
-        return 1;
-    g->v[g->n++] = *e;
-    return 0;
-}
-
-static int
-bytes_of(const char *text, uint8_t b[16])
-{
-    if (inet_pton(AF_INET, text, b) == 1)
-        return 4;
-    if (inet_pton(AF_INET6, text, b) != 1)
-        abort();
-    if (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
-        memmove(b, b + 12, 4);
-        return 4;
-    }
-    return 6;
-}
-
+/* Does the analysis list (client, local, port)? */
 static bool
-inside(const rp_exposure_range *r, const uint8_t *b, int family)
+listed(const exposure_list *g,
+       const char *client,
+       const char *local,
+       unsigned port)
 {
-    size_t n = family == 4 ? 4 : 16;
-
-    return r->family == family && memcmp(r->first, b, n) <= 0 &&
-           memcmp(b, r->last, n) <= 0;
-}
-
-static bool
-listed(const got *g, const char *client, const char *local, unsigned port)
-{
-    uint8_t c[16], l[16];
-    int cf = bytes_of(client, c), lf = bytes_of(local, l);
     bool other = (port != 25 || !named25) && (port != 587 || !named587);
 
-    for (size_t i = 0; i < g->n; i++) {
-        if (!inside(&g->v[i].client, c, cf))
-            continue;
-        for (size_t k = 0; k < g->v[i].n_locals; k++) {
-            const rp_exposure_local *x = &g->v[i].locals[k];
-            if (inside(&x->range, l, lf) &&
-                (x->port == port || (x->port == 0 && other)))
-                return true;
-        }
-    }
-    return false;
+    return exposure_lists(g, client, local, port, other);
 }
 
 static bool
@@ -271,7 +225,7 @@ relays(const rp_policy *p, const char *client, const char *local, unsigned port)
 
 static void
 check(const rp_policy *p,
-      const got *g,
+      const exposure_list *g,
       const char *policy_text,
       const char *client,
       const char *local,
@@ -293,7 +247,9 @@ check(const rp_policy *p,
 
 /* The witness of every listed range relays. */
 static void
-check_witnesses(const rp_policy *p, const got *g, const char *policy_text)
+check_witnesses(const rp_policy *p,
+                const exposure_list *g,
+                const char *policy_text)
 {
     for (size_t i = 0; i < g->n; i++) {
         const rp_exposure *e = &g->v[i];
@@ -320,21 +276,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const unsigned ports[] = {25, 587, OTHER_PORT};
     static text t;
-    static got g;
+    static exposure_list g;
     in s = {data, size, 0};
     rp_policy *p = NULL;
 
     t.n = 0;
     t.buf[0] = '\0';
     g.n = 0;
+    g.full = false;
     named25 = named587 = false;
     policy(&s, &t);
     if (rp_policy_compile(t.buf, t.n, NULL, &p, NULL) != RP_OK)
         return 0;
-    rp_policy_exposure(p, keep, &g);
-    if (g.n < MAX_RANGES)
+    rp_policy_exposure(p, exposure_keep, &g);
+    if (g.n < EXPOSURE_LIST_MAX)
         check_witnesses(p, &g, t.buf);
-    for (unsigned k = 0; k < 64 && s.at < s.n && g.n < MAX_RANGES; k++) {
+    for (unsigned k = 0; k < 64 && s.at < s.n && g.n < EXPOSURE_LIST_MAX; k++) {
         char client[64], local[64];
         address(&s, pick(&s, 3) == 0, client, sizeof(client));
         address(&s, pick(&s, 3) == 0, local, sizeof(local));

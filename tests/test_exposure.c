@@ -4,6 +4,7 @@
  * the public API, and a property test comparing the analysis with
  * rp_decide() on every elementary region of random policies.
  */
+#include "exposure_list.h"
 #include "test_ws.h"
 #include "vectors.h"
 
@@ -70,83 +71,33 @@ expect_unsafe(const char *text, unsigned line, const char *range)
 
 /* ---- collecting the analysis -------------------------------------------- */
 
-#define MAX_RANGES 4096
-
-typedef struct got {
-    rp_exposure v[MAX_RANGES];
-    size_t n;
-} got;
-
-static int
-keep(void *ctx, const rp_exposure *e)
-{
-    got *g = ctx;
-
-    cr_assert_lt(g->n, MAX_RANGES, "too many ranges");
-    g->v[g->n++] = *e;
-    return 0;
-}
-
-static got *
+/* The whole walk, in a list the test frees. */
+static exposure_list *
 exposure_of(const rp_policy *p)
 {
-    got *g = calloc(1, sizeof(*g));
+    exposure_list *g = calloc(1, sizeof(*g));
 
     cr_assert_not_null(g);
-    cr_assert_eq(rp_policy_exposure(p, keep, g), RP_OK);
+    cr_assert_eq(rp_policy_exposure(p, exposure_keep, g), RP_OK);
+    cr_assert_not(g->full, "too many ranges");
     return g;
-}
-
-/* Address bytes of a text form: 4 for IPv4, 16 for IPv6. */
-static int
-addr_bytes(const char *text, uint8_t b[16])
-{
-    if (inet_pton(AF_INET, text, b) == 1)
-        return 4;
-    cr_assert_eq(inet_pton(AF_INET6, text, b), 1, "bad address %s", text);
-    if (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
-        memmove(b, b + 12, 4);
-        return 4;
-    }
-    return 6;
-}
-
-static bool
-in_range(const rp_exposure_range *r, const uint8_t *b, int family)
-{
-    size_t n = family == 4 ? 4 : 16;
-
-    return r->family == family && memcmp(r->first, b, n) <= 0 &&
-           memcmp(b, r->last, n) <= 0;
 }
 
 /* Does the analysis list (client, local, port)?  @p named: the ports the
  * policy's binds name (port 0 of a local range is every other port). */
 static bool
-listed(const got *g,
+listed(const exposure_list *g,
        const char *client,
        const char *local,
        unsigned port,
        const unsigned *named,
        size_t n_named)
 {
-    uint8_t c[16], l[16];
-    int cf = addr_bytes(client, c), lf = addr_bytes(local, l);
     bool other = true;
 
     for (size_t i = 0; i < n_named; i++)
         other = other && named[i] != port;
-    for (size_t i = 0; i < g->n; i++) {
-        if (!in_range(&g->v[i].client, c, cf))
-            continue;
-        for (size_t k = 0; k < g->v[i].n_locals; k++) {
-            const rp_exposure_local *x = &g->v[i].locals[k];
-            if (in_range(&x->range, l, lf) &&
-                (x->port == port || (x->port == 0 && other)))
-                return true;
-        }
-    }
-    return false;
+    return exposure_lists(g, client, local, port, other);
 }
 
 /* ---- issue reproductions ------------------------------------------------ */
@@ -158,7 +109,7 @@ Test(exposure, interface_grant_on_a_wildcard_bind)
                        "    role gateway\n"
                        "    allow interface 10.9.9.9 relay\n}\n";
     rp_policy *p;
-    got *g;
+    exposure_list *g;
 
     expect_unsafe(text, 5, "0.0.0.0/0");
     {
@@ -230,7 +181,7 @@ Test(exposure, ipv6_entry_covering_the_ipv4_block)
                                 "    role gateway\n"
                                 "    allow network v6lan relay\n}\n");
     rp_exposure_summary s;
-    got *g = exposure_of(p);
+    exposure_list *g = exposure_of(p);
 
     cr_assert_eq(rp_policy_exposure_summary(p, 0, &s), RP_OK);
     cr_expect_eq(s.public4, 0, "an IPv6 entry never holds IPv4 clients");
@@ -254,7 +205,7 @@ Test(exposure, a_listener_that_steals_clients)
                                 "listener closed {\n    bind *:25\n"
                                 "    remote 192.0.2.128/25\n"
                                 "    role gateway\n}\n");
-    got *g = exposure_of(p);
+    exposure_list *g = exposure_of(p);
 
     cr_assert_eq(g->n, 1);
     cr_expect_str_eq(g->v[0].client.text, "192.0.2.0/25");
@@ -282,7 +233,7 @@ Test(exposure, public_counts)
     cr_expect_eq(rp_policy_exposure_summary(p, 1, &s), RP_E_ARG);
     cr_expect_eq(rp_policy_exposure_summary(NULL, 0, &s), RP_E_ARG);
     cr_expect_eq(rp_policy_exposure(p, NULL, NULL), RP_E_ARG);
-    cr_expect_eq(rp_policy_exposure(NULL, keep, NULL), RP_E_ARG);
+    cr_expect_eq(rp_policy_exposure(NULL, exposure_keep, NULL), RP_E_ARG);
     rp_policy_free(p);
 }
 
@@ -430,7 +381,7 @@ add_bind(gen *g)
     if (bind_ips[k] != NULL) {
         pfx x;
         memset(&x, 0, sizeof(x));
-        addr_bytes(bind_ips[k], x.b);
+        cr_assert_neq(exposure_addr(bind_ips[k], x.b), 0);
         if (strchr(bind_ips[k], ':') == NULL) {
             memmove(x.b + 12, x.b, 4);
             memset(x.b, 0, 12);
@@ -587,7 +538,7 @@ check_policy(gen *g)
     unsigned ports[9];
     size_t np = g->nports;
     rp_policy *p = must_compile(g->text);
-    got *x = exposure_of(p);
+    exposure_list *x = exposure_of(p);
 
     memcpy(ports, g->ports, np * sizeof(*ports));
     ports[np++] = 65000; /* a port no bind names */
@@ -655,7 +606,7 @@ Test(exposure, scoped_relay_is_reported_with_its_destinations)
         "04eee26dfc453b87d5127d23d953cf0ae8bc1ec1d79858ad68264bb13c1d20e8 "
         "relay\n"
         "    allow user carol from network 0.0.0.0/0 relay\n}\n");
-    got *g = exposure_of(p);
+    exposure_list *g = exposure_of(p);
     size_t scoped = 0, every = 0;
 
     for (size_t i = 0; i < g->n; i++) {
