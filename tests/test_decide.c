@@ -262,13 +262,7 @@ Test(decide,
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         rp_query q;
         rp_decision d;
-        memset(&q, 0, sizeof(q));
-        q.client_ip = "203.0.113.5";
-        q.client_ip_len = RP_NTS;
-        q.local_ip = "192.0.2.9";
-        q.local_ip_len = RP_NTS;
-        q.local_port = 25;
-        q.recipient = bad[i];
+        vec_fill(&q, "203.0.113.5", "192.0.2.9", 25, bad[i]);
         q.recipient_len = i == 1 ? 20 : strlen(bad[i]);
         cr_assert_eq(rp_decide(tricks, &q, test_ws(), &d), RP_OK);
         cr_expect_eq(d.code, 501, "case %zu: %s", i, d.reply);

@@ -9,6 +9,7 @@
  */
 #include "relaypolicy.h"
 #include "test_ws.h"
+#include "vectors.h"
 
 #include <criterion/criterion.h>
 
@@ -146,16 +147,9 @@ decide(const rp_policy *p, const char *client, uint32_t port, const char *rcpt)
     rp_query q;
     rp_decision d;
 
-    memset(&q, 0, sizeof(q));
-    q.client_ip = client;
-    q.client_ip_len = RP_NTS;
-    q.local_ip = "192.0.2.1";
-    q.local_ip_len = RP_NTS;
-    q.local_port = port;
+    vec_fill(&q, client, "192.0.2.1", port, rcpt);
     q.sender = "someone@outside.example";
     q.sender_len = RP_NTS;
-    q.recipient = rcpt;
-    q.recipient_len = RP_NTS;
     cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK, "rp_decide: %s",
                  d.detail);
     return d;
@@ -550,16 +544,9 @@ Test(faults, catastrophic_sender_regex)
     rp_options_init(&o);
     o.flags = RP_OPT_NO_JIT;
     cr_assert_eq(rp_policy_compile(policy, RP_NTS, &o, &p, NULL), RP_OK);
-    memset(&q, 0, sizeof(q));
-    q.client_ip = "203.0.113.9";
-    q.client_ip_len = RP_NTS;
-    q.local_ip = "192.0.2.1";
-    q.local_ip_len = RP_NTS;
-    q.local_port = 25;
+    vec_fill(&q, "203.0.113.9", "192.0.2.1", 25, "alice@local.example");
     q.sender = A60 "@x.example";
     q.sender_len = RP_NTS;
-    q.recipient = "alice@local.example";
-    q.recipient_len = RP_NTS;
     cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
     cr_expect_eq(d.verdict, RP_TEMPFAIL);
     cr_expect_eq(d.reason, RP_REASON_INTERNAL_ERROR);
@@ -708,16 +695,9 @@ Test(faults, sender_length)
     rp_query q;
     rp_decision d;
 
-    memset(&q, 0, sizeof(q));
-    q.client_ip = "203.0.113.9";
-    q.client_ip_len = RP_NTS;
-    q.local_ip = "192.0.2.1";
-    q.local_ip_len = RP_NTS;
-    q.local_port = 25;
+    vec_fill(&q, "203.0.113.9", "192.0.2.1", 25, "x@a.corp.example");
     q.sender = bad;
     q.sender_len = RP_NTS;
-    q.recipient = "x@a.corp.example";
-    q.recipient_len = RP_NTS;
     cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
     cr_expect_eq(d.reason, RP_REASON_BAD_SENDER_SYNTAX);
     cr_expect_eq(d.code, 501u);

@@ -10,6 +10,7 @@
  * tests/standalone.h instead of Criterion.
  */
 #include "relaypolicy.h"
+#include "vectors.h"
 
 #ifdef RP_STANDALONE_TEST
 #include "standalone.h"
@@ -599,16 +600,9 @@ small_decider(void *arg)
         rp_query q;
         rp_decision d;
 
-        memset(&q, 0, sizeof(q));
-        q.client_ip = "203.0.113.9";
-        q.client_ip_len = RP_NTS;
-        q.local_ip = "192.0.2.1";
-        q.local_ip_len = RP_NTS;
-        q.local_port = 25;
+        vec_fill(&q, "203.0.113.9", "192.0.2.1", 25, rcpts[i]);
         q.sender = "bob@spam.example.org";
         q.sender_len = RP_NTS;
-        q.recipient = rcpts[i];
-        q.recipient_len = RP_NTS;
         q.flags = RP_QUERY_EXPLAIN;
         r->st = rp_decide(r->p, &q, thread_ws(), &d);
         if (r->st != RP_OK)
