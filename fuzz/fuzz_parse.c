@@ -12,34 +12,10 @@
  * cannot round-trip yet; the dump check is limited to policies written
  * without '"', '\\' and control characters other than tab and newline.
  */
+#include "../tests/write_buf.h"
 #include "fuzz_common.h"
 
 #include <stdio.h>
-
-/* A growing buffer for rp_policy_dump() output. */
-typedef struct sink {
-    char *p;
-    size_t n, cap;
-} sink;
-
-static int
-to_sink(void *ctx, const char *data, size_t len)
-{
-    sink *s = ctx;
-
-    if (s->n + len + 1 > s->cap) {
-        size_t cap = (s->n + len + 1) * 2;
-        char *np = realloc(s->p, cap);
-        if (np == NULL)
-            return 1;
-        s->p = np;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->n, data, len);
-    s->n += len;
-    s->p[s->n] = '\0';
-    return 0;
-}
 
 static int
 count_finding(void *ctx, const rp_finding *f)
@@ -70,28 +46,28 @@ plain_text(const uint8_t *text, size_t len)
 static void
 check_dump(const rp_policy *p, const rp_options *o)
 {
-    sink a = {0}, b = {0};
+    write_buf a = {0}, b = {0};
     rp_policy *q = NULL;
     rp_error err;
     rp_status st;
 
-    if (rp_policy_dump(p, to_sink, &a) != RP_OK)
+    if (rp_policy_dump(p, write_buf_put, &a) != RP_OK)
         abort();
-    st = rp_policy_compile(a.p, a.n, o, &q, &err);
+    st = rp_policy_compile(a.s, a.n, o, &q, &err);
     if (st != RP_OK) {
         fprintf(stderr, "dump does not compile: %s\n--- dump\n%s---\n",
-                err.message, a.p != NULL ? a.p : "");
+                err.message, a.s != NULL ? a.s : "");
         abort();
     }
-    if (rp_policy_dump(q, to_sink, &b) != RP_OK || a.n != b.n ||
-        (a.n > 0 && memcmp(a.p, b.p, a.n) != 0)) {
+    if (rp_policy_dump(q, write_buf_put, &b) != RP_OK || a.n != b.n ||
+        (a.n > 0 && memcmp(a.s, b.s, a.n) != 0)) {
         fprintf(stderr, "dump is not stable\n--- first\n%s--- second\n%s",
-                a.p != NULL ? a.p : "", b.p != NULL ? b.p : "");
+                a.s != NULL ? a.s : "", b.s != NULL ? b.s : "");
         abort();
     }
     rp_policy_free(q);
-    free(a.p);
-    free(b.p);
+    free(a.s);
+    free(b.s);
 }
 
 int
@@ -114,8 +90,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rp_options_init(&o);
     o.flags = RP_OPT_NO_FILES;
     memset(&err, 0, sizeof(err));
-    st = rp_policy_compile(size == 0 ? NULL : (const char *)data, size, &o,
-                           &p, &err);
+    st = rp_policy_compile(size == 0 ? NULL : (const char *)data, size, &o, &p,
+                           &err);
     if (st != RP_OK) {
         if (p != NULL || err.status != st || err.message[0] == '\0' ||
             memchr(err.message, '\0', sizeof(err.message)) == NULL)

@@ -15,6 +15,7 @@
  * The checksum is not checked by default, so mutated seeds reach every
  * structural check of the reader.
  */
+#include "../tests/write_buf.h"
 #include "fuzz_common.h"
 #include "pfile.h"
 
@@ -29,25 +30,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     if (rp_workspace_new(NULL, &ws) != RP_OK)
         abort();
-    return 0;
-}
-
-typedef struct sink {
-    uint8_t *p;
-    size_t n;
-} sink;
-
-static int
-grow(void *ctx, const char *data, size_t len)
-{
-    sink *s = ctx;
-    uint8_t *q = realloc(s->p, s->n + len + 1);
-
-    if (q == NULL)
-        abort();
-    memcpy(q + s->n, data, len);
-    s->p = q;
-    s->n += len;
     return 0;
 }
 
@@ -111,7 +93,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rp_options o;
     rp_policy *p = NULL, *again = NULL;
     rp_status st;
-    sink a = {NULL, 0}, b = {NULL, 0};
+    write_buf a = {NULL, 0, 0}, b = {NULL, 0, 0};
     unsigned dumped = 0;
 
     rp_options_init(&o);
@@ -141,15 +123,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* What loads writes a file; when that loads (a damaged input may
      * hold what the writer does not reproduce, such as a NUL inside the
      * dump text), it writes the same bytes again. */
-    if (rp_policy_write(p, grow, &a) == RP_OK &&
-        rp_policy_load(a.p, a.n, &o, &again, NULL) == RP_OK &&
-        (rp_policy_write(again, grow, &b) != RP_OK || a.n != b.n ||
-         memcmp(a.p, b.p, a.n) != 0)) {
+    if (rp_policy_write(p, write_buf_put, &a) == RP_OK &&
+        rp_policy_load(a.s, a.n, &o, &again, NULL) == RP_OK &&
+        (rp_policy_write(again, write_buf_put, &b) != RP_OK || a.n != b.n ||
+         memcmp(a.s, b.s, a.n) != 0)) {
         fprintf(stderr, "a written policy does not write itself back\n");
         abort();
     }
-    free(a.p);
-    free(b.p);
+    free(a.s);
+    free(b.s);
     rp_policy_free(again);
     rp_policy_free(p);
     return 0;

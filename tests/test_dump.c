@@ -4,6 +4,7 @@
  * compiles again and dumps to itself (a fixed point).
  */
 #include "relaypolicy.h"
+#include "write_buf.h"
 
 #include <criterion/criterion.h>
 
@@ -16,37 +17,13 @@
 #define SEEDS RP_TEST_DATA "/../../fuzz/seeds/fuzz_parse"
 #define EXAMPLES RP_TEST_DATA "/../../examples/policies"
 
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-} buf;
-
-static int
-put(void *ctx, const char *data, size_t len)
-{
-    buf *b = ctx;
-
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = (b->n + len + 1) * 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, data, len);
-    b->n += len;
-    b->p[b->n] = '\0';
-    return 0;
-}
-
 static char *
 dump(const rp_policy *p)
 {
-    buf b = {NULL, 0, 0};
+    write_buf b = {NULL, 0, 0};
 
-    cr_assert_eq(rp_policy_dump(p, put, &b), RP_OK);
-    return b.p != NULL ? b.p : strdup("");
+    cr_assert_eq(rp_policy_dump(p, write_buf_put, &b), RP_OK);
+    return b.s != NULL ? b.s : strdup("");
 }
 
 /* @p p compiled from @p what: its dump recompiles and is a fixed point.

@@ -11,6 +11,7 @@
  */
 #include "relaypolicy.h"
 #include "test_ws.h"
+#include "write_buf.h"
 
 #include <criterion/criterion.h>
 
@@ -390,23 +391,6 @@ query(const fact *f, uint32_t flags)
     return q;
 }
 
-typedef struct image {
-    char *s;
-    size_t n;
-} image;
-
-static int
-to_image(void *ctx, const char *data, size_t len)
-{
-    image *m = ctx;
-
-    m->s = realloc(m->s, m->n + len);
-    cr_assert_not_null(m->s);
-    memcpy(m->s + m->n, data, len);
-    m->n += len;
-    return 0;
-}
-
 /* The test policy, compiled; with @p opened, written as a compiled policy
  * file and opened from it (rp_policy_load). */
 static rp_policy *
@@ -415,7 +399,7 @@ compile(uint32_t flags, bool opened)
     rp_options o;
     rp_policy *p = NULL, *q = NULL;
     rp_error err;
-    image m = {NULL, 0};
+    write_buf m = {NULL, 0, 0};
 
     rp_options_init(&o);
     o.flags = flags;
@@ -423,7 +407,7 @@ compile(uint32_t flags, bool opened)
                  "%s", err.message);
     if (!opened)
         return p;
-    cr_assert_eq(rp_policy_write(p, to_image, &m), RP_OK);
+    cr_assert_eq(rp_policy_write(p, write_buf_put, &m), RP_OK);
     cr_assert_eq(rp_policy_load(m.s, m.n, &o, &q, &err), RP_OK, "%s",
                  err.message);
     free(m.s);

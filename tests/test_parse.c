@@ -6,6 +6,7 @@
  */
 #include "relaypolicy.h"
 #include "test_ws.h"
+#include "write_buf.h"
 
 #include <criterion/criterion.h>
 
@@ -722,34 +723,13 @@ Test(parse, invalid_vectors)
 
 /* ---- data-driven valid vectors ------------------------------------------ */
 
-/* A growing buffer for rp_policy_dump(). */
-typedef struct text {
-    char *s;
-    size_t n;
-} text;
-
-static int
-append(void *ctx, const char *data, size_t len)
-{
-    text *t = ctx;
-    char *ns = realloc(t->s, t->n + len + 1);
-
-    if (ns == NULL)
-        return -1;
-    memcpy(ns + t->n, data, len);
-    t->n += len;
-    ns[t->n] = '\0';
-    t->s = ns;
-    return 0;
-}
-
 /* The dump of @p p, NUL-terminated; the caller frees it. */
-static text
+static write_buf
 dump_of(const rp_policy *p)
 {
-    text t = {NULL, 0};
+    write_buf t = {NULL, 0, 0};
 
-    cr_assert_eq(rp_policy_dump(p, append, &t), RP_OK);
+    cr_assert_eq(rp_policy_dump(p, write_buf_put, &t), RP_OK);
     cr_assert_not_null(t.s);
     return t;
 }
@@ -764,7 +744,7 @@ check_valid_case(const char *name)
     rp_policy *p = NULL, *again = NULL;
     rp_error err;
     rp_status st;
-    text first, second;
+    write_buf first, second;
     bool ok;
 
     snprintf(path, sizeof(path), "%s/%s/expected", VALID, name);

@@ -7,6 +7,7 @@
 #include "pfile.h"
 #include "test_ws.h"
 #include "vectors.h"
+#include "write_buf.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -14,39 +15,21 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-typedef struct text {
-    char *s;
-    size_t n;
-} text;
-
-static int
-collect(void *ctx, const char *data, size_t len)
-{
-    text *t = ctx;
-
-    t->s = realloc(t->s, t->n + len + 1);
-    cr_assert_not_null(t->s);
-    memcpy(t->s + t->n, data, len);
-    t->n += len;
-    t->s[t->n] = '\0';
-    return 0;
-}
-
-static text
+static write_buf
 image_of(const rp_policy *p)
 {
-    text t = {NULL, 0};
+    write_buf t = {NULL, 0, 0};
 
-    cr_assert_eq(rp_policy_write(p, collect, &t), RP_OK);
+    cr_assert_eq(rp_policy_write(p, write_buf_put, &t), RP_OK);
     return t;
 }
 
-static text
+static write_buf
 dump_of(const rp_policy *p)
 {
-    text t = {NULL, 0};
+    write_buf t = {NULL, 0, 0};
 
-    cr_assert_eq(rp_policy_dump(p, collect, &t), RP_OK);
+    cr_assert_eq(rp_policy_dump(p, write_buf_put, &t), RP_OK);
     return t;
 }
 
@@ -58,7 +41,7 @@ lint_line(void *ctx, const rp_finding *f)
                      f->code, f->file ? f->file : "-", f->line, f->message,
                      f->advice);
 
-    return collect(ctx, line, (size_t)n);
+    return write_buf_put(ctx, line, (size_t)n);
 }
 
 static int
@@ -73,14 +56,14 @@ exposure_line(void *ctx, const rp_exposure *e)
     for (size_t i = 0; i < e->n_locals; i++)
         n += snprintf(line + n, sizeof(line) - (size_t)n, " %s:%u",
                       e->locals[i].range.text, e->locals[i].port);
-    return collect(ctx, line, strlen(line));
+    return write_buf_put(ctx, line, strlen(line));
 }
 
 /* Everything but decisions a policy says about itself, as text. */
-static text
+static write_buf
 describe(const rp_policy *p)
 {
-    text t = dump_of(p);
+    write_buf t = dump_of(p);
     size_t n = 0;
 
     cr_assert_eq(rp_policy_lint(p, lint_line, &t, &n), RP_OK);
@@ -96,7 +79,7 @@ describe(const rp_policy *p)
                  li.name, li.file, li.line, li.n_binds, li.bind_ip,
                  li.bind_port, (unsigned long long)s.public4, s.public6,
                  s.n_ranges, s.unsafe);
-        collect(&t, line, strlen(line));
+        write_buf_put(&t, line, strlen(line));
     }
     return t;
 }
@@ -198,7 +181,7 @@ differential(const char *file)
         if (line[0] == '#' || line[0] == '\n')
             continue;
         if (sscanf(line, "policy %255s", policy) == 1) {
-            text t1, t2;
+            write_buf t1, t2;
 
             rp_policy_free(p);
             rp_policy_free(q);
@@ -254,7 +237,7 @@ Test(pfile, decision_vectors_agree)
 Test(pfile, load_equals_open_and_rewrites_the_same_bytes)
 {
     rp_policy *p = compile_data("decide", "main.conf"), *q = NULL, *r;
-    text a = image_of(p), b;
+    write_buf a = image_of(p), b;
     rp_error err;
 
     cr_assert_eq(rp_policy_load(a.s, a.n, NULL, &q, &err), RP_OK, "%s",
@@ -279,7 +262,7 @@ Test(pfile, load_equals_open_and_rewrites_the_same_bytes)
 Test(pfile, header_is_little_endian_and_versioned)
 {
     rp_policy *p = compile_data("decide", "main.conf");
-    text a = image_of(p);
+    write_buf a = image_of(p);
     const uint8_t *h = (const uint8_t *)a.s;
 
     cr_assert(memcmp(h, RP_POLICY_FILE_MAGIC, 8) == 0);
@@ -306,7 +289,7 @@ load_bytes(const void *b, size_t n, uint32_t flags, rp_policy **out)
 Test(pfile, foreign_and_cut_files_are_refused)
 {
     rp_policy *p = compile_data("decide", "main.conf"), *q = (rp_policy *)1;
-    text a = image_of(p);
+    write_buf a = image_of(p);
     char *b = malloc(a.n);
     rp_error err;
 
@@ -343,7 +326,7 @@ exercise(const rp_policy *p)
                                        "x@[192.0.2.1]", "u%v@w.example"};
     rp_decision d;
     rp_query q;
-    text t = {NULL, 0};
+    write_buf t = {NULL, 0, 0};
 
     for (unsigned i = 0; i < 8; i++) {
         memset(&q, 0, sizeof(q));
@@ -362,7 +345,7 @@ exercise(const rp_policy *p)
         q.flags = RP_QUERY_EXPLAIN;
         rp_decide(p, &q, test_ws(), &d);
     }
-    rp_policy_dump(p, collect, &t);
+    rp_policy_dump(p, write_buf_put, &t);
     rp_policy_lint(p, lint_line, &t, NULL);
     rp_policy_exposure(p, exposure_line, &t);
     free(t.s);
@@ -378,7 +361,7 @@ Test(pfile, overlong_qualify_domain_is_refused)
         "listener mx {\n bind 0.0.0.0:25\n role gateway\n}\n";
     rp_policy *p = NULL, *q = NULL;
     rp_error err;
-    text a;
+    write_buf a;
     char *b, *at;
 
     cr_assert_eq(rp_policy_compile(src, RP_NTS, NULL, &p, &err), RP_OK, "%s",
@@ -407,7 +390,7 @@ Test(pfile, overlong_qualify_domain_is_refused)
 Test(pfile, every_damaged_byte_is_caught_or_harmless)
 {
     rp_policy *p = compile_data("decide", "main.conf"), *q;
-    text a = image_of(p);
+    write_buf a = image_of(p);
     char *b = malloc(a.n);
     size_t opened = 0;
 
