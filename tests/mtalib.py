@@ -440,18 +440,24 @@ class OpenRelayScenarios:
         self.assertIn("doesn't seem to be an open relay", out, out)
 
 
+class PortTaken(Exception):
+    """An MTA could not bind a port free_ports() picked: another program
+    took it in between; start again on other ports."""
+
+
 class RelayScenarios(OpenRelayScenarios):
     """The relay scenarios of the MTA tests, mixed into a test case that
     sets the clients OUTSIDE, DEVICE (may relay), QUARANTINED (may not)
     and BLOCKED (deny client), the ports self.smtp (gateway) and
-    self.submission, and session(port, client, login).  assertReply()
-    compares a reply with the library's; an MTA that rewrites replies
-    overrides it."""
+    self.submission, session(port, client, login), and MTA, the name the
+    throughput figure is printed with.  assertReply() compares a reply
+    with the library's; an MTA that rewrites replies overrides it."""
 
     OUTSIDE: str
     DEVICE: str
     QUARANTINED: str
     BLOCKED: str
+    MTA: str
     submission: int
 
     def rcpt(self, port: int, client: Optional[str], rcpt: str,
@@ -499,3 +505,28 @@ class RelayScenarios(OpenRelayScenarios):
                                    "bob@remote.example",
                                    sender="alice@local.example",
                                    login="alice")[0], 250)
+
+    def assertFailsClosed(self, cases: Sequence[Tuple[Optional[str], str]]
+                          ) -> None:
+        """With the policy's program stopped, each (client, recipient) of
+        @cases is refused for now (4xx at MAIL or RCPT, and no DATA), and
+        nmap finds no open relay."""
+        for client, rcpt in cases:
+            with self.subTest(client=client, rcpt=rcpt):
+                s = self.session(self.smtp, client)
+                code = s.mail("someone@example.org")[0]
+                if code == 250:
+                    code = s.rcpt(rcpt)[0]
+                self.assertTrue(400 <= code < 500, code)
+                self.assertNotEqual(s.docmd("DATA")[0], 354)
+        nmap = nmap_open_relay(self.smtp)
+        self.assertNotIn("Server is an open relay", nmap, nmap)
+
+    def test_zz_throughput(self) -> None:
+        n, secs, errors = rcpt_rate(self.smtp, ["alice@local.example",
+                                                "bob@remote.example",
+                                                "zed@local.example"])
+        self.assertEqual(errors, 0)
+        self.assertGreater(n, 0)
+        print("\n    %s: %d recipients in %.1f s: %.0f recipients/s"
+              % (self.MTA, n, secs, n / secs))

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from mtalib import (TIMEOUT, Daemon, RelayScenarios, binary, fetch_mta,
-                    free_ports, need_root, nmap_open_relay, rcpt_rate, tool,
+from mtalib import (TIMEOUT, Daemon, PortTaken, RelayScenarios, binary,
+                    fetch_mta, free_ports, need_root, nmap_open_relay, tool,
                     wait_port)
 
 POLICY = """\
@@ -77,13 +77,10 @@ BLOCKED = "127.0.0.99"
 PASSWORD = "relaypolicy-test-secret"
 
 
-class PortTaken(Exception):
-    pass
-
-
 class OpenSMTPDFilter(RelayScenarios, unittest.TestCase):
     OUTSIDE, DEVICE, QUARANTINED, BLOCKED = (OUTSIDE, DEVICE, QUARANTINED,
                                              BLOCKED)
+    MTA = "opensmtpd+filter"
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -215,15 +212,6 @@ class OpenSMTPDFilter(RelayScenarios, unittest.TestCase):
         self.smtpd.wait_log("policy reloaded")
         self.assertEqual(self.rcpt(self.smtp, "127.0.0.77",
                                    "bob@remote.example")[0], 250)
-
-    def test_zz_throughput(self) -> None:
-        n, secs, errors = rcpt_rate(self.smtp, ["alice@local.example",
-                                                "bob@remote.example",
-                                                "zed@local.example"])
-        self.assertEqual(errors, 0)
-        self.assertGreater(n, 0)
-        print("\n    opensmtpd+filter: %d recipients in %.1f s: %.0f "
-              "recipients/s" % (n, secs, n / secs))
 
     def filter_pid(self) -> int:
         m = re.findall(r"relaypolicy-opensmtpd\[(\d+)\]: started",
