@@ -114,19 +114,6 @@ prefix(in *s, text *t)
     put(t, "%s/%u", a, plen);
 }
 
-static const char *const binds[] = {"0.0.0.0:25",
-                                    "[::]:25",
-                                    "*:25",
-                                    "*:587",
-                                    "*",
-                                    "10.9.9.9:25",
-                                    "[2001:db8::1]:25",
-                                    "192.0.2.1:*",
-                                    "0.0.0.0:*",
-                                    "10.9.9.9:587"};
-
-static const unsigned bind_ports[] = {25, 25, 25, 587, 0, 25, 25, 0, 0, 587};
-
 /* The ports the policy's binds name (port 0 of a local range of the
  * analysis is every other port). */
 static bool named25, named587;
@@ -169,10 +156,10 @@ policy(in *s, text *t)
         if (pick(s, 5) != 0) {
             put(t, "    bind");
             for (unsigned k = pick(s, 2) + 1; k > 0; k--) {
-                unsigned b = pick(s, 10);
-                put(t, " %s", binds[b]);
-                named25 = named25 || bind_ports[b] == 25;
-                named587 = named587 || bind_ports[b] == 587;
+                unsigned b = pick(s, EXPOSURE_N_BINDS);
+                put(t, " %s", exposure_binds[b]);
+                named25 = named25 || exposure_bind_ports[b] == 25;
+                named587 = named587 || exposure_bind_ports[b] == 587;
             }
             put(t, "\n");
         }

@@ -1,6 +1,7 @@
 /*
  * exposure_list.h - rp_policy_exposure()'s ranges collected into an array,
- * and whether they list an unauthenticated (client, local address, port).
+ * whether they list an unauthenticated (client, local address, port), and
+ * the binds random test policies pick from.
  *
  * Shared by tests/test_exposure.c and fuzz/fuzz_exposure.c, which both
  * hold the analysis against rp_decide().  Static helpers with no test
@@ -18,6 +19,28 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The binds the random policies of both pick from: the address and port
+ * as written, the explicit address (NULL for a wildcard) and the port (0
+ * for any port). */
+#define EXPOSURE_N_BINDS 10
+static const char *const exposure_binds[EXPOSURE_N_BINDS]
+    __attribute__((unused)) = {"0.0.0.0:25",
+                               "[::]:25",
+                               "*:25",
+                               "*:587",
+                               "*",
+                               "10.9.9.9:25",
+                               "[2001:db8::1]:25",
+                               "192.0.2.1:*",
+                               "0.0.0.0:*",
+                               "10.9.9.9:587"};
+static const char *const exposure_bind_ips[EXPOSURE_N_BINDS]
+    __attribute__((unused)) = {NULL, NULL,       NULL,          NULL,
+                               NULL, "10.9.9.9", "2001:db8::1", "192.0.2.1",
+                               NULL, "10.9.9.9"};
+static const unsigned exposure_bind_ports[EXPOSURE_N_BINDS]
+    __attribute__((unused)) = {25, 25, 25, 587, 0, 25, 25, 0, 0, 587};
 
 #ifndef EXPOSURE_LIST_MAX
 #define EXPOSURE_LIST_MAX 4096

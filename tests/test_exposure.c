@@ -357,32 +357,17 @@ prefix(gen *g)
     g->p[g->np++] = x;
 }
 
-static const char *const binds[] = {"0.0.0.0:25",
-                                    "[::]:25",
-                                    "*:25",
-                                    "*:587",
-                                    "*",
-                                    "10.9.9.9:25",
-                                    "[2001:db8::1]:25",
-                                    "192.0.2.1:*",
-                                    "0.0.0.0:*",
-                                    "10.9.9.9:587"};
-static const char *const bind_ips[] = {
-    NULL,       NULL,          NULL,        NULL, NULL,
-    "10.9.9.9", "2001:db8::1", "192.0.2.1", NULL, "10.9.9.9"};
-static const unsigned bind_ports[] = {25, 25, 25, 587, 0, 25, 25, 0, 0, 587};
-
 static void
 add_bind(gen *g)
 {
-    unsigned k = rnd(&g->r, 10);
+    unsigned k = rnd(&g->r, EXPOSURE_N_BINDS);
 
-    put(g, " %s", binds[k]);
-    if (bind_ips[k] != NULL) {
+    put(g, " %s", exposure_binds[k]);
+    if (exposure_bind_ips[k] != NULL) {
         pfx x;
         memset(&x, 0, sizeof(x));
-        cr_assert_neq(exposure_addr(bind_ips[k], x.b), 0);
-        if (strchr(bind_ips[k], ':') == NULL) {
+        cr_assert_neq(exposure_addr(exposure_bind_ips[k], x.b), 0);
+        if (strchr(exposure_bind_ips[k], ':') == NULL) {
             memmove(x.b + 12, x.b, 4);
             memset(x.b, 0, 12);
             x.b[10] = x.b[11] = 0xff;
@@ -390,8 +375,8 @@ add_bind(gen *g)
         x.plen = 128;
         g->p[g->np++] = x;
     }
-    if (bind_ports[k] != 0 && g->nports < 8)
-        g->ports[g->nports++] = bind_ports[k];
+    if (exposure_bind_ports[k] != 0 && g->nports < 8)
+        g->ports[g->nports++] = exposure_bind_ports[k];
 }
 
 static void
