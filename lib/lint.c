@@ -885,12 +885,12 @@ lint_domains(lint *L)
     rp__scratch *sc;
 
     for (size_t i = 0; i < n; i++)
-        if (L->p->domains[i].has_recipients &&
+        if (rp__domain_has_recipients(&L->p->domains[i]) &&
             L->p->domains[i].n_recipients == 0)
             lint_empty_list(L, i);
     for (size_t i = 0; i < n; i++)
         if (b->domains[i].kind == RP_DOMAIN_LOCAL &&
-            !L->p->domains[i].has_recipients)
+            !rp__domain_has_recipients(&L->p->domains[i]))
             finding(L, RP_SEV_WARNING, "no-recipient-validation",
                     b->domains[i].item,
                     "add 'recipients' so unknown users are refused at RCPT "

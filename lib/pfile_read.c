@@ -1,15 +1,17 @@
 /*
  * pfile_read.c - opening a compiled policy file (see pfile.h).
  *
- * The file is mapped read-only and shared: the prefix table and every
- * string map are used in place, so processes opening the same file share
- * those pages.  The small structures (items, domains, listeners, rules,
- * replies, findings, the exposure analysis) are rebuilt from the record
- * stream into the policy's arena, and regexes are compiled again.
+ * The file is mapped read-only and shared: the items, the domains, the
+ * string pool, the prefix table and every string map are used in place,
+ * so processes opening the same file share those pages.  The small
+ * structures (listeners, rules, replies, findings, the exposure's
+ * summaries) are rebuilt from the record stream into the policy's arena,
+ * and regexes are compiled again.
  *
  * The file may be damaged or hostile.  Open checks the header and the
  * bounds of every section; every offset, length, count and index read
- * from the stream is checked before use; the prefix table is walked once
+ * from the stream is checked before use; those in the items and domains
+ * are checked where they are read (policy.h); the prefix table is walked once
  * (rp__radix_check); the values of the maps a decision uses as indexes
  * are checked; string maps check key bounds at each lookup.  Only the
  * checksum is left to rp_policy_check_file() (or RP_OPT_VERIFY), as it
@@ -444,44 +446,34 @@ r_domtab(pr *r, uint32_t limit)
 
 /* ---- the policy's pieces ------------------------------------------------ */
 
+/* The items and the domains, in place on a little-endian host (a
+ * converted copy else).  Nothing in them is checked here: the accessors
+ * of policy.h check every offset and index where it is read, so open
+ * costs the same for 10 domains or 100k. */
 static void
 r_items(pr *r)
 {
     rp_policy *p = r->p;
+    uint64_t len = r_u64(r);
+    uint32_t n;
+    const uint8_t *q;
 
-    p->n_items = r_count(r, 16);
-    p->items = r_alloc(r, p->n_items, sizeof(*p->items));
-    for (uint32_t i = 0; r->fail == RP_OK && i < p->n_items; i++) {
-        rp__item *it = &p->items[i];
-
-        it->file = r_str(r, true);
-        it->line = r_u32(r);
-        it->column = r_u32(r);
-        it->text = r_str(r, true);
-    }
-    p->n_domains = r_count(r, 32);
-    p->domains = r_alloc(r, p->n_domains, sizeof(*p->domains));
-    for (uint32_t i = 0; r->fail == RP_OK && i < p->n_domains; i++) {
-        rp__domain *d = &p->domains[i];
-        uint32_t kind;
-
-        d->pattern = r_str(r, true);
-        kind = r_u32(r);
-        if (kind < RP_DOMAIN_LOCAL || kind > RP_DOMAIN_REROUTE)
-            bad(r, "a domain has an unknown kind");
-        d->kind = (rp_domain_kind)kind;
-        d->item = r_idx(r, p->n_items, false);
-        d->target = r_str(r, false);
-        d->target_dom = r_idx(r, p->n_domains, true);
-        d->target_local = r_bool(r);
-        d->has_recipients = r_bool(r);
-        d->n_recipients = r_u32(r);
-        /* What decisions rely on: a reroute has a target, a local one a
-         * domain (destination.c). */
-        if ((kind == RP_DOMAIN_REROUTE && d->target == NULL) ||
-            (d->target_local && d->target_dom == RP__NONE))
-            bad(r, "a reroute is malformed");
-    }
+    /* Their strings: the start of the pool, ending in NUL. */
+    if (r->fail == RP_OK &&
+        (len == 0 || len > r->pool_len || r->pool[len - 1] != '\0'))
+        bad(r, "the items' strings are outside the string pool");
+    p->pool = r->pool;
+    p->pool_len = r->fail == RP_OK ? (size_t)len : 0;
+    n = r_u32(r);
+    q = r_sect(r, (size_t)n * sizeof(rp__item), false);
+    if (q != NULL && (p->items = (const rp__item *)(const void *)host32(
+                          r, q, (size_t)n * 4)) != NULL)
+        p->n_items = n;
+    n = r_u32(r);
+    q = r_sect(r, (size_t)n * sizeof(rp__domain), false);
+    if (q != NULL && (p->domains = (const rp__domain *)(const void *)host32(
+                          r, q, (size_t)n * 8)) != NULL)
+        p->n_domains = n;
 }
 
 static void
@@ -988,8 +980,8 @@ read_header(pr *r, const uint8_t *b, size_t len, bool verify)
 
 /* ---- opening ------------------------------------------------------------ */
 
-void
-rp__pfile_close(rp__pfile *f)
+static void
+pfile_close(rp__pfile *f)
 {
     rp__alloc a;
 
@@ -1016,7 +1008,7 @@ from_image(rp__pfile *f,
 
     memset(&r, 0, sizeof(r));
     if (p == NULL) {
-        rp__pfile_close(f);
+        pfile_close(f);
         rp__error_set(err, RP_E_NOMEM, name, 0, 0, 0, NULL, 0, "out of memory");
         return RP_E_NOMEM;
     }
@@ -1026,6 +1018,7 @@ from_image(rp__pfile *f,
     p->opts.base_dir = NULL;
     atomic_init(&p->refs, 1);
     p->file = f;
+    p->file_close = pfile_close;
     r.p = p;
     r.a = &p->alloc;
     if (read_header(&r, f->base, f->len, (o->flags & RP_OPT_VERIFY) != 0) ==
