@@ -52,8 +52,7 @@ rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom)
         *cls = RP__CLASS_EXTERNAL;
         return RP__RES_OK;
     }
-    *dom = v;
-    switch (rp__domain_kind(c->p, &c->p->domains[v])) {
+    switch (rp__domain_kind_at(c->p, v)) {
     case RP_DOMAIN_LOCAL:
         *cls = RP__CLASS_LOCAL;
         break;
@@ -67,6 +66,7 @@ rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom)
         c->fail = "a domain's record is damaged";
         return RP__RES_ERROR;
     }
+    *dom = v;
     return RP__RES_OK;
 }
 

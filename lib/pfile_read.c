@@ -406,9 +406,11 @@ r_regex(pr *r, const char *pat)
     return re;
 }
 
-/* A domain table whose values are below @p limit (NULL when absent). */
+/* A domain table whose values are below @p limit (NULL when absent);
+ * its maps' values are checked here unless @p at_use (the caller's reader
+ * checks each value it reads). */
 static rp__domtab *
-r_domtab(pr *r, uint32_t limit)
+r_domtab(pr *r, uint32_t limit, bool at_use)
 {
     rp__domtab_parts pt;
     bool present = r_bool(r);
@@ -416,8 +418,8 @@ r_domtab(pr *r, uint32_t limit)
     rp__domtab *t;
 
     memset(&pt, 0, sizeof(pt));
-    pt.exact = r_map(r, limit);
-    pt.suffix = r_map(r, limit);
+    pt.exact = r_map(r, at_use ? 0 : limit);
+    pt.suffix = r_map(r, at_use ? 0 : limit);
     pt.exact_labels = r_u64(r);
     pt.suffix_labels = r_u64(r);
     n = r_count(r, 8);
@@ -508,7 +510,7 @@ r_rule_grants(pr *r, rp__rule *ru, uint32_t n_lists)
     for (uint32_t j = 0; r->fail == RP_OK && j < ru->n_scope; j++)
         pats[j] = r_str(r, true);
     ru->scope_pats = pats;
-    ru->scope = r_domtab(r, ru->n_scope);
+    ru->scope = r_domtab(r, ru->n_scope, false);
     ru->scope_text = r_str(r, false);
     if (r->fail == RP_OK && (ru->scope != NULL) != (ru->n_scope > 0))
         bad(r, "a relay scope is malformed");
@@ -675,7 +677,7 @@ r_addrset(pr *r, rp__addrset *s)
     uint32_t n;
 
     s->exact = r_map(r, p->n_items);
-    s->domains = r_domtab(r, p->n_items);
+    s->domains = r_domtab(r, p->n_items, false);
     if (s->domains == NULL && r->fail == RP_OK)
         bad(r, "an address set has no domain table");
     n = r_count(r, 8);
@@ -700,6 +702,8 @@ static void
 r_settings(pr *r)
 {
     rp_policy *p = r->p;
+    const uint8_t *q;
+    uint32_t n;
 
     p->groups = r_map(r, 0);
     p->self_ips = r_map(r, 0);
@@ -733,21 +737,13 @@ r_settings(pr *r)
         (p->source == NULL ||
          p->source_split > r->pool_len - (size_t)(p->source - r->pool) - 1))
         bad(r, "the dump text is cut short");
-    p->n_findings = r_count(r, 24);
-    p->findings = r_alloc(r, p->n_findings, sizeof(*p->findings));
-    for (uint32_t i = 0; r->fail == RP_OK && i < p->n_findings; i++) {
-        rp__lintrec *f = &p->findings[i];
-        uint32_t sev = r_u32(r);
-
-        if (sev < RP_SEV_INFO || sev > RP_SEV_CRITICAL)
-            bad(r, "a finding has an unknown severity");
-        f->severity = (rp_severity)sev;
-        f->code = r_str(r, true);
-        f->file = r_str(r, false);
-        f->line = r_u32(r);
-        f->message = r_str(r, true);
-        f->advice = r_str(r, true);
-    }
+    /* The findings, in place like the items (rp_policy_lint() checks
+     * what it reads). */
+    n = r_u32(r);
+    q = r_sect(r, (size_t)n * sizeof(rp__lintrec), false);
+    if (q != NULL && (p->findings = (const rp__lintrec *)(const void *)host32(
+                          r, q, (size_t)n * 6)) != NULL)
+        p->n_findings = n;
 }
 
 static void
@@ -910,7 +906,10 @@ r_policy(pr *r)
         p->opts.regex_budget == 0)
         bad(r, "a regex limit is zero");
     r_items(r);
-    p->domtab = r_domtab(r, p->n_domains);
+    /* The domain table's values are domain indexes, checked where a
+     * decision reads one (rp__domain_kind_at()): its maps are the size of
+     * the domains, too big to scan at open. */
+    p->domtab = r_domtab(r, p->n_domains, true);
     if (p->domtab == NULL && r->fail == RP_OK)
         bad(r, "the domain table is missing");
     p->recipients = r_map(r, 0);

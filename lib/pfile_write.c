@@ -32,8 +32,9 @@
  *   deny sender and deny recipient sets; has_login_map, login maps;
  *   replies (count, then code, 16 enhanced bytes, text, item each);
  *   soft_fail, allow_open_relay; source, u64 source_split;
- *   findings; the exposure analysis (its entries a section of their own,
- *   then per listener sums, then classes with their local ranges).
+ *   findings (n, a section of n rp__lintrec); the exposure analysis (its
+ * entries a section of their own, then per listener sums, then classes with
+ * their local ranges).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -408,17 +409,11 @@ w_settings(pw *w)
     w_u32(w, p->allow_open_relay);
     w_str(w, p->source);
     w_u64(w, p->source_split);
+    /* Like the items: rp__lintrec as it is, its strings in the pool. */
+    _Static_assert(sizeof(rp__lintrec) == 24, "rp__lintrec is the file's");
     w_u32(w, p->n_findings);
-    for (uint32_t i = 0; i < p->n_findings; i++) {
-        const rp__lintrec *f = &p->findings[i];
-
-        w_u32(w, (uint32_t)f->severity);
-        w_str(w, f->code);
-        w_str(w, f->file);
-        w_u32(w, f->line);
-        w_str(w, f->message);
-        w_str(w, f->advice);
-    }
+    w_sect32(w, (const uint32_t *)(const void *)p->findings,
+             (size_t)p->n_findings * 6);
 }
 
 static void

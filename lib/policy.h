@@ -113,14 +113,16 @@ typedef struct rp__reply {
     uint32_t item; /* RP__NONE: the default */
 } rp__reply;
 
-/* A lint finding kept in the policy (lint.c computes them at freeze). */
+/* A lint finding kept in the policy (lint.c computes them at freeze):
+ * like rp__item, uint32 only, its strings pool offsets, read in place
+ * from a compiled file. */
 typedef struct rp__lintrec {
-    rp_severity severity;
-    const char *code; /* static */
-    const char *file; /* arena */
+    uint32_t severity; /* rp_severity */
+    uint32_t code;     /* pool offset */
+    uint32_t file;     /* pool offset, or RP__NONE */
     uint32_t line;
-    const char *message; /* arena */
-    const char *advice;  /* static or arena */
+    uint32_t message; /* pool offset */
+    uint32_t advice;  /* pool offset */
 } rp__lintrec;
 
 /* The relay exposure analysis (exposure.h). */
@@ -181,9 +183,9 @@ struct rp_policy {
     bool soft_fail;
     bool allow_open_relay;
 
-    const char *source;    /* the normalised dump text (dump.c) ... */
-    size_t source_split;   /* ... where the recipients, made on demand, go */
-    rp__lintrec *findings; /* lint findings (lint.c) */
+    const char *source;  /* the normalised dump text (dump.c) ... */
+    size_t source_split; /* ... where the recipients, made on demand, go */
+    const rp__lintrec *findings; /* lint findings (lint.c) */
     uint32_t n_findings;
     rp__exposure *exposure; /* unauthenticated relay exposure */
     /* Opened from a compiled policy file (pfile.h): the big tables are
@@ -299,6 +301,13 @@ rp__domain_kind(const rp_policy *p, const rp__domain *d)
     default:
         return 0;
     }
+}
+
+/* The same for domain index @p i: 0 when it is out of range. */
+static inline uint32_t
+rp__domain_kind_at(const rp_policy *p, uint32_t i)
+{
+    return i < p->n_domains ? rp__domain_kind(p, &p->domains[i]) : 0;
 }
 
 /* policy.c: append @p s to the owned pool of a policy being frozen;
