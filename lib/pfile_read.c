@@ -283,11 +283,12 @@ r_sect(pr *r, size_t len, bool at_least)
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* Arena memory for @p n records of @p size bytes.  A big block (the items
- * and domains of a policy with many domains) is placed on huge-page
- * boundaries, advised as such and faulted in with one call where the
- * system can: open writes all of it at once, and faulting it in 4 KiB at
- * a time cost more than the rest of open. */
+/* Arena memory for @p n records of @p size bytes.  A big block (on a
+ * big-endian host, the converted items, domains and findings of a policy
+ * with many domains) is placed on huge-page boundaries, advised as such
+ * and faulted in with one call where the system can: open writes all of
+ * it at once, and faulting it in 4 KiB at a time costs more than the
+ * rest of open. */
 static void *
 r_alloc(pr *r, size_t n, size_t size)
 {
