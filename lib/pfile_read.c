@@ -2,18 +2,19 @@
  * pfile_read.c - opening a compiled policy file (see pfile.h).
  *
  * The file is mapped read-only and shared: the items, the domains, the
- * string pool, the prefix table and every string map are used in place,
- * so processes opening the same file share those pages.  The small
- * structures (listeners, rules, replies, findings, the exposure's
+ * lint findings, the string pool, the prefix table and every string map
+ * are used in place, so processes opening the same file share those
+ * pages.  The small structures (listeners, rules, replies, the exposure's
  * summaries) are rebuilt from the record stream into the policy's arena,
  * and regexes are compiled again.
  *
  * The file may be damaged or hostile.  Open checks the header and the
  * bounds of every section; every offset, length, count and index read
- * from the stream is checked before use; those in the items and domains
- * are checked where they are read (policy.h); the prefix table is walked once
- * (rp__radix_check); the values of the maps a decision uses as indexes
- * are checked; string maps check key bounds at each lookup.  Only the
+ * from the stream is checked before use; those in the items, domains and
+ * findings are checked where they are read (policy.h); the prefix table
+ * is walked once (rp__radix_check); the values of the small maps a
+ * decision uses as indexes are checked, the domain table's where a
+ * decision reads one; string maps check key bounds at each lookup.  Only the
  * checksum is left to rp_policy_check_file() (or RP_OPT_VERIFY), as it
  * reads every byte.
  */
@@ -450,7 +451,8 @@ r_domtab(pr *r, uint32_t limit, bool at_use)
 /* ---- the policy's pieces ------------------------------------------------ */
 
 /* The items and the domains, in place on a little-endian host (a
- * converted copy else).  Nothing in them is checked here: the accessors
+ * converted copy else), and the string pool's start their strings are
+ * in.  Nothing in them is checked here: the accessors
  * of policy.h check every offset and index where it is read, so open
  * costs the same for 10 domains or 100k. */
 static void
