@@ -88,7 +88,7 @@ rp__b_nomem(rp_builder *b, rp_error *err)
 uint32_t
 rp__b_item(rp_builder *b, const char *text)
 {
-    rp__item *it;
+    rp__bitem *it;
     void *p;
 
     b->item_limit = b->n_items >= (size_t)b->opts.max_rules * 16u;

@@ -28,6 +28,15 @@ typedef struct rp__bref {
     uint32_t item;
 } rp__bref;
 
+/* A source item as the builder records it (the policy's rp__item holds
+ * pool offsets instead). */
+typedef struct rp__bitem {
+    const char *file;
+    uint32_t line;
+    uint32_t column;
+    const char *text; /* normalised statement text */
+} rp__bitem;
+
 typedef struct rp__bdomain {
     const char *pattern;
     rp_domain_kind kind;
@@ -110,7 +119,7 @@ struct rp_builder {
     const char *files[8]; /* recently used file names, interned */
     uint32_t line, column;
 
-    RP__VEC(rp__item, items);
+    RP__VEC(rp__bitem, items);
     RP__VEC(rp__bdomain, domains);
     RP__VEC(rp__brecip, recips);
     /* Declared recipient lists, key NULL: validation is on for their

@@ -1,6 +1,6 @@
 /*
- * compile.c - freezing a builder into an immutable policy, the compile
- * entry points, and the policy's reference count.
+ * compile.c - freezing a builder into an immutable policy and the compile
+ * entry points (the policy's lifetime is in policy.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,7 +17,6 @@
 #include "ipaddr.h"
 #include "options.h"
 #include "parse.h"
-#include "pfile.h"
 #include "policy.h"
 #include "radix.h"
 #include "relaypolicy.h"
@@ -29,23 +28,27 @@
 static bool
 copy_items(rp__freeze *f)
 {
-    const char *last_in = NULL, *last_out = NULL;
+    const char *last_in = NULL;
+    uint32_t last_out = 0;
+    rp__item *items;
 
-    f->p->items = rp__p_alloc(f, (f->b->n_items + 1) * sizeof(rp__item));
-    if (f->p->items == NULL)
+    items = rp__p_alloc(f, (f->b->n_items + 1) * sizeof(rp__item));
+    if (items == NULL)
         return false;
+    f->p->items = items;
     for (size_t i = 0; i < f->b->n_items; i++) {
-        const rp__item *in = &f->b->items[i];
-        rp__item *out = &f->p->items[i];
+        const rp__bitem *in = &f->b->items[i];
+        rp__item *out = &items[i];
 
         if (in->file != last_in) {
             last_in = in->file;
-            if ((last_out = rp__p_str(f, in->file)) == NULL)
+            if ((last_out = rp__p_pstr(f, in->file)) == RP__NONE)
                 return false;
         }
-        *out = *in;
         out->file = last_out;
-        if ((out->text = rp__p_str(f, in->text)) == NULL)
+        out->line = in->line;
+        out->column = in->column;
+        if ((out->text = rp__p_pstr(f, in->text)) == RP__NONE)
             return false;
     }
     f->p->n_items = (uint32_t)f->b->n_items;
@@ -229,56 +232,6 @@ rp_builder_build(rp_builder *b, rp_policy **out, rp_error *err)
     return RP_OK;
 }
 
-/* ---- reference counting ------------------------------------------------- */
-
-rp_policy *
-rp_policy_ref(const rp_policy *policy)
-{
-    rp_policy *p = (rp_policy *)policy;
-
-    if (p != NULL)
-        atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
-    return p;
-}
-
-static void
-free_addrset(rp__addrset *s)
-{
-    rp__strmap_free(s->exact);
-    rp__domtab_free(s->domains);
-    for (uint32_t i = 0; i < s->n_regex; i++)
-        rp__regex_free(s->regex[i]);
-}
-
-void
-rp_policy_free(rp_policy *p)
-{
-    rp__alloc a;
-
-    if (p == NULL ||
-        atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    a = p->alloc;
-    rp__domtab_free(p->domtab);
-    for (uint32_t i = 0; i < p->n_listeners; i++)
-        for (uint32_t k = 0; k < p->listeners[i].n_rules; k++)
-            rp__domtab_free(p->listeners[i].rules[k].scope);
-    rp__strmap_free(p->certs);
-    rp__strmap_free(p->recipients);
-    if (p->file == NULL)
-        rp__radix_free(p->radix); /* else it lives in the arena */
-    rp__strmap_free(p->groups);
-    rp__strmap_free(p->self_ips);
-    free_addrset(&p->deny_sender);
-    free_addrset(&p->deny_recipient);
-    rp__strmap_free(p->login_owner);
-    rp__strmap_free(p->login_mapped);
-    rp__exposure_free(p->exposure);
-    rp__pfile_close(p->file);
-    rp__arena_free(&p->arena, &a);
-    rp__free(&a, p);
-}
-
 /* ---- compile entry points ----------------------------------------------- */
 
 static rp_status
@@ -389,8 +342,8 @@ rp_policy_listener(const rp_policy *policy,
     l = &policy->listeners[index];
     memset(info, 0, sizeof(*info));
     info->name = l->name;
-    info->file = policy->items[l->item].file;
-    info->line = policy->items[l->item].line;
+    info->file = rp__item_file(policy, l->item);
+    info->line = rp__item_line(policy, l->item);
     info->n_binds = l->n_binds;
     info->require_auth = l->require_auth;
     info->bind_family = 4;

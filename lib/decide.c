@@ -75,14 +75,11 @@ reply_subject(const rp__ctx *c, rp_reason r)
 static void
 set_rule(rp__ctx *c, uint32_t item)
 {
-    const rp__item *it;
-
     if (item == RP__NONE || item >= c->p->n_items)
         return;
-    it = &c->p->items[item];
     c->d->rule = (int32_t)item;
-    c->d->rule_file = it->file;
-    c->d->rule_line = it->line;
+    c->d->rule_file = rp__item_file(c->p, item);
+    c->d->rule_line = rp__item_line(c->p, item);
 }
 
 /* Append @p n bytes to the reply, cutting at its end. */
@@ -157,7 +154,7 @@ finish(rp__ctx *c, rp_reason reason, rp_step step, uint32_t item)
     build_reply(c, text, len);
     if (item != RP__NONE && item < c->p->n_items)
         rp__explain(c, "decided by %s:%u: %s", d->rule_file,
-                    (unsigned)d->rule_line, c->p->items[item].text);
+                    (unsigned)d->rule_line, rp__item_text(c->p, item));
     rp__explain(c, "result at step %d (%s): %s %s: %s", (int)step,
                 step_names[step], rp_verdict_name(d->verdict),
                 rp_reason_name(reason), c->reply);
@@ -512,7 +509,7 @@ accept_local(rp__ctx *c, uint32_t ok_item)
                     c->destination);
         return finish(c, RP_REASON_UNKNOWN_USER, RP_STEP_CLASS,
                       c->valid_dom != RP__NONE
-                          ? c->p->domains[c->valid_dom].item
+                          ? rp__domain_item(c->p, c->valid_dom)
                           : RP__NONE);
     }
     return finish(c, RP_REASON_ACCEPTED, RP_STEP_CLASS, ok_item);
@@ -545,14 +542,14 @@ decide_class(rp__ctx *c)
         rp__explain(c,
                     "step 7 (class): relay domain %s; no permission "
                     "needed",
-                    d->pattern);
+                    rp__domain_pattern(c->p, d));
         return after_sender_rules(c, RP_REASON_RELAYED, d->item);
     case RP__CLASS_REROUTE:
         rp__explain(c,
                     "step 7 (class): reroute domain %s; no permission "
                     "needed",
-                    d->pattern);
-        if (d->target_local)
+                    rp__domain_pattern(c->p, d));
+        if (rp__domain_target_local(d))
             return accept_local(c, d->item);
         return after_sender_rules(c, RP_REASON_RELAYED, d->item);
     case RP__CLASS_EXTERNAL:
@@ -613,8 +610,6 @@ explain_client(rp__ctx *c)
 static rp_status
 early_steps(rp__ctx *c, bool *done)
 {
-    const rp__item *it;
-
     *done = true;
     if (c->crec == NULL)
         c->crec = rp__radix_lookup(c->p->radix, c->client.b);
@@ -626,7 +621,6 @@ early_steps(rp__ctx *c, bool *done)
                        "on this address and port");
         return finish(c, RP_REASON_NO_LISTENER, RP_STEP_LISTENER, RP__NONE);
     }
-    it = &c->p->items[c->l->item];
     c->d->listener_index = (int32_t)(c->l - c->p->listeners);
     c->d->listener = c->l->name;
     if (c->q->flags & RP_QUERY_EXPLAIN) {
@@ -634,7 +628,8 @@ early_steps(rp__ctx *c, bool *done)
         rp__explain_proxy(c);
     }
     rp__explain(c, "step 1 (listener): '%s' (%s:%u), remote prefix /%d",
-                c->l->name, it->file, (unsigned)it->line, c->d->prefix_len);
+                c->l->name, rp__item_file(c->p, c->l->item),
+                (unsigned)rp__item_line(c->p, c->l->item), c->d->prefix_len);
     compute_perms(c);
     for (uint32_t i = 0; i < c->p->n_deny_client; i++) {
         uint8_t v = c->crec[c->p->deny_client_lists[i]];

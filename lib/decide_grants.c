@@ -57,13 +57,13 @@ void
 rp__explain_scope(rp__ctx *c, uint32_t item, const char *where)
 {
     const rp__rule *r = rule_of(c, item);
-    const rp__item *it = &c->p->items[item];
 
     if (r == NULL || !(c->q->flags & RP_QUERY_EXPLAIN))
         return;
     rp__explain(c, "   relay%s %s (%s:%u): %.*s %s", r->scope_text,
-                r->deny ? "refused" : "only", it->file, (unsigned)it->line,
-                (int)c->dest.domain_len, c->dest.domain, where);
+                r->deny ? "refused" : "only", rp__item_file(c->p, item),
+                (unsigned)rp__item_line(c->p, item), (int)c->dest.domain_len,
+                c->dest.domain, where);
 }
 
 /* Is the destination's domain in scoped rule @p r's list?  1, 0, or -1
@@ -173,9 +173,10 @@ rp__explain_proxy(rp__ctx *c)
 
     rp__ip_format(&c->peer, peer, sizeof(peer));
     if (c->proxy == RP__PROXY_BELIEVED) {
-        const rp__item *it = &c->p->items[c->p->proxy_item];
+        uint32_t it = c->p->proxy_item;
         rp__explain(c, "   claimed by trusted proxy %s (%s:%u: %s): believed",
-                    peer, it->file, (unsigned)it->line, it->text);
+                    peer, rp__item_file(c->p, it),
+                    (unsigned)rp__item_line(c->p, it), rp__item_text(c->p, it));
     } else if (c->proxy == RP__PROXY_IGNORED) {
         rp__ip_format(&c->claim, claim, sizeof(claim));
         rp__explain(c,

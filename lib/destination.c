@@ -52,18 +52,21 @@ rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom)
         *cls = RP__CLASS_EXTERNAL;
         return RP__RES_OK;
     }
-    *dom = v;
-    switch (c->p->domains[v].kind) {
+    switch (rp__domain_kind_at(c->p, v)) {
     case RP_DOMAIN_LOCAL:
         *cls = RP__CLASS_LOCAL;
         break;
     case RP_DOMAIN_RELAY:
         *cls = RP__CLASS_RELAY;
         break;
-    default:
+    case RP_DOMAIN_REROUTE:
         *cls = RP__CLASS_REROUTE;
         break;
+    default:
+        c->fail = "a domain's record is damaged";
+        return RP__RES_ERROR;
     }
+    *dom = v;
     return RP__RES_OK;
 }
 
@@ -101,17 +104,19 @@ static rp__res
 apply_reroute(rp__ctx *c)
 {
     const rp__domain *d = &c->p->domains[c->dom];
-    size_t n = strlen(d->target);
+    const char *t = rp__pstr(c->p, d->target);
+    size_t n = strlen(t);
 
     if (n > RP__DOMAIN_MAX)
         return RP__RES_SYNTAX;
-    memcpy(c->dest.domain, d->target, n + 1);
+    memcpy(c->dest.domain, t, n + 1);
     c->dest.domain_len = n;
     c->dest.dom_type = RP__DOM_NAME;
-    c->valid_dom = d->target_local ? d->target_dom : RP__NONE;
+    c->valid_dom = rp__domain_target_dom(c->p, d);
     rp__addr_format(&c->dest, false, c->rewritten, sizeof(c->rewritten));
-    rp__explain(c, "   reroute: %s -> %s (%s)", d->pattern, c->rewritten,
-                d->target_local ? "local" : "relayed on");
+    rp__explain(c, "   reroute: %s -> %s (%s)", rp__domain_pattern(c->p, d),
+                c->rewritten,
+                rp__domain_target_local(d) ? "local" : "relayed on");
     return RP__RES_OK;
 }
 
@@ -201,7 +206,8 @@ dest_keys(rp__ctx *c)
     memcpy(c->dkey + 2 + local_len, c->destination + local_len,
            c->dest_len - local_len + 1);
     c->dkey_len = c->dest_len;
-    if (c->valid_dom != RP__NONE && c->p->domains[c->valid_dom].has_recipients)
+    if (c->valid_dom != RP__NONE &&
+        rp__domain_has_recipients(&c->p->domains[c->valid_dom]))
         local_key(c, local_len);
 }
 
@@ -282,7 +288,7 @@ rp__recipient_known(const rp__ctx *c)
     uint32_t dom = c->valid_dom, hit;
     size_t n;
 
-    if (dom == RP__NONE || !c->p->domains[dom].has_recipients)
+    if (dom == RP__NONE || !rp__domain_has_recipients(&c->p->domains[dom]))
         return 1;
     if (c->lkey_len > 0) {
         if (rp__strmap_get_hashed(c->p->recipients, c->lkey, c->lkey_len,

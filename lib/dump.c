@@ -222,7 +222,8 @@ dump_empty_lists(lines *L, const rp_builder *b, const rp_policy *p)
     size_t from = L->n;
 
     for (size_t i = 0; i < b->n_domains; i++)
-        if (p->domains[i].has_recipients && p->domains[i].n_recipients == 0)
+        if (rp__domain_has_recipients(&p->domains[i]) &&
+            p->domains[i].n_recipients == 0)
             add(L, "recipients %s ()", b->domains[i].pattern);
     sort_from(L, from);
 }
@@ -522,7 +523,7 @@ collect(void *ctx, const char *key, size_t len, uint32_t value)
      * count or the domains. */
     if (R->n >= R->cap || value >= R->p->n_domains)
         return R->n >= R->cap;
-    R->v[R->n].dom = R->p->domains[value].pattern;
+    R->v[R->n].dom = rp__domain_pattern(R->p, &R->p->domains[value]);
     R->v[R->n].key = key + skip;
     R->v[R->n].len = len - skip;
     R->n++;

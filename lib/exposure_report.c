@@ -202,7 +202,6 @@ rp_policy_exposure(const rp_policy *policy, rp_exposure_fn report, void *ctx)
         return RP_OK;
     for (size_t i = 0; i < x->n; i++) {
         const rp__xent *e = &x->v[i];
-        const rp__item *it;
         rp__u128 pub;
         rp_exposure out;
 
@@ -211,7 +210,6 @@ rp_policy_exposure(const rp_policy *policy, rp_exposure_fn report, void *ctx)
         if (e->item >= policy->n_items || e->listener >= policy->n_listeners ||
             e->cls >= x->n_cls || (e->family != 4 && e->family != 6))
             continue;
-        it = &policy->items[e->item];
         pub = rp__public_count((int)e->family, e->first, e->last);
         memset(&out, 0, sizeof(out));
         out.listener_index = e->listener;
@@ -224,10 +222,10 @@ rp_policy_exposure(const rp_policy *policy, rp_exposure_fn report, void *ctx)
         out.public_hi = pub.hi;
         out.public_lo = pub.lo;
         out.public_count = rp__u128_double(pub);
-        out.rule_file = it->file;
-        out.rule_line = it->line;
-        out.rule_column = it->column;
-        out.rule_text = it->text;
+        out.rule_file = rp__item_file(policy, e->item);
+        out.rule_line = rp__item_line(policy, e->item);
+        out.rule_column = rp__item_column(policy, e->item);
+        out.rule_text = rp__item_text(policy, e->item);
         if (report(ctx, &out) != 0)
             break;
     }

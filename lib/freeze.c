@@ -47,11 +47,21 @@ rp__p_str(rp__freeze *f, const char *s)
     return m;
 }
 
+uint32_t
+rp__p_pstr(rp__freeze *f, const char *s)
+{
+    uint32_t off = rp__pool_add(f->p, s);
+
+    if (off == RP__NONE)
+        f->st = RP_E_NOMEM;
+    return off;
+}
+
 /* Fail at an item's location. */
 void
 rp__f_fail(rp__freeze *f, rp_status st, uint32_t item, const char *fmt, ...)
 {
-    const rp__item *it = item < f->b->n_items ? &f->b->items[item] : NULL;
+    const rp__bitem *it = item < f->b->n_items ? &f->b->items[item] : NULL;
     char text[160];
     va_list ap;
 
@@ -87,7 +97,7 @@ add_domains(rp__freeze *f, rp__domtab_builder *tb)
         }
         if (r == 1) {
             const rp__bdomain *o = &f->b->domains[prev];
-            const rp__item *it = &f->b->items[o->item];
+            const rp__bitem *it = &f->b->items[o->item];
             bool same =
                 o->kind == d->kind &&
                 (d->target == NULL || strcmp(d->target, o->target) == 0);
@@ -105,9 +115,9 @@ add_domains(rp__freeze *f, rp__domtab_builder *tb)
 
 /* Follow one reroute chain to its final target. */
 static bool
-resolve_reroute(rp__freeze *f, uint32_t start)
+resolve_reroute(rp__freeze *f, rp__domain *doms, uint32_t start)
 {
-    rp__domain *d = &f->p->domains[start];
+    rp__domain *d = &doms[start];
     const char *t = f->b->domains[start].target;
     uint32_t seen[REROUTE_MAX_STEPS + 1];
 
@@ -122,26 +132,27 @@ resolve_reroute(rp__freeze *f, uint32_t start)
                        t);
             return false;
         }
-        if (r == 0 || f->p->domains[v].kind != RP_DOMAIN_REROUTE) {
-            d->target = rp__p_str(f, t);
+        if (r == 0 || doms[v].kind != RP_DOMAIN_REROUTE) {
+            d->target = rp__p_pstr(f, t);
             d->target_dom = r == 0 ? RP__NONE : v;
-            d->target_local =
-                r != 0 && f->p->domains[v].kind == RP_DOMAIN_LOCAL;
-            return d->target != NULL || nomem(f);
+            if (r != 0 && doms[v].kind == RP_DOMAIN_LOCAL)
+                d->flags |= RP__DOMF_TARGET_LOCAL;
+            return d->target != RP__NONE || nomem(f);
         }
         for (unsigned k = 0; k < step; k++)
             if (seen[k] == v) {
                 rp__f_fail(f, RP_E_POLICY, d->item,
                            "reroute of '%s' loops "
                            "back to '%s'",
-                           d->pattern, f->p->domains[v].pattern);
+                           f->b->domains[start].pattern,
+                           f->b->domains[v].pattern);
                 return false;
             }
         if (step >= REROUTE_MAX_STEPS) {
             rp__f_fail(f, RP_E_POLICY, d->item,
                        "reroute chain from '%s' is "
                        "longer than %d steps",
-                       d->pattern, REROUTE_MAX_STEPS);
+                       f->b->domains[start].pattern, REROUTE_MAX_STEPS);
             return false;
         }
         seen[step] = v;
@@ -154,6 +165,7 @@ rp__freeze_domains(rp__freeze *f)
 {
     rp_policy *p = f->p;
     rp__domtab_builder *tb;
+    rp__domain *doms;
 
     tb = rp__domtab_builder_new(&p->alloc, p->opts.flags,
                                 p->opts.regex_match_limit,
@@ -166,22 +178,31 @@ rp__freeze_domains(rp__freeze *f)
     }
     if ((p->domtab = rp__domtab_freeze(tb)) == NULL)
         return nomem(f);
-    p->domains = rp__p_alloc(f, (f->b->n_domains + 1) * sizeof(rp__domain));
-    if (p->domains == NULL)
+    doms = rp__p_alloc(f, (f->b->n_domains + 1) * sizeof(rp__domain));
+    if (doms == NULL)
         return false;
+    p->domains = doms;
     for (size_t i = 0; i < f->b->n_domains; i++) {
-        p->domains[i].pattern = rp__p_str(f, f->b->domains[i].pattern);
-        p->domains[i].kind = f->b->domains[i].kind;
-        p->domains[i].item = f->b->domains[i].item;
-        p->domains[i].target_dom = RP__NONE;
-        if (p->domains[i].pattern == NULL)
+        doms[i].pattern = rp__p_pstr(f, f->b->domains[i].pattern);
+        doms[i].kind = (uint32_t)f->b->domains[i].kind;
+        doms[i].item = f->b->domains[i].item;
+        doms[i].target = RP__NONE;
+        doms[i].target_dom = RP__NONE;
+        if (doms[i].pattern == RP__NONE)
             return false;
     }
     p->n_domains = (uint32_t)f->b->n_domains;
     for (uint32_t i = 0; i < p->n_domains; i++)
-        if (p->domains[i].kind == RP_DOMAIN_REROUTE && !resolve_reroute(f, i))
+        if (doms[i].kind == RP_DOMAIN_REROUTE && !resolve_reroute(f, doms, i))
             return false;
     return true;
+}
+
+/* The policy's domains, to fill in while freezing. */
+static rp__domain *
+own_domains(rp__freeze *f)
+{
+    return (rp__domain *)(uintptr_t)f->p->domains;
 }
 
 /* A map from domain pattern text to its first index. */
@@ -219,7 +240,7 @@ recipient_domain(rp__freeze *f, const rp__strmap *pats, const rp__brecip *r)
                       r->domain);
         return RP__NONE;
     }
-    f->p->domains[d].has_recipients = true;
+    own_domains(f)[d].flags |= RP__DOMF_RECIPIENTS;
     return d;
 }
 
@@ -235,7 +256,7 @@ add_recipient(rp__freeze *f,
 
     if (d == RP__NONE)
         return false;
-    f->p->domains[d].n_recipients++;
+    own_domains(f)[d].n_recipients++;
     f->p->has_addr_recipients |= r->is_addr;
     if (r->is_addr)
         n = snprintf(key, sizeof(key), "A:%s", r->key);

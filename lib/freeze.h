@@ -25,6 +25,9 @@ typedef struct rp__freeze {
  * sets f->st), and failing at an item's location. */
 void *rp__p_alloc(rp__freeze *f, size_t size);
 const char *rp__p_str(rp__freeze *f, const char *s);
+/* A string of the policy's pool (rp__item, rp__domain): its offset, or
+ * RP__NONE (f->st set) when out of memory. */
+uint32_t rp__p_pstr(rp__freeze *f, const char *s);
 void
 rp__f_fail(rp__freeze *f, rp_status st, uint32_t item, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -30,10 +30,19 @@
 
 /* A finding before it is sorted into the policy. */
 typedef struct rec {
-    rp__lintrec r;
-    uint32_t item; /* RP__NONE for policy-wide findings */
+    rp_severity severity;
+    const char *code; /* static */
+    const char *file; /* the builder's */
+    uint32_t line;
+    uint32_t message;   /* in the policy's pool */
+    const char *advice; /* static or the builder's */
+    uint32_t item;      /* RP__NONE for policy-wide findings */
     uint32_t seq;
 } rec;
+
+/* Strings already in the pool, by address (the codes, advice and file
+ * names repeat across findings). */
+#define POOLED 64
 
 typedef struct lint {
     const rp_builder *b;
@@ -41,21 +50,32 @@ typedef struct lint {
     rec *v;
     size_t n, cap;
     bool failed;
+    const char *pooled[POOLED];
+    uint32_t pooled_off[POOLED];
+    unsigned n_pooled, next_pooled;
 } lint;
 
 /* ---- recording findings ------------------------------------------------- */
 
-static char *
-arena_str(lint *L, const char *s)
+/* @p s in the policy's pool, once per address as far as the cache goes. */
+static uint32_t
+pool_str(lint *L, const char *s)
 {
-    size_t n = strlen(s);
-    char *m = rp__arena_alloc(&L->p->arena, &L->p->alloc, n + 1);
+    uint32_t off;
 
-    if (m != NULL)
-        memcpy(m, s, n + 1);
-    else
+    for (unsigned i = 0; i < L->n_pooled; i++)
+        if (L->pooled[i] == s)
+            return L->pooled_off[i];
+    if ((off = rp__pool_add(L->p, s)) == RP__NONE) {
         L->failed = true;
-    return m;
+        return RP__NONE;
+    }
+    L->pooled[L->next_pooled] = s;
+    L->pooled_off[L->next_pooled] = off;
+    L->next_pooled = (L->next_pooled + 1) % POOLED;
+    if (L->n_pooled < POOLED)
+        L->n_pooled++;
+    return off;
 }
 
 static void finding(lint *L,
@@ -94,14 +114,15 @@ finding(lint *L,
     va_end(ap);
     r->item = item < b->n_items ? item : RP__NONE;
     r->seq = (uint32_t)L->n;
-    r->r.severity = sev;
-    r->r.code = code;
-    r->r.line = r->item != RP__NONE ? b->items[item].line : 0;
-    r->r.file = arena_str(L, r->item != RP__NONE ? b->items[item].file
-                             : b->n_items > 0    ? b->items[0].file
-                                                 : b->file);
-    r->r.message = arena_str(L, msg);
-    r->r.advice = advice;
+    r->severity = sev;
+    r->code = code;
+    r->line = r->item != RP__NONE ? b->items[item].line : 0;
+    r->file = r->item != RP__NONE ? b->items[item].file
+              : b->n_items > 0    ? b->items[0].file
+                                  : b->file;
+    if ((r->message = rp__pool_add(L->p, msg)) == RP__NONE)
+        L->failed = true;
+    r->advice = advice;
     if (!L->failed)
         L->n++;
 }
@@ -885,12 +906,12 @@ lint_domains(lint *L)
     rp__scratch *sc;
 
     for (size_t i = 0; i < n; i++)
-        if (L->p->domains[i].has_recipients &&
+        if (rp__domain_has_recipients(&L->p->domains[i]) &&
             L->p->domains[i].n_recipients == 0)
             lint_empty_list(L, i);
     for (size_t i = 0; i < n; i++)
         if (b->domains[i].kind == RP_DOMAIN_LOCAL &&
-            !L->p->domains[i].has_recipients)
+            !rp__domain_has_recipients(&L->p->domains[i]))
             finding(L, RP_SEV_WARNING, "no-recipient-validation",
                     b->domains[i].item,
                     "add 'recipients' so unknown users are refused at RCPT "
@@ -993,8 +1014,18 @@ store(lint *L)
     out = rp__arena_alloc(&L->p->arena, &L->p->alloc, L->n * sizeof(*out));
     if (out == NULL)
         return RP_E_NOMEM;
-    for (size_t i = 0; i < L->n; i++)
-        out[i] = L->v[i].r;
+    for (size_t i = 0; i < L->n; i++) {
+        const rec *r = &L->v[i];
+
+        out[i].severity = (uint32_t)r->severity;
+        out[i].code = pool_str(L, r->code);
+        out[i].file = r->file != NULL ? pool_str(L, r->file) : RP__NONE;
+        out[i].line = r->line;
+        out[i].message = r->message;
+        out[i].advice = pool_str(L, r->advice != NULL ? r->advice : "");
+    }
+    if (L->failed)
+        return RP_E_NOMEM;
     L->p->findings = out;
     L->p->n_findings = (uint32_t)L->n;
     return RP_OK;
@@ -1097,12 +1128,18 @@ rp_policy_lint(const rp_policy *policy,
         rp_finding f;
 
         memset(&f, 0, sizeof(f));
-        f.severity = r->severity;
-        f.code = r->code;
-        f.file = r->file;
+        /* Read in place from a compiled file, unchecked at open: a
+         * severity out of range (a damaged file) is reported as the
+         * gravest rather than dropped. */
+        f.severity =
+            r->severity >= RP_SEV_INFO && r->severity <= RP_SEV_CRITICAL
+                ? (rp_severity)r->severity
+                : RP_SEV_CRITICAL;
+        f.code = rp__pstr(policy, r->code);
+        f.file = rp__pstr_opt(policy, r->file);
         f.line = r->line;
-        f.message = r->message;
-        f.advice = r->advice;
+        f.message = rp__pstr(policy, r->message);
+        f.advice = rp__pstr(policy, r->advice);
         n++;
         if (report(ctx, &f) != 0)
             break;

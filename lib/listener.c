@@ -43,7 +43,7 @@ rp_builder_listener(rp_builder *b,
         return rp__b_nomem(b, err);
     if (rp__strmap_builder_get(b->listener_names, name, strlen(name), &prev) ==
         1) {
-        const rp__item *it = &b->items[b->listeners[prev].item];
+        const rp__bitem *it = &b->items[b->listeners[prev].item];
         rp__b_fail(b, err, RP_E_POLICY, name,
                    "listener '%s' is already "
                    "defined at %s:%u",

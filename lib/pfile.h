@@ -15,10 +15,13 @@
  *            1 the record stream (the policy's small structures, in a
  *              fixed order, see pfile_write.c),
  *            2.. the big tables, used in place from the mapping: the
+ *              items and domains (fixed-size records of uint32), the
  *              prefix table's parts and every string map's slots and keys.
  *
  * A reader checks the header and the section bounds at open; each offset
- * and length read from a section is checked before it is used.  The
+ * and length read from a section is checked before it is used: those of
+ * the stream at open, those of the items and domains where they are read
+ * (the accessors of policy.h), so that open does not read every record.  The
  * checksum is checked by `relaypolicy compile --check` and at publish.
  */
 #ifndef RP_PFILE_H
@@ -32,7 +35,7 @@
 #include "relaypolicy.h"
 
 #define RP__PF_MAGIC "\x89RPC\r\n\x1a\n"
-#define RP__PF_VERSION 1u
+#define RP__PF_VERSION ((uint32_t)RP_POLICY_FILE_VERSION)
 #define RP__PF_HEADER 128u
 #define RP__PF_BOM 0x01020304u
 #define RP__PF_ALIGN 64u
@@ -85,10 +88,8 @@ uint64_t rp__pf_checksum(const uint8_t *file, size_t len);
 rp_status
 rp__pfile_write(const rp_policy *p, rp_write_fn write, void *ctx, char *why);
 
-/* pfile_read.c: what a policy opened from a file holds on to. */
+/* pfile_read.c: what a policy opened from a file holds on to; the
+ * policy releases it through its file_close (policy.h). */
 typedef struct rp__pfile rp__pfile;
-/* Release the mapping (or the private copy) of a policy's file; the
- * policy's structures made at open are freed by rp_policy_free(). */
-void rp__pfile_close(rp__pfile *f);
 
 #endif /* RP_PFILE_H */

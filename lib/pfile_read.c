@@ -1,17 +1,20 @@
 /*
  * pfile_read.c - opening a compiled policy file (see pfile.h).
  *
- * The file is mapped read-only and shared: the prefix table and every
- * string map are used in place, so processes opening the same file share
- * those pages.  The small structures (items, domains, listeners, rules,
- * replies, findings, the exposure analysis) are rebuilt from the record
- * stream into the policy's arena, and regexes are compiled again.
+ * The file is mapped read-only and shared: the items, the domains, the
+ * lint findings, the string pool, the prefix table and every string map
+ * are used in place, so processes opening the same file share those
+ * pages.  The small structures (listeners, rules, replies, the exposure's
+ * summaries) are rebuilt from the record stream into the policy's arena,
+ * and regexes are compiled again.
  *
  * The file may be damaged or hostile.  Open checks the header and the
  * bounds of every section; every offset, length, count and index read
- * from the stream is checked before use; the prefix table is walked once
- * (rp__radix_check); the values of the maps a decision uses as indexes
- * are checked; string maps check key bounds at each lookup.  Only the
+ * from the stream is checked before use; those in the items, domains and
+ * findings are checked where they are read (policy.h); the prefix table
+ * is walked once (rp__radix_check); the values of the small maps a
+ * decision uses as indexes are checked, the domain table's where a
+ * decision reads one; string maps check key bounds at each lookup.  Only the
  * checksum is left to rp_policy_check_file() (or RP_OPT_VERIFY), as it
  * reads every byte.
  */
@@ -281,11 +284,12 @@ r_sect(pr *r, size_t len, bool at_least)
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* Arena memory for @p n records of @p size bytes.  A big block (the items
- * and domains of a policy with many domains) is placed on huge-page
- * boundaries, advised as such and faulted in with one call where the
- * system can: open writes all of it at once, and faulting it in 4 KiB at
- * a time cost more than the rest of open. */
+/* Arena memory for @p n records of @p size bytes.  A big block (on a
+ * big-endian host, the converted items, domains and findings of a policy
+ * with many domains) is placed on huge-page boundaries, advised as such
+ * and faulted in with one call where the system can: open writes all of
+ * it at once, and faulting it in 4 KiB at a time costs more than the
+ * rest of open. */
 static void *
 r_alloc(pr *r, size_t n, size_t size)
 {
@@ -404,9 +408,11 @@ r_regex(pr *r, const char *pat)
     return re;
 }
 
-/* A domain table whose values are below @p limit (NULL when absent). */
+/* A domain table whose values are below @p limit (NULL when absent);
+ * its maps' values are checked here unless @p at_use (the caller's reader
+ * checks each value it reads). */
 static rp__domtab *
-r_domtab(pr *r, uint32_t limit)
+r_domtab(pr *r, uint32_t limit, bool at_use)
 {
     rp__domtab_parts pt;
     bool present = r_bool(r);
@@ -414,8 +420,8 @@ r_domtab(pr *r, uint32_t limit)
     rp__domtab *t;
 
     memset(&pt, 0, sizeof(pt));
-    pt.exact = r_map(r, limit);
-    pt.suffix = r_map(r, limit);
+    pt.exact = r_map(r, at_use ? 0 : limit);
+    pt.suffix = r_map(r, at_use ? 0 : limit);
     pt.exact_labels = r_u64(r);
     pt.suffix_labels = r_u64(r);
     n = r_count(r, 8);
@@ -444,44 +450,35 @@ r_domtab(pr *r, uint32_t limit)
 
 /* ---- the policy's pieces ------------------------------------------------ */
 
+/* The items and the domains, in place on a little-endian host (a
+ * converted copy else), and the string pool's start their strings are
+ * in.  Nothing in them is checked here: the accessors
+ * of policy.h check every offset and index where it is read, so open
+ * costs the same for 10 domains or 100k. */
 static void
 r_items(pr *r)
 {
     rp_policy *p = r->p;
+    uint64_t len = r_u64(r);
+    uint32_t n;
+    const uint8_t *q;
 
-    p->n_items = r_count(r, 16);
-    p->items = r_alloc(r, p->n_items, sizeof(*p->items));
-    for (uint32_t i = 0; r->fail == RP_OK && i < p->n_items; i++) {
-        rp__item *it = &p->items[i];
-
-        it->file = r_str(r, true);
-        it->line = r_u32(r);
-        it->column = r_u32(r);
-        it->text = r_str(r, true);
-    }
-    p->n_domains = r_count(r, 32);
-    p->domains = r_alloc(r, p->n_domains, sizeof(*p->domains));
-    for (uint32_t i = 0; r->fail == RP_OK && i < p->n_domains; i++) {
-        rp__domain *d = &p->domains[i];
-        uint32_t kind;
-
-        d->pattern = r_str(r, true);
-        kind = r_u32(r);
-        if (kind < RP_DOMAIN_LOCAL || kind > RP_DOMAIN_REROUTE)
-            bad(r, "a domain has an unknown kind");
-        d->kind = (rp_domain_kind)kind;
-        d->item = r_idx(r, p->n_items, false);
-        d->target = r_str(r, false);
-        d->target_dom = r_idx(r, p->n_domains, true);
-        d->target_local = r_bool(r);
-        d->has_recipients = r_bool(r);
-        d->n_recipients = r_u32(r);
-        /* What decisions rely on: a reroute has a target, a local one a
-         * domain (destination.c). */
-        if ((kind == RP_DOMAIN_REROUTE && d->target == NULL) ||
-            (d->target_local && d->target_dom == RP__NONE))
-            bad(r, "a reroute is malformed");
-    }
+    /* Their strings: the start of the pool, ending in NUL. */
+    if (r->fail == RP_OK &&
+        (len == 0 || len > r->pool_len || r->pool[len - 1] != '\0'))
+        bad(r, "the items' strings are outside the string pool");
+    p->pool = r->pool;
+    p->pool_len = r->fail == RP_OK ? (size_t)len : 0;
+    n = r_u32(r);
+    q = r_sect(r, (size_t)n * sizeof(rp__item), false);
+    if (q != NULL && (p->items = (const rp__item *)(const void *)host32(
+                          r, q, (size_t)n * 4)) != NULL)
+        p->n_items = n;
+    n = r_u32(r);
+    q = r_sect(r, (size_t)n * sizeof(rp__domain), false);
+    if (q != NULL && (p->domains = (const rp__domain *)(const void *)host32(
+                          r, q, (size_t)n * 8)) != NULL)
+        p->n_domains = n;
 }
 
 static void
@@ -516,7 +513,7 @@ r_rule_grants(pr *r, rp__rule *ru, uint32_t n_lists)
     for (uint32_t j = 0; r->fail == RP_OK && j < ru->n_scope; j++)
         pats[j] = r_str(r, true);
     ru->scope_pats = pats;
-    ru->scope = r_domtab(r, ru->n_scope);
+    ru->scope = r_domtab(r, ru->n_scope, false);
     ru->scope_text = r_str(r, false);
     if (r->fail == RP_OK && (ru->scope != NULL) != (ru->n_scope > 0))
         bad(r, "a relay scope is malformed");
@@ -683,7 +680,7 @@ r_addrset(pr *r, rp__addrset *s)
     uint32_t n;
 
     s->exact = r_map(r, p->n_items);
-    s->domains = r_domtab(r, p->n_items);
+    s->domains = r_domtab(r, p->n_items, false);
     if (s->domains == NULL && r->fail == RP_OK)
         bad(r, "an address set has no domain table");
     n = r_count(r, 8);
@@ -708,6 +705,8 @@ static void
 r_settings(pr *r)
 {
     rp_policy *p = r->p;
+    const uint8_t *q;
+    uint32_t n;
 
     p->groups = r_map(r, 0);
     p->self_ips = r_map(r, 0);
@@ -741,21 +740,13 @@ r_settings(pr *r)
         (p->source == NULL ||
          p->source_split > r->pool_len - (size_t)(p->source - r->pool) - 1))
         bad(r, "the dump text is cut short");
-    p->n_findings = r_count(r, 24);
-    p->findings = r_alloc(r, p->n_findings, sizeof(*p->findings));
-    for (uint32_t i = 0; r->fail == RP_OK && i < p->n_findings; i++) {
-        rp__lintrec *f = &p->findings[i];
-        uint32_t sev = r_u32(r);
-
-        if (sev < RP_SEV_INFO || sev > RP_SEV_CRITICAL)
-            bad(r, "a finding has an unknown severity");
-        f->severity = (rp_severity)sev;
-        f->code = r_str(r, true);
-        f->file = r_str(r, false);
-        f->line = r_u32(r);
-        f->message = r_str(r, true);
-        f->advice = r_str(r, true);
-    }
+    /* The findings, in place like the items (rp_policy_lint() checks
+     * what it reads). */
+    n = r_u32(r);
+    q = r_sect(r, (size_t)n * sizeof(rp__lintrec), false);
+    if (q != NULL && (p->findings = (const rp__lintrec *)(const void *)host32(
+                          r, q, (size_t)n * 6)) != NULL)
+        p->n_findings = n;
 }
 
 static void
@@ -918,7 +909,10 @@ r_policy(pr *r)
         p->opts.regex_budget == 0)
         bad(r, "a regex limit is zero");
     r_items(r);
-    p->domtab = r_domtab(r, p->n_domains);
+    /* The domain table's values are domain indexes, checked where a
+     * decision reads one (rp__domain_kind_at()): its maps are the size of
+     * the domains, too big to scan at open. */
+    p->domtab = r_domtab(r, p->n_domains, true);
     if (p->domtab == NULL && r->fail == RP_OK)
         bad(r, "the domain table is missing");
     p->recipients = r_map(r, 0);
@@ -988,8 +982,8 @@ read_header(pr *r, const uint8_t *b, size_t len, bool verify)
 
 /* ---- opening ------------------------------------------------------------ */
 
-void
-rp__pfile_close(rp__pfile *f)
+static void
+pfile_close(rp__pfile *f)
 {
     rp__alloc a;
 
@@ -1016,7 +1010,7 @@ from_image(rp__pfile *f,
 
     memset(&r, 0, sizeof(r));
     if (p == NULL) {
-        rp__pfile_close(f);
+        pfile_close(f);
         rp__error_set(err, RP_E_NOMEM, name, 0, 0, 0, NULL, 0, "out of memory");
         return RP_E_NOMEM;
     }
@@ -1026,6 +1020,7 @@ from_image(rp__pfile *f,
     p->opts.base_dir = NULL;
     atomic_init(&p->refs, 1);
     p->file = f;
+    p->file_close = pfile_close;
     r.p = p;
     r.a = &p->alloc;
     if (read_header(&r, f->base, f->len, (o->flags & RP_OPT_VERIFY) != 0) ==

@@ -10,9 +10,13 @@
  * section number; a map is its slot section, its key section and a u64
  * count):
  *   options: 0 (reserved), match limit, depth limit, budget;
- *   items: n, then file, line, column, text each;
- *   domains: n, then pattern, kind, item, target, target_dom,
- *            target_local, has_recipients, n_recipients each;
+ *   u64 the length of the pool's start that the items and domains
+ *   point into;
+ *   items: n, a section of n rp__item (file, line, column, text);
+ *   domains: n, a section of n rp__domain (pattern, kind, item, target,
+ *            target_dom, flags, n_recipients, 0);
+ *   (the strings of both are offsets into the pool, which begins with
+ *   the policy's own pool);
  *   the domain table; recipients map, has_addr_recipients,
  *   has_interface_rules;
  *   the prefix table; list names (n, then each: the named lists);
@@ -28,8 +32,9 @@
  *   deny sender and deny recipient sets; has_login_map, login maps;
  *   replies (count, then code, 16 enhanced bytes, text, item each);
  *   soft_fail, allow_open_relay; source, u64 source_split;
- *   findings; the exposure analysis (its entries a section of their own,
- *   then per listener sums, then classes with their local ranges).
+ *   findings (n, a section of n rp__lintrec); the exposure analysis (its
+ * entries a section of their own, then per listener sums, then classes with
+ * their local ranges).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -248,31 +253,24 @@ w_domtab(pw *w, const rp__domtab *t)
     }
 }
 
+/* The items and the domains: each a section of fixed-size records, the
+ * policy's own rp__item and rp__domain (all uint32, their strings offsets
+ * into the pool, whose start is the policy's pool), used in place by a
+ * reader on a little-endian host. */
 static void
 w_items(pw *w)
 {
     const rp_policy *p = w->p;
 
+    _Static_assert(sizeof(rp__item) == 16 && sizeof(rp__domain) == 32,
+                   "rp__item and rp__domain are the file's records");
+    w_u64(w, p->pool_len > 0 ? p->pool_len : 1);
     w_u32(w, p->n_items);
-    for (uint32_t i = 0; i < p->n_items; i++) {
-        w_str(w, p->items[i].file);
-        w_u32(w, p->items[i].line);
-        w_u32(w, p->items[i].column);
-        w_str(w, p->items[i].text);
-    }
+    w_sect32(w, (const uint32_t *)(const void *)p->items,
+             (size_t)p->n_items * 4);
     w_u32(w, p->n_domains);
-    for (uint32_t i = 0; i < p->n_domains; i++) {
-        const rp__domain *d = &p->domains[i];
-
-        w_str(w, d->pattern);
-        w_u32(w, (uint32_t)d->kind);
-        w_u32(w, d->item);
-        w_str(w, d->target);
-        w_u32(w, d->target_dom);
-        w_u32(w, d->target_local);
-        w_u32(w, d->has_recipients);
-        w_u32(w, d->n_recipients);
-    }
+    w_sect32(w, (const uint32_t *)(const void *)p->domains,
+             (size_t)p->n_domains * 8);
 }
 
 static void
@@ -411,17 +409,11 @@ w_settings(pw *w)
     w_u32(w, p->allow_open_relay);
     w_str(w, p->source);
     w_u64(w, p->source_split);
+    /* Like the items: rp__lintrec as it is, its strings in the pool. */
+    _Static_assert(sizeof(rp__lintrec) == 24, "rp__lintrec is the file's");
     w_u32(w, p->n_findings);
-    for (uint32_t i = 0; i < p->n_findings; i++) {
-        const rp__lintrec *f = &p->findings[i];
-
-        w_u32(w, (uint32_t)f->severity);
-        w_str(w, f->code);
-        w_str(w, f->file);
-        w_u32(w, f->line);
-        w_str(w, f->message);
-        w_str(w, f->advice);
-    }
+    w_sect32(w, (const uint32_t *)(const void *)p->findings,
+             (size_t)p->n_findings * 6);
 }
 
 static void
@@ -641,7 +633,12 @@ rp__pfile_write(const rp_policy *p, rp_write_fn write, void *ctx, char *why)
     w.a = &p->alloc;
     if ((w.pool_idx = rp__strmap_builder_new(w.a)) == NULL)
         return RP_E_NOMEM;
-    buf_put(&w, &w.pool, "", 1);
+    /* The pool starts with the policy's own, which its items and domains
+     * point into; the other strings follow. */
+    if (p->pool_len > 0)
+        buf_put(&w, &w.pool, p->pool, p->pool_len);
+    else
+        buf_put(&w, &w.pool, "", 1);
     w_sect(&w, NULL, 0, 0); /* the pool, filled in below */
     w_sect(&w, NULL, 0, 0); /* the stream, likewise */
     w.st.n = 0;

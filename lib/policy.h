@@ -19,23 +19,36 @@
 
 #define RP__NONE UINT32_MAX
 
+/* Strings of the per-statement records are uint32 offsets into the
+ * policy's string pool (p->pool, p->pool_len bytes, ending in NUL, "" at
+ * offset 0), so that a compiled policy file holds these records as they
+ * are and open reads them in place (pfile.h).  The records are all
+ * uint32, little-endian in the file.  Nothing checks them at open: the
+ * accessors below check each offset and index where it is read, so a
+ * damaged file gives "" or no record, never a read outside the file. */
+
 /* A source item: one statement or builder call, for explanations. */
 typedef struct rp__item {
-    const char *file;
+    uint32_t file; /* pool offset */
     uint32_t line;
     uint32_t column;
-    const char *text; /* normalised statement text */
+    uint32_t text; /* pool offset: normalised statement text */
 } rp__item;
 
+/* rp__domain.flags */
+#define RP__DOMF_TARGET_LOCAL 1u /* reroute: the final target is local */
+#define RP__DOMF_RECIPIENTS 2u   /* local: recipient validation is on */
+
 typedef struct rp__domain {
-    const char *pattern; /* normalised: "example.com", ".x.org", "/re/" */
-    rp_domain_kind kind;
+    uint32_t pattern; /* pool offset: "example.com", ".x.org", "/re/" */
+    uint32_t kind;    /* rp_domain_kind; see rp__domain_kind() */
     uint32_t item;
-    const char *target;    /* reroute: final target after the chain */
+    uint32_t target;       /* reroute: pool offset of the final target,
+                              or RP__NONE */
     uint32_t target_dom;   /* reroute: domain index of the final target */
-    bool target_local;     /* reroute: the final target is a local domain */
-    bool has_recipients;   /* local: recipient validation is on */
+    uint32_t flags;        /* RP__DOMF_* */
     uint32_t n_recipients; /* local: entries in its list (may be 0) */
+    uint32_t reserved;     /* 0 */
 } rp__domain;
 
 typedef enum rp__bind_any {
@@ -100,14 +113,16 @@ typedef struct rp__reply {
     uint32_t item; /* RP__NONE: the default */
 } rp__reply;
 
-/* A lint finding kept in the policy (lint.c computes them at freeze). */
+/* A lint finding kept in the policy (lint.c computes them at freeze):
+ * like rp__item, uint32 only, its strings pool offsets, read in place
+ * from a compiled file. */
 typedef struct rp__lintrec {
-    rp_severity severity;
-    const char *code; /* static */
-    const char *file; /* arena */
+    uint32_t severity; /* rp_severity */
+    uint32_t code;     /* pool offset */
+    uint32_t file;     /* pool offset, or RP__NONE */
     uint32_t line;
-    const char *message; /* arena */
-    const char *advice;  /* static or arena */
+    uint32_t message; /* pool offset */
+    uint32_t advice;  /* pool offset */
 } rp__lintrec;
 
 /* The relay exposure analysis (exposure.h). */
@@ -119,10 +134,17 @@ struct rp_policy {
     rp_options opts;
     void *arena; /* every block below lives in the arena */
 
-    rp__item *items;
+    /* The string pool of items and domains (see rp__item): in the
+     * compiled file when opened from one, else owned (pool_owned). */
+    const char *pool;
+    size_t pool_len;
+    char *pool_owned;
+    size_t pool_cap;
+
+    const rp__item *items; /* in place in the file when opened from one */
     uint32_t n_items;
 
-    rp__domain *domains;
+    const rp__domain *domains; /* likewise */
     uint32_t n_domains;
     rp__domtab *domtab;       /* pattern -> domain index */
     rp__strmap *recipients;   /* "L<dom>:<local>" / "A:<address>" -> 1 */
@@ -161,14 +183,135 @@ struct rp_policy {
     bool soft_fail;
     bool allow_open_relay;
 
-    const char *source;    /* the normalised dump text (dump.c) ... */
-    size_t source_split;   /* ... where the recipients, made on demand, go */
-    rp__lintrec *findings; /* lint findings (lint.c) */
+    const char *source;  /* the normalised dump text (dump.c) ... */
+    size_t source_split; /* ... where the recipients, made on demand, go */
+    const rp__lintrec *findings; /* lint findings (lint.c) */
     uint32_t n_findings;
     rp__exposure *exposure; /* unauthenticated relay exposure */
     /* Opened from a compiled policy file (pfile.h): the big tables are
-     * read in place from it, the rest lives in the arena. */
+     * read in place from it, the rest lives in the arena.  rp_policy_free()
+     * releases it through file_close, set by the file's reader. */
     struct rp__pfile *file;
+    void (*file_close)(struct rp__pfile *file);
 };
+
+/* ---- accessors: each offset and index checked where it is read ---------- */
+
+/* The pool string at @p off: "" when it lies outside the pool. */
+static inline const char *
+rp__pstr(const rp_policy *p, uint32_t off)
+{
+    return off < p->pool_len ? p->pool + off : "";
+}
+
+/* The same, NULL for RP__NONE (or outside the pool). */
+static inline const char *
+rp__pstr_opt(const rp_policy *p, uint32_t off)
+{
+    return off < p->pool_len ? p->pool + off : NULL;
+}
+
+/* Item @p i, or NULL when out of range. */
+static inline const rp__item *
+rp__item_at(const rp_policy *p, uint32_t i)
+{
+    return i < p->n_items ? &p->items[i] : NULL;
+}
+
+static inline const char *
+rp__item_text(const rp_policy *p, uint32_t i)
+{
+    return i < p->n_items ? rp__pstr(p, p->items[i].text) : "";
+}
+
+static inline const char *
+rp__item_file(const rp_policy *p, uint32_t i)
+{
+    return i < p->n_items ? rp__pstr(p, p->items[i].file) : "";
+}
+
+static inline uint32_t
+rp__item_line(const rp_policy *p, uint32_t i)
+{
+    return i < p->n_items ? p->items[i].line : 0;
+}
+
+static inline uint32_t
+rp__item_column(const rp_policy *p, uint32_t i)
+{
+    return i < p->n_items ? p->items[i].column : 0;
+}
+
+/* The item of domain @p i, or RP__NONE. */
+static inline uint32_t
+rp__domain_item(const rp_policy *p, uint32_t i)
+{
+    return i < p->n_domains ? p->domains[i].item : RP__NONE;
+}
+
+static inline const char *
+rp__domain_pattern(const rp_policy *p, const rp__domain *d)
+{
+    return rp__pstr(p, d->pattern);
+}
+
+/* The reroute's final target, NULL when it has none. */
+static inline const char *
+rp__domain_target(const rp_policy *p, const rp__domain *d)
+{
+    return rp__pstr_opt(p, d->target);
+}
+
+/* The local domain a reroute ends in, or RP__NONE. */
+static inline uint32_t
+rp__domain_target_dom(const rp_policy *p, const rp__domain *d)
+{
+    return (d->flags & RP__DOMF_TARGET_LOCAL) && d->target_dom < p->n_domains
+               ? d->target_dom
+               : RP__NONE;
+}
+
+static inline bool
+rp__domain_target_local(const rp__domain *d)
+{
+    return (d->flags & RP__DOMF_TARGET_LOCAL) != 0;
+}
+
+static inline bool
+rp__domain_has_recipients(const rp__domain *d)
+{
+    return (d->flags & RP__DOMF_RECIPIENTS) != 0;
+}
+
+/* The domain's kind as decisions rely on it, 0 when the record is not
+ * one a freeze makes (a damaged file): a reroute has a target, and a
+ * local target names a domain. */
+static inline uint32_t
+rp__domain_kind(const rp_policy *p, const rp__domain *d)
+{
+    switch (d->kind) {
+    case RP_DOMAIN_LOCAL:
+    case RP_DOMAIN_RELAY:
+        return d->kind;
+    case RP_DOMAIN_REROUTE:
+        if (d->target >= p->pool_len || ((d->flags & RP__DOMF_TARGET_LOCAL) &&
+                                         d->target_dom >= p->n_domains))
+            return 0;
+        return d->kind;
+    default:
+        return 0;
+    }
+}
+
+/* The same for domain index @p i: 0 when it is out of range. */
+static inline uint32_t
+rp__domain_kind_at(const rp_policy *p, uint32_t i)
+{
+    return i < p->n_domains ? rp__domain_kind(p, &p->domains[i]) : 0;
+}
+
+/* policy.c: append @p s to the owned pool of a policy being frozen;
+ * its offset, or RP__NONE when out of memory or the pool is full. */
+uint32_t rp__pool_add(rp_policy *p, const char *s);
 
 #endif /* RP_POLICY_H */

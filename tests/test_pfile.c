@@ -299,7 +299,11 @@ Test(pfile, foreign_and_cut_files_are_refused)
     cr_assert_eq(load_bytes(a.s, a.n - 1, 0, &q), RP_E_FORMAT);
     cr_assert_eq(load_bytes(a.s, RP__PF_HEADER, 0, &q), RP_E_FORMAT);
     memcpy(b, a.s, a.n);
-    b[8] = 2; /* another format version */
+    b[8] = RP_POLICY_FILE_VERSION + 1; /* another format version */
+    cr_assert_eq(rp_policy_load(b, a.n, NULL, &q, &err), RP_E_FORMAT);
+    cr_assert(strstr(err.message, "format version") != NULL, "%s", err.message);
+    b[8] = 1; /* the first format, whose items and domains were records of
+                 the stream */
     cr_assert_eq(rp_policy_load(b, a.n, NULL, &q, &err), RP_E_FORMAT);
     cr_assert(strstr(err.message, "format version") != NULL, "%s", err.message);
     memcpy(b, a.s, a.n);
@@ -410,6 +414,148 @@ Test(pfile, every_damaged_byte_is_caught_or_harmless)
     /* Most bytes are the tables' contents, which no header check sees. */
     cr_assert_gt(opened, 0);
     free(b);
+    free(a.s);
+    rp_policy_free(p);
+}
+
+/* ---- records read in place, checked where they are read ----------------- */
+
+/* Section @p i of file image @p a: its bytes, and its length in *len. */
+static uint8_t *
+section(const text *a, uint32_t i, size_t *len)
+{
+    const uint8_t *e = (const uint8_t *)a->s + RP__PF_HEADER + RP__PF_ENTRY * i;
+
+    cr_assert_lt(i, rp__pf_ld32((const uint8_t *)a->s + RP__PFH_NSECT));
+    *len = (size_t)rp__pf_ld64(e + 16);
+    return (uint8_t *)a->s + rp__pf_ld64(e + 8);
+}
+
+static void
+st32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static rp_decision
+decide_rcpt(const rp_policy *p, const char *rcpt)
+{
+    rp_decision d;
+    rp_query q;
+
+    memset(&q, 0, sizeof(q));
+    q.client.family = 4;
+    q.client.addr[0] = 203;
+    q.client.addr[2] = 113;
+    q.client.addr[3] = 5;
+    q.local.family = 4;
+    q.local.addr[0] = 192;
+    q.local.addr[3] = 1;
+    q.local_port = 25;
+    q.recipient = rcpt;
+    q.recipient_len = strlen(rcpt);
+    q.sender = "s@example.org";
+    q.sender_len = 13;
+    q.flags = RP_QUERY_EXPLAIN;
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
+    return d;
+}
+
+/* The items (section 2), the domains (3) and the lint findings are used
+ * in place and not checked at open: a damaged record gives "" or a
+ * temporary failure where it is read, never a read outside the file nor
+ * an accept. */
+Test(pfile, damaged_records_in_place_fail_safe)
+{
+    static const char src[] =
+        "domain a.example local\n"
+        "domain b.example reroute a.example\n"
+        "domain c.example relay\n"
+        "listener mx {\n bind 0.0.0.0:25\n role gateway\n}\n";
+    rp_policy *p = NULL, *q = NULL;
+    rp_decision d;
+    rp_error err;
+    size_t n_items, n_doms;
+    uint8_t *items, *doms;
+    text a;
+
+    cr_assert_eq(rp_policy_compile(src, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    cr_assert_eq(decide_rcpt(p, "u@a.example").verdict, RP_ACCEPT);
+    cr_assert_eq(decide_rcpt(p, "u@b.example").verdict, RP_ACCEPT);
+    cr_assert_eq(decide_rcpt(p, "u@c.example").verdict, RP_RELAY);
+    a = image_of(p);
+    items = section(&a, 2, &n_items);
+    doms = section(&a, 3, &n_doms);
+    cr_assert_eq(n_items % 16, 0);
+    cr_assert_eq(n_doms, 3 * 32);
+
+    /* Every item's strings outside the pool: the same decisions, their
+     * rule's file "". */
+    for (size_t i = 0; i < n_items; i += 16) {
+        st32(items + i, 0xfffffff0u);
+        st32(items + i + 12, UINT32_MAX);
+    }
+    cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
+    d = decide_rcpt(q, "u@a.example");
+    cr_assert_eq(d.verdict, RP_ACCEPT);
+    cr_assert_str_eq(d.rule_file, "");
+    cr_assert_eq(decide_rcpt(q, "u@c.example").verdict, RP_RELAY);
+    rp_policy_free(q);
+
+    /* A domain of an unknown kind, a reroute whose target lies outside the
+     * pool, a local target that is no domain: each a 4xx. */
+    st32(doms + 4, 9);
+    st32(doms + 32 + 12, 0xfffffff0u);
+    st32(doms + 64 + 4, RP_DOMAIN_REROUTE);
+    st32(doms + 64 + 12, 0);
+    st32(doms + 64 + 16, 7);
+    st32(doms + 64 + 20, RP__DOMF_TARGET_LOCAL);
+    cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
+    for (unsigned i = 0; i < 3; i++) {
+        char rcpt[16];
+
+        snprintf(rcpt, sizeof(rcpt), "u@%c.example", 'a' + i);
+        d = decide_rcpt(q, rcpt);
+        cr_assert_eq(d.verdict, RP_TEMPFAIL, "%s: %s", rcpt, d.reply);
+        cr_assert_eq(d.code, 451);
+    }
+    rp_policy_free(q);
+    free(a.s);
+    rp_policy_free(p);
+}
+
+/* A finding read from a file with a severity out of range is reported as
+ * critical, and its strings outside the pool as "". */
+Test(pfile, damaged_finding_is_reported_not_dropped)
+{
+    rp_policy *p = compile_data("decide", "main.conf"), *q = NULL;
+    text a = image_of(p), t = {NULL, 0};
+    size_t n = 0, len, found = 0;
+    uint8_t *f = NULL;
+
+    cr_assert_eq(rp_policy_lint(p, lint_line, &t, &n), RP_OK);
+    cr_assert_gt(n, 0);
+    free(t.s);
+    /* The findings' section: n records of 24 bytes, severities 1..3. */
+    for (uint32_t i = 4; f == NULL; i++) {
+        uint8_t *s = section(&a, i, &len);
+        if (len == n * 24 && s[0] >= 1 && s[0] <= 3 && s[24] >= 1 && s[24] <= 3)
+            f = s;
+    }
+    st32(f, 77);
+    st32(f + 4, 0xfffffff0u);
+    cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
+    t.s = NULL;
+    t.n = 0;
+    cr_assert_eq(rp_policy_lint(q, lint_line, &t, &found), RP_OK);
+    cr_assert_eq(found, n);
+    cr_assert(strncmp(t.s, "3  ", 3) == 0, "%.40s", t.s);
+    free(t.s);
+    rp_policy_free(q);
     free(a.s);
     rp_policy_free(p);
 }
