@@ -422,7 +422,7 @@ Test(pfile, every_damaged_byte_is_caught_or_harmless)
 
 /* Section @p i of file image @p a: its bytes, and its length in *len. */
 static uint8_t *
-section(const text *a, uint32_t i, size_t *len)
+section(const write_buf *a, uint32_t i, size_t *len)
 {
     const uint8_t *e = (const uint8_t *)a->s + RP__PF_HEADER + RP__PF_ENTRY * i;
 
@@ -480,7 +480,7 @@ Test(pfile, damaged_records_in_place_fail_safe)
     rp_error err;
     size_t n_items, n_doms;
     uint8_t *items, *doms;
-    text a;
+    write_buf a;
 
     cr_assert_eq(rp_policy_compile(src, RP_NTS, NULL, &p, &err), RP_OK, "%s",
                  err.message);
@@ -533,7 +533,7 @@ Test(pfile, damaged_records_in_place_fail_safe)
 Test(pfile, damaged_finding_is_reported_not_dropped)
 {
     rp_policy *p = compile_data("decide", "main.conf"), *q = NULL;
-    text a = image_of(p), t = {NULL, 0};
+    write_buf a = image_of(p), t = {NULL, 0, 0};
     size_t n = 0, len, found = 0;
     uint8_t *f = NULL;
 
@@ -549,8 +549,7 @@ Test(pfile, damaged_finding_is_reported_not_dropped)
     st32(f, 77);
     st32(f + 4, 0xfffffff0u);
     cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
-    t.s = NULL;
-    t.n = 0;
+    t = (write_buf){NULL, 0, 0};
     cr_assert_eq(rp_policy_lint(q, lint_line, &t, &found), RP_OK);
     cr_assert_eq(found, n);
     cr_assert(strncmp(t.s, "3  ", 3) == 0, "%.40s", t.s);
