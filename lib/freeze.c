@@ -352,8 +352,11 @@ add_named_lists(rp__freeze *f, lists *L)
 {
     const char **names;
 
+    rp__dnet *dn;
+
     names = rp__p_alloc(f, (L->n_named + 1) * sizeof(char *));
-    if (names == NULL)
+    dn = rp__p_alloc(f, (f->b->n_nets + 1) * sizeof(*dn));
+    if (names == NULL || dn == NULL)
         return false;
     for (size_t i = 0; i < f->b->n_nets; i++) {
         uint32_t id = 0;
@@ -363,8 +366,15 @@ add_named_lists(rp__freeze *f, lists *L)
             return false;
         if (rp__radix_add(L->rb, net->ip.b, net->plen, id) != 0)
             return nomem(f);
+        /* The dump's record: 24 bytes, rendered only when asked for. */
+        memcpy(dn[i].key, net->ip.b, 16);
+        dn[i].list = id;
+        dn[i].plen = (uint8_t)net->plen;
+        dn[i].family = (uint8_t)net->ip.family;
     }
     f->p->list_names = names;
+    f->p->dump_nets = dn;
+    f->p->n_dump_nets = f->b->n_nets;
     return true;
 }
 

@@ -110,6 +110,15 @@ typedef struct rp__lintrec {
     const char *advice;  /* static or arena */
 } rp__lintrec;
 
+/* A network list entry, kept compact for the dump (dump.c renders the
+ * lines, sorted, only when asked). */
+typedef struct rp__dnet {
+    uint8_t key[16];
+    uint32_t list; /* the named list's id (list_names) */
+    uint8_t plen;  /* in IPv6 terms */
+    uint8_t family;
+} rp__dnet;
+
 /* The relay exposure analysis (exposure.h). */
 typedef struct rp__exposure rp__exposure;
 
@@ -161,8 +170,13 @@ struct rp_policy {
     bool soft_fail;
     bool allow_open_relay;
 
-    const char *source;    /* the normalised dump text (dump.c) ... */
-    size_t source_split;   /* ... where the recipients, made on demand, go */
+    const char *source;  /* the normalised dump text (dump.c) ... */
+    size_t source_split; /* ... where the recipients and networks, made
+                            on demand, go */
+    /* The network entries for the dump; none in a policy opened from a
+     * file, whose source holds them as text. */
+    rp__dnet *dump_nets;
+    size_t n_dump_nets;
     rp__lintrec *findings; /* lint findings (lint.c) */
     uint32_t n_findings;
     rp__exposure *exposure; /* unauthenticated relay exposure */
