@@ -160,6 +160,7 @@ rp__freeze_domains(rp__freeze *f)
                                 p->opts.regex_depth_limit);
     if (tb == NULL)
         return nomem(f);
+    rp__domtab_builder_take(tb, rp__b_regex_take, f->b);
     if (!add_domains(f, tb)) {
         rp__domtab_builder_free(tb);
         return false;
@@ -629,11 +630,14 @@ addrset_add(rp__freeze *f,
 
     if (pat[0] == '/') {
         size_t off = 0;
-        rp__regex *re;
-        rp_status st = rp__regex_compile(
-            &f->p->alloc, pat + 1, n - 2, f->p->opts.flags,
-            f->p->opts.regex_match_limit, f->p->opts.regex_depth_limit, &re,
-            why, sizeof(why), &off);
+        rp__regex *re = rp__b_regex_take(f->b, pat, n);
+        rp_status st = re != NULL
+                           ? RP_OK
+                           : rp__regex_compile(&f->p->alloc, pat + 1, n - 2,
+                                               f->p->opts.flags,
+                                               f->p->opts.regex_match_limit,
+                                               f->p->opts.regex_depth_limit,
+                                               &re, why, sizeof(why), &off);
         if (st != RP_OK) {
             rp__f_fail(f, st, e->item, "bad regex: %s", why);
             return false;
