@@ -30,7 +30,8 @@ typedef struct lines {
     void *arena; /* the text of every line, freed at once */
     char **v;
     size_t n, cap;
-    size_t split; /* the line before which the recipients go */
+    size_t split;      /* the line before which the recipients go */
+    size_t deny_split; /* ... and the deny client lines */
     bool failed;
 } lines;
 
@@ -351,17 +352,10 @@ quote(const char *s, char *out, size_t size)
 static void
 dump_global(lines *L, const rp_builder *b)
 {
-    char text[128];
     size_t from;
 
     dump_grants(L, b);
-    from = L->n;
-
-    for (size_t i = 0; i < b->n_deny_clients; i++) {
-        rp__bref_text(&b->deny_clients[i], text, sizeof(text));
-        add(L, "deny client %s", text);
-    }
-    sort_from(L, from);
+    L->deny_split = L->n; /* the deny client lines go here, on demand */
     from = L->n;
     for (size_t i = 0; i < b->n_deny_senders; i++) {
         const char *parts[] = {"deny sender ", b->deny_senders[i].a};
@@ -408,12 +402,16 @@ join(lines *L, rp_policy *p)
         size_t n = strlen(L->v[i]);
         if (i == L->split)
             p->source_split = (size_t)(w - out);
+        if (i == L->deny_split)
+            p->deny_split = (size_t)(w - out);
         memcpy(w, L->v[i], n);
         w[n] = '\n';
         w += n + 1;
     }
     if (L->split >= L->n)
         p->source_split = (size_t)(w - out);
+    if (L->deny_split >= L->n)
+        p->deny_split = (size_t)(w - out);
     *w = '\0';
     p->source = out;
     return RP_OK;
@@ -422,7 +420,7 @@ join(lines *L, rp_policy *p)
 rp_status
 rp__dump_build(const rp_builder *b, rp_policy *p)
 {
-    lines L = {&p->alloc, NULL, NULL, 0, 0, 0, false};
+    lines L = {.a = &p->alloc};
     rp_status st = RP_E_NOMEM;
 
     dump_header(&L, b);
@@ -673,22 +671,101 @@ dump_networks(const rp_policy *p, rp_write_fn write, void *ctx)
     return st;
 }
 
+/* ---- deny client entries, made when the dump is asked for ------------- */
+
+/* Write "deny client X" lines, sorted as text. */
+static rp_status
+dump_deny(const rp_policy *p, rp_write_fn write, void *ctx)
+{
+    size_t n = p->n_dump_deny, used = 0, cap = 0;
+    size_t *off = NULL;
+    const char **v = NULL;
+    char *buf = NULL, text[300], out[16384];
+    rp_status st = RP_OK;
+
+    if (n == 0)
+        return RP_OK;
+    off = rp__calloc(&p->alloc, n, sizeof(*off));
+    for (size_t i = 0; off != NULL && i < n; i++) {
+        const rp__dnet *d = &p->dump_deny[i];
+        rp__bref r = {NULL, {{0}, d->family}, d->plen, 0};
+        size_t len;
+        char *q;
+
+        memcpy(r.ip.b, d->key, 16);
+        if (d->list != RP__NONE)
+            len = (size_t)snprintf(text, sizeof(text), "%s",
+                                   p->list_names[d->list]);
+        else
+            len = rp__bref_text(&r, text, sizeof(text));
+        if (len >= sizeof(text))
+            len = sizeof(text) - 1;
+        if ((q = rp__grow(&p->alloc, buf, &cap, used + len + 1, 1)) == NULL) {
+            st = RP_E_NOMEM;
+            break;
+        }
+        buf = q;
+        memcpy(buf + used, text, len + 1);
+        off[i] = used;
+        used += len + 1;
+    }
+    if (off == NULL)
+        st = RP_E_NOMEM;
+    if (st == RP_OK && (v = rp__calloc(&p->alloc, n, sizeof(*v))) == NULL)
+        st = RP_E_NOMEM;
+    for (size_t i = 0; st == RP_OK && i < n; i++)
+        v[i] = buf + off[i];
+    if (st == RP_OK)
+        qsort(v, n, sizeof(*v), cmp_str);
+    for (size_t i = 0, at = 0; st == RP_OK && i < n; i++) {
+        size_t k = strlen(v[i]), need = 12 + k + 1;
+        if (at + need > sizeof(out)) {
+            if (write(ctx, out, at) != 0)
+                st = RP_E_IO;
+            at = 0;
+        }
+        memcpy(out + at, "deny client ", 12);
+        memcpy(out + at + 12, v[i], k);
+        out[at + need - 1] = '\n';
+        at += need;
+        if (st == RP_OK && i + 1 == n && write(ctx, out, at) != 0)
+            st = RP_E_IO;
+    }
+    rp__free(&p->alloc, (void *)v);
+    rp__free(&p->alloc, buf);
+    rp__free(&p->alloc, off);
+    return st;
+}
+
+/* The whole dump through @p write; the recipients only when asked. */
+static rp_status
+render(const rp_policy *p, bool recipients, rp_write_fn write, void *ctx)
+{
+    const char *s = p->source != NULL ? p->source : "";
+    size_t len = strlen(s), split = p->source_split, deny = len;
+    rp_status st;
+
+    if (p->n_dump_deny > 0 && p->deny_split >= split && p->deny_split <= len)
+        deny = p->deny_split;
+    if (split > 0 && write(ctx, s, split) != 0)
+        return RP_E_IO;
+    if ((recipients && (st = dump_recipients(p, write, ctx)) != RP_OK) ||
+        (st = dump_networks(p, write, ctx)) != RP_OK)
+        return st;
+    if (deny > split && write(ctx, s + split, deny - split) != 0)
+        return RP_E_IO;
+    if ((st = dump_deny(p, write, ctx)) != RP_OK)
+        return st;
+    return deny < len && write(ctx, s + deny, len - deny) != 0 ? RP_E_IO
+                                                               : RP_OK;
+}
+
 rp_status
 rp_policy_dump(const rp_policy *policy, rp_write_fn write, void *ctx)
 {
-    const char *s;
-    rp_status st;
-
     if (policy == NULL || write == NULL)
         return RP_E_ARG;
-    s = policy->source != NULL ? policy->source : "";
-    if (policy->source_split > 0 && write(ctx, s, policy->source_split) != 0)
-        return RP_E_IO;
-    if ((st = dump_recipients(policy, write, ctx)) != RP_OK ||
-        (st = dump_networks(policy, write, ctx)) != RP_OK)
-        return st;
-    s += policy->source_split;
-    return write(ctx, s, strlen(s)) == 0 ? RP_OK : RP_E_IO;
+    return render(policy, true, write, ctx);
 }
 
 /* ---- the stored text of a compiled policy file -------------------------- */
@@ -718,17 +795,14 @@ rp_status
 rp__dump_source(const rp_policy *p, char **out)
 {
     textbuf t = {&p->alloc, NULL, 0, 0};
-    const char *s = p->source != NULL ? p->source : "";
-    rp_status st = RP_OK;
+    rp_status st;
 
     *out = NULL;
-    if (p->n_dump_nets == 0)
+    if (p->n_dump_nets == 0 && p->n_dump_deny == 0)
         return RP_OK;
-    if (text_put(&t, s, p->source_split) != 0 ||
-        (st = dump_networks(p, text_put, &t)) != RP_OK ||
-        text_put(&t, s + p->source_split, strlen(s + p->source_split)) != 0) {
+    if ((st = render(p, false, text_put, &t)) != RP_OK) {
         rp__free(&p->alloc, t.p);
-        return st != RP_OK && st != RP_E_IO ? st : RP_E_NOMEM;
+        return st == RP_E_IO ? RP_E_NOMEM : st;
     }
     *out = t.p;
     return RP_OK;

@@ -482,13 +482,24 @@ build_deny_client(rp__freeze *f, lists *L)
     const rp_builder *b = f->b;
     uint32_t *ids, *items, n = 0, literal = RP__NONE;
 
+    rp__dnet *dn;
+
     ids = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
     items = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
-    if (ids == NULL || items == NULL)
+    dn = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(*dn));
+    if (ids == NULL || items == NULL || dn == NULL)
         return false;
     for (size_t i = 0; i < b->n_deny_clients; i++) {
         const rp__bref *ref = &b->deny_clients[i];
         uint32_t id = RP__NONE;
+
+        /* The dump's record; a name is its list's (known by now). */
+        memcpy(dn[i].key, ref->ip.b, 16);
+        dn[i].plen = (uint8_t)ref->plen;
+        dn[i].family = (uint8_t)ref->ip.family;
+        dn[i].list = RP__NONE;
+        if (ref->name != NULL)
+            rp__strmap_get(L->names, ref->name, strlen(ref->name), &dn[i].list);
 
         if (ref->name == NULL) {
             if (literal == RP__NONE) {
@@ -511,6 +522,8 @@ build_deny_client(rp__freeze *f, lists *L)
     f->p->deny_client_lists = ids;
     f->p->deny_client_items = items;
     f->p->n_deny_client = n;
+    f->p->dump_deny = dn;
+    f->p->n_dump_deny = b->n_deny_clients;
     return true;
 }
 

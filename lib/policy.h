@@ -177,6 +177,11 @@ struct rp_policy {
      * file, whose source holds them as text. */
     rp__dnet *dump_nets;
     size_t n_dump_nets;
+    /* Likewise the `deny client` entries (list: the named list, or
+     * RP__NONE for a literal), whose lines go at deny_split. */
+    rp__dnet *dump_deny;
+    size_t n_dump_deny;
+    size_t deny_split;
     rp__lintrec *findings; /* lint findings (lint.c) */
     uint32_t n_findings;
     rp__exposure *exposure; /* unauthenticated relay exposure */

@@ -212,3 +212,36 @@ Test(dump, network_lines_sorted_by_list_then_address)
     free(d);
     rp_policy_free(p);
 }
+
+/* `deny client` lines are rendered when the dump is asked for too, sorted
+ * as text whether they name a list or give a network, and they stay
+ * between the certificate and trusted-proxy lines and the deny sender
+ * lines. */
+Test(dump, deny_client_lines_sorted_as_text)
+{
+    static const char text[] =
+        "network blocked 203.0.113.0/24\n"
+        "listener mx {\n    bind *:25\n    role gateway\n}\n"
+        "trusted-proxy 192.0.2.9\n"
+        "deny client 10.0.0.0/8 fe80::/10 blocked\n"
+        "deny client 2001:db8::/32 9.9.9.9\n"
+        "deny sender @spam.example\n";
+    static const char want[] = "trusted-proxy 192.0.2.9/32\n"
+                               "deny client 10.0.0.0/8\n"
+                               "deny client 2001:db8::/32\n"
+                               "deny client 9.9.9.9/32\n"
+                               "deny client blocked\n"
+                               "deny client fe80::/10\n"
+                               "deny sender @spam.example\n";
+    rp_policy *p = NULL;
+    rp_error err;
+    char *d;
+
+    cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    d = dump(p);
+    cr_expect(strstr(d, want) != NULL, "%s", d);
+    cr_expect(round_trip(p, "deny client"));
+    free(d);
+    rp_policy_free(p);
+}
