@@ -353,11 +353,8 @@ add_named_lists(rp__freeze *f, lists *L)
 {
     const char **names;
 
-    rp__dnet *dn;
-
     names = rp__p_alloc(f, (L->n_named + 1) * sizeof(char *));
-    dn = rp__p_alloc(f, (f->b->n_nets + 1) * sizeof(*dn));
-    if (names == NULL || dn == NULL)
+    if (names == NULL)
         return false;
     for (size_t i = 0; i < f->b->n_nets; i++) {
         uint32_t id = 0;
@@ -367,13 +364,31 @@ add_named_lists(rp__freeze *f, lists *L)
             return false;
         if (rp__radix_add(L->rb, net->ip.b, net->plen, id) != 0)
             return nomem(f);
-        /* The dump's record: 24 bytes, rendered only when asked for. */
+    }
+    f->p->list_names = names;
+    return true;
+}
+
+/* The dump's record of every network entry, 24 bytes each, rendered only
+ * when the dump is asked for.  Made once the prefix table is frozen, so
+ * that the two do not add up in the compile's peak. */
+static bool
+keep_dump_nets(rp__freeze *f, lists *L)
+{
+    rp__dnet *dn = rp__p_alloc(f, (f->b->n_nets + 1) * sizeof(*dn));
+
+    if (dn == NULL)
+        return false;
+    for (size_t i = 0; i < f->b->n_nets; i++) {
+        const rp__bnet *net = &f->b->nets[i];
+        uint32_t id = 0;
+
+        rp__strmap_get(L->names, net->name, strlen(net->name), &id);
         memcpy(dn[i].key, net->ip.b, 16);
         dn[i].list = id;
         dn[i].plen = (uint8_t)net->plen;
         dn[i].family = (uint8_t)net->ip.family;
     }
-    f->p->list_names = names;
     f->p->dump_nets = dn;
     f->p->n_dump_nets = f->b->n_nets;
     return true;
@@ -553,16 +568,18 @@ rp__freeze_lists(rp__freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
         return nomem(f);
     }
     ok = build_lists(f, &L, *remote_ids, *rule_ids);
-    rp__strmap_free(L.names);
     rp__free(&f->p->alloc, L.first);
     rp__free(&f->p->alloc, L.next);
     if (!ok) {
+        rp__strmap_free(L.names);
         rp__radix_builder_free(L.rb);
         return false;
     }
     f->p->n_lists = L.n;
     f->p->radix = rp__radix_freeze(L.rb, L.n);
-    return f->p->radix != NULL || nomem(f);
+    ok = (f->p->radix != NULL || nomem(f)) && keep_dump_nets(f, &L);
+    rp__strmap_free(L.names);
+    return ok;
 }
 
 /* ---- own addresses and groups ------------------------------------------- */
