@@ -17,8 +17,9 @@ cmp_key(const void *a, const void *b)
 
 /* Sort @p n keys: a byte-wise radix sort over the bytes in which they
  * differ (four for IPv4 cuts), which a million cuts need instead of a
- * qsort with a comparison callback; qsort when there is no room. */
-static void
+ * qsort with a comparison callback (kept for a few keys).  -1 when there
+ * is no memory. */
+static int
 sort_keys(const rp__alloc *a, rp__u128 *v, size_t n)
 {
     uint64_t dhi = 0, dlo = 0;
@@ -26,15 +27,17 @@ sort_keys(const rp__alloc *a, rp__u128 *v, size_t n)
     size_t count[256];
 
     if (n < 2)
-        return;
+        return 0;
     for (size_t i = 1; i < n; i++) {
         dhi |= v[i].hi ^ v[0].hi;
         dlo |= v[i].lo ^ v[0].lo;
     }
-    if (n < 8 || (tmp = rp__calloc(a, n, sizeof(*tmp))) == NULL) {
+    if (n < 8) {
         qsort(v, n, sizeof(*v), cmp_key);
-        return;
+        return 0;
     }
+    if ((tmp = rp__calloc(a, n, sizeof(*tmp))) == NULL)
+        return -1;
     dst = tmp;
     for (unsigned d = 0; d < 16; d++) {
         unsigned shift = 8 * (d % 8);
@@ -60,6 +63,7 @@ sort_keys(const rp__alloc *a, rp__u128 *v, size_t n)
     if (src != v)
         memcpy(v, src, n * sizeof(*v));
     rp__free(a, tmp);
+    return 0;
 }
 
 /* ---- cutting prefixes --------------------------------------------------- */
@@ -144,7 +148,8 @@ rp__xcuts_make(
             cut(a, c, e) < 0)
             return -1;
     }
-    sort_keys(a, c->v, c->n);
+    if (sort_keys(a, c->v, c->n) != 0)
+        return -1;
     for (size_t i = 0; i < c->n; i++)
         if (k == 0 || rp__u_cmp(c->v[i], c->v[k - 1]) != 0)
             c->v[k++] = c->v[i];

@@ -284,6 +284,7 @@ typedef struct lists {
     rp__strmap *names; /* name -> list id */
     uint32_t *first;   /* per named list: first net index */
     uint32_t *next;    /* per net: next net of the same name */
+    uint32_t *ids;     /* per net: its list's id */
     uint32_t n_named;
     uint32_t n; /* list ids handed out */
     rp__radix_builder *rb;
@@ -298,29 +299,38 @@ index_names(rp__freeze *f, lists *L)
 
     L->next = rp__calloc(&f->p->alloc, n + 1, sizeof(uint32_t));
     L->first = rp__calloc(&f->p->alloc, n + 1, sizeof(uint32_t));
-    if (mb == NULL || L->next == NULL || L->first == NULL) {
+    L->ids = rp__calloc(&f->p->alloc, n + 1, sizeof(uint32_t));
+    if (mb == NULL || L->next == NULL || L->first == NULL || L->ids == NULL) {
         rp__strmap_builder_free(mb);
         return nomem(f);
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t id = L->n_named;
-        int r = rp__strmap_add(mb, nets[i].name, strlen(nets[i].name), id);
+        int r;
+
+        /* Names are interned: a run of one list's entries shares one. */
+        if (i > 0 && nets[i].name == nets[i - 1].name) {
+            L->ids[i] = L->ids[i - 1];
+            continue;
+        }
+        r = rp__strmap_add(mb, nets[i].name, strlen(nets[i].name), id);
         if (r < 0) {
             rp__strmap_builder_free(mb);
             return nomem(f);
         }
         if (r == 0)
             L->first[L->n_named++] = RP__NONE;
+        else
+            rp__strmap_builder_get(mb, nets[i].name, strlen(nets[i].name), &id);
+        L->ids[i] = id;
     }
     L->names = rp__strmap_freeze(mb);
     if (L->names == NULL)
         return nomem(f);
     /* Walk backwards so each name's chain is in file order. */
     for (size_t i = n; i-- > 0;) {
-        uint32_t id = 0;
-        rp__strmap_get(L->names, nets[i].name, strlen(nets[i].name), &id);
-        L->next[i] = L->first[id];
-        L->first[id] = (uint32_t)i;
+        L->next[i] = L->first[L->ids[i]];
+        L->first[L->ids[i]] = (uint32_t)i;
     }
     L->n = L->n_named;
     return true;
@@ -357,9 +367,8 @@ add_named_lists(rp__freeze *f, lists *L)
     if (names == NULL)
         return false;
     for (size_t i = 0; i < f->b->n_nets; i++) {
-        uint32_t id = 0;
+        uint32_t id = L->ids[i];
         const rp__bnet *net = &f->b->nets[i];
-        rp__strmap_get(L->names, net->name, strlen(net->name), &id);
         if (names[id] == NULL && (names[id] = rp__p_str(f, net->name)) == NULL)
             return false;
         if (rp__radix_add(L->rb, net->ip.b, net->plen, id) != 0)
@@ -381,11 +390,9 @@ keep_dump_nets(rp__freeze *f, lists *L)
         return false;
     for (size_t i = 0; i < f->b->n_nets; i++) {
         const rp__bnet *net = &f->b->nets[i];
-        uint32_t id = 0;
 
-        rp__strmap_get(L->names, net->name, strlen(net->name), &id);
         memcpy(dn[i].key, net->ip.b, 16);
-        dn[i].list = id;
+        dn[i].list = L->ids[i];
         dn[i].plen = (uint8_t)net->plen;
         dn[i].family = (uint8_t)net->ip.family;
     }
@@ -572,6 +579,7 @@ rp__freeze_lists(rp__freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
     rp__free(&f->p->alloc, L.next);
     if (!ok) {
         rp__strmap_free(L.names);
+        rp__free(&f->p->alloc, L.ids);
         rp__radix_builder_free(L.rb);
         return false;
     }
@@ -579,6 +587,7 @@ rp__freeze_lists(rp__freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
     f->p->radix = rp__radix_freeze(L.rb, L.n);
     ok = (f->p->radix != NULL || nomem(f)) && keep_dump_nets(f, &L);
     rp__strmap_free(L.names);
+    rp__free(&f->p->alloc, L.ids);
     return ok;
 }
 
