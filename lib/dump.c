@@ -417,12 +417,52 @@ join(lines *L, rp_policy *p)
     return RP_OK;
 }
 
-rp_status
-rp__dump_build(const rp_builder *b, rp_policy *p)
+/* The compact records of the network and deny client entries, made
+ * last so that they do not add to the compile's peak. */
+static bool
+keep_records(const rp__freeze *f)
 {
+    const rp_builder *b = f->b;
+    rp_policy *p = f->p;
+    size_t nn = f->net_ids != NULL ? b->n_nets : 0;
+    size_t nd = f->deny_ids != NULL ? b->n_deny_clients : 0;
+    rp__dnet *dn =
+        rp__arena_alloc(&p->arena, &p->alloc, (nn + nd + 1) * sizeof(*dn));
+
+    if (dn == NULL)
+        return false;
+    for (size_t i = 0; i < nn; i++) {
+        const rp__bnet *net = &b->nets[i];
+        memcpy(dn[i].key, net->ip.b, 16);
+        dn[i].list = f->net_ids[i];
+        dn[i].plen = (uint8_t)net->plen;
+        dn[i].family = (uint8_t)net->ip.family;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        const rp__bref *ref = &b->deny_clients[i];
+        rp__dnet *d = &dn[nn + i];
+        memcpy(d->key, ref->ip.b, 16);
+        d->list = f->deny_ids[i];
+        d->plen = (uint8_t)ref->plen;
+        d->family = (uint8_t)ref->ip.family;
+    }
+    p->dump_nets = dn;
+    p->n_dump_nets = nn;
+    p->dump_deny = dn + nn;
+    p->n_dump_deny = nd;
+    return true;
+}
+
+rp_status
+rp__dump_build(const rp__freeze *f)
+{
+    const rp_builder *b = f->b;
+    rp_policy *p = f->p;
     lines L = {.a = &p->alloc};
     rp_status st = RP_E_NOMEM;
 
+    if (!keep_records(f))
+        return RP_E_NOMEM;
     dump_header(&L, b);
     dump_domains(&L, b, p);
     for (size_t i = 0; i < b->n_listeners; i++)

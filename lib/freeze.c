@@ -378,29 +378,6 @@ add_named_lists(rp__freeze *f, lists *L)
     return true;
 }
 
-/* The dump's record of every network entry, 24 bytes each, rendered only
- * when the dump is asked for.  Made once the prefix table is frozen, so
- * that the two do not add up in the compile's peak. */
-static bool
-keep_dump_nets(rp__freeze *f, lists *L)
-{
-    rp__dnet *dn = rp__p_alloc(f, (f->b->n_nets + 1) * sizeof(*dn));
-
-    if (dn == NULL)
-        return false;
-    for (size_t i = 0; i < f->b->n_nets; i++) {
-        const rp__bnet *net = &f->b->nets[i];
-
-        memcpy(dn[i].key, net->ip.b, 16);
-        dn[i].list = L->ids[i];
-        dn[i].plen = (uint8_t)net->plen;
-        dn[i].family = (uint8_t)net->ip.family;
-    }
-    f->p->dump_nets = dn;
-    f->p->n_dump_nets = f->b->n_nets;
-    return true;
-}
-
 /* The list id of a reference: a named list's own, or a new list for a
  * literal. */
 static bool
@@ -504,25 +481,20 @@ build_deny_client(rp__freeze *f, lists *L)
     const rp_builder *b = f->b;
     uint32_t *ids, *items, n = 0, literal = RP__NONE;
 
-    rp__dnet *dn;
+    uint32_t *named;
 
     ids = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
     items = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
-    dn = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(*dn));
-    if (ids == NULL || items == NULL || dn == NULL)
-        return false;
+    named = rp__calloc(&f->p->alloc, b->n_deny_clients + 1, sizeof(uint32_t));
+    if (named != NULL)
+        f->deny_ids = named; /* for the dump's records */
+    if (ids == NULL || items == NULL || named == NULL)
+        return nomem(f);
     for (size_t i = 0; i < b->n_deny_clients; i++) {
         const rp__bref *ref = &b->deny_clients[i];
         uint32_t id = RP__NONE;
 
-        /* The dump's record; a name is its list's (known by now). */
-        memcpy(dn[i].key, ref->ip.b, 16);
-        dn[i].plen = (uint8_t)ref->plen;
-        dn[i].family = (uint8_t)ref->ip.family;
-        dn[i].list = RP__NONE;
-        if (ref->name != NULL)
-            rp__strmap_get(L->names, ref->name, strlen(ref->name), &dn[i].list);
-
+        named[i] = RP__NONE;
         if (ref->name == NULL) {
             if (literal == RP__NONE) {
                 literal = L->n++;
@@ -540,12 +512,11 @@ build_deny_client(rp__freeze *f, lists *L)
         }
         ids[n] = id;
         items[n++] = ref->item;
+        named[i] = id;
     }
     f->p->deny_client_lists = ids;
     f->p->deny_client_items = items;
     f->p->n_deny_client = n;
-    f->p->dump_deny = dn;
-    f->p->n_dump_deny = b->n_deny_clients;
     return true;
 }
 
@@ -585,9 +556,9 @@ rp__freeze_lists(rp__freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
     }
     f->p->n_lists = L.n;
     f->p->radix = rp__radix_freeze(L.rb, L.n);
-    ok = (f->p->radix != NULL || nomem(f)) && keep_dump_nets(f, &L);
+    ok = f->p->radix != NULL || nomem(f);
     rp__strmap_free(L.names);
-    rp__free(&f->p->alloc, L.ids);
+    f->net_ids = L.ids; /* for the dump's records; compile.c frees it */
     return ok;
 }
 
