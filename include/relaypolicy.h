@@ -369,8 +369,9 @@ typedef int (*rp_write_fn)(void *ctx, const char *data, size_t len);
  * Write the compiled policy in normalised policy-language form: what the
  * library understood, with role presets expanded and lists sorted, so two
  * policies can be compared with diff.
- * The recipient lists are rendered from the compiled policy at each call,
- * with the policy's allocator.
+ * The recipient lists, the network list entries and the `deny client`
+ * entries are rendered from the compiled policy at each call (sorting them
+ * there), with the policy's allocator.
  * @return RP_OK, RP_E_ARG for NULL arguments, RP_E_IO when @p write
  *         returned non-zero, RP_E_NOMEM.
  */

@@ -173,6 +173,10 @@ rp_builder_free(rp_builder *b)
     rp__free(&b->alloc, b->selfs);
     rp__free(&b->alloc, b->certs);
     rp__free(&b->alloc, b->proxies);
+    for (size_t i = 0; i < b->n_regexes; i++)
+        rp__regex_free(b->regexes[i]);
+    rp__free(&b->alloc, b->regexes);
+    rp__strmap_builder_free(b->regex_index);
     rp__arena_free(&b->arena, &b->alloc);
     rp__free(&b->alloc, b);
 }
@@ -287,12 +291,68 @@ has_utf8(const char *s)
 /* Normalise a domain pattern into @p out: regexes are checked by
  * compiling them, names are lowercased with one trailing dot dropped and
  * U-labels turned into A-labels. */
+/* Compile "/.../" @p pat (@p n bytes) once, as the policy will use it,
+ * and keep it for the freeze; a pattern seen before is not compiled
+ * again. */
+static bool
+keep_regex(rp_builder *b, rp_error *err, const char *pat, size_t n)
+{
+    char why[128];
+    size_t off = 0;
+    uint32_t at;
+    rp__regex *re, **slot;
+    rp_status st;
+
+    if (b->regex_index == NULL &&
+        (b->regex_index = rp__strmap_builder_new(&b->alloc)) == NULL) {
+        rp__b_nomem(b, err);
+        return false;
+    }
+    if (rp__strmap_builder_get(b->regex_index, pat, n, &at))
+        return true;
+    st = rp__regex_compile(&b->alloc, pat + 1, n - 2, b->opts.flags,
+                           b->opts.regex_match_limit, b->opts.regex_depth_limit,
+                           &re, why, sizeof(why), &off);
+    if (st != RP_OK) {
+        rp__b_fail(b, err, st, pat, "bad regex at offset %zu: %s", off, why);
+        return false;
+    }
+    slot = B_PUSH(b, regexes);
+    if (slot == NULL || b->n_regexes > UINT32_MAX ||
+        rp__strmap_add(b->regex_index, pat, n, (uint32_t)(b->n_regexes - 1)) <
+            0) {
+        if (slot != NULL)
+            *slot = NULL;
+        rp__regex_free(re);
+        rp__b_nomem(b, err);
+        return false;
+    }
+    *slot = re;
+    return true;
+}
+
+rp__regex *
+rp__b_regex_take(void *ctx, const char *pattern, size_t len)
+{
+    rp_builder *b = ctx;
+    uint32_t at;
+    rp__regex *re;
+
+    if (b->regex_index == NULL ||
+        !rp__strmap_builder_get(b->regex_index, pattern, len, &at) ||
+        at >= b->n_regexes)
+        return NULL;
+    re = b->regexes[at];
+    b->regexes[at] = NULL;
+    return re;
+}
+
 bool
 rp__norm_domain(
     rp_builder *b, rp_error *err, const char *pat, char *out, size_t size)
 {
     size_t n = pat != NULL ? strlen(pat) : 0;
-    char why[128], alabel[RP__DOMAIN_MAX + 3];
+    char alabel[RP__DOMAIN_MAX + 3];
 
     if (n > 0 && pat[0] != '/' && has_utf8(pat)) {
         if (!idn_pattern(b, err, pat, alabel, sizeof(alabel)))
@@ -312,26 +372,14 @@ rp__norm_domain(
         return false;
     }
     if (pat[0] == '/') {
-        size_t off = 0;
-        rp__regex *re;
-        rp_status st;
-
         if (n < 3 || pat[n - 1] != '/') {
             rp__b_fail(b, err, RP_E_REGEX, pat,
                        "a regex pattern is written "
                        "/.../ and must not be empty");
             return false;
         }
-        st = rp__regex_compile(
-            &b->alloc, pat + 1, n - 2, b->opts.flags | RP_OPT_NO_JIT,
-            b->opts.regex_match_limit, b->opts.regex_depth_limit, &re, why,
-            sizeof(why), &off);
-        if (st != RP_OK) {
-            rp__b_fail(b, err, st, pat, "bad regex at offset %zu: %s", off,
-                       why);
+        if (!keep_regex(b, err, pat, n))
             return false;
-        }
-        rp__regex_free(re);
         memcpy(out, pat, n + 1);
         return true;
     }

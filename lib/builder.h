@@ -137,6 +137,10 @@ struct rp_builder {
     RP__VEC(rp__bcert, certs);
     RP__VEC(rp__bref, proxies); /* trusted-proxy entries */
     size_t n_entries;           /* every list entry, against max_entries */
+    /* Regexes compiled while their patterns were checked, by "/.../"
+     * text; the freeze takes them so that each is compiled once. */
+    rp__strmap_builder *regex_index;
+    RP__VEC(rp__regex *, regexes);
     const char *self_domain;
     uint32_t self_domain_item;
     const char *qualify_domain;
@@ -179,6 +183,9 @@ rp_status rp__b_add_client_ref(rp_builder *b,
                          &(b)->n_##vec, &(b)->cap_##vec)
 bool rp__norm_domain(
     rp_builder *b, rp_error *err, const char *pat, char *out, size_t size);
+/* The regex compiled for "/.../" @p pattern, now the caller's, or NULL
+ * (not compiled here, or taken already).  Fits rp__regex_take_fn. */
+rp__regex *rp__b_regex_take(void *b, const char *pattern, size_t len);
 bool rp__parse_ref(
     rp_builder *b, rp_error *err, const char *s, bool names_ok, rp__bref *out);
 bool rp__count_entry(rp_builder *b, rp_error *err);

@@ -179,10 +179,12 @@ freeze_all(rp__freeze *f)
          copy_listeners(f, remote_ids, rule_ids) && rp__freeze_certs(f) &&
          rp__freeze_scopes(f) && rp__freeze_self(f) && rp__freeze_groups(f) &&
          rp__freeze_addrsets(f) && rp__freeze_logins(f) && copy_settings(f) &&
-         rp__check_safety(f) && rp__dump_build(f->b, f->p) == RP_OK &&
+         rp__check_safety(f) && rp__dump_build(f) == RP_OK &&
          rp__lint_build(f->b, f->p) == RP_OK;
     rp__free(&f->p->alloc, remote_ids);
     rp__free(&f->p->alloc, rule_ids);
+    rp__free(&f->p->alloc, f->net_ids);
+    rp__free(&f->p->alloc, f->deny_ids);
     if (!ok && f->st == RP_OK)
         f->st = RP_E_NOMEM;
     if (f->st == RP_E_NOMEM)

@@ -507,6 +507,8 @@ struct rp__domtab_builder {
     size_t n_regex;
     size_t cap_regex;
     size_t cap_value;
+    rp__regex_take_fn take; /* regexes compiled already, or NULL */
+    void *take_ctx;
 };
 
 /* Create an empty table builder.  Regexes are compiled with @p opt_flags
@@ -533,6 +535,17 @@ rp__domtab_builder_new(const rp__alloc *a,
         return NULL;
     }
     return b;
+}
+
+void
+rp__domtab_builder_take(rp__domtab_builder *b,
+                        rp__regex_take_fn take,
+                        void *ctx)
+{
+    if (b != NULL) {
+        b->take = take;
+        b->take_ctx = ctx;
+    }
 }
 
 /* Free a builder that was not frozen, with its regexes; NULL is a no-op. */
@@ -611,9 +624,12 @@ add_regex(rp__domtab_builder *b,
         return fail(why, why_size, "empty regex pattern");
     if (rp__strmap_get(&b->regex_text->map, pattern, len, existing))
         return 1;
-    st = rp__regex_compile(&b->alloc, pattern + 1, len - 2, b->opt_flags,
-                           b->match_limit, b->depth_limit, &re, msg,
-                           sizeof(msg), &off);
+    re = b->take != NULL ? b->take(b->take_ctx, pattern, len) : NULL;
+    st = re != NULL
+             ? RP_OK
+             : rp__regex_compile(&b->alloc, pattern + 1, len - 2, b->opt_flags,
+                                 b->match_limit, b->depth_limit, &re, msg,
+                                 sizeof(msg), &off);
     if (st != RP_OK) {
         if (why != NULL && why_size > 0)
             snprintf(why, why_size, "bad regex at offset %zu: %s", off, msg);

@@ -89,6 +89,15 @@ rp__domtab_builder *rp__domtab_builder_new(const rp__alloc *a,
                                            uint32_t opt_flags,
                                            uint32_t match_limit,
                                            uint32_t depth_limit);
+/* Where a regex pattern is taken from already compiled, before it is
+ * compiled here: @p take returns the regex for "/.../" (which the table
+ * then owns) or NULL. */
+typedef rp__regex *(*rp__regex_take_fn)(void *ctx,
+                                        const char *pattern,
+                                        size_t len);
+void rp__domtab_builder_take(rp__domtab_builder *b,
+                             rp__regex_take_fn take,
+                             void *ctx);
 /* Adds @p pattern (classified by its syntax; lowercased, one trailing dot
  * dropped).  Returns 0 added, 1 duplicate pattern (existing value in
  * *existing), RP__DOMTAB_BAD with a message in @p why for a bad pattern,

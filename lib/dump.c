@@ -5,7 +5,9 @@
  * recorded: role presets expanded into the rules they stand for, one list
  * entry per line, every section sorted, so that two policies that mean the
  * same thing dump the same and differences show up in diff.  The output is
- * itself a valid policy.
+ * itself a valid policy.  The two big parts, recipients and network
+ * entries, are rendered only when the dump is asked for: from the compiled
+ * recipient map and from the compact network records freeze.c keeps.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "builder.h"
 #include "certfp.h"
 #include "domains.h"
+#include "dump.h"
 #include "freeze.h"
 #include "idn.h"
 #include "ipaddr.h"
@@ -27,7 +30,8 @@ typedef struct lines {
     void *arena; /* the text of every line, freed at once */
     char **v;
     size_t n, cap;
-    size_t split; /* the line before which the recipients go */
+    size_t split;      /* the line before which the recipients go */
+    size_t deny_split; /* ... and the deny client lines */
     bool failed;
 } lines;
 
@@ -89,65 +93,6 @@ add_cat(lines *L, const char *const *parts, size_t n)
     }
     line[at] = '\0';
     L->v[L->n++] = line;
-}
-
-/* Names are interned per run, so equal pointers are the common case. */
-static int
-cmp_name(const char *a, const char *b)
-{
-    return a == b ? 0 : strcmp(a, b);
-}
-
-static int
-cmp_net(const void *x, const void *y)
-{
-    const rp__bnet *a = *(const rp__bnet *const *)x;
-    const rp__bnet *b = *(const rp__bnet *const *)y;
-    int c = cmp_name(a->name, b->name);
-
-    if (c == 0)
-        c = memcmp(a->ip.b, b->ip.b, 16);
-    if (c == 0)
-        c = (a->plen > b->plen) - (a->plen < b->plen);
-    return c;
-}
-
-/* Sort pointers to @p n records of @p size bytes; NULL on no memory. */
-static const void **
-sorted(lines *L,
-       const void *base,
-       size_t n,
-       size_t size,
-       int (*cmp)(const void *, const void *))
-{
-    const void **v = rp__calloc(L->a, n + 1, sizeof(*v));
-
-    if (v == NULL) {
-        L->failed = true;
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++)
-        v[i] = (const char *)base + i * size;
-    qsort(v, n, sizeof(*v), cmp);
-    return v;
-}
-
-/* Networks in address order within each list (IPv4 first). */
-static void
-dump_networks(lines *L, const rp_builder *b)
-{
-    const void **v = sorted(L, b->nets, b->n_nets, sizeof(*b->nets), cmp_net);
-    char ip[80];
-
-    for (size_t i = 0; v != NULL && i < b->n_nets && !L->failed; i++) {
-        const rp__bnet *net = v[i];
-        rp__bref r = {NULL, net->ip, net->plen, 0};
-        const char *parts[] = {"network ", net->name, " ", ip};
-
-        rp__bref_text(&r, ip, sizeof(ip));
-        add_cat(L, parts, 4);
-    }
-    rp__free(L->a, v);
 }
 
 static int
@@ -249,8 +194,7 @@ dump_domains(lines *L, const rp_builder *b, const rp_policy *p)
     }
     sort_from(L, from);
     dump_empty_lists(L, b, p);
-    L->split = L->n; /* the recipients go here, made on demand */
-    dump_networks(L, b);
+    L->split = L->n; /* the recipients and networks go here, on demand */
     from = L->n;
     for (size_t i = 0; i < b->n_groups; i++)
         add(L, "group %s %s", b->groups[i].a, b->groups[i].b);
@@ -409,17 +353,10 @@ quote(const char *s, char *out, size_t size)
 static void
 dump_global(lines *L, const rp_builder *b)
 {
-    char text[128];
     size_t from;
 
     dump_grants(L, b);
-    from = L->n;
-
-    for (size_t i = 0; i < b->n_deny_clients; i++) {
-        rp__bref_text(&b->deny_clients[i], text, sizeof(text));
-        add(L, "deny client %s", text);
-    }
-    sort_from(L, from);
+    L->deny_split = L->n; /* the deny client lines go here, on demand */
     from = L->n;
     for (size_t i = 0; i < b->n_deny_senders; i++) {
         const char *parts[] = {"deny sender ", b->deny_senders[i].a};
@@ -466,23 +403,67 @@ join(lines *L, rp_policy *p)
         size_t n = strlen(L->v[i]);
         if (i == L->split)
             p->source_split = (size_t)(w - out);
+        if (i == L->deny_split)
+            p->deny_split = (size_t)(w - out);
         memcpy(w, L->v[i], n);
         w[n] = '\n';
         w += n + 1;
     }
     if (L->split >= L->n)
         p->source_split = (size_t)(w - out);
+    if (L->deny_split >= L->n)
+        p->deny_split = (size_t)(w - out);
     *w = '\0';
     p->source = out;
     return RP_OK;
 }
 
-rp_status
-rp__dump_build(const rp_builder *b, rp_policy *p)
+/* The compact records of the network and deny client entries, made
+ * last so that they do not add to the compile's peak. */
+static bool
+keep_records(const rp__freeze *f)
 {
-    lines L = {&p->alloc, NULL, NULL, 0, 0, 0, false};
+    const rp_builder *b = f->b;
+    rp_policy *p = f->p;
+    size_t nn = f->net_ids != NULL ? b->n_nets : 0;
+    size_t nd = f->deny_ids != NULL ? b->n_deny_clients : 0;
+    rp__dnet *dn =
+        rp__arena_alloc(&p->arena, &p->alloc, (nn + nd + 1) * sizeof(*dn));
+
+    if (dn == NULL)
+        return false;
+    for (size_t i = 0; i < nn; i++) {
+        const rp__bnet *net = &b->nets[i];
+        memcpy(dn[i].key, net->ip.b, 16);
+        dn[i].list = f->net_ids[i];
+        dn[i].plen = (uint8_t)net->plen;
+        dn[i].family = (uint8_t)net->ip.family;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        const rp__bref *ref = &b->deny_clients[i];
+        rp__dnet *d = &dn[nn + i];
+        memcpy(d->key, ref->ip.b, 16);
+        d->list = f->deny_ids[i];
+        d->plen = (uint8_t)ref->plen;
+        d->family = (uint8_t)ref->ip.family;
+    }
+    p->dump_nets = dn;
+    p->n_dump_nets = nn;
+    p->dump_deny = dn + nn;
+    p->n_dump_deny = nd;
+    return true;
+}
+
+rp_status
+rp__dump_build(const rp__freeze *f)
+{
+    const rp_builder *b = f->b;
+    rp_policy *p = f->p;
+    lines L = {.a = &p->alloc};
     rp_status st = RP_E_NOMEM;
 
+    if (!keep_records(f))
+        return RP_E_NOMEM;
     dump_header(&L, b);
     dump_domains(&L, b, p);
     for (size_t i = 0; i < b->n_listeners; i++)
@@ -590,19 +571,280 @@ dump_recipients(const rp_policy *p, rp_write_fn write, void *ctx)
     return st;
 }
 
+/* ---- network entries, made when the dump is asked for ----------------- */
+
+/* One entry to sort: its list's rank by name, then address and length,
+ * the order the lines would have as text.  The address is two host-order
+ * words so that comparing is cheap. */
+typedef struct snet {
+    uint64_t hi, lo;
+    uint32_t rank;
+    uint8_t plen;
+    uint8_t family;
+} snet;
+
+static int
+cmp_snet(const void *x, const void *y)
+{
+    const snet *a = x, *b = y;
+
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    if (a->hi != b->hi)
+        return a->hi < b->hi ? -1 : 1;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    return (a->plen > b->plen) - (a->plen < b->plen);
+}
+
+static uint64_t
+be64(const uint8_t *b)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
+static void
+put_be64(uint8_t *b, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        b[i] = (uint8_t)v;
+}
+
+typedef struct named {
+    const char *name;
+    uint32_t id;
+} named;
+
+static int
+cmp_named(const void *x, const void *y)
+{
+    return strcmp(((const named *)x)->name, ((const named *)y)->name);
+}
+
+/* rank[id] for the named lists 0 .. @p n - 1, by name, and then
+ * rank[n + r], the list of rank r. */
+static uint32_t *
+name_ranks(const rp_policy *p, uint32_t n)
+{
+    uint32_t *rank = rp__calloc(&p->alloc, 2 * (size_t)n + 1, sizeof(*rank));
+    named *v = rp__calloc(&p->alloc, (size_t)n + 1, sizeof(*v));
+
+    if (rank == NULL || v == NULL) {
+        rp__free(&p->alloc, rank);
+        rp__free(&p->alloc, v);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        v[i].name = p->list_names[i];
+        v[i].id = i;
+    }
+    qsort(v, n, sizeof(*v), cmp_named);
+    for (uint32_t i = 0; i < n; i++) {
+        rank[v[i].id] = i;
+        rank[n + i] = v[i].id;
+    }
+    rp__free(&p->alloc, v);
+    return rank;
+}
+
+/* Write "network NAME PREFIX" lines, sorted, 64 KiB at a time. */
+static rp_status
+dump_networks(const rp_policy *p, rp_write_fn write, void *ctx)
+{
+    size_t n = p->n_dump_nets, at = 0;
+    uint32_t n_names = 0, *rank;
+    char buf[65536], ip[80];
+    rp_status st = RP_OK;
+    snet *v;
+
+    if (n == 0)
+        return RP_OK;
+    for (size_t i = 0; i < n; i++)
+        if (p->dump_nets[i].list >= n_names)
+            n_names = p->dump_nets[i].list + 1;
+    rank = name_ranks(p, n_names);
+    v = rp__calloc(&p->alloc, n, sizeof(*v));
+    if (rank == NULL || v == NULL) {
+        rp__free(&p->alloc, rank);
+        rp__free(&p->alloc, v);
+        return RP_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const rp__dnet *d = &p->dump_nets[i];
+        v[i].hi = be64(d->key);
+        v[i].lo = be64(d->key + 8);
+        v[i].rank = rank[d->list];
+        v[i].plen = d->plen;
+        v[i].family = d->family;
+    }
+    qsort(v, n, sizeof(*v), cmp_snet);
+    for (size_t i = 0; i < n; i++)
+        v[i].rank = rank[n_names + v[i].rank];
+    for (size_t i = 0; i < n && st == RP_OK; i++) {
+        const char *name = p->list_names[v[i].rank];
+        rp__bref r = {NULL, {{0}, v[i].family}, v[i].plen, 0};
+        size_t nl = strlen(name), il, need;
+
+        put_be64(r.ip.b, v[i].hi);
+        put_be64(r.ip.b + 8, v[i].lo);
+        il = rp__bref_text(&r, ip, sizeof(ip));
+        need = 8 + nl + 1 + il + 1;
+        if (at + need > sizeof(buf)) {
+            if (write(ctx, buf, at) != 0)
+                st = RP_E_IO;
+            at = 0;
+        }
+        memcpy(buf + at, "network ", 8);
+        memcpy(buf + at + 8, name, nl);
+        buf[at + 8 + nl] = ' ';
+        memcpy(buf + at + 9 + nl, ip, il);
+        buf[at + need - 1] = '\n';
+        at += need;
+    }
+    if (st == RP_OK && at > 0 && write(ctx, buf, at) != 0)
+        st = RP_E_IO;
+    rp__free(&p->alloc, rank);
+    rp__free(&p->alloc, v);
+    return st;
+}
+
+/* ---- deny client entries, made when the dump is asked for ------------- */
+
+/* Write "deny client X" lines, sorted as text. */
+static rp_status
+dump_deny(const rp_policy *p, rp_write_fn write, void *ctx)
+{
+    size_t n = p->n_dump_deny, used = 0, cap = 0;
+    size_t *off = NULL;
+    const char **v = NULL;
+    char *buf = NULL, text[300], out[16384];
+    rp_status st = RP_OK;
+
+    if (n == 0)
+        return RP_OK;
+    off = rp__calloc(&p->alloc, n, sizeof(*off));
+    for (size_t i = 0; off != NULL && i < n; i++) {
+        const rp__dnet *d = &p->dump_deny[i];
+        rp__bref r = {NULL, {{0}, d->family}, d->plen, 0};
+        size_t len;
+        char *q;
+
+        memcpy(r.ip.b, d->key, 16);
+        if (d->list != RP__NONE)
+            len = (size_t)snprintf(text, sizeof(text), "%s",
+                                   p->list_names[d->list]);
+        else
+            len = rp__bref_text(&r, text, sizeof(text));
+        if (len >= sizeof(text))
+            len = sizeof(text) - 1;
+        if ((q = rp__grow(&p->alloc, buf, &cap, used + len + 1, 1)) == NULL) {
+            st = RP_E_NOMEM;
+            break;
+        }
+        buf = q;
+        memcpy(buf + used, text, len + 1);
+        off[i] = used;
+        used += len + 1;
+    }
+    if (off == NULL)
+        st = RP_E_NOMEM;
+    if (st == RP_OK && (v = rp__calloc(&p->alloc, n, sizeof(*v))) == NULL)
+        st = RP_E_NOMEM;
+    for (size_t i = 0; st == RP_OK && i < n; i++)
+        v[i] = buf + off[i];
+    if (st == RP_OK)
+        qsort(v, n, sizeof(*v), cmp_str);
+    for (size_t i = 0, at = 0; st == RP_OK && i < n; i++) {
+        size_t k = strlen(v[i]), need = 12 + k + 1;
+        if (at + need > sizeof(out)) {
+            if (write(ctx, out, at) != 0)
+                st = RP_E_IO;
+            at = 0;
+        }
+        memcpy(out + at, "deny client ", 12);
+        memcpy(out + at + 12, v[i], k);
+        out[at + need - 1] = '\n';
+        at += need;
+        if (st == RP_OK && i + 1 == n && write(ctx, out, at) != 0)
+            st = RP_E_IO;
+    }
+    rp__free(&p->alloc, (void *)v);
+    rp__free(&p->alloc, buf);
+    rp__free(&p->alloc, off);
+    return st;
+}
+
+/* The whole dump through @p write; the recipients only when asked. */
+static rp_status
+render(const rp_policy *p, bool recipients, rp_write_fn write, void *ctx)
+{
+    const char *s = p->source != NULL ? p->source : "";
+    size_t len = strlen(s), split = p->source_split, deny = len;
+    rp_status st;
+
+    if (p->n_dump_deny > 0 && p->deny_split >= split && p->deny_split <= len)
+        deny = p->deny_split;
+    if (split > 0 && write(ctx, s, split) != 0)
+        return RP_E_IO;
+    if ((recipients && (st = dump_recipients(p, write, ctx)) != RP_OK) ||
+        (st = dump_networks(p, write, ctx)) != RP_OK)
+        return st;
+    if (deny > split && write(ctx, s + split, deny - split) != 0)
+        return RP_E_IO;
+    if ((st = dump_deny(p, write, ctx)) != RP_OK)
+        return st;
+    return deny < len && write(ctx, s + deny, len - deny) != 0 ? RP_E_IO
+                                                               : RP_OK;
+}
+
 rp_status
 rp_policy_dump(const rp_policy *policy, rp_write_fn write, void *ctx)
 {
-    const char *s;
-    rp_status st;
-
     if (policy == NULL || write == NULL)
         return RP_E_ARG;
-    s = policy->source != NULL ? policy->source : "";
-    if (policy->source_split > 0 && write(ctx, s, policy->source_split) != 0)
-        return RP_E_IO;
-    if ((st = dump_recipients(policy, write, ctx)) != RP_OK)
-        return st;
-    s += policy->source_split;
-    return write(ctx, s, strlen(s)) == 0 ? RP_OK : RP_E_IO;
+    return render(policy, true, write, ctx);
+}
+
+/* ---- the stored text of a compiled policy file -------------------------- */
+
+typedef struct textbuf {
+    const rp__alloc *a;
+    char *p;
+    size_t n, cap;
+} textbuf;
+
+static int
+text_put(void *ctx, const char *s, size_t len)
+{
+    textbuf *t = ctx;
+    char *q = rp__grow(t->a, t->p, &t->cap, t->n + len + 1, 1);
+
+    if (q == NULL)
+        return -1;
+    t->p = q;
+    memcpy(t->p + t->n, s, len);
+    t->n += len;
+    t->p[t->n] = '\0';
+    return 0;
+}
+
+rp_status
+rp__dump_source(const rp_policy *p, char **out)
+{
+    textbuf t = {&p->alloc, NULL, 0, 0};
+    rp_status st;
+
+    *out = NULL;
+    if (p->n_dump_nets == 0 && p->n_dump_deny == 0)
+        return RP_OK;
+    if ((st = render(p, false, text_put, &t)) != RP_OK) {
+        rp__free(&p->alloc, t.p);
+        return st == RP_E_IO ? RP_E_NOMEM : st;
+    }
+    *out = t.p;
+    return RP_OK;
 }

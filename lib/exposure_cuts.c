@@ -15,6 +15,57 @@ cmp_key(const void *a, const void *b)
     return rp__u_cmp(*(const rp__u128 *)a, *(const rp__u128 *)b);
 }
 
+/* Sort @p n keys: a byte-wise radix sort over the bytes in which they
+ * differ (four for IPv4 cuts), which a million cuts need instead of a
+ * qsort with a comparison callback (kept for a few keys).  -1 when there
+ * is no memory. */
+static int
+sort_keys(const rp__alloc *a, rp__u128 *v, size_t n)
+{
+    uint64_t dhi = 0, dlo = 0;
+    rp__u128 *tmp, *src = v, *dst;
+    size_t count[256];
+
+    if (n < 2)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        dhi |= v[i].hi ^ v[0].hi;
+        dlo |= v[i].lo ^ v[0].lo;
+    }
+    if (n < 8) {
+        qsort(v, n, sizeof(*v), cmp_key);
+        return 0;
+    }
+    if ((tmp = rp__calloc(a, n, sizeof(*tmp))) == NULL)
+        return -1;
+    dst = tmp;
+    for (unsigned d = 0; d < 16; d++) {
+        unsigned shift = 8 * (d % 8);
+        bool lo = d < 8;
+        size_t at = 0;
+
+        if ((((lo ? dlo : dhi) >> shift) & 0xff) == 0)
+            continue;
+        memset(count, 0, sizeof(count));
+        for (size_t i = 0; i < n; i++)
+            count[((lo ? src[i].lo : src[i].hi) >> shift) & 0xff]++;
+        for (unsigned b = 0; b < 256; b++) {
+            size_t c = count[b];
+            count[b] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[((lo ? src[i].lo : src[i].hi) >> shift) & 0xff]++] =
+                src[i];
+        src = dst;
+        dst = src == v ? tmp : v;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof(*v));
+    rp__free(a, tmp);
+    return 0;
+}
+
 /* ---- cutting prefixes --------------------------------------------------- */
 
 int
@@ -97,7 +148,8 @@ rp__xcuts_make(
             cut(a, c, e) < 0)
             return -1;
     }
-    qsort(c->v, c->n, sizeof(*c->v), cmp_key);
+    if (sort_keys(a, c->v, c->n) != 0)
+        return -1;
     for (size_t i = 0; i < c->n; i++)
         if (k == 0 || rp__u_cmp(c->v[i], c->v[k - 1]) != 0)
             c->v[k++] = c->v[i];

@@ -172,6 +172,7 @@ rp__freeze_domains(rp__freeze *f)
                                 p->opts.regex_depth_limit);
     if (tb == NULL)
         return nomem(f);
+    rp__domtab_builder_take(tb, rp__b_regex_take, f->b);
     if (!add_domains(f, tb)) {
         rp__domtab_builder_free(tb);
         return false;
@@ -304,6 +305,7 @@ typedef struct lists {
     rp__strmap *names; /* name -> list id */
     uint32_t *first;   /* per named list: first net index */
     uint32_t *next;    /* per net: next net of the same name */
+    uint32_t *ids;     /* per net: its list's id */
     uint32_t n_named;
     uint32_t n; /* list ids handed out */
     rp__radix_builder *rb;
@@ -318,29 +320,38 @@ index_names(rp__freeze *f, lists *L)
 
     L->next = rp__calloc(&f->p->alloc, n + 1, sizeof(uint32_t));
     L->first = rp__calloc(&f->p->alloc, n + 1, sizeof(uint32_t));
-    if (mb == NULL || L->next == NULL || L->first == NULL) {
+    L->ids = rp__calloc(&f->p->alloc, n + 1, sizeof(uint32_t));
+    if (mb == NULL || L->next == NULL || L->first == NULL || L->ids == NULL) {
         rp__strmap_builder_free(mb);
         return nomem(f);
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t id = L->n_named;
-        int r = rp__strmap_add(mb, nets[i].name, strlen(nets[i].name), id);
+        int r;
+
+        /* Names are interned: a run of one list's entries shares one. */
+        if (i > 0 && nets[i].name == nets[i - 1].name) {
+            L->ids[i] = L->ids[i - 1];
+            continue;
+        }
+        r = rp__strmap_add(mb, nets[i].name, strlen(nets[i].name), id);
         if (r < 0) {
             rp__strmap_builder_free(mb);
             return nomem(f);
         }
         if (r == 0)
             L->first[L->n_named++] = RP__NONE;
+        else
+            rp__strmap_builder_get(mb, nets[i].name, strlen(nets[i].name), &id);
+        L->ids[i] = id;
     }
     L->names = rp__strmap_freeze(mb);
     if (L->names == NULL)
         return nomem(f);
     /* Walk backwards so each name's chain is in file order. */
     for (size_t i = n; i-- > 0;) {
-        uint32_t id = 0;
-        rp__strmap_get(L->names, nets[i].name, strlen(nets[i].name), &id);
-        L->next[i] = L->first[id];
-        L->first[id] = (uint32_t)i;
+        L->next[i] = L->first[L->ids[i]];
+        L->first[L->ids[i]] = (uint32_t)i;
     }
     L->n = L->n_named;
     return true;
@@ -377,9 +388,8 @@ add_named_lists(rp__freeze *f, lists *L)
     if (names == NULL)
         return false;
     for (size_t i = 0; i < f->b->n_nets; i++) {
-        uint32_t id = 0;
+        uint32_t id = L->ids[i];
         const rp__bnet *net = &f->b->nets[i];
-        rp__strmap_get(L->names, net->name, strlen(net->name), &id);
         if (names[id] == NULL && (names[id] = rp__p_str(f, net->name)) == NULL)
             return false;
         if (rp__radix_add(L->rb, net->ip.b, net->plen, id) != 0)
@@ -492,14 +502,20 @@ build_deny_client(rp__freeze *f, lists *L)
     const rp_builder *b = f->b;
     uint32_t *ids, *items, n = 0, literal = RP__NONE;
 
+    uint32_t *named;
+
     ids = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
     items = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
-    if (ids == NULL || items == NULL)
-        return false;
+    named = rp__calloc(&f->p->alloc, b->n_deny_clients + 1, sizeof(uint32_t));
+    if (named != NULL)
+        f->deny_ids = named; /* for the dump's records */
+    if (ids == NULL || items == NULL || named == NULL)
+        return nomem(f);
     for (size_t i = 0; i < b->n_deny_clients; i++) {
         const rp__bref *ref = &b->deny_clients[i];
         uint32_t id = RP__NONE;
 
+        named[i] = RP__NONE;
         if (ref->name == NULL) {
             if (literal == RP__NONE) {
                 literal = L->n++;
@@ -517,6 +533,7 @@ build_deny_client(rp__freeze *f, lists *L)
         }
         ids[n] = id;
         items[n++] = ref->item;
+        named[i] = id;
     }
     f->p->deny_client_lists = ids;
     f->p->deny_client_items = items;
@@ -550,16 +567,20 @@ rp__freeze_lists(rp__freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
         return nomem(f);
     }
     ok = build_lists(f, &L, *remote_ids, *rule_ids);
-    rp__strmap_free(L.names);
     rp__free(&f->p->alloc, L.first);
     rp__free(&f->p->alloc, L.next);
     if (!ok) {
+        rp__strmap_free(L.names);
+        rp__free(&f->p->alloc, L.ids);
         rp__radix_builder_free(L.rb);
         return false;
     }
     f->p->n_lists = L.n;
     f->p->radix = rp__radix_freeze(L.rb, L.n);
-    return f->p->radix != NULL || nomem(f);
+    ok = f->p->radix != NULL || nomem(f);
+    rp__strmap_free(L.names);
+    f->net_ids = L.ids; /* for the dump's records; compile.c frees it */
+    return ok;
 }
 
 /* ---- own addresses and groups ------------------------------------------- */
@@ -640,11 +661,14 @@ addrset_add(rp__freeze *f,
 
     if (pat[0] == '/') {
         size_t off = 0;
-        rp__regex *re;
-        rp_status st = rp__regex_compile(
-            &f->p->alloc, pat + 1, n - 2, f->p->opts.flags,
-            f->p->opts.regex_match_limit, f->p->opts.regex_depth_limit, &re,
-            why, sizeof(why), &off);
+        rp__regex *re = rp__b_regex_take(f->b, pat, n);
+        rp_status st = re != NULL
+                           ? RP_OK
+                           : rp__regex_compile(&f->p->alloc, pat + 1, n - 2,
+                                               f->p->opts.flags,
+                                               f->p->opts.regex_match_limit,
+                                               f->p->opts.regex_depth_limit,
+                                               &re, why, sizeof(why), &off);
         if (st != RP_OK) {
             rp__f_fail(f, st, e->item, "bad regex: %s", why);
             return false;

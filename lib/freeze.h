@@ -19,6 +19,11 @@ typedef struct rp__freeze {
     rp_error *err;
     rp_status st;
     rp__scratch *scratch;
+    /* For the dump's records, made last (rp__dump_build): per network
+     * entry its list id, per deny client entry its named list's id or
+     * RP__NONE.  Freed by compile.c. */
+    uint32_t *net_ids;
+    uint32_t *deny_ids;
 } rp__freeze;
 
 /* freeze.c: zeroed blocks and strings in the policy's arena (no memory
@@ -47,7 +52,7 @@ bool rp__freeze_scopes(rp__freeze *f);
 bool rp__check_safety(rp__freeze *f);
 
 /* dump.c and lint.c: computed once, at freeze time. */
-rp_status rp__dump_build(const rp_builder *b, rp_policy *p);
+rp_status rp__dump_build(const rp__freeze *f);
 rp_status rp__lint_build(const rp_builder *b, rp_policy *p);
 
 #endif /* RP_FREEZE_H */

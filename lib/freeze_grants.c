@@ -123,6 +123,7 @@ scope_table(rp__freeze *f, const rp__brule *in, rp__rule *out)
                                 f->p->opts.regex_depth_limit);
     if (tb == NULL)
         return nomem(f);
+    rp__domtab_builder_take(tb, rp__b_regex_take, f->b);
     for (size_t i = 0; i < in->n_scope; i++) {
         uint32_t prev;
         int r = rp__domtab_add(tb, in->scope[i], strlen(in->scope[i]),

@@ -47,6 +47,7 @@
 
 #include "alloc.h"
 #include "domains.h"
+#include "dump.h"
 #include "exposure.h"
 #include "pfile.h"
 #include "policy.h"
@@ -388,6 +389,8 @@ static void
 w_settings(pw *w)
 {
     const rp_policy *p = w->p;
+    char *source = NULL;
+    rp_status st;
 
     w_map(w, p->groups);
     w_map(w, p->self_ips);
@@ -407,7 +410,11 @@ w_settings(pw *w)
     }
     w_u32(w, p->soft_fail);
     w_u32(w, p->allow_open_relay);
-    w_str(w, p->source);
+    /* The network lines are made here: the file keeps the dump as text. */
+    if ((st = rp__dump_source(p, &source)) != RP_OK)
+        w_fail(w, st);
+    w_str(w, source != NULL ? source : p->source);
+    rp__free(w->a, source);
     w_u64(w, p->source_split);
     /* Like the items: rp__lintrec as it is, its strings in the pool. */
     _Static_assert(sizeof(rp__lintrec) == 24, "rp__lintrec is the file's");

@@ -125,6 +125,15 @@ typedef struct rp__lintrec {
     uint32_t advice;  /* pool offset */
 } rp__lintrec;
 
+/* A network list entry, kept compact for the dump (dump.c renders the
+ * lines, sorted, only when asked). */
+typedef struct rp__dnet {
+    uint8_t key[16];
+    uint32_t list; /* the named list's id (list_names) */
+    uint8_t plen;  /* in IPv6 terms */
+    uint8_t family;
+} rp__dnet;
+
 /* The relay exposure analysis (exposure.h). */
 typedef struct rp__exposure rp__exposure;
 
@@ -184,7 +193,17 @@ struct rp_policy {
     bool allow_open_relay;
 
     const char *source;  /* the normalised dump text (dump.c) ... */
-    size_t source_split; /* ... where the recipients, made on demand, go */
+    size_t source_split; /* ... where the recipients and networks, made
+                            on demand, go */
+    /* The network entries for the dump; none in a policy opened from a
+     * file, whose source holds them as text. */
+    rp__dnet *dump_nets;
+    size_t n_dump_nets;
+    /* Likewise the `deny client` entries (list: the named list, or
+     * RP__NONE for a literal), whose lines go at deny_split. */
+    rp__dnet *dump_deny;
+    size_t n_dump_deny;
+    size_t deny_split;
     const rp__lintrec *findings; /* lint findings (lint.c) */
     uint32_t n_findings;
     rp__exposure *exposure; /* unauthenticated relay exposure */

@@ -158,3 +158,67 @@ Test(dump, empty_recipient_list_round_trips)
         rp_policy_free(p);
     }
 }
+
+/* Network entries are rendered when the dump is asked for: by list name,
+ * then address (IPv4 first), then length, whatever order they came in. */
+Test(dump, network_lines_sorted_by_list_then_address)
+{
+    static const char text[] =
+        "network zeta 2001:db8::/32 10.0.0.0/8\n"
+        "network alpha 192.0.2.1 10.1.0.0/16 10.0.0.0/8\n"
+        "network zeta 10.0.0.0/16 ::ffff:198.51.100.0/120\n"
+        "listener mx {\n    bind *:25\n    role gateway\n"
+        "    allow network zeta submit\n}\n"
+        "deny client alpha\n";
+    static const char want[] = "network alpha 10.0.0.0/8\n"
+                               "network alpha 10.1.0.0/16\n"
+                               "network alpha 192.0.2.1/32\n"
+                               "network zeta 10.0.0.0/8\n"
+                               "network zeta 10.0.0.0/16\n"
+                               "network zeta 198.51.100.0/24\n"
+                               "network zeta 2001:db8::/32\n";
+    rp_policy *p = NULL;
+    rp_error err;
+    char *d;
+
+    cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    d = dump(p);
+    cr_expect(strstr(d, want) != NULL, "%s", d);
+    cr_expect(round_trip(p, "network lists"));
+    free(d);
+    rp_policy_free(p);
+}
+
+/* `deny client` lines are rendered when the dump is asked for too, sorted
+ * as text whether they name a list or give a network, and they stay
+ * between the certificate and trusted-proxy lines and the deny sender
+ * lines. */
+Test(dump, deny_client_lines_sorted_as_text)
+{
+    static const char text[] =
+        "network blocked 203.0.113.0/24\n"
+        "listener mx {\n    bind *:25\n    role gateway\n}\n"
+        "trusted-proxy 192.0.2.9\n"
+        "deny client 10.0.0.0/8 fe80::/10 blocked\n"
+        "deny client 2001:db8::/32 9.9.9.9\n"
+        "deny sender @spam.example\n";
+    static const char want[] = "trusted-proxy 192.0.2.9/32\n"
+                               "deny client 10.0.0.0/8\n"
+                               "deny client 2001:db8::/32\n"
+                               "deny client 9.9.9.9/32\n"
+                               "deny client blocked\n"
+                               "deny client fe80::/10\n"
+                               "deny sender @spam.example\n";
+    rp_policy *p = NULL;
+    rp_error err;
+    char *d;
+
+    cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    d = dump(p);
+    cr_expect(strstr(d, want) != NULL, "%s", d);
+    cr_expect(round_trip(p, "deny client"));
+    free(d);
+    rp_policy_free(p);
+}
