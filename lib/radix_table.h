@@ -88,8 +88,17 @@ struct rp__radix {
 #define RP__RX_TAG_BLOB 1u
 #define RP__RX_TAG_NODE 2u
 #define RP__RX_PAYLOAD 0x3fffffffu
-#define RP__RX_PAD 80 /* readable slack after the heap: lookups read ahead */
-#define RP__RX_NODE_HDR 36 /* bitmap (32 bytes) and four prefix counts */
+#define RP__RX_NODE_HDR 36   /* bitmap (32 bytes) and four prefix counts */
+#define RP__RX_BLOB_KEYS 255 /* most keys in a blob (a node's 256 children) */
+/* Readable slack after the heap.  Lookups read ahead (up to 32 bytes of
+ * keys at once), and bound what they read so that a damaged table
+ * cannot make them leave the heap and its slack: an entry's offset past
+ * the heap reads offset 0, a node's child index is masked to 0..255, a
+ * blob's key count is capped at RP__RX_BLOB_KEYS and its key width taken
+ * as 1..8 (value widths, 1..4, are checked once when a table is read).
+ * The largest reach from an offset inside the heap is then a blob's:
+ * 3 + 255 * 8 keys, 256 * 4 value bytes, an 8-byte over-read. */
+#define RP__RX_PAD 4096
 
 /* Builds the compiled form of @p r (whose n_recs is set) from the ranges
  * and hosts of two sweeps: one over the IPv6 prefixes (@p rg, @p hosts),

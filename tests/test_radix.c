@@ -6,6 +6,7 @@
  */
 #include "alloc.h"
 #include "radix.h"
+#include "radix_table.h"
 
 #ifdef RP_STANDALONE_TEST
 #include "standalone.h" /* scripts/test-s390x.sh: no Criterion there */
@@ -823,6 +824,153 @@ Test(radix, large_tables, .init = setup)
     }
     rp__radix_free(t);
     ref_free(&r);
+}
+
+/* ------------------------------------------------------------------------
+ * Damaged tables
+ *
+ * A table read from a file is not walked when it is opened
+ * (rp__radix_check() looks at its geometry only): lookups bound what they
+ * read themselves.  Here a table's parts are copied into allocations of
+ * exactly the sizes a file gives them, then damaged the way a hostile
+ * file could be: heap bytes (slack included) overwritten, trie entries
+ * pointed anywhere with any tag.  Every lookup must stay inside the parts
+ * (AddressSanitizer, in the asan build, stops a read past them) and
+ * return a record of the table.
+ * ------------------------------------------------------------------------ */
+
+/* A copy of @p n bytes in an allocation of exactly that size. */
+static void *
+dup_exact(const void *p, size_t n)
+{
+    void *q = malloc(n != 0 ? n : 1);
+
+    cr_assert_not_null(q);
+    if (n != 0)
+        memcpy(q, p, n);
+    return q;
+}
+
+/* A random trie entry: any tag, an offset inside the heap, near its end
+ * or anywhere. */
+static uint32_t
+random_entry(size_t heap_len)
+{
+    uint32_t off;
+
+    switch (rng_below(3)) {
+    case 0:
+        off = (uint32_t)rng_below((uint32_t)heap_len + 1);
+        break;
+    case 1:
+        off = (uint32_t)(heap_len - rng_below(heap_len < 64 ? 1 : 64));
+        break;
+    default:
+        off = (uint32_t)rng() & RP__RX_PAYLOAD;
+    }
+    return (uint32_t)rng_below(4) << 30 | off;
+}
+
+/* Overwrites @p n random heap bytes, slack included; a third of them are
+ * 0xff (largest counts, widths and prefix counts). */
+static void
+damage_heap(uint8_t *heap, size_t len, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        size_t at = rng() % len;
+
+        heap[at] = rng_below(3) == 0 ? 0xff : (uint8_t)rng();
+    }
+}
+
+static void
+damage_entries(uint32_t *v, size_t n, size_t heap_len, unsigned k)
+{
+    for (unsigned i = 0; n != 0 && i < k; i++)
+        v[rng() % n] = random_entry(heap_len);
+}
+
+/* Lookups of every kind on @p t: each record inside its record array. */
+static void
+lookups_stay_inside(const rp__radix *t, unsigned n)
+{
+    const uint8_t *lo = t->recs, *out[40], *keys[40];
+    const uint8_t *hi = t->recs + (size_t)(t->n_recs - 1) * t->n_lists;
+    uint8_t key[40][16];
+    uint32_t addrs[40];
+
+    for (unsigned i = 0; i < n; i += 40) {
+        for (unsigned j = 0; j < 40; j++) {
+            random_any_key(key[j]);
+            keys[j] = key[j];
+            addrs[j] = (uint32_t)rng();
+        }
+        rp__radix_lookup_batch(t, keys, 40, out);
+        for (unsigned j = 0; j < 40; j++) {
+            const uint8_t *one = rp__radix_lookup(t, key[j]);
+
+            cr_assert(one >= lo && one <= hi);
+            cr_assert_eq(out[j], one);
+            one = rp__radix_lookup4(t, addrs[j]);
+            cr_assert(one >= lo && one <= hi);
+        }
+        rp__radix_lookup4_batch(t, addrs, 40, out);
+        for (unsigned j = 0; j < 40; j++)
+            cr_assert_eq(out[j], rp__radix_lookup4(t, addrs[j]));
+    }
+}
+
+Test(radix, damaged_tables, .init = setup)
+{
+    for (unsigned round = 0; round < 24; round++) {
+        rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+        ref r = {0};
+        rp__radix *t, saved;
+        size_t heap_all;
+
+        random_bases();
+        /* Large rounds get first strides, low-half tries, a host table. */
+        if (round % 2 == 0)
+            add_large(&r, b, 30000, 3);
+        else
+            add_random(&r, b, 1 + rng_below(600), 3, 1, 1);
+        t = rp__radix_freeze(b, 3);
+        cr_assert_not_null(t);
+        saved = *t;
+        heap_all = t->heap_len + RP__RX_PAD;
+        t->heap = dup_exact(saved.heap, heap_all);
+        t->recs = dup_exact(saved.recs, (size_t)t->n_recs * t->n_lists);
+        t->t4.dir =
+            saved.t4.dir == NULL ? NULL : dup_exact(saved.t4.dir, t->t4.wn * 4);
+        t->t6.dir =
+            saved.t6.dir == NULL ? NULL : dup_exact(saved.t6.dir, t->t6.wn * 4);
+        t->lo_root = dup_exact(saved.lo_root, (size_t)t->n_lo * 4);
+        t->h6.b =
+            t->h6.nb == 0 ? NULL : dup_exact(saved.h6.b, (size_t)t->h6.nb * 64);
+        t->t4.root = random_entry(t->heap_len);
+        t->t6.root = random_entry(t->heap_len);
+        for (unsigned k = 0; k < 6; k++) {
+            damage_heap(t->heap, heap_all, 1u << (2 * k));
+            if (t->t4.dir != NULL)
+                damage_entries(t->t4.dir, t->t4.wn, t->heap_len, 1u << k);
+            if (t->t6.dir != NULL)
+                damage_entries(t->t6.dir, t->t6.wn, t->heap_len, 1u << k);
+            damage_entries(t->lo_root, t->n_lo, t->heap_len, 1u << k);
+            if (t->h6.b != NULL)
+                damage_heap(t->h6.b, (size_t)t->h6.nb * 64, 1u << k);
+            cr_assert_eq(rp__radix_check(t, &libc_alloc), 0);
+            lookups_stay_inside(t, 800);
+        }
+        free(t->heap);
+        free(t->recs);
+        free(t->t4.dir);
+        free(t->t6.dir);
+        free(t->lo_root);
+        free(t->h6.b);
+        *t = saved;
+        rp__radix_free(t);
+        ref_free(&r);
+    }
 }
 
 /* ------------------------------------------------------------------------
