@@ -466,46 +466,109 @@ rx_prefetch_entry(const rp__radix *r, uint32_t e)
     rx_prefetch(p + 64);
 }
 
-/* One IPv4 walk in progress: the address, the entry to read next and its
- * depth. */
-typedef struct lane4 {
-    uint64_t x;
-    uint32_t e;
-    unsigned d;
-} lane4;
+/* One walk in progress: the key (the address in x for IPv4; the halves
+ * for IPv6, x the half being walked), the entry to read next and its
+ * depth, the stage, and for IPv6 the value of the high-half walk. */
+typedef struct lane {
+    uint64_t hi, lo, x;
+    uint32_t e, v;
+    unsigned d, stage;
+} lane;
 
-/* Starts lane @p l for @p addr: 1 when it already has its answer (*rid),
- * else its first entry is prefetched (or its directory slot, with *dir). */
-static inline int
-lane4_start(const rp__radix *r, lane4 *l, uint32_t addr, uint32_t *rid)
+/* Stages: the directory slot is on its way (its index in e), the walk of
+ * a trie (the IPv4 one, or IPv6's high half), of a low-half trie, the
+ * host table. */
+enum { RX_DIR, RX_TRIE, RX_LOW, RX_HOST };
+
+/* Up to RX_LANES queries of a batch: the unfinished lanes and where the
+ * answers go.  Both families share it and lanes_run(). */
+typedef struct lanes {
+    lane l[RX_LANES];
+    uint8_t live[RX_LANES];
+    size_t n_live;
+    const uint8_t **out;
+} lanes;
+
+/* Lane @p i has started: its answer when it has one already (@p done),
+ * else it joins the unfinished lanes. */
+RX_INLINE void
+lanes_add(const rp__radix *r, lanes *b, size_t i, int done, uint32_t rid)
 {
-    const rp__rx_trie *t = &r->t4;
+    if (done)
+        b->out[i] = rx_record(r, rid);
+    else
+        b->live[b->n_live++] = (uint8_t)i;
+}
+
+/* Rounds of one @p step per unfinished lane until every lane is done. */
+RX_INLINE void
+lanes_run(const rp__radix *r,
+          lanes *b,
+          int (*step)(const rp__radix *, lane *, uint32_t *))
+{
+    while (b->n_live > 0) {
+        size_t kept = 0;
+
+        for (size_t k = 0; k < b->n_live; k++) {
+            uint32_t rid;
+
+            if (step(r, &b->l[b->live[k]], &rid))
+                b->out[b->live[k]] = rx_record(r, rid);
+            else
+                b->live[kept++] = b->live[k];
+        }
+        b->n_live = kept;
+    }
+}
+
+/* Starts the walk of trie @p t for @p x in lane @p l: 1 when the key lies
+ * outside the first stride's window (its value in *v), else the first
+ * entry, or the directory slot, is prefetched. */
+static inline int
+lane_start(
+    const rp__radix *r, const rp__rx_trie *t, lane *l, uint64_t x, uint32_t *v)
+{
     uint64_t i;
 
-    l->x = (uint64_t)addr << 32;
+    l->x = x;
     if (t->dir == NULL) {
         l->e = t->root;
         l->d = 0;
+        l->stage = RX_TRIE;
         rx_prefetch_entry(r, l->e);
         return 0;
     }
-    i = (l->x >> (64 - t->bits)) - t->w0;
+    i = (x >> (64 - t->bits)) - t->w0;
     if (i >= t->wn) {
-        *rid = (l->x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
+        *v = (x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
         return 1;
     }
     rx_prefetch(&t->dir[i]);
-    l->d = t->bits;
     l->e = (uint32_t)i;
+    l->d = t->bits;
+    l->stage = RX_DIR;
     return 0;
+}
+
+/* The directory stage of lane @p l in trie @p t: read the slot. */
+static inline void
+lane_dir(const rp__radix *r, const rp__rx_trie *t, lane *l)
+{
+    l->e = t->dir[l->e];
+    l->stage = RX_TRIE;
+    rx_prefetch_entry(r, l->e);
 }
 
 /* One step of walk4() for lane @p l: 1 with *rid when it is done. */
 static inline int
-lane4_step(const rp__radix *r, lane4 *l, uint32_t *rid)
+lane4_step(const rp__radix *r, lane *l, uint32_t *rid)
 {
     uint32_t e = l->e;
 
+    if (l->stage == RX_DIR) {
+        lane_dir(r, &r->t4, l);
+        return 0;
+    }
     if (e >> 30 == RP__RX_TAG_NODE && l->d <= 24) {
         l->e = node_child(at(r, e), l->x, l->d);
         l->d += 8;
@@ -519,64 +582,33 @@ lane4_step(const rp__radix *r, lane4 *l, uint32_t *rid)
     return 1;
 }
 
-/* Up to RX_LANES addresses of a batch. */
-static void
-lookup4_lanes(const rp__radix *r,
-              const uint32_t *addrs,
-              size_t n,
-              const uint8_t **out)
-{
-    lane4 l[RX_LANES];
-    uint8_t live[RX_LANES];
-    size_t n_live = 0;
-    uint32_t rid;
-
-    for (size_t i = 0; i < n; i++) {
-        if (lane4_start(r, &l[i], addrs[i], &rid))
-            out[i] = rx_record(r, rid);
-        else
-            live[n_live++] = (uint8_t)i;
-    }
-    if (r->t4.dir != NULL)
-        for (size_t k = 0; k < n_live; k++) {
-            lane4 *a = &l[live[k]];
-            a->e = r->t4.dir[a->e];
-            rx_prefetch_entry(r, a->e);
-        }
-    while (n_live > 0) {
-        size_t kept = 0;
-        for (size_t k = 0; k < n_live; k++) {
-            if (lane4_step(r, &l[live[k]], &rid))
-                out[live[k]] = rx_record(r, rid);
-            else
-                live[kept++] = live[k];
-        }
-        n_live = kept;
-    }
-}
-
 void
 rp__radix_lookup4_batch(const rp__radix *r,
                         const uint32_t *addrs,
                         size_t n,
                         const uint8_t **out)
 {
-    for (size_t i = 0; i < n; i += RX_LANES)
-        lookup4_lanes(r, addrs + i, n - i < RX_LANES ? n - i : RX_LANES,
-                      out + i);
-}
+    lanes b;
 
-/* One IPv6 walk in progress: its directory slot (stage 3, the slot's
- * index in e), the high half (0), the low half (1), the host table (2). */
-typedef struct lane6 {
-    uint64_t hi, lo, x;
-    uint32_t e, v;
-    unsigned d, stage;
-} lane6;
+    for (size_t i0 = 0; i0 < n; i0 += RX_LANES) {
+        size_t m = n - i0 < RX_LANES ? n - i0 : RX_LANES;
+
+        b.n_live = 0;
+        b.out = out + i0;
+        for (size_t i = 0; i < m; i++) {
+            uint32_t rid = 0;
+            int done = lane_start(r, &r->t4, &b.l[i],
+                                  (uint64_t)addrs[i0 + i] << 32, &rid);
+
+            lanes_add(r, &b, i, done, rid);
+        }
+        lanes_run(r, &b, lane4_step);
+    }
+}
 
 /* One step of walk() for lane @p l: 1 with *v when the trie is done. */
 static inline int
-lane6_walk(const rp__radix *r, lane6 *l, uint32_t *v)
+lane6_walk(const rp__radix *r, lane *l, uint32_t *v)
 {
     uint32_t e = l->e;
     const uint8_t *p = at(r, e);
@@ -598,10 +630,10 @@ lane6_walk(const rp__radix *r, lane6 *l, uint32_t *v)
 /* After the high-half walk gave @p v: go on with the low half, the host
  * table, or finish with *rid (returns 1). */
 static inline int
-lane6_next(const rp__radix *r, lane6 *l, uint32_t v, uint32_t *rid)
+lane6_next(const rp__radix *r, lane *l, uint32_t v, uint32_t *rid)
 {
-    if (l->stage == 0 && (v >> 1) - r->n_recs < r->n_lo) {
-        l->stage = 1;
+    if (l->stage != RX_LOW && (v >> 1) - r->n_recs < r->n_lo) {
+        l->stage = RX_LOW;
         l->e = r->lo_root[(v >> 1) - r->n_recs];
         l->x = l->lo;
         l->d = 0;
@@ -610,7 +642,7 @@ lane6_next(const rp__radix *r, lane6 *l, uint32_t v, uint32_t *rid)
     }
     l->v = v;
     if ((v & 1) != 0) {
-        l->stage = 2;
+        l->stage = RX_HOST;
         rx_prefetch(r->h6.b +
                     (size_t)rp__rx_bucket(r->h6.nb, l->hi, l->lo) * 64);
         return 0;
@@ -620,17 +652,15 @@ lane6_next(const rp__radix *r, lane6 *l, uint32_t v, uint32_t *rid)
 }
 
 static inline int
-lane6_step(const rp__radix *r, lane6 *l, uint32_t *rid)
+lane6_step(const rp__radix *r, lane *l, uint32_t *rid)
 {
     uint32_t v;
 
-    if (l->stage == 3) {
-        l->e = r->t6.dir[l->e];
-        l->stage = 0;
-        rx_prefetch_entry(r, l->e);
+    if (l->stage == RX_DIR) {
+        lane_dir(r, &r->t6, l);
         return 0;
     }
-    if (l->stage == 2) {
+    if (l->stage == RX_HOST) {
         *rid = l->v >> 1;
         if (!hash_find(&r->h6, l->hi, l->lo, rid))
             *rid = l->v >> 1;
@@ -643,67 +673,16 @@ lane6_step(const rp__radix *r, lane6 *l, uint32_t *rid)
 
 /* Starts lane @p l: 1 when it has its answer (*rid). */
 static inline int
-lane6_start(const rp__radix *r, lane6 *l, const uint8_t *key, uint32_t *rid)
+lane6_start(const rp__radix *r, lane *l, const uint8_t *key, uint32_t *rid)
 {
-    const rp__rx_trie *t = &r->t6;
-    uint64_t i;
+    uint32_t v;
 
     l->hi = load_be64(key);
     l->lo = load_be64(key + 8);
-    l->x = l->hi;
-    l->stage = 0;
-    if (t->dir == NULL) {
-        l->e = t->root;
-        l->d = 0;
-        rx_prefetch_entry(r, l->e);
+    if (!lane_start(r, &r->t6, l, l->hi, &v))
         return 0;
-    }
-    i = (l->x >> (64 - t->bits)) - t->w0;
-    if (i >= t->wn) {
-        uint32_t v = (l->x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
-        return lane6_next(r, l, v, rid);
-    }
-    rx_prefetch(&t->dir[i]);
-    l->e = (uint32_t)i;
-    l->d = t->bits;
-    l->stage = 3;
-    return 0;
-}
-
-/* Up to RX_LANES keys of a batch. */
-static void
-lookup_lanes(const rp__radix *r,
-             const uint8_t *const *keys,
-             size_t n,
-             const uint8_t **out)
-{
-    lane6 l[RX_LANES];
-    uint8_t live[RX_LANES];
-    size_t n_live = 0;
-    uint32_t rid;
-
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *k = keys[i];
-        uint64_t lo = load_be64(k + 8);
-
-        /* An IPv4 key (rare here) takes the one-query path. */
-        if (load_be64(k) == 0 && (lo >> 32) == 0xffff)
-            out[i] = rp__radix_lookup4(r, (uint32_t)lo);
-        else if (lane6_start(r, &l[i], k, &rid))
-            out[i] = rx_record(r, rid);
-        else
-            live[n_live++] = (uint8_t)i;
-    }
-    while (n_live > 0) {
-        size_t kept = 0;
-        for (size_t k = 0; k < n_live; k++) {
-            if (lane6_step(r, &l[live[k]], &rid))
-                out[live[k]] = rx_record(r, rid);
-            else
-                live[kept++] = live[k];
-        }
-        n_live = kept;
-    }
+    l->stage = RX_TRIE;
+    return lane6_next(r, l, v, rid);
 }
 
 void
@@ -712,6 +691,24 @@ rp__radix_lookup_batch(const rp__radix *r,
                        size_t n,
                        const uint8_t **out)
 {
-    for (size_t i = 0; i < n; i += RX_LANES)
-        lookup_lanes(r, keys + i, n - i < RX_LANES ? n - i : RX_LANES, out + i);
+    lanes b;
+
+    for (size_t i0 = 0; i0 < n; i0 += RX_LANES) {
+        size_t m = n - i0 < RX_LANES ? n - i0 : RX_LANES;
+
+        b.n_live = 0;
+        b.out = out + i0;
+        for (size_t i = 0; i < m; i++) {
+            const uint8_t *k = keys[i0 + i];
+            uint64_t lo = load_be64(k + 8);
+            uint32_t rid = 0;
+
+            /* An IPv4 key (rare here) takes the one-query path. */
+            if (load_be64(k) == 0 && (lo >> 32) == 0xffff)
+                out[i0 + i] = rp__radix_lookup4(r, (uint32_t)lo);
+            else
+                lanes_add(r, &b, i, lane6_start(r, &b.l[i], k, &rid), rid);
+        }
+        lanes_run(r, &b, lane6_step);
+    }
 }
