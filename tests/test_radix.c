@@ -6,6 +6,7 @@
  */
 #include "alloc.h"
 #include "radix.h"
+#include "radix_ref.h"
 #include "radix_table.h"
 
 #ifdef RP_STANDALONE_TEST
@@ -17,76 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A small deterministic generator (xorshift64*). */
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint32_t
-rng_below(uint32_t n)
-{
-    return (uint32_t)(rng() % n);
-}
-
 /* ------------------------------------------------------------------------
  * Keys and the reference
  * ------------------------------------------------------------------------ */
-
-typedef struct pfx {
-    uint8_t key[16];
-    unsigned plen;
-    uint32_t list;
-} pfx;
 
 typedef struct ref {
     pfx *v;
     size_t n;
     size_t cap;
 } ref;
-
-static void
-key_v4(uint8_t key[16], uint32_t addr)
-{
-    memset(key, 0, 16);
-    key[10] = 0xff;
-    key[11] = 0xff;
-    key[12] = (uint8_t)(addr >> 24);
-    key[13] = (uint8_t)(addr >> 16);
-    key[14] = (uint8_t)(addr >> 8);
-    key[15] = (uint8_t)addr;
-}
-
-static bool
-key_is_v4(const uint8_t key[16], uint32_t *addr)
-{
-    static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-    if (memcmp(key, pre, 12) != 0)
-        return false;
-    *addr = (uint32_t)key[12] << 24 | (uint32_t)key[13] << 16 |
-            (uint32_t)key[14] << 8 | key[15];
-    return true;
-}
-
-static void
-key_mask(uint8_t key[16], unsigned plen)
-{
-    for (unsigned i = 0; i < 16; i++) {
-        if (plen >= 8 * (i + 1))
-            continue;
-        if (plen <= 8 * i)
-            key[i] = 0;
-        else
-            key[i] &= (uint8_t)(0xff << (8 - (plen - 8 * i)));
-    }
-}
 
 /* Sets (fill = 1) or clears the host bits of a key. */
 static void
@@ -118,16 +58,6 @@ key_step(uint8_t key[16], int dir)
     }
 }
 
-static bool
-key_in(const uint8_t key[16], const pfx *p)
-{
-    uint8_t tmp[16];
-
-    memcpy(tmp, key, 16);
-    key_mask(tmp, p->plen);
-    return memcmp(tmp, p->key, 16) == 0;
-}
-
 static void
 ref_add(ref *r,
         rp__radix_builder *b,
@@ -150,24 +80,11 @@ ref_add(ref *r,
     cr_assert_eq(rp__radix_add(b, p->key, plen, list), 0);
 }
 
-/* The reference answer, by address family (relaypolicy(7) §2): an IPv4
- * key (inside ::ffff:0:0/96) is matched by the prefixes inside that block
- * only; a prefix containing the whole block never matches it. */
+/* The reference answer: a scan of every prefix added. */
 static void
 ref_lookup(const ref *r, const uint8_t key[16], uint8_t *out, uint32_t nl)
 {
-    uint32_t addr;
-    bool v4 = key_is_v4(key, &addr);
-
-    memset(out, RP__NOMATCH, nl);
-    for (size_t i = 0; i < r->n; i++) {
-        const pfx *p = &r->v[i];
-
-        if (p->list >= nl || !key_in(key, p) || (v4 && p->plen < 96))
-            continue;
-        if (out[p->list] == RP__NOMATCH || out[p->list] < p->plen)
-            out[p->list] = (uint8_t)p->plen;
-    }
+    ref_scan(r->v, r->n, key, out, nl);
 }
 
 /* Checks one key through both entry points against the reference. */
@@ -699,51 +616,6 @@ Test(radix, host_runs_v4, .init = setup)
  * Large tables, against a per-length exact-match reference
  * ------------------------------------------------------------------------ */
 
-static int
-pfx_by_len(const void *pa, const void *pb)
-{
-    const pfx *a = pa, *b = pb;
-
-    if (a->plen != b->plen)
-        return a->plen < b->plen ? -1 : 1;
-    return memcmp(a->key, b->key, 16);
-}
-
-/* The same answer as ref_lookup, by binary search per prefix length. */
-static void
-ref_lookup_sorted(const ref *r,
-                  const unsigned *lens,
-                  unsigned n_lens,
-                  const uint8_t key[16],
-                  uint8_t *out,
-                  uint32_t nl)
-{
-    uint32_t addr;
-    bool v4 = key_is_v4(key, &addr);
-
-    memset(out, RP__NOMATCH, nl);
-    for (unsigned l = 0; l < n_lens; l++) {
-        pfx probe = {.plen = lens[l]};
-        size_t lo = 0, hi = r->n;
-
-        if (v4 && lens[l] < 96)
-            continue; /* IPv6 only: relaypolicy(7) §2 */
-
-        memcpy(probe.key, key, 16);
-        key_mask(probe.key, lens[l]);
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-
-            if (pfx_by_len(&r->v[mid], &probe) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (; lo < r->n && pfx_by_len(&r->v[lo], &probe) == 0; lo++)
-            out[r->v[lo].list] = (uint8_t)lens[l];
-    }
-}
-
 static void
 check_sorted(const rp__radix *t,
              const ref *r,
@@ -755,7 +627,7 @@ check_sorted(const rp__radix *t,
     uint8_t want[8];
     uint32_t addr;
 
-    ref_lookup_sorted(r, lens, n_lens, key, want, nl);
+    ref_search(r->v, r->n, lens, n_lens, key, want, nl);
     cr_assert_eq(memcmp(rp__radix_lookup(t, key), want, nl), 0);
     if (key_is_v4(key, &addr))
         cr_assert_eq(memcmp(rp__radix_lookup4(t, addr), want, nl), 0);
@@ -804,7 +676,7 @@ Test(radix, large_tables, .init = setup)
     add_large(&r, b, 60000, nl);
     t = rp__radix_freeze(b, nl);
     cr_assert_not_null(t);
-    qsort(r.v, r.n, sizeof(*r.v), pfx_by_len);
+    qsort(r.v, r.n, sizeof(*r.v), ref_by_len);
     for (size_t i = 0; i < r.n; i++) {
         if (n_lens == 0 || lens[n_lens - 1] != r.v[i].plen)
             lens[n_lens++] = r.v[i].plen;
