@@ -22,6 +22,7 @@
 #endif
 
 #define RX_SCAN 32 /* keys a blob search counts without bisecting */
+#define RX_SHORT 4 /* keys a short IPv6 blob search compares, all of them */
 
 static inline uint64_t
 load_be64(const uint8_t *p)
@@ -177,8 +178,22 @@ static inline uint32_t
 blob_find(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
 {
     blob bl;
-    size_t b = blob_index(p, x, d, &bl);
+    size_t b;
 
+    blob_head(p, x, d, &bl);
+    if (bl.m <= RX_SHORT) {
+        /* Most IPv6 blobs: every slot compared, none of it branching on
+         * the key width or count (keys past m read the blob's values or
+         * what follows, inside the slack, and are not counted). */
+        uint64_t km = ~0ull >> (64 - 8 * bl.kw);
+
+        b = 0;
+        for (size_t i = 0; i < RX_SHORT; i++)
+            b +=
+                (i < bl.m) & ((rp__rx_ld_le64(bl.k + i * bl.kw) & km) <= bl.xt);
+    } else {
+        b = blob_index(p, x, d, &bl);
+    }
     return ld_val(bl.k + bl.m * bl.kw + b * vw, vw);
 }
 

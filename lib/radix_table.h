@@ -83,7 +83,22 @@ struct rp__radix {
 #define RP__RX_V4_END 0x0000ffffffffffffull
 
 /* Trie entries: a value, a blob (a sorted run of ranges) or a node (the
- * next 8 bits, children compressed with a bitmap). */
+ * next 8 bits, children compressed with a bitmap).
+ *
+ * The heap's layout (compiled policy file format 2, radix_compile.c):
+ *   node  8-aligned: a 256-bit child bitmap (four little-endian u64), four
+ *         u8 counts of the set bits before each u64, then one u32 entry
+ *         per set bit (a run of equal children is kept once);
+ *   blob  u16 key count m (at most RP__RX_BLOB_KEYS), u8 key width kw, m
+ *         keys of kw bytes (the bits after the blob's depth, top-aligned),
+ *         m + 1 values of vw bytes.  In the IPv4 trie kw is never 3 and
+ *         is at least 2 where more than 8 key bits remain, so that it
+ *         follows from the depth and keys compare in 8-, 16- or 32-bit
+ *         vector lanes (format 1 used the narrowest width, any of 1..8);
+ *   offset 0 holds an empty blob, RP__RX_PAD bytes of slack follow the
+ *   heap (format 1: 80 bytes).
+ * Opening a file does not walk this (radix_check.c): lookups bound their
+ * reads as below. */
 #define RP__RX_TAG_VAL 0u
 #define RP__RX_TAG_BLOB 1u
 #define RP__RX_TAG_NODE 2u
