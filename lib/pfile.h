@@ -32,8 +32,8 @@
 #include "relaypolicy.h"
 
 #define RP__PF_MAGIC "\x89RPC\r\n\x1a\n"
-#define RP__PF_VERSION 2u /* 2: the prefix heap's slack is RP__RX_PAD (4096)   \
-                           */
+/* 2: the prefix heap's slack grew to RP__RX_PAD (4096 bytes). */
+#define RP__PF_VERSION 2u
 #define RP__PF_HEADER 128u
 #define RP__PF_BOM 0x01020304u
 #define RP__PF_ALIGN 64u
