@@ -9,9 +9,10 @@
  *
  * The file may be damaged or hostile.  Open checks the header and the
  * bounds of every section; every offset, length, count and index read
- * from the stream is checked before use; the prefix table is walked once
- * (rp__radix_check); the values of the maps a decision uses as indexes
- * are checked; string maps check key bounds at each lookup.  Only the
+ * from the stream is checked before use; the prefix table's geometry is
+ * checked (rp__radix_check: its lookups bound their own reads); the values
+ * of the maps a decision uses as indexes are checked; string maps check
+ * key bounds at each lookup.  Only the
  * checksum is left to rp_policy_check_file() (or RP_OPT_VERIFY), as it
  * reads every byte.
  */
