@@ -11,10 +11,11 @@
  * The file may be damaged or hostile.  Open checks the header and the
  * bounds of every section; every offset, length, count and index read
  * from the stream is checked before use; those in the items, domains and
- * findings are checked where they are read (policy.h); the prefix table
- * is walked once (rp__radix_check); the values of the small maps a
- * decision uses as indexes are checked, the domain table's where a
- * decision reads one; string maps check key bounds at each lookup.  Only the
+ * findings are checked where they are read (policy.h); the prefix table's
+ * geometry is checked (rp__radix_check: its lookups bound their own
+ * reads); the values of the small maps a decision uses as indexes are
+ * checked, the domain table's where a decision reads one; string maps
+ * check key bounds at each lookup.  Only the
  * checksum is left to rp_policy_check_file() (or RP_OPT_VERIFY), as it
  * reads every byte.
  */

@@ -293,6 +293,70 @@ pfx_cmp(const void *pa, const void *pb)
     return (a->list > b->list) - (a->list < b->list);
 }
 
+/* Byte @p i of a prefix's sort key, least significant first: the list
+ * (bytes 0-3), the length (4), the low half (5-12), the high half
+ * (13-20); pfx_cmp's order. */
+#define RX_SORT_DIGITS 21
+
+static inline unsigned
+pfx_digit(const rx_pfx *p, unsigned i)
+{
+    if (i < 4)
+        return (p->list >> (8 * i)) & 0xff;
+    if (i == 4)
+        return p->plen & 0xff; /* at most 128 */
+    if (i < 13)
+        return (unsigned)(p->lo >> (8 * (i - 5))) & 0xff;
+    return (unsigned)(p->hi >> (8 * (i - 13))) & 0xff;
+}
+
+/* Sorts @p v in pfx_cmp's order: a radix sort, least significant byte
+ * first, that skips the bytes every key shares (IPv4 prefixes have 16 of
+ * 21 alike), one counting pass for all of them.  qsort when short or out
+ * of memory. */
+static void
+pfx_sort(const rp__alloc *a, rx_pfx *v, size_t n)
+{
+    size_t(*cnt)[256] = NULL;
+    rx_pfx *tmp = NULL, *src = v, *dst;
+
+    if (n >= 256) {
+        cnt = rp__calloc(a, RX_SORT_DIGITS, sizeof(*cnt));
+        tmp = rp__malloc(a, n * sizeof(*tmp));
+    }
+    if (cnt == NULL || tmp == NULL) {
+        rp__free(a, cnt);
+        rp__free(a, tmp);
+        if (n > 1)
+            qsort(v, n, sizeof(*v), pfx_cmp);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (unsigned d = 0; d < RX_SORT_DIGITS; d++)
+            cnt[d][pfx_digit(&v[i], d)]++;
+    dst = tmp;
+    for (unsigned d = 0; d < RX_SORT_DIGITS; d++) {
+        size_t at = 0;
+
+        if (cnt[d][pfx_digit(&v[0], d)] == n)
+            continue; /* every key has this byte */
+        for (unsigned b = 0; b < 256; b++) {
+            size_t c = cnt[d][b];
+
+            cnt[d][b] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[cnt[d][pfx_digit(&src[i], d)]++] = src[i];
+        dst = src;
+        src = dst == v ? tmp : v;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof(*v));
+    rp__free(a, cnt);
+    rp__free(a, tmp);
+}
+
 /* An open prefix during the sweep: its last address and record. */
 typedef struct rx_open {
     uint64_t ehi;
@@ -413,8 +477,7 @@ freeze_into(rp__radix *r, rp__radix_builder *b, rx_recs *rs)
     size_t n4 = 0;
     int rc = -1;
 
-    if (b->n > 1)
-        qsort(b->v, b->n, sizeof(*b->v), pfx_cmp);
+    pfx_sort(&b->alloc, b->v, b->n);
     if (split_v4(b, &v4, &n4) == 0 &&
         sweep(&r->alloc, b->v, b->n, rs, &rg, &hosts) == 0 &&
         sweep(&r->alloc, v4, n4, rs, &rg4, &hosts4) == 0) {

@@ -54,7 +54,8 @@ void rp__radix_lookup4_batch(const rp__radix *r,
 size_t rp__radix_memory(const rp__radix *r);
 void rp__radix_free(rp__radix *r);
 /* radix_check.c: 0 when every lookup in @p r (read from a file) stays in
- * its parts, -1 when damaged, -2 on no memory. */
+ * its parts, -1 when damaged.  Constant time: lookups bound what they
+ * read from the heap themselves (radix_table.h). */
 int rp__radix_check(const rp__radix *r, const rp__alloc *a);
 
 #endif /* RP_RADIX_H */

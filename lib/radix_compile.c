@@ -119,6 +119,7 @@ typedef struct rx_build {
     uint8_t *heap;
     size_t len;
     size_t cap;
+    size_t zeroed; /* the heap's bytes up to here are written or zero */
     unsigned vw;
     unsigned kbits;    /* significant key bits of the trie being built */
     unsigned blob_max; /* most ranges in a blob that could be a node */
@@ -130,15 +131,19 @@ static int
 heap_take(rx_build *bd, size_t size, size_t align, size_t *off)
 {
     size_t at = (bd->len + align - 1) & ~(align - 1);
+    size_t need = at + size + RP__RX_PAD;
     uint8_t *p;
 
-    if (at + size + RP__RX_PAD > RP__RX_PAYLOAD)
+    if (need > RP__RX_PAYLOAD)
         return -1;
-    p = rp__grow(bd->a, bd->heap, &bd->cap, at + size + RP__RX_PAD, 1);
+    p = rp__grow(bd->a, bd->heap, &bd->cap, need, 1);
     if (p == NULL)
         return -1;
     bd->heap = p;
-    memset(p + bd->len, 0, at + size + RP__RX_PAD - bd->len);
+    if (need > bd->zeroed) {
+        memset(p + bd->zeroed, 0, need - bd->zeroed);
+        bd->zeroed = need;
+    }
     bd->len = at + size;
     *off = at;
     return 0;
@@ -171,7 +176,10 @@ blob_ranges(const rx_build *bd,
 }
 
 /* A blob: u16 key count, u8 key width, keys, then one value per range.
- * The key width covers every range start, kept or dropped. */
+ * The key width covers every range start, kept or dropped; in the IPv4
+ * trie it is at least two bytes wherever more than 8 key bits remain, and
+ * never three, so that radix_lookup.c compares keys in vector lanes and
+ * its branch on the width, which follows from the depth, is predicted. */
 static int
 put_blob(rx_build *bd,
          const rx_kv *kv,
@@ -192,11 +200,17 @@ put_blob(rx_build *bd,
     while (tz < 63 && ((bits >> tz) & 1) == 0)
         tz++;
     kw = (64 - tz + 7) / 8;
+    if (bd->hosts && kw < 2 && bd->kbits - d > 8)
+        kw = 2;
+    if (bd->hosts && kw == 3)
+        kw = 4;
     k = rp__malloc(bd->a, n * sizeof(*k));
     v = rp__malloc(bd->a, n * sizeof(*v));
     if (k == NULL || v == NULL)
         goto out;
     m = blob_ranges(bd, kv, i0, i1, k, v) - 1;
+    if (m > RP__RX_BLOB_KEYS) /* not from a node's 256 children or less */
+        goto out;
     if (heap_take(bd, 3 + m * kw + (m + 1) * bd->vw, 1, &off) < 0)
         goto out;
     p = bd->heap + off;
@@ -659,7 +673,7 @@ rp__rx_compile(rp__radix *r,
                const rp__rx_ranges *hosts4)
 {
     const rp__alloc *a = &r->alloc;
-    rx_build bd = {a, NULL, 0, 0, 0, 0, 0, 0};
+    rx_build bd = {a, NULL, 0, 0, 0, 0, 0, 0, 0};
     rx_kv kv4 = {0}, all4 = {0};
     rp__rx_ranges rg6 = {NULL, 0, 0};
     rx_split sp = {{0}, NULL, 0, 0};

@@ -15,7 +15,14 @@
 #define RX_SSE2 1
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define RX_INLINE static inline __attribute__((always_inline))
+#else
+#define RX_INLINE static inline
+#endif
+
 #define RX_SCAN 32 /* keys a blob search counts without bisecting */
+#define RX_SHORT 4 /* keys a short IPv6 blob search compares, all of them */
 
 static inline uint64_t
 load_be64(const uint8_t *p)
@@ -37,9 +44,7 @@ load_be64(const uint8_t *p)
 static inline uint32_t
 ld_val(const uint8_t *p, unsigned w)
 {
-    uint32_t v = rp__rx_ld_le32(p);
-
-    return w >= 4 ? v : v & ((1u << (8 * w)) - 1);
+    return rp__rx_ld_le32(p) & (~0u >> (32 - 8 * w)); /* w is 1..4 */
 }
 
 static inline unsigned
@@ -91,6 +96,17 @@ hash_find(const rp__rx_hash *h, uint64_t hi, uint64_t lo, uint32_t *rid)
  * Lookup
  * ------------------------------------------------------------------------ */
 
+/* A heap entry's bytes.  An offset past the heap (a damaged table) reads
+ * offset 0 instead: with the node index, the blob key count and the key
+ * width bounded below, no walk reads past the slack after the heap. */
+static inline const uint8_t *
+at(const rp__radix *r, uint32_t e)
+{
+    size_t off = e & RP__RX_PAYLOAD;
+
+    return r->heap + (off < r->heap_len ? off : 0);
+}
+
 /* How many of the @p m sorted @p kw-byte keys at @p k are <= @p xt. */
 static inline size_t
 count_le(const uint8_t *k, size_t m, unsigned kw, uint64_t xt)
@@ -121,6 +137,19 @@ typedef struct blob {
     const uint8_t *k;
 } blob;
 
+/* Reads a blob's header, its count and width bounded as radix_table.h
+ * says (a valid blob is within the bounds already). */
+static inline void
+blob_head(const uint8_t *p, uint64_t x, unsigned d, blob *bl)
+{
+    size_t m = (size_t)p[0] | (size_t)p[1] << 8;
+
+    bl->m = m < RP__RX_BLOB_KEYS ? m : RP__RX_BLOB_KEYS;
+    bl->kw = ((p[2] - 1u) & 7) + 1;
+    bl->xt = (x << d) >> (64 - 8 * bl->kw);
+    bl->k = p + 3;
+}
+
 /* The index of the range of a blob holding @p x (keys compared past the
  * top @p d bits): binary search down to a short window, then a
  * branch-free count. */
@@ -130,10 +159,7 @@ blob_index(const uint8_t *p, uint64_t x, unsigned d, blob *bl)
     size_t b = 0, len;
     uint64_t km;
 
-    bl->m = (size_t)p[0] | (size_t)p[1] << 8;
-    bl->kw = p[2];
-    bl->xt = (x << d) >> (64 - 8 * bl->kw);
-    bl->k = p + 3;
+    blob_head(p, x, d, bl);
     km = ~0ull >> (64 - 8 * bl->kw);
     len = bl->m + 1;
     while (len > RX_SCAN + 1) {
@@ -152,87 +178,157 @@ static inline uint32_t
 blob_find(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
 {
     blob bl;
-    size_t b = blob_index(p, x, d, &bl);
+    size_t b;
 
+    blob_head(p, x, d, &bl);
+    if (bl.m <= RX_SHORT) {
+        /* Most IPv6 blobs: every slot compared, none of it branching on
+         * the key width or count (keys past m read the blob's values or
+         * what follows, inside the slack, and are not counted). */
+        uint64_t km = ~0ull >> (64 - 8 * bl.kw);
+
+        b = 0;
+        for (size_t i = 0; i < RX_SHORT; i++)
+            b +=
+                (i < bl.m) & ((rp__rx_ld_le64(bl.k + i * bl.kw) & km) <= bl.xt);
+    } else {
+        b = blob_index(p, x, d, &bl);
+    }
     return ld_val(bl.k + bl.m * bl.kw + b * vw, vw);
 }
 
 /* IPv4 blobs: the value of range @p b, where a marked host range stands
- * for its one address only and gives way to the range before it. */
-static inline uint32_t
-host_val(
-    const uint8_t *k, size_t m, unsigned kw, unsigned vw, size_t b, uint64_t xt)
+ * for its one address only and gives way to the range before it; @p eq
+ * is 1 when the search key equals the start of range @p b (or b is 0).
+ * Both values are read and one is chosen without a branch. */
+RX_INLINE uint32_t
+host_val(const uint8_t *vals, unsigned vw, size_t b, unsigned eq)
 {
-    const uint8_t *vals = k + m * kw;
     uint32_t v = ld_val(vals + b * vw, vw);
-    uint32_t prev;
-    uint64_t kb;
+    uint32_t prev = ld_val(vals + (b - (b != 0)) * vw, vw);
+    uint32_t use_prev = -(v & ~eq & 1u);
 
-    /* Only a marked range looks at the one before it; the first range of
-     * a run is never marked, and no pointer may step before the run. */
-    if ((v & 1) == 0 || b == 0)
-        return v >> 1;
-    prev = ld_val(vals + (b - 1) * vw, vw);
-    kb = rp__rx_ld_le64(k + (b - 1) * kw) & (~0ull >> (64 - 8 * kw));
-    return (kb != xt ? prev : v) >> 1;
+    return ((prev & use_prev) | (v & ~use_prev)) >> 1;
 }
 
-/* blob_find for the IPv4 trie, where host ranges are marked. */
+/* blob_find for the IPv4 trie, where host ranges are marked: any size and
+ * key width (kept out of line, off the common path). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
 static uint32_t
 blob_find4_any(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
 {
     blob bl;
     size_t b = blob_index(p, x, d, &bl);
+    unsigned eq = 1;
 
-    return host_val(bl.k, bl.m, bl.kw, vw, b, bl.xt);
+    if (b != 0)
+        eq = (rp__rx_ld_le64(bl.k + (b - 1) * bl.kw) &
+              (~0ull >> (64 - 8 * bl.kw))) == bl.xt;
+    return host_val(bl.k + bl.m * bl.kw, vw, b, eq);
 }
 
-/* The same for blobs of at most 16 keys of one or two bytes, the common
- * case: every key is compared at once and nothing branches on the data,
- * so that the processor overlaps independent lookups. */
-static inline uint32_t
+#ifdef RX_SSE2
+/* Bit i of *gt: key i > @p xv (lanes of 8, 16 or 32 bits, @p sign their
+ * top bit), of *eq: key i == @p xv; a 16-key mask from lanes packed. */
+RX_INLINE __m128i
+rx_gt(__m128i k, __m128i xs, __m128i sign, unsigned lane)
+{
+    k = _mm_xor_si128(k, sign);
+    return lane == 1   ? _mm_cmpgt_epi8(k, xs)
+           : lane == 2 ? _mm_cmpgt_epi16(k, xs)
+                       : _mm_cmpgt_epi32(k, xs);
+}
+
+RX_INLINE __m128i
+rx_eq(__m128i k, __m128i xv, unsigned lane)
+{
+    return lane == 1   ? _mm_cmpeq_epi8(k, xv)
+           : lane == 2 ? _mm_cmpeq_epi16(k, xv)
+                       : _mm_cmpeq_epi32(k, xv);
+}
+
+static inline __m128i
+rx_ld(const uint8_t *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* The compare masks of 16 keys of @p kw (1, 2 or 4) bytes at @p k with
+ * @p xt: bit i of *gt when key i > xt, of *eq when key i == xt.  Keys
+ * are little-endian: on a big-endian host this is not compiled. */
+RX_INLINE void
+rx_masks16(
+    const uint8_t *k, unsigned kw, uint32_t xt, unsigned *gt, unsigned *eq)
+{
+    if (kw == 1) {
+        __m128i a = rx_ld(k), xv = _mm_set1_epi8((char)xt);
+        __m128i sign = _mm_set1_epi8((char)-0x80);
+
+        *gt = (unsigned)_mm_movemask_epi8(
+            rx_gt(a, _mm_xor_si128(xv, sign), sign, 1));
+        *eq = (unsigned)_mm_movemask_epi8(rx_eq(a, xv, 1));
+    } else if (kw == 2) {
+        __m128i a = rx_ld(k), c = rx_ld(k + 16);
+        __m128i xv = _mm_set1_epi16((short)xt);
+        __m128i sign = _mm_set1_epi16(-0x8000), xs = _mm_xor_si128(xv, sign);
+
+        *gt = (unsigned)_mm_movemask_epi8(
+            _mm_packs_epi16(rx_gt(a, xs, sign, 2), rx_gt(c, xs, sign, 2)));
+        *eq = (unsigned)_mm_movemask_epi8(
+            _mm_packs_epi16(rx_eq(a, xv, 2), rx_eq(c, xv, 2)));
+    } else {
+        __m128i a = rx_ld(k), b = rx_ld(k + 16), c = rx_ld(k + 32),
+                e = rx_ld(k + 48);
+        __m128i xv = _mm_set1_epi32((int)xt);
+        __m128i sign = _mm_set1_epi32((int)0x80000000u);
+        __m128i xs = _mm_xor_si128(xv, sign);
+
+        *gt = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(
+            _mm_packs_epi32(rx_gt(a, xs, sign, 4), rx_gt(b, xs, sign, 4)),
+            _mm_packs_epi32(rx_gt(c, xs, sign, 4), rx_gt(e, xs, sign, 4))));
+        *eq = (unsigned)_mm_movemask_epi8(
+            _mm_packs_epi16(_mm_packs_epi32(rx_eq(a, xv, 4), rx_eq(b, xv, 4)),
+                            _mm_packs_epi32(rx_eq(c, xv, 4), rx_eq(e, xv, 4))));
+    }
+}
+#endif
+
+/* The same for blobs of at most 16 keys of one, two or four bytes, the
+ * common case: every key is compared at once and nothing branches on the
+ * data, so that the processor overlaps independent lookups.  The key
+ * width follows from the depth in the IPv4 trie (radix_table.h), so the
+ * branch on it is predicted. */
+RX_INLINE uint32_t
 blob_find4(const uint8_t *p, uint64_t x, unsigned d, unsigned vw)
 {
-#ifdef RX_SSE2
-    unsigned m = (unsigned)p[0] | (unsigned)p[1] << 8, kw = p[2];
+#if defined(RX_SSE2) && defined(RP__RX_LE) && RP__RX_LE
+    unsigned m = (unsigned)p[0] | (unsigned)p[1] << 8, kw = p[2], gt, eq;
     const uint8_t *k = p + 3;
-    uint32_t xt = (uint32_t)((x << d) >> 48), gt;
-    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)k);
-    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(k + 16));
-    __m128i zero = _mm_setzero_si128(), sign = _mm_set1_epi16(-0x8000);
-    __m128i one = _mm_set1_epi16((short)-(kw == 1));
-    __m128i xv = _mm_xor_si128(_mm_set1_epi16((short)xt), sign);
-    uint64_t bits;
+    size_t b;
 
-    if (m > 16 || kw > 2)
+    if (m > 16 || (kw != 1 && kw != 2 && kw != 4))
         return blob_find4_any(p, x, d, vw);
-    /* One-byte keys become the high byte of 16-bit lanes. */
-    b = _mm_or_si128(_mm_and_si128(one, _mm_unpackhi_epi8(zero, a)),
-                     _mm_andnot_si128(one, b));
-    a = _mm_or_si128(_mm_and_si128(one, _mm_unpacklo_epi8(zero, a)),
-                     _mm_andnot_si128(one, a));
-    gt =
-        (uint32_t)_mm_movemask_epi8(
-            _mm_cmpgt_epi16(_mm_xor_si128(a, sign), xv)) |
-        (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi16(_mm_xor_si128(b, sign), xv))
-            << 16;
-    bits = gt | ~0ull << (2 * m);
-    return host_val(k, m, kw, vw, (size_t)__builtin_ctzll(bits) / 2,
-                    (x << d) >> (64 - 8 * kw));
+    rx_masks16(k, kw, (uint32_t)((x << d) >> (64 - 8 * kw)), &gt, &eq);
+    b = (size_t)__builtin_ctz(gt | 1u << m);
+    return host_val(k + m * kw, vw, b, ((eq << 1 | 1u) >> b) & 1);
 #else
     return blob_find4_any(p, x, d, vw);
 #endif
 }
 
-/* The child of a node for the 8 bits of @p x after the top @p d. */
+/* The child of a node for the 8 bits of @p x after the top @p d (the
+ * index is masked to a node's 256 children). */
 static inline uint32_t
 node_child(const uint8_t *p, uint64_t x, unsigned d)
 {
     unsigned j = (unsigned)((x << d) >> 56), w = j >> 6;
     uint64_t bits = rp__rx_ld_le64(p + 8 * w) & (~0ull >> (63 - (j & 63)));
 
-    return rp__rx_ld_le32(p + RP__RX_NODE_HDR +
-                          4 * (p[32 + w] + rp__rx_popcount64(bits) - 1));
+    return rp__rx_ld_le32(
+        p + RP__RX_NODE_HDR +
+        4 * ((p[32 + w] + rp__rx_popcount64(bits) - 1) & 255));
 }
 
 /* Walks a trie from entry @p e at depth @p d to the value for @p x. */
@@ -240,7 +336,7 @@ static inline uint32_t
 walk(const rp__radix *r, uint32_t e, uint64_t x, unsigned d)
 {
     for (; d <= 64; d += 8) {
-        const uint8_t *p = r->heap + (e & RP__RX_PAYLOAD);
+        const uint8_t *p = at(r, e);
 
         if (e >> 30 == RP__RX_TAG_BLOB)
             return blob_find(p, x, d, r->vw);
@@ -271,11 +367,19 @@ walk4(const rp__radix *r, uint32_t e, uint64_t x, unsigned d)
     for (; d <= 24; d += 8) {
         if (e >> 30 != RP__RX_TAG_NODE)
             break;
-        e = node_child(r->heap + (e & RP__RX_PAYLOAD), x, d);
+        e = node_child(at(r, e), x, d);
     }
     if (e >> 30 == RP__RX_TAG_BLOB)
-        return blob_find4(r->heap + (e & RP__RX_PAYLOAD), x, d, r->vw);
+        return blob_find4(at(r, e), x, d, r->vw);
     return e & RP__RX_PAYLOAD;
+}
+
+static inline const uint8_t *
+rx_record(const rp__radix *r, uint32_t rid)
+{
+    if (rid >= r->n_recs)
+        rid = 0;
+    return r->recs + (size_t)rid * r->n_lists;
 }
 
 /* A value entry reads the empty blob at offset 0 and keeps its own value,
@@ -285,7 +389,7 @@ rp__radix_lookup4(const rp__radix *r, uint32_t addr)
 {
     const rp__rx_trie *t = &r->t4;
     uint64_t x = (uint64_t)addr << 32, i = 0;
-    uint32_t e, rid, blob, off;
+    uint32_t e, rid, blob;
 
     if (t->dir != NULL)
         i = (x >> (64 - t->bits)) - t->w0;
@@ -297,14 +401,10 @@ rp__radix_lookup4(const rp__radix *r, uint32_t addr)
         rid = walk4(r, e, x, t->bits);
     else {
         blob = -(e >> 30 == RP__RX_TAG_BLOB);
-        off = e & RP__RX_PAYLOAD & blob;
-        rid = blob_find4(r->heap + off, x, t->bits, r->vw);
+        rid = blob_find4(at(r, e & blob), x, t->bits, r->vw);
         rid = (rid & blob) | (e & RP__RX_PAYLOAD & ~blob);
     }
-
-    if (rid >= r->n_recs)
-        rid = 0;
-    return r->recs + (size_t)rid * r->n_lists;
+    return rx_record(r, rid);
 }
 
 /* IPv6 trie values are twice a record id or low-half trie, plus one when
@@ -323,9 +423,7 @@ rp__radix_lookup(const rp__radix *r, const uint8_t key[16])
     rid = v >> 1;
     if ((v & 1) != 0 && !hash_find(&r->h6, hi, lo, &rid))
         rid = v >> 1;
-    if (rid >= r->n_recs)
-        rid = 0;
-    return r->recs + (size_t)rid * r->n_lists;
+    return rx_record(r, rid);
 }
 
 static size_t
@@ -371,7 +469,9 @@ rx_prefetch(const void *p)
 }
 
 /* Prefetches what reading entry @p e will touch: a node's bitmap or the
- * keys and values of a blob (two lines). */
+ * keys and values of a blob (two lines).  The offset is not bounded as
+ * at() bounds it: a prefetch reads nothing and cannot fault, and with the
+ * bound gcc 12 drops the prefetches altogether. */
 static inline void
 rx_prefetch_entry(const rp__radix *r, uint32_t e)
 {
@@ -383,101 +483,120 @@ rx_prefetch_entry(const rp__radix *r, uint32_t e)
     rx_prefetch(p + 64);
 }
 
-static inline const uint8_t *
-rx_record(const rp__radix *r, uint32_t rid)
+/* One walk in progress: the key (the address in x for IPv4; the halves
+ * for IPv6, x the half being walked), the entry to read next and its
+ * depth, the stage, and for IPv6 the value of the high-half walk. */
+typedef struct lane {
+    uint64_t hi, lo, x;
+    uint32_t e, v;
+    unsigned d, stage;
+} lane;
+
+/* Stages: the directory slot is on its way (its index in e), the walk of
+ * a trie (the IPv4 one, or IPv6's high half), of a low-half trie, the
+ * host table. */
+enum { RX_DIR, RX_TRIE, RX_LOW, RX_HOST };
+
+/* Up to RX_LANES queries of a batch: the unfinished lanes and where the
+ * answers go.  Both families share it and lanes_run(). */
+typedef struct lanes {
+    lane l[RX_LANES];
+    uint8_t live[RX_LANES];
+    size_t n_live;
+    const uint8_t **out;
+} lanes;
+
+/* Lane @p i has started: its answer when it has one already (@p done),
+ * else it joins the unfinished lanes. */
+RX_INLINE void
+lanes_add(const rp__radix *r, lanes *b, size_t i, int done, uint32_t rid)
 {
-    if (rid >= r->n_recs)
-        rid = 0;
-    return r->recs + (size_t)rid * r->n_lists;
+    if (done)
+        b->out[i] = rx_record(r, rid);
+    else
+        b->live[b->n_live++] = (uint8_t)i;
 }
 
-/* One IPv4 walk in progress: the address, the entry to read next and its
- * depth. */
-typedef struct lane4 {
-    uint64_t x;
-    uint32_t e;
-    unsigned d;
-} lane4;
-
-/* Starts lane @p l for @p addr: 1 when it already has its answer (*rid),
- * else its first entry is prefetched (or its directory slot, with *dir). */
-static inline int
-lane4_start(const rp__radix *r, lane4 *l, uint32_t addr, uint32_t *rid)
+/* Rounds of one @p step per unfinished lane until every lane is done. */
+RX_INLINE void
+lanes_run(const rp__radix *r,
+          lanes *b,
+          int (*step)(const rp__radix *, lane *, uint32_t *))
 {
-    const rp__rx_trie *t = &r->t4;
+    while (b->n_live > 0) {
+        size_t kept = 0;
+
+        for (size_t k = 0; k < b->n_live; k++) {
+            uint32_t rid;
+
+            if (step(r, &b->l[b->live[k]], &rid))
+                b->out[b->live[k]] = rx_record(r, rid);
+            else
+                b->live[kept++] = b->live[k];
+        }
+        b->n_live = kept;
+    }
+}
+
+/* Starts the walk of trie @p t for @p x in lane @p l: 1 when the key lies
+ * outside the first stride's window (its value in *v), else the first
+ * entry, or the directory slot, is prefetched. */
+static inline int
+lane_start(
+    const rp__radix *r, const rp__rx_trie *t, lane *l, uint64_t x, uint32_t *v)
+{
     uint64_t i;
 
-    l->x = (uint64_t)addr << 32;
+    l->x = x;
     if (t->dir == NULL) {
         l->e = t->root;
         l->d = 0;
+        l->stage = RX_TRIE;
         rx_prefetch_entry(r, l->e);
         return 0;
     }
-    i = (l->x >> (64 - t->bits)) - t->w0;
+    i = (x >> (64 - t->bits)) - t->w0;
     if (i >= t->wn) {
-        *rid = (l->x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
+        *v = (x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
         return 1;
     }
     rx_prefetch(&t->dir[i]);
-    l->d = t->bits;
     l->e = (uint32_t)i;
+    l->d = t->bits;
+    l->stage = RX_DIR;
     return 0;
+}
+
+/* The directory stage of lane @p l in trie @p t: read the slot. */
+static inline void
+lane_dir(const rp__radix *r, const rp__rx_trie *t, lane *l)
+{
+    l->e = t->dir[l->e];
+    l->stage = RX_TRIE;
+    rx_prefetch_entry(r, l->e);
 }
 
 /* One step of walk4() for lane @p l: 1 with *rid when it is done. */
 static inline int
-lane4_step(const rp__radix *r, lane4 *l, uint32_t *rid)
+lane4_step(const rp__radix *r, lane *l, uint32_t *rid)
 {
     uint32_t e = l->e;
 
+    if (l->stage == RX_DIR) {
+        lane_dir(r, &r->t4, l);
+        return 0;
+    }
     if (e >> 30 == RP__RX_TAG_NODE && l->d <= 24) {
-        l->e = node_child(r->heap + (e & RP__RX_PAYLOAD), l->x, l->d);
+        l->e = node_child(at(r, e), l->x, l->d);
         l->d += 8;
         rx_prefetch_entry(r, l->e);
         return 0;
     }
     if (e >> 30 == RP__RX_TAG_BLOB)
-        *rid = blob_find4(r->heap + (e & RP__RX_PAYLOAD), l->x, l->d, r->vw);
+        *rid = blob_find4(at(r, e), l->x, l->d, r->vw);
     else
         *rid = e & RP__RX_PAYLOAD;
     return 1;
-}
-
-/* Up to RX_LANES addresses of a batch. */
-static void
-lookup4_lanes(const rp__radix *r,
-              const uint32_t *addrs,
-              size_t n,
-              const uint8_t **out)
-{
-    lane4 l[RX_LANES];
-    uint8_t live[RX_LANES];
-    size_t n_live = 0;
-    uint32_t rid;
-
-    for (size_t i = 0; i < n; i++) {
-        if (lane4_start(r, &l[i], addrs[i], &rid))
-            out[i] = rx_record(r, rid);
-        else
-            live[n_live++] = (uint8_t)i;
-    }
-    if (r->t4.dir != NULL)
-        for (size_t k = 0; k < n_live; k++) {
-            lane4 *a = &l[live[k]];
-            a->e = r->t4.dir[a->e];
-            rx_prefetch_entry(r, a->e);
-        }
-    while (n_live > 0) {
-        size_t kept = 0;
-        for (size_t k = 0; k < n_live; k++) {
-            if (lane4_step(r, &l[live[k]], &rid))
-                out[live[k]] = rx_record(r, rid);
-            else
-                live[kept++] = live[k];
-        }
-        n_live = kept;
-    }
 }
 
 void
@@ -486,25 +605,30 @@ rp__radix_lookup4_batch(const rp__radix *r,
                         size_t n,
                         const uint8_t **out)
 {
-    for (size_t i = 0; i < n; i += RX_LANES)
-        lookup4_lanes(r, addrs + i, n - i < RX_LANES ? n - i : RX_LANES,
-                      out + i);
-}
+    lanes b;
 
-/* One IPv6 walk in progress: its directory slot (stage 3, the slot's
- * index in e), the high half (0), the low half (1), the host table (2). */
-typedef struct lane6 {
-    uint64_t hi, lo, x;
-    uint32_t e, v;
-    unsigned d, stage;
-} lane6;
+    for (size_t i0 = 0; i0 < n; i0 += RX_LANES) {
+        size_t m = n - i0 < RX_LANES ? n - i0 : RX_LANES;
+
+        b.n_live = 0;
+        b.out = out + i0;
+        for (size_t i = 0; i < m; i++) {
+            uint32_t rid = 0;
+            int done = lane_start(r, &r->t4, &b.l[i],
+                                  (uint64_t)addrs[i0 + i] << 32, &rid);
+
+            lanes_add(r, &b, i, done, rid);
+        }
+        lanes_run(r, &b, lane4_step);
+    }
+}
 
 /* One step of walk() for lane @p l: 1 with *v when the trie is done. */
 static inline int
-lane6_walk(const rp__radix *r, lane6 *l, uint32_t *v)
+lane6_walk(const rp__radix *r, lane *l, uint32_t *v)
 {
     uint32_t e = l->e;
-    const uint8_t *p = r->heap + (e & RP__RX_PAYLOAD);
+    const uint8_t *p = at(r, e);
 
     if (l->d <= 64 && e >> 30 == RP__RX_TAG_BLOB) {
         *v = blob_find(p, l->x, l->d, r->vw);
@@ -523,10 +647,10 @@ lane6_walk(const rp__radix *r, lane6 *l, uint32_t *v)
 /* After the high-half walk gave @p v: go on with the low half, the host
  * table, or finish with *rid (returns 1). */
 static inline int
-lane6_next(const rp__radix *r, lane6 *l, uint32_t v, uint32_t *rid)
+lane6_next(const rp__radix *r, lane *l, uint32_t v, uint32_t *rid)
 {
-    if (l->stage == 0 && (v >> 1) - r->n_recs < r->n_lo) {
-        l->stage = 1;
+    if (l->stage != RX_LOW && (v >> 1) - r->n_recs < r->n_lo) {
+        l->stage = RX_LOW;
         l->e = r->lo_root[(v >> 1) - r->n_recs];
         l->x = l->lo;
         l->d = 0;
@@ -535,7 +659,7 @@ lane6_next(const rp__radix *r, lane6 *l, uint32_t v, uint32_t *rid)
     }
     l->v = v;
     if ((v & 1) != 0) {
-        l->stage = 2;
+        l->stage = RX_HOST;
         rx_prefetch(r->h6.b +
                     (size_t)rp__rx_bucket(r->h6.nb, l->hi, l->lo) * 64);
         return 0;
@@ -545,17 +669,15 @@ lane6_next(const rp__radix *r, lane6 *l, uint32_t v, uint32_t *rid)
 }
 
 static inline int
-lane6_step(const rp__radix *r, lane6 *l, uint32_t *rid)
+lane6_step(const rp__radix *r, lane *l, uint32_t *rid)
 {
     uint32_t v;
 
-    if (l->stage == 3) {
-        l->e = r->t6.dir[l->e];
-        l->stage = 0;
-        rx_prefetch_entry(r, l->e);
+    if (l->stage == RX_DIR) {
+        lane_dir(r, &r->t6, l);
         return 0;
     }
-    if (l->stage == 2) {
+    if (l->stage == RX_HOST) {
         *rid = l->v >> 1;
         if (!hash_find(&r->h6, l->hi, l->lo, rid))
             *rid = l->v >> 1;
@@ -568,67 +690,16 @@ lane6_step(const rp__radix *r, lane6 *l, uint32_t *rid)
 
 /* Starts lane @p l: 1 when it has its answer (*rid). */
 static inline int
-lane6_start(const rp__radix *r, lane6 *l, const uint8_t *key, uint32_t *rid)
+lane6_start(const rp__radix *r, lane *l, const uint8_t *key, uint32_t *rid)
 {
-    const rp__rx_trie *t = &r->t6;
-    uint64_t i;
+    uint32_t v;
 
     l->hi = load_be64(key);
     l->lo = load_be64(key + 8);
-    l->x = l->hi;
-    l->stage = 0;
-    if (t->dir == NULL) {
-        l->e = t->root;
-        l->d = 0;
-        rx_prefetch_entry(r, l->e);
+    if (!lane_start(r, &r->t6, l, l->hi, &v))
         return 0;
-    }
-    i = (l->x >> (64 - t->bits)) - t->w0;
-    if (i >= t->wn) {
-        uint32_t v = (l->x >> (64 - t->bits)) < t->w0 ? t->below : t->above;
-        return lane6_next(r, l, v, rid);
-    }
-    rx_prefetch(&t->dir[i]);
-    l->e = (uint32_t)i;
-    l->d = t->bits;
-    l->stage = 3;
-    return 0;
-}
-
-/* Up to RX_LANES keys of a batch. */
-static void
-lookup_lanes(const rp__radix *r,
-             const uint8_t *const *keys,
-             size_t n,
-             const uint8_t **out)
-{
-    lane6 l[RX_LANES];
-    uint8_t live[RX_LANES];
-    size_t n_live = 0;
-    uint32_t rid;
-
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *k = keys[i];
-        uint64_t lo = load_be64(k + 8);
-
-        /* An IPv4 key (rare here) takes the one-query path. */
-        if (load_be64(k) == 0 && (lo >> 32) == 0xffff)
-            out[i] = rp__radix_lookup4(r, (uint32_t)lo);
-        else if (lane6_start(r, &l[i], k, &rid))
-            out[i] = rx_record(r, rid);
-        else
-            live[n_live++] = (uint8_t)i;
-    }
-    while (n_live > 0) {
-        size_t kept = 0;
-        for (size_t k = 0; k < n_live; k++) {
-            if (lane6_step(r, &l[live[k]], &rid))
-                out[live[k]] = rx_record(r, rid);
-            else
-                live[kept++] = live[k];
-        }
-        n_live = kept;
-    }
+    l->stage = RX_TRIE;
+    return lane6_next(r, l, v, rid);
 }
 
 void
@@ -637,6 +708,24 @@ rp__radix_lookup_batch(const rp__radix *r,
                        size_t n,
                        const uint8_t **out)
 {
-    for (size_t i = 0; i < n; i += RX_LANES)
-        lookup_lanes(r, keys + i, n - i < RX_LANES ? n - i : RX_LANES, out + i);
+    lanes b;
+
+    for (size_t i0 = 0; i0 < n; i0 += RX_LANES) {
+        size_t m = n - i0 < RX_LANES ? n - i0 : RX_LANES;
+
+        b.n_live = 0;
+        b.out = out + i0;
+        for (size_t i = 0; i < m; i++) {
+            const uint8_t *k = keys[i0 + i];
+            uint64_t lo = load_be64(k + 8);
+            uint32_t rid = 0;
+
+            /* An IPv4 key (rare here) takes the one-query path. */
+            if (load_be64(k) == 0 && (lo >> 32) == 0xffff)
+                out[i0 + i] = rp__radix_lookup4(r, (uint32_t)lo);
+            else
+                lanes_add(r, &b, i, lane6_start(r, &b.l[i], k, &rid), rid);
+        }
+        lanes_run(r, &b, lane6_step);
+    }
 }

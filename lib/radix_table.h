@@ -83,13 +83,37 @@ struct rp__radix {
 #define RP__RX_V4_END 0x0000ffffffffffffull
 
 /* Trie entries: a value, a blob (a sorted run of ranges) or a node (the
- * next 8 bits, children compressed with a bitmap). */
+ * next 8 bits, children compressed with a bitmap).
+ *
+ * The heap's layout (compiled policy file format 2, radix_compile.c):
+ *   node  8-aligned: a 256-bit child bitmap (four little-endian u64), four
+ *         u8 counts of the set bits before each u64, then one u32 entry
+ *         per set bit (a run of equal children is kept once);
+ *   blob  u16 key count m (at most RP__RX_BLOB_KEYS), u8 key width kw, m
+ *         keys of kw bytes (the bits after the blob's depth, top-aligned),
+ *         m + 1 values of vw bytes.  In the IPv4 trie kw is never 3 and
+ *         is at least 2 where more than 8 key bits remain, so that it
+ *         follows from the depth and keys compare in 8-, 16- or 32-bit
+ *         vector lanes (format 1 used the narrowest width, any of 1..8);
+ *   offset 0 holds an empty blob, RP__RX_PAD bytes of slack follow the
+ *   heap (format 1: 80 bytes).
+ * Opening a file does not walk this (radix_check.c): lookups bound their
+ * reads as below. */
 #define RP__RX_TAG_VAL 0u
 #define RP__RX_TAG_BLOB 1u
 #define RP__RX_TAG_NODE 2u
 #define RP__RX_PAYLOAD 0x3fffffffu
-#define RP__RX_PAD 80 /* readable slack after the heap: lookups read ahead */
-#define RP__RX_NODE_HDR 36 /* bitmap (32 bytes) and four prefix counts */
+#define RP__RX_NODE_HDR 36   /* bitmap (32 bytes) and four prefix counts */
+#define RP__RX_BLOB_KEYS 255 /* most keys in a blob (a node's 256 children) */
+/* Readable slack after the heap.  Lookups read ahead (up to 32 bytes of
+ * keys at once), and bound what they read so that a damaged table
+ * cannot make them leave the heap and its slack: an entry's offset past
+ * the heap reads offset 0, a node's child index is masked to 0..255, a
+ * blob's key count is capped at RP__RX_BLOB_KEYS and its key width taken
+ * as 1..8 (value widths, 1..4, are checked once when a table is read).
+ * The largest reach from an offset inside the heap is then a blob's:
+ * 3 + 255 * 8 keys, 256 * 4 value bytes, an 8-byte over-read. */
+#define RP__RX_PAD 4096
 
 /* Builds the compiled form of @p r (whose n_recs is set) from the ranges
  * and hosts of two sweeps: one over the IPv6 prefixes (@p rg, @p hosts),

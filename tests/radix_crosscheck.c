@@ -17,6 +17,7 @@
  */
 #include "alloc.h"
 #include "radix.h"
+#include "radix_ref.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -26,57 +27,15 @@
 
 #define N_LISTS 5
 
-typedef struct pfx {
-    uint8_t key[16];
-    unsigned plen;
-    uint32_t list;
-} pfx;
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t digest = 0xcbf29ce484222325ull;
 static unsigned long n_lookups, n_bad;
-
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned
-below(unsigned n)
-{
-    return (unsigned)(rng() % n);
-}
-
-static void
-key_v4(uint8_t key[16], uint32_t a)
-{
-    memset(key, 0, 16);
-    key[10] = key[11] = 0xff;
-    for (int i = 0; i < 4; i++)
-        key[12 + i] = (uint8_t)(a >> (24 - 8 * i));
-}
 
 static bool
 is_v4(const uint8_t key[16])
 {
-    static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    uint32_t addr;
 
-    return memcmp(key, pre, 12) == 0;
-}
-
-static void
-mask(uint8_t key[16], unsigned plen)
-{
-    for (unsigned i = 0; i < 16; i++) {
-        if (plen <= 8 * i)
-            key[i] = 0;
-        else if (plen < 8 * (i + 1))
-            key[i] &= (uint8_t)(0xff << (8 - (plen - 8 * i)));
-    }
+    return key_is_v4(key, &addr);
 }
 
 /* A random key: IPv4 or IPv6, near one of a few bases so that keys and
@@ -85,7 +44,7 @@ static void
 random_key(uint8_t key[16])
 {
     static const uint8_t bases[3][2] = {{0x20, 0x01}, {0, 0}, {0xfe, 0x80}};
-    unsigned k = below(8);
+    unsigned k = rng_below(8);
 
     if (k < 4) {
         uint32_t a = (uint32_t)rng();
@@ -97,7 +56,7 @@ random_key(uint8_t key[16])
     for (int i = 0; i < 16; i++)
         key[i] = (uint8_t)rng();
     if (k < 7) {
-        memset(key, 0, 4 + below(8));
+        memset(key, 0, 4 + rng_below(8));
         memcpy(key, bases[k - 4], 2);
     }
 }
@@ -112,9 +71,9 @@ add(rp__radix_builder *b,
     pfx *p = &v[(*n)++];
 
     memcpy(p->key, key, 16);
-    mask(p->key, plen);
+    key_mask(p->key, plen);
     p->plen = plen;
-    p->list = below(N_LISTS);
+    p->list = rng_below(N_LISTS);
     if (rp__radix_add(b, p->key, plen, p->list) != 0) {
         fprintf(stderr, "rp__radix_add failed\n");
         exit(2);
@@ -198,25 +157,6 @@ check_batched(const rp__radix *t, const uint8_t key[16], const uint8_t *want)
 /* ---- the mixed table, against a scan of every prefix -------------------- */
 
 static void
-scan_ref(const pfx *v, size_t n, const uint8_t key[16], uint8_t *out)
-{
-    bool v4 = is_v4(key);
-
-    memset(out, RP__NOMATCH, N_LISTS);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t k[16];
-
-        if (v4 && v[i].plen < 96) /* IPv6 only (relaypolicy(7) §2) */
-            continue;
-        memcpy(k, key, 16);
-        mask(k, v[i].plen);
-        if (memcmp(k, v[i].key, 16) == 0 &&
-            (out[v[i].list] == RP__NOMATCH || out[v[i].list] < v[i].plen))
-            out[v[i].list] = (uint8_t)v[i].plen;
-    }
-}
-
-static void
 mixed(const rp__alloc *a, unsigned n_pfx, unsigned n_keys)
 {
     rp__radix_builder *b = rp__radix_builder_new(a);
@@ -228,11 +168,12 @@ mixed(const rp__alloc *a, unsigned n_pfx, unsigned n_keys)
     while (n < n_pfx) {
         random_key(key);
         if (is_v4(key))
-            add(b, v, &n, key, below(3) ? 96 + below(33) : 128);
-        else if (below(4) == 0)
-            add(b, v, &n, (uint8_t[16]){0}, below(97)); /* holds the block */
+            add(b, v, &n, key, rng_below(3) ? 96 + rng_below(33) : 128);
+        else if (rng_below(4) == 0)
+            add(b, v, &n, (uint8_t[16]){0},
+                rng_below(97)); /* holds the block */
         else
-            add(b, v, &n, key, below(3) ? below(129) : 128);
+            add(b, v, &n, key, rng_below(3) ? rng_below(129) : 128);
     }
     t = rp__radix_freeze(b, N_LISTS);
     if (t == NULL) {
@@ -241,17 +182,17 @@ mixed(const rp__alloc *a, unsigned n_pfx, unsigned n_keys)
     }
     for (unsigned i = 0; i < n_keys; i++) {
         if (i % 2 == 0) { /* an edge of a prefix, or just past it */
-            const pfx *p = &v[below((unsigned)n)];
+            const pfx *p = &v[rng_below((unsigned)n)];
             memcpy(key, p->key, 16);
-            if (below(2))
+            if (rng_below(2))
                 for (unsigned bit = p->plen; bit < 128; bit++)
                     key[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
-            if (below(2))
+            if (rng_below(2))
                 key[15] ^= 1;
         } else {
             random_key(key);
         }
-        scan_ref(v, n, key, want);
+        ref_scan(v, n, key, want, N_LISTS);
         check_batched(t, key, want);
     }
     flush(t);
@@ -262,41 +203,6 @@ mixed(const rp__alloc *a, unsigned n_pfx, unsigned n_keys)
 /* ---- the large table, against a search per prefix length ---------------- */
 
 static const unsigned large_lens[] = {104, 112, 120, 128, 32, 48, 64, 80};
-
-static int
-by_len_key(const void *x, const void *y)
-{
-    const pfx *p = x, *q = y;
-
-    if (p->plen != q->plen)
-        return p->plen < q->plen ? -1 : 1;
-    return memcmp(p->key, q->key, 16);
-}
-
-static void
-search_ref(const pfx *v, size_t n, const uint8_t key[16], uint8_t *out)
-{
-    memset(out, RP__NOMATCH, N_LISTS);
-    for (size_t l = 0; l < sizeof(large_lens) / sizeof(large_lens[0]); l++) {
-        pfx probe = {.plen = large_lens[l]};
-        size_t lo = 0, hi = n;
-
-        if (is_v4(key) && probe.plen < 96)
-            continue;
-        memcpy(probe.key, key, 16);
-        mask(probe.key, probe.plen);
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (by_len_key(&v[mid], &probe) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (; lo < n && by_len_key(&v[lo], &probe) == 0; lo++)
-            if (out[v[lo].list] == RP__NOMATCH || out[v[lo].list] < probe.plen)
-                out[v[lo].list] = (uint8_t)probe.plen;
-    }
-}
 
 static void
 large(const rp__alloc *a, unsigned n_pfx, unsigned n_keys)
@@ -310,8 +216,9 @@ large(const rp__alloc *a, unsigned n_pfx, unsigned n_keys)
     while (n < n_pfx) {
         random_key(key);
         add(b, v, &n, key,
-            is_v4(key) ? large_lens[below(4)] : large_lens[4 + below(4)]);
-        if (!is_v4(key) && below(4) == 0)
+            is_v4(key) ? large_lens[rng_below(4)]
+                       : large_lens[4 + rng_below(4)]);
+        if (!is_v4(key) && rng_below(4) == 0)
             add(b, v, &n, key, 128);
     }
     t = rp__radix_freeze(b, N_LISTS);
@@ -319,15 +226,16 @@ large(const rp__alloc *a, unsigned n_pfx, unsigned n_keys)
         fprintf(stderr, "freeze failed\n");
         exit(2);
     }
-    qsort(v, n, sizeof(*v), by_len_key);
+    qsort(v, n, sizeof(*v), ref_by_len);
     for (unsigned i = 0; i < n_keys; i++) {
         if (i % 2 == 0) {
-            memcpy(key, v[below((unsigned)n)].key, 16);
-            key[15] ^= (uint8_t)below(4);
+            memcpy(key, v[rng_below((unsigned)n)].key, 16);
+            key[15] ^= (uint8_t)rng_below(4);
         } else {
             random_key(key);
         }
-        search_ref(v, n, key, want);
+        ref_search(v, n, large_lens, sizeof(large_lens) / sizeof(*large_lens),
+                   key, want, N_LISTS);
         check_batched(t, key, want);
     }
     flush(t);
@@ -342,6 +250,7 @@ main(void)
     rp__alloc a;
 
     rp__alloc_init(&a, NULL);
+    rng_state = 0x9e3779b97f4a7c15ull;
     for (int round = 0; round < 8; round++)
         mixed(&a, 60 + 40 * (unsigned)round, 8000);
     large(&a, 40000, 40000);

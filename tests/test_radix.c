@@ -6,6 +6,8 @@
  */
 #include "alloc.h"
 #include "radix.h"
+#include "radix_ref.h"
+#include "radix_table.h"
 
 #ifdef RP_STANDALONE_TEST
 #include "standalone.h" /* scripts/test-s390x.sh: no Criterion there */
@@ -16,76 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A small deterministic generator (xorshift64*). */
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint32_t
-rng_below(uint32_t n)
-{
-    return (uint32_t)(rng() % n);
-}
-
 /* ------------------------------------------------------------------------
  * Keys and the reference
  * ------------------------------------------------------------------------ */
-
-typedef struct pfx {
-    uint8_t key[16];
-    unsigned plen;
-    uint32_t list;
-} pfx;
 
 typedef struct ref {
     pfx *v;
     size_t n;
     size_t cap;
 } ref;
-
-static void
-key_v4(uint8_t key[16], uint32_t addr)
-{
-    memset(key, 0, 16);
-    key[10] = 0xff;
-    key[11] = 0xff;
-    key[12] = (uint8_t)(addr >> 24);
-    key[13] = (uint8_t)(addr >> 16);
-    key[14] = (uint8_t)(addr >> 8);
-    key[15] = (uint8_t)addr;
-}
-
-static bool
-key_is_v4(const uint8_t key[16], uint32_t *addr)
-{
-    static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-    if (memcmp(key, pre, 12) != 0)
-        return false;
-    *addr = (uint32_t)key[12] << 24 | (uint32_t)key[13] << 16 |
-            (uint32_t)key[14] << 8 | key[15];
-    return true;
-}
-
-static void
-key_mask(uint8_t key[16], unsigned plen)
-{
-    for (unsigned i = 0; i < 16; i++) {
-        if (plen >= 8 * (i + 1))
-            continue;
-        if (plen <= 8 * i)
-            key[i] = 0;
-        else
-            key[i] &= (uint8_t)(0xff << (8 - (plen - 8 * i)));
-    }
-}
 
 /* Sets (fill = 1) or clears the host bits of a key. */
 static void
@@ -117,16 +58,6 @@ key_step(uint8_t key[16], int dir)
     }
 }
 
-static bool
-key_in(const uint8_t key[16], const pfx *p)
-{
-    uint8_t tmp[16];
-
-    memcpy(tmp, key, 16);
-    key_mask(tmp, p->plen);
-    return memcmp(tmp, p->key, 16) == 0;
-}
-
 static void
 ref_add(ref *r,
         rp__radix_builder *b,
@@ -149,24 +80,11 @@ ref_add(ref *r,
     cr_assert_eq(rp__radix_add(b, p->key, plen, list), 0);
 }
 
-/* The reference answer, by address family (relaypolicy(7) §2): an IPv4
- * key (inside ::ffff:0:0/96) is matched by the prefixes inside that block
- * only; a prefix containing the whole block never matches it. */
+/* The reference answer: a scan of every prefix added. */
 static void
 ref_lookup(const ref *r, const uint8_t key[16], uint8_t *out, uint32_t nl)
 {
-    uint32_t addr;
-    bool v4 = key_is_v4(key, &addr);
-
-    memset(out, RP__NOMATCH, nl);
-    for (size_t i = 0; i < r->n; i++) {
-        const pfx *p = &r->v[i];
-
-        if (p->list >= nl || !key_in(key, p) || (v4 && p->plen < 96))
-            continue;
-        if (out[p->list] == RP__NOMATCH || out[p->list] < p->plen)
-            out[p->list] = (uint8_t)p->plen;
-    }
+    ref_scan(r->v, r->n, key, out, nl);
 }
 
 /* Checks one key through both entry points against the reference. */
@@ -698,51 +616,6 @@ Test(radix, host_runs_v4, .init = setup)
  * Large tables, against a per-length exact-match reference
  * ------------------------------------------------------------------------ */
 
-static int
-pfx_by_len(const void *pa, const void *pb)
-{
-    const pfx *a = pa, *b = pb;
-
-    if (a->plen != b->plen)
-        return a->plen < b->plen ? -1 : 1;
-    return memcmp(a->key, b->key, 16);
-}
-
-/* The same answer as ref_lookup, by binary search per prefix length. */
-static void
-ref_lookup_sorted(const ref *r,
-                  const unsigned *lens,
-                  unsigned n_lens,
-                  const uint8_t key[16],
-                  uint8_t *out,
-                  uint32_t nl)
-{
-    uint32_t addr;
-    bool v4 = key_is_v4(key, &addr);
-
-    memset(out, RP__NOMATCH, nl);
-    for (unsigned l = 0; l < n_lens; l++) {
-        pfx probe = {.plen = lens[l]};
-        size_t lo = 0, hi = r->n;
-
-        if (v4 && lens[l] < 96)
-            continue; /* IPv6 only: relaypolicy(7) §2 */
-
-        memcpy(probe.key, key, 16);
-        key_mask(probe.key, lens[l]);
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-
-            if (pfx_by_len(&r->v[mid], &probe) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (; lo < r->n && pfx_by_len(&r->v[lo], &probe) == 0; lo++)
-            out[r->v[lo].list] = (uint8_t)lens[l];
-    }
-}
-
 static void
 check_sorted(const rp__radix *t,
              const ref *r,
@@ -754,7 +627,7 @@ check_sorted(const rp__radix *t,
     uint8_t want[8];
     uint32_t addr;
 
-    ref_lookup_sorted(r, lens, n_lens, key, want, nl);
+    ref_search(r->v, r->n, lens, n_lens, key, want, nl);
     cr_assert_eq(memcmp(rp__radix_lookup(t, key), want, nl), 0);
     if (key_is_v4(key, &addr))
         cr_assert_eq(memcmp(rp__radix_lookup4(t, addr), want, nl), 0);
@@ -803,7 +676,7 @@ Test(radix, large_tables, .init = setup)
     add_large(&r, b, 60000, nl);
     t = rp__radix_freeze(b, nl);
     cr_assert_not_null(t);
-    qsort(r.v, r.n, sizeof(*r.v), pfx_by_len);
+    qsort(r.v, r.n, sizeof(*r.v), ref_by_len);
     for (size_t i = 0; i < r.n; i++) {
         if (n_lens == 0 || lens[n_lens - 1] != r.v[i].plen)
             lens[n_lens++] = r.v[i].plen;
@@ -823,6 +696,153 @@ Test(radix, large_tables, .init = setup)
     }
     rp__radix_free(t);
     ref_free(&r);
+}
+
+/* ------------------------------------------------------------------------
+ * Damaged tables
+ *
+ * A table read from a file is not walked when it is opened
+ * (rp__radix_check() looks at its geometry only): lookups bound what they
+ * read themselves.  Here a table's parts are copied into allocations of
+ * exactly the sizes a file gives them, then damaged the way a hostile
+ * file could be: heap bytes (slack included) overwritten, trie entries
+ * pointed anywhere with any tag.  Every lookup must stay inside the parts
+ * (AddressSanitizer, in the asan build, stops a read past them) and
+ * return a record of the table.
+ * ------------------------------------------------------------------------ */
+
+/* A copy of @p n bytes in an allocation of exactly that size. */
+static void *
+dup_exact(const void *p, size_t n)
+{
+    void *q = malloc(n != 0 ? n : 1);
+
+    cr_assert_not_null(q);
+    if (n != 0)
+        memcpy(q, p, n);
+    return q;
+}
+
+/* A random trie entry: any tag, an offset inside the heap, near its end
+ * or anywhere. */
+static uint32_t
+random_entry(size_t heap_len)
+{
+    uint32_t off;
+
+    switch (rng_below(3)) {
+    case 0:
+        off = (uint32_t)rng_below((uint32_t)heap_len + 1);
+        break;
+    case 1:
+        off = (uint32_t)(heap_len - rng_below(heap_len < 64 ? 1 : 64));
+        break;
+    default:
+        off = (uint32_t)rng() & RP__RX_PAYLOAD;
+    }
+    return (uint32_t)rng_below(4) << 30 | off;
+}
+
+/* Overwrites @p n random heap bytes, slack included; a third of them are
+ * 0xff (largest counts, widths and prefix counts). */
+static void
+damage_heap(uint8_t *heap, size_t len, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        size_t at = rng() % len;
+
+        heap[at] = rng_below(3) == 0 ? 0xff : (uint8_t)rng();
+    }
+}
+
+static void
+damage_entries(uint32_t *v, size_t n, size_t heap_len, unsigned k)
+{
+    for (unsigned i = 0; n != 0 && i < k; i++)
+        v[rng() % n] = random_entry(heap_len);
+}
+
+/* Lookups of every kind on @p t: each record inside its record array. */
+static void
+lookups_stay_inside(const rp__radix *t, unsigned n)
+{
+    const uint8_t *lo = t->recs, *out[40], *keys[40];
+    const uint8_t *hi = t->recs + (size_t)(t->n_recs - 1) * t->n_lists;
+    uint8_t key[40][16];
+    uint32_t addrs[40];
+
+    for (unsigned i = 0; i < n; i += 40) {
+        for (unsigned j = 0; j < 40; j++) {
+            random_any_key(key[j]);
+            keys[j] = key[j];
+            addrs[j] = (uint32_t)rng();
+        }
+        rp__radix_lookup_batch(t, keys, 40, out);
+        for (unsigned j = 0; j < 40; j++) {
+            const uint8_t *one = rp__radix_lookup(t, key[j]);
+
+            cr_assert(one >= lo && one <= hi);
+            cr_assert_eq(out[j], one);
+            one = rp__radix_lookup4(t, addrs[j]);
+            cr_assert(one >= lo && one <= hi);
+        }
+        rp__radix_lookup4_batch(t, addrs, 40, out);
+        for (unsigned j = 0; j < 40; j++)
+            cr_assert_eq(out[j], rp__radix_lookup4(t, addrs[j]));
+    }
+}
+
+Test(radix, damaged_tables, .init = setup)
+{
+    for (unsigned round = 0; round < 24; round++) {
+        rp__radix_builder *b = rp__radix_builder_new(&libc_alloc);
+        ref r = {0};
+        rp__radix *t, saved;
+        size_t heap_all;
+
+        random_bases();
+        /* Large rounds get first strides, low-half tries, a host table. */
+        if (round % 2 == 0)
+            add_large(&r, b, 30000, 3);
+        else
+            add_random(&r, b, 1 + rng_below(600), 3, 1, 1);
+        t = rp__radix_freeze(b, 3);
+        cr_assert_not_null(t);
+        saved = *t;
+        heap_all = t->heap_len + RP__RX_PAD;
+        t->heap = dup_exact(saved.heap, heap_all);
+        t->recs = dup_exact(saved.recs, (size_t)t->n_recs * t->n_lists);
+        t->t4.dir =
+            saved.t4.dir == NULL ? NULL : dup_exact(saved.t4.dir, t->t4.wn * 4);
+        t->t6.dir =
+            saved.t6.dir == NULL ? NULL : dup_exact(saved.t6.dir, t->t6.wn * 4);
+        t->lo_root = dup_exact(saved.lo_root, (size_t)t->n_lo * 4);
+        t->h6.b =
+            t->h6.nb == 0 ? NULL : dup_exact(saved.h6.b, (size_t)t->h6.nb * 64);
+        t->t4.root = random_entry(t->heap_len);
+        t->t6.root = random_entry(t->heap_len);
+        for (unsigned k = 0; k < 6; k++) {
+            damage_heap(t->heap, heap_all, 1u << (2 * k));
+            if (t->t4.dir != NULL)
+                damage_entries(t->t4.dir, t->t4.wn, t->heap_len, 1u << k);
+            if (t->t6.dir != NULL)
+                damage_entries(t->t6.dir, t->t6.wn, t->heap_len, 1u << k);
+            damage_entries(t->lo_root, t->n_lo, t->heap_len, 1u << k);
+            if (t->h6.b != NULL)
+                damage_heap(t->h6.b, (size_t)t->h6.nb * 64, 1u << k);
+            cr_assert_eq(rp__radix_check(t, &libc_alloc), 0);
+            lookups_stay_inside(t, 800);
+        }
+        free(t->heap);
+        free(t->recs);
+        free(t->t4.dir);
+        free(t->t6.dir);
+        free(t->lo_root);
+        free(t->h6.b);
+        *t = saved;
+        rp__radix_free(t);
+        ref_free(&r);
+    }
 }
 
 /* ------------------------------------------------------------------------
