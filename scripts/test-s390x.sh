@@ -21,9 +21,9 @@
 # open instead of used in place) are cross-compiled here with -Werror, not
 # run: opening a file needs PCRE2 for s390x, as below.
 #
-# Not run on s390x: the decision vectors.  They need PCRE2 and libcidr
+# Not run on s390x: the decision vectors.  They need PCRE2, libidn2 and libunistring
 # built for s390x, i.e. Debian multiarch (`dpkg --add-architecture s390x`,
-# libpcre2-dev:s390x, libcidr-dev:s390x), a change to the build host's
+# libpcre2-dev:s390x and the rest), a change to the build host's
 # package configuration that the test command does not make.  What covers
 # the rest: nothing else in lib/ stores a multi-byte value in one byte
 # order and reads it in another (the hash tables hash and probe on the

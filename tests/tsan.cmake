@@ -60,7 +60,7 @@ else()
   target_compile_options(relaypolicy_tsan_obj PRIVATE -fsanitize=thread
     -fno-omit-frame-pointer)
   target_link_libraries(relaypolicy_tsan_obj PRIVATE ${RP_PCRE2_TARGET}
-    libcidr::libcidr)
+   )
   set(_rp_tsan_objs $<TARGET_OBJECTS:relaypolicy_tsan_obj>)
 endif()
 
@@ -74,7 +74,7 @@ target_compile_options(test_threads_tsan PRIVATE -fsanitize=thread
   -fno-omit-frame-pointer)
 target_link_options(test_threads_tsan PRIVATE -fsanitize=thread)
 target_link_libraries(test_threads_tsan PRIVATE ${RP_PCRE2_TARGET}
-  libcidr::libcidr Threads::Threads)
+  Threads::Threads)
 add_test(NAME tsan_threads COMMAND test_threads_tsan)
 set_tests_properties(tsan_threads PROPERTIES TIMEOUT 900 LABELS "tsan"
   ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1")

@@ -34,7 +34,7 @@ if(NOT RP_SANITIZE)
     RP_STANDALONE_TEST RP_TEST_DATA="${CMAKE_CURRENT_LIST_DIR}/data"
     _POSIX_C_SOURCE=200809L PCRE2_CODE_UNIT_WIDTH=8)
   target_link_libraries(test_decide_standalone PRIVATE ${RP_PCRE2_TARGET}
-    libcidr::libcidr Threads::Threads)
+    Threads::Threads)
   rp_add_valgrind_test(valgrind_decide
                        $<TARGET_FILE:test_decide_standalone>)
 endif()
