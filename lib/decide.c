@@ -21,8 +21,6 @@
 #include "rp_regex.h"
 #include "text.h"
 
-#define NAME_MAX_LEN 255
-
 static const char *const step_names[] = {
     "",           "listener",     "deny client", "syntax",
     "deny lists", "require auth", "destination", "class"};
@@ -197,23 +195,12 @@ bind_score(const rp__ctx *c, const rp__bind *b)
     return score;
 }
 
-/* The client's prefix length in its own family's terms, or -1. */
-static int32_t
-family_plen(const rp__ctx *c, uint8_t v)
-{
-    if (v == RP__NOMATCH)
-        return -1;
-    if (c->client.family == 4)
-        return v < 96 ? 0 : v - 96;
-    return v;
-}
-
 static int32_t
 remote_plen(const rp__ctx *c, const rp__listener *l)
 {
     if (l->remote_list == RP__NONE)
         return 0;
-    return family_plen(c, c->crec[l->remote_list]);
+    return rp__family_plen(c, c->crec[l->remote_list]);
 }
 
 static const rp__listener *
@@ -243,53 +230,6 @@ select_listener(rp__ctx *c)
     if (best != NULL)
         c->d->prefix_len = best_plen;
     return best;
-}
-
-static bool
-in_group(const rp__ctx *c, const rp__rule *r)
-{
-    char key[NAME_MAX_LEN * 2 + 2];
-    uint32_t hit;
-
-    for (size_t i = 0; i < c->q->n_groups; i++) {
-        const char *g = c->q->groups[i];
-        if (rp__ci_equal(g, strnlen(g, 256), r->name, r->name_len))
-            return true;
-    }
-    memcpy(key, r->name, r->name_len);
-    key[r->name_len] = '\n';
-    rp__lower(key + r->name_len + 1, c->user, c->user_len);
-    return rp__strmap_get(c->p->groups, key, r->name_len + 1 + c->user_len,
-                          &hit) == 1;
-}
-
-/* Does @p r apply to this client?  *plen gets a matched network prefix. */
-bool
-rp__principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen)
-{
-    *plen = -1;
-    switch (r->principal) {
-    case RP_PRINCIPAL_ANONYMOUS:
-        return true;
-    case RP_PRINCIPAL_AUTHENTICATED:
-        return c->user != NULL && rp__from_ok(c, r);
-    case RP_PRINCIPAL_USER:
-        return c->user != NULL &&
-               rp__ci_equal(c->user, c->user_len, r->name, r->name_len) &&
-               rp__from_ok(c, r);
-    case RP_PRINCIPAL_GROUP:
-        return c->user != NULL && in_group(c, r) && rp__from_ok(c, r);
-    case RP_PRINCIPAL_CERTIFICATE:
-        return rp__has_cert_in(c, r->list);
-    case RP_PRINCIPAL_NETWORK:
-        *plen = family_plen(c, c->crec[r->list]);
-        return *plen >= 0;
-    case RP_PRINCIPAL_NETWORK_EXCEPT:
-        return c->crec[r->list] == RP__NOMATCH;
-    case RP_PRINCIPAL_INTERFACE:
-        return c->lrec[r->list] != RP__NOMATCH;
-    }
-    return false;
 }
 
 /* relay implies submit and local-sender, but only while relay itself is
@@ -639,7 +579,7 @@ early_steps(rp__ctx *c, bool *done)
     for (uint32_t i = 0; i < c->p->n_deny_client; i++) {
         uint8_t v = c->crec[c->p->deny_client_lists[i]];
         if (v != RP__NOMATCH) {
-            c->d->prefix_len = family_plen(c, v);
+            c->d->prefix_len = rp__family_plen(c, v);
             return finish(c, RP_REASON_CLIENT_BLOCKED, RP_STEP_DENY_CLIENT,
                           c->p->deny_client_items[i]);
         }

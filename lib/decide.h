@@ -1,11 +1,12 @@
 /*
  * decide.h - the state of one decision, shared by decide.c (the steps of
- * relaypolicy(7) §5), decide_sender.c (the sender rules), destination.c
+ * relaypolicy(7) §5), decide_grants.c (who a rule applies to, and the
+ * narrower grants), decide_sender.c (the sender rules), destination.c
  * (step 6, the effective destination), explain.c (the explanation) and
  * workspace.c (the state's home).  Calls point one way: decide.c calls
  * the others, decide_sender.c calls destination.c, and every one of them
- * may call explain.c, which calls none.  Everything lives in the caller's
- * workspace.
+ * may call explain.c, which calls none; nothing calls back into
+ * decide.c.  Everything lives in the caller's workspace.
  */
 #ifndef RP_DECIDE_H
 #define RP_DECIDE_H
@@ -150,13 +151,21 @@ rp_status rp__decide_finish(rp__ctx *c, rp_status begun);
 void rp__explain(rp__ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Does rule @p r apply to this client?  *plen gets a matched network
- * prefix (decide.c). */
-bool rp__principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen);
+/* The client's prefix length in its own family's terms, or -1. */
+static inline int32_t
+rp__family_plen(const rp__ctx *c, uint8_t v)
+{
+    if (v == RP__NOMATCH)
+        return -1;
+    if (c->client.family == 4)
+        return v < 96 ? 0 : v - 96;
+    return v;
+}
 
-/* decide_grants.c: the narrower grants of relaypolicy(7) §4.2. */
-bool rp__has_cert_in(const rp__ctx *c, uint32_t id);
-bool rp__from_ok(const rp__ctx *c, const rp__rule *r);
+/* decide_grants.c: who a rule applies to, and the narrower grants of
+ * relaypolicy(7) §4.2.  Does rule @p r apply to this client?  *plen gets
+ * a matched network prefix. */
+bool rp__principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen);
 /* Scoped relay towards the destination: adjusts perms, the relay grant and
  * deny, and sets c->scope_item; -1 on a regex failure. */
 int rp__scoped_relay(rp__ctx *c);
