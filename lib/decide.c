@@ -334,14 +334,18 @@ parse_addresses(rp__ctx *c)
     /* RFC 6531: a non-ASCII address needs SMTPUTF8 on MAIL FROM. */
     if ((c->sender.utf8 || c->rcpt.utf8) && !(q->flags & RP_QUERY_SMTPUTF8))
         return RP_REASON_SMTPUTF8_REQUIRED;
-    /* Steps 6 and 7 classify both domains: start their misses now. */
-    if (c->rcpt.dom_type == RP__DOM_NAME)
-        c->pf_rcpt = rp__domtab_prefetch(c->p->domtab, c->rcpt.domain,
-                                         c->rcpt.domain_len, &c->rcpt_hash);
-    if (!c->sender.is_null && c->sender.dom_type == RP__DOM_NAME)
-        c->pf_sender =
-            rp__domtab_prefetch(c->p->domtab, c->sender.domain,
-                                c->sender.domain_len, &c->sender_hash);
+    /* Steps 4, 6 and 7 look both domains up: hash them once, and start
+     * their misses in the domain table now. */
+    if (c->rcpt.dom_type == RP__DOM_NAME) {
+        rp__domkey_make(&c->rkey, c->rcpt.domain, c->rcpt.domain_len);
+        c->has_rkey = true;
+        c->pf_rcpt = rp__domtab_prefetch(c->p->domtab, &c->rkey);
+    }
+    if (!c->sender.is_null && c->sender.dom_type == RP__DOM_NAME) {
+        rp__domkey_make(&c->skey, c->sender.domain, c->sender.domain_len);
+        c->has_skey = true;
+        c->pf_sender = rp__domtab_prefetch(c->p->domtab, &c->skey);
+    }
     return RP_REASON_NONE;
 }
 
@@ -601,9 +605,9 @@ steps_first(rp__ctx *c, rp_status *st)
     if (done)
         return true;
     if (c->pf_rcpt)
-        rp__domtab_prefetch_key(policy->domtab, c->rcpt_hash);
+        rp__domtab_prefetch_key(policy->domtab, c->rkey.hash);
     if (c->pf_sender)
-        rp__domtab_prefetch_key(policy->domtab, c->sender_hash);
+        rp__domtab_prefetch_key(policy->domtab, c->skey.hash);
     *st = syntax_step(c, c->bad, &done);
     if (done)
         return true;

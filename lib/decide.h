@@ -18,6 +18,7 @@
 
 #include "address.h"
 #include "alloc.h"
+#include "domains.h"
 #include "ipaddr.h"
 #include "policy.h"
 #include "relaypolicy.h"
@@ -73,9 +74,11 @@ typedef struct rp__ctx {
     size_t dkey_len;    /* length of the text in dkey; 0: not built */
     size_t lkey_len;    /* length of lkey; 0: not built */
     uint32_t lkey_hash; /* rp__strmap_hash() of lkey */
-    /* Exact-pattern hashes of the recipient's and the sender's domains,
-     * when their slots were prefetched (pf_*). */
-    uint32_t rcpt_hash, sender_hash;
+    /* The recipient's and the sender's domain keys (has_*: domain names
+     * that have them), made once for every table; pf_*: their exact
+     * slots in the domain table were prefetched. */
+    rp__domkey rkey, skey;
+    bool has_rkey, has_skey;
     bool pf_rcpt, pf_sender;
     bool truncated;   /* an explanation line did not fit */
     size_t reply_len; /* length of reply */
@@ -183,6 +186,10 @@ rp__res rp__resolve_destination(rp__ctx *c);
 /* Classify a parsed, qualified address: sets *cls and *dom. */
 rp__res
 rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom);
+/* The domain key of @p a, a domain name: the recipient's or the sender's
+ * when @p a has the same domain, else made in @p tmp. */
+const rp__domkey *
+rp__addr_key(const rp__ctx *c, const rp__addr *a, rp__domkey *tmp);
 /* Is the destination known (recipient validation of c->valid_dom)?
  * 1 yes, 0 no. */
 int rp__recipient_known(const rp__ctx *c);

@@ -123,13 +123,14 @@ rp__explain_scope(rp__ctx *c, uint32_t item, const char *where)
 static int
 in_scope(rp__ctx *c, const rp__rule *r)
 {
+    rp__domkey tmp;
     uint32_t v;
     rp__dompat kind;
 
     if (c->dest.dom_type != RP__DOM_NAME)
         return 0; /* an address literal is in no domain list */
-    return rp__domtab_lookup(r->scope, c->dest.domain, c->dest.domain_len,
-                             c->scratch, &v, &kind);
+    return rp__domtab_lookup_key(r->scope, rp__addr_key(c, &c->dest, &tmp),
+                                 c->scratch, &v, &kind);
 }
 
 /* Scoped relay rules towards this destination (relaypolicy(7) §4.2): a
