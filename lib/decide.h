@@ -150,9 +150,14 @@ void rp__decide_first(rp__ctx *c, rp_status begun);
 rp_status rp__decide_last(rp__ctx *c);
 rp_status rp__decide_finish(rp__ctx *c, rp_status begun);
 
-/* explain.c: append a line to the explanation (when asked for). */
-void rp__explain(rp__ctx *c, const char *fmt, ...)
+/* explain.c: append a line to the explanation.  rp__explain() calls it
+ * only when the query asks for one, so that a decision without an
+ * explanation neither calls nor evaluates the arguments. */
+void rp__explain_line(rp__ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+#define rp__explain(c, ...)                                                    \
+    ((c)->q->flags & RP_QUERY_EXPLAIN ? rp__explain_line((c), __VA_ARGS__)     \
+                                      : (void)0)
 
 /* The client's prefix length in its own family's terms, or -1. */
 static inline int32_t
