@@ -105,6 +105,11 @@ typedef struct rp__ctx {
     char dkey[RP_ADDR_MAX + 2];
     char lkey[16 + 2 * RP__LOCAL_MAX + 3];
     rp__scratch *scratch; /* the workspace's, shared by its slots */
+    /* The last local IP text this slot parsed and what it parsed to: an
+     * MTA asks again and again for the same few local addresses. */
+    char local_text[48];
+    size_t local_text_len; /* 0: none yet */
+    rp__ip local_parsed;
 } rp__ctx;
 
 /* The query flags this version knows; others are refused. */

@@ -59,35 +59,39 @@ hex_value(unsigned char c)
 static int
 parse_v4(const char *s, size_t len, uint8_t out[4])
 {
-    size_t i = 0;
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
     for (int part = 0; part < 4; part++) {
-        unsigned value = 0;
-        size_t digits = 0;
+        unsigned value, d;
 
         if (part > 0) {
-            if (i >= len || s[i] != '.') {
+            if (p == end || *p != '.') {
                 return -1;
             }
-            i++;
+            p++;
         }
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (digits > 0 && value == 0) {
+        if (p == end || (value = (unsigned)*p - '0') > 9) {
+            return -1;
+        }
+        p++;
+        if (p != end && (d = (unsigned)*p - '0') <= 9) {
+            if (value == 0) {
                 return -1; /* A leading zero. */
             }
-            value = value * 10 + (unsigned)(s[i] - '0');
-            if (value > 255) {
-                return -1;
+            value = value * 10 + d;
+            p++;
+            if (p != end && (d = (unsigned)*p - '0') <= 9) {
+                value = value * 10 + d;
+                p++;
+                /* Above 255, or a fourth digit. */
+                if (value > 255 || (p != end && (unsigned)*p - '0' <= 9)) {
+                    return -1;
+                }
             }
-            digits++;
-            i++;
-        }
-        if (digits == 0) {
-            return -1;
         }
         out[part] = (uint8_t)value;
     }
-    return i == len ? 0 : -1;
+    return p == end ? 0 : -1;
 }
 
 /*
