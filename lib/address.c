@@ -680,6 +680,41 @@ local_utf8(const rp__addr *a)
     return false;
 }
 
+/* rp__addr_format() of an address whose local part is a dot-atom (not
+ * quoted) and whose text fits @p size whole: copied in one piece each.
+ * 0 when it does not fit (the caller cuts it). */
+static size_t
+format_plain(const rp__addr *a, bool lower_local, char *buf, size_t size)
+{
+    bool literal = a->dom_type != RP__DOM_NAME;
+    size_t n = a->local_len;
+    size_t need = n + (a->dom_type == RP__DOM_NONE ? 0
+                       : literal                   ? a->domain_len + 3
+                                                   : a->domain_len + 1);
+
+    if (need >= size) {
+        return 0;
+    }
+    if (lower_local) {
+        rp__lower(buf, a->local, n);
+    } else {
+        memcpy(buf, a->local, n);
+    }
+    if (a->dom_type != RP__DOM_NONE) {
+        buf[n++] = '@';
+        if (literal) {
+            buf[n++] = '[';
+        }
+        memcpy(buf + n, a->domain, a->domain_len);
+        n += a->domain_len;
+        if (literal) {
+            buf[n++] = ']';
+        }
+    }
+    buf[n] = '\0';
+    return n;
+}
+
 /*
  * Write the canonical text of @p a: no angle brackets or source route, the
  * local part bare when its content is a dot-atom and otherwise quoted with
@@ -702,6 +737,12 @@ rp__addr_format(const rp__addr *a, bool lower_local, char *buf, size_t size)
         /* a->utf8 also marks the pieces split from a UTF-8 path. */
         if (lower_local && a->utf8 && local_utf8(a)) {
             return format_folded(a, buf, size);
+        }
+        if (!a->was_quoted && a->local_len > 0) {
+            size_t n = format_plain(a, lower_local, buf, size);
+            if (n > 0) {
+                return n;
+            }
         }
         put_local(&w, a->local, a->local_len, lower_local);
         put_domain(&w, a);

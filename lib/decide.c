@@ -83,13 +83,14 @@ set_rule(rp__ctx *c, uint32_t item)
     c->d->rule_line = it->line;
 }
 
-/* Append @p n bytes to the reply, cutting at its end. */
-static size_t
+/* Append @p n bytes to the reply, cutting at its end.  @p s is never the
+ * reply itself. */
+static inline size_t
 put(rp__ctx *c, size_t at, const char *s, size_t n)
 {
     if (at + n > sizeof(c->reply) - 1)
         n = sizeof(c->reply) - 1 - at;
-    memmove(c->reply + at, s, n);
+    memcpy(c->reply + at, s, n);
     return at + n;
 }
 
@@ -656,9 +657,13 @@ publish(rp__ctx *c, rp_decision *d)
     d->reply = c->reply;
     d->reply_len = c->reply_len;
     d->destination = c->destination;
-    d->destination_len = strnlen(c->destination, sizeof(c->destination));
+    d->destination_len = c->dest_len > 0
+                             ? c->dest_len
+                             : strnlen(c->destination, sizeof(c->destination));
     d->rewritten = c->rewritten;
-    d->rewritten_len = strnlen(c->rewritten, sizeof(c->rewritten));
+    d->rewritten_len = c->rewritten[0] == '\0'
+                           ? 0
+                           : strnlen(c->rewritten, sizeof(c->rewritten));
     d->explanation = c->explanation;
     d->explanation_len = c->xlen;
     if (c->truncated)
