@@ -396,11 +396,7 @@ addr_clear(rp__addr *out)
  */
 
 #define F_ATEXT 1 /* atext other than the dot */
-#define F_LD 2    /* letter or digit */
-#define F_UPPER 8 /* 'A'..'Z': add (F_UPPER << 2) == 32 to lowercase */
 
-#define FL (F_ATEXT | F_LD)
-#define FU (F_ATEXT | F_LD | F_UPPER)
 #define FA F_ATEXT
 
 /* Bytes 0x80 and above are all zero. */
@@ -408,16 +404,32 @@ static const uint8_t fast_class[256] = {
     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 00 */
     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 10 */
     0,  FA, 0,  FA, FA, FA, FA, FA, 0,  0,  FA, FA, 0,  FA, 0,  FA, /* 20 */
-    FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, 0,  0,  0,  FA, 0,  FA, /* 30 */
-    0,  FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, /* 40 */
-    FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, 0,  0,  0,  FA, FA, /* 50 */
-    FA, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, /* 60 */
-    FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FA, FA, FA, FA, 0,  /* 70 */
+    FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, 0,  0,  0,  FA, 0,  FA, /* 30 */
+    0,  FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, /* 40 */
+    FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, 0,  0,  0,  FA, FA, /* 50 */
+    FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, /* 60 */
+    FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, 0,  /* 70 */
 };
 
-#undef FL
-#undef FU
 #undef FA
+
+/* A letter or digit of a domain name, lowercased; 0 for any other byte
+ * (the dot and the hyphen are looked at apart). */
+static const uint8_t name_lower[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e',
+    ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j',
+    ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o',
+    ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
+    ['z'] = 'z', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd',
+    ['E'] = 'e', ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i',
+    ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+    ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's',
+    ['T'] = 't', ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x',
+    ['Y'] = 'y', ['Z'] = 'z',
+};
 
 /* A dot-string local part up to '@' or the end, copied to out->local;
  * *pos is where it ends.  False when the full parser must decide. */
@@ -457,10 +469,9 @@ fast_name(const unsigned char *s, size_t len, rp__addr *out)
     if (len == 0 || len > RP__DOMAIN_MAX)
         return false;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        unsigned k = fast_class[c];
+        unsigned char c = s[i], l = name_lower[c];
 
-        if ((k & F_LD) == 0) {
+        if (l == 0) {
             if (c == '.') {
                 if (i == start || i - start > LABEL_MAX || s[i - 1] == '-')
                     return false;
@@ -471,8 +482,9 @@ fast_name(const unsigned char *s, size_t len, rp__addr *out)
                  * which checks them; looked at on hyphens only. */
                 return false;
             }
+            l = c;
         }
-        out->domain[i] = (char)(c + ((k & F_UPPER) << 2));
+        out->domain[i] = (char)l;
     }
     if (len == start || len - start > LABEL_MAX || s[len - 1] == '-')
         return false;
