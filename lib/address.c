@@ -8,6 +8,7 @@
  * everywhere and marked (rp__addr.utf8); whether the query may use it is
  * the caller's decision.  A U-label domain is stored as its A-label.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "address.h"
@@ -772,28 +773,23 @@ rp__addr_format(const rp__addr *a, bool lower_local, char *buf, size_t size)
 static bool
 find_route(const char *s, size_t len, size_t *at, bool *bang)
 {
-    const char *p = memchr(s, '!', len);
+    size_t last_at = SIZE_MAX, first_bang = SIZE_MAX, last_pct = SIZE_MAX;
 
-    for (size_t i = len; i-- > 0;) {
-        if (s[i] == '@') {
-            *at = i;
-            *bang = false;
-            return true;
+    /* One pass: most local parts hold none of the three. */
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (c == '@') {
+            last_at = i;
+        } else if (c == '!') {
+            first_bang = first_bang == SIZE_MAX ? i : first_bang;
+        } else if (c == '%') {
+            last_pct = i;
         }
     }
-    if (p != NULL) {
-        *at = (size_t)(p - s);
-        *bang = true;
-        return true;
-    }
-    for (size_t i = len; i-- > 0;) {
-        if (s[i] == '%') {
-            *at = i;
-            *bang = false;
-            return true;
-        }
-    }
-    return false;
+    *bang = last_at == SIZE_MAX && first_bang != SIZE_MAX;
+    *at = last_at != SIZE_MAX ? last_at : *bang ? first_bang : last_pct;
+    return *at != SIZE_MAX;
 }
 
 /*

@@ -200,12 +200,18 @@ rp__ip_parse(const char *s, size_t len, rp__ip *out)
         return -1;
     }
     memset(out->b, 0, sizeof(out->b));
-    if (memchr(s, ':', len) == NULL) {
+    /* A dotted quad holds only digits and dots, so one that parses has no
+     * colon: the IPv4 parser may go first. */
+    if (parse_v4(s, len, out->b + 12) == 0) {
         out->b[10] = 0xff;
         out->b[11] = 0xff;
         out->family = 4;
-        return parse_v4(s, len, out->b + 12);
+        return 0;
     }
+    if (memchr(s, ':', len) == NULL) {
+        return -1;
+    }
+    memset(out->b + 12, 0, 4);
     if (parse_v6(s, len, out->b) != 0) {
         return -1;
     }
