@@ -74,10 +74,9 @@ typedef struct rp__ctx {
     size_t dkey_len;    /* length of the text in dkey; 0: not built */
     size_t lkey_len;    /* length of lkey; 0: not built */
     uint32_t lkey_hash; /* rp__strmap_hash() of lkey */
-    /* The recipient's and the sender's domain keys (has_*: domain names
-     * that have them), made once for every table; pf_*: their exact
-     * slots in the domain table were prefetched. */
-    rp__domkey rkey, skey;
+    /* has_*: the recipient's and the sender's domains are names whose
+     * keys (rkey, skey) are made; pf_*: their exact slots in the domain
+     * table were prefetched. */
     bool has_rkey, has_skey;
     bool pf_rcpt, pf_sender;
     bool truncated;   /* an explanation line did not fit */
@@ -97,6 +96,9 @@ typedef struct rp__ctx {
     char destination[RP_ADDR_MAX];
     char rewritten[RP_ADDR_MAX];
     rp__addr sender, rcpt, dest;
+    /* The domain keys of the recipient and the sender, made once for
+     * every table (read only when has_rkey / has_skey). */
+    rp__domkey rkey, skey;
     rp__addr pre; /* the destination after routing, before reroute */
     char routed_from[RP_ADDR_MAX];
     char idn_note[RP_ADDR_MAX]; /* the U-label form, for explanations */

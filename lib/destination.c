@@ -265,7 +265,9 @@ rp__resolve_destination(rp__ctx *c)
     res = resolve_routing(c, literal_routing);
     if (res != RP__RES_OK)
         return res;
-    c->pre = c->dest;
+    /* Step 4 reads it only for a routed or an unqualified recipient. */
+    if (c->routed || c->rcpt.dom_type == RP__DOM_NONE)
+        c->pre = c->dest;
     if (c->cls == RP__CLASS_LOCAL)
         c->valid_dom = c->dom;
     if (c->cls == RP__CLASS_SELF)
