@@ -8,6 +8,7 @@
  * everywhere and marked (rp__addr.utf8); whether the query may use it is
  * the caller's decision.  A U-label domain is stored as its A-label.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "address.h"
@@ -396,11 +397,7 @@ addr_clear(rp__addr *out)
  */
 
 #define F_ATEXT 1 /* atext other than the dot */
-#define F_LD 2    /* letter or digit */
-#define F_UPPER 8 /* 'A'..'Z': add (F_UPPER << 2) == 32 to lowercase */
 
-#define FL (F_ATEXT | F_LD)
-#define FU (F_ATEXT | F_LD | F_UPPER)
 #define FA F_ATEXT
 
 /* Bytes 0x80 and above are all zero. */
@@ -408,16 +405,32 @@ static const uint8_t fast_class[256] = {
     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 00 */
     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 10 */
     0,  FA, 0,  FA, FA, FA, FA, FA, 0,  0,  FA, FA, 0,  FA, 0,  FA, /* 20 */
-    FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, 0,  0,  0,  FA, 0,  FA, /* 30 */
-    0,  FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, /* 40 */
-    FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, FU, 0,  0,  0,  FA, FA, /* 50 */
-    FA, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, /* 60 */
-    FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FL, FA, FA, FA, FA, 0,  /* 70 */
+    FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, 0,  0,  0,  FA, 0,  FA, /* 30 */
+    0,  FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, /* 40 */
+    FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, 0,  0,  0,  FA, FA, /* 50 */
+    FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, /* 60 */
+    FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, FA, 0,  /* 70 */
 };
 
-#undef FL
-#undef FU
 #undef FA
+
+/* A letter or digit of a domain name, lowercased; 0 for any other byte
+ * (the dot and the hyphen are looked at apart). */
+static const uint8_t name_lower[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e',
+    ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j',
+    ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o',
+    ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
+    ['z'] = 'z', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd',
+    ['E'] = 'e', ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i',
+    ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+    ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's',
+    ['T'] = 't', ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x',
+    ['Y'] = 'y', ['Z'] = 'z',
+};
 
 /* A dot-string local part up to '@' or the end, copied to out->local;
  * *pos is where it ends.  False when the full parser must decide. */
@@ -457,10 +470,9 @@ fast_name(const unsigned char *s, size_t len, rp__addr *out)
     if (len == 0 || len > RP__DOMAIN_MAX)
         return false;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        unsigned k = fast_class[c];
+        unsigned char c = s[i], l = name_lower[c];
 
-        if ((k & F_LD) == 0) {
+        if (l == 0) {
             if (c == '.') {
                 if (i == start || i - start > LABEL_MAX || s[i - 1] == '-')
                     return false;
@@ -471,8 +483,9 @@ fast_name(const unsigned char *s, size_t len, rp__addr *out)
                  * which checks them; looked at on hyphens only. */
                 return false;
             }
+            l = c;
         }
-        out->domain[i] = (char)(c + ((k & F_UPPER) << 2));
+        out->domain[i] = (char)l;
     }
     if (len == start || len - start > LABEL_MAX || s[len - 1] == '-')
         return false;
@@ -680,6 +693,41 @@ local_utf8(const rp__addr *a)
     return false;
 }
 
+/* rp__addr_format() of an address whose local part is a dot-atom (not
+ * quoted) and whose text fits @p size whole: copied in one piece each.
+ * 0 when it does not fit (the caller cuts it). */
+static size_t
+format_plain(const rp__addr *a, bool lower_local, char *buf, size_t size)
+{
+    bool literal = a->dom_type != RP__DOM_NAME;
+    size_t n = a->local_len;
+    size_t need = n + (a->dom_type == RP__DOM_NONE ? 0
+                       : literal                   ? a->domain_len + 3
+                                                   : a->domain_len + 1);
+
+    if (need >= size) {
+        return 0;
+    }
+    if (lower_local) {
+        rp__lower(buf, a->local, n);
+    } else {
+        memcpy(buf, a->local, n);
+    }
+    if (a->dom_type != RP__DOM_NONE) {
+        buf[n++] = '@';
+        if (literal) {
+            buf[n++] = '[';
+        }
+        memcpy(buf + n, a->domain, a->domain_len);
+        n += a->domain_len;
+        if (literal) {
+            buf[n++] = ']';
+        }
+    }
+    buf[n] = '\0';
+    return n;
+}
+
 /*
  * Write the canonical text of @p a: no angle brackets or source route, the
  * local part bare when its content is a dot-atom and otherwise quoted with
@@ -703,6 +751,12 @@ rp__addr_format(const rp__addr *a, bool lower_local, char *buf, size_t size)
         if (lower_local && a->utf8 && local_utf8(a)) {
             return format_folded(a, buf, size);
         }
+        if (!a->was_quoted && a->local_len > 0) {
+            size_t n = format_plain(a, lower_local, buf, size);
+            if (n > 0) {
+                return n;
+            }
+        }
         put_local(&w, a->local, a->local_len, lower_local);
         put_domain(&w, a);
     }
@@ -719,28 +773,23 @@ rp__addr_format(const rp__addr *a, bool lower_local, char *buf, size_t size)
 static bool
 find_route(const char *s, size_t len, size_t *at, bool *bang)
 {
-    const char *p = memchr(s, '!', len);
+    size_t last_at = SIZE_MAX, first_bang = SIZE_MAX, last_pct = SIZE_MAX;
 
-    for (size_t i = len; i-- > 0;) {
-        if (s[i] == '@') {
-            *at = i;
-            *bang = false;
-            return true;
+    /* One pass: most local parts hold none of the three. */
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (c == '@') {
+            last_at = i;
+        } else if (c == '!') {
+            first_bang = first_bang == SIZE_MAX ? i : first_bang;
+        } else if (c == '%') {
+            last_pct = i;
         }
     }
-    if (p != NULL) {
-        *at = (size_t)(p - s);
-        *bang = true;
-        return true;
-    }
-    for (size_t i = len; i-- > 0;) {
-        if (s[i] == '%') {
-            *at = i;
-            *bang = false;
-            return true;
-        }
-    }
-    return false;
+    *bang = last_at == SIZE_MAX && first_bang != SIZE_MAX;
+    *at = last_at != SIZE_MAX ? last_at : *bang ? first_bang : last_pct;
+    return *at != SIZE_MAX;
 }
 
 /*

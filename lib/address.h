@@ -31,7 +31,8 @@ typedef enum rp__addr_err {
 typedef struct rp__addr {
     bool is_null;    /* <> or empty: the null sender */
     bool had_route;  /* a source route was present (and dropped) */
-    bool was_quoted; /* the local part was quoted */
+    bool was_quoted; /* the local part was quoted; when not, it is a
+                      * dot-atom (every writer keeps this true) */
     bool utf8;       /* the path held non-ASCII (SMTPUTF8 needed) */
     /* The local part's content: quotes and escapes removed ("a b"). */
     char local[RP__LOCAL_MAX + 1];

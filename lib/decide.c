@@ -21,8 +21,6 @@
 #include "rp_regex.h"
 #include "text.h"
 
-#define NAME_MAX_LEN 255
-
 static const char *const step_names[] = {
     "",           "listener",     "deny client", "syntax",
     "deny lists", "require auth", "destination", "class"};
@@ -82,13 +80,14 @@ set_rule(rp__ctx *c, uint32_t item)
     c->d->rule_line = rp__item_line(c->p, item);
 }
 
-/* Append @p n bytes to the reply, cutting at its end. */
-static size_t
+/* Append @p n bytes to the reply, cutting at its end.  @p s is never the
+ * reply itself. */
+static inline size_t
 put(rp__ctx *c, size_t at, const char *s, size_t n)
 {
     if (at + n > sizeof(c->reply) - 1)
         n = sizeof(c->reply) - 1 - at;
-    memmove(c->reply + at, s, n);
+    memcpy(c->reply + at, s, n);
     return at + n;
 }
 
@@ -194,23 +193,12 @@ bind_score(const rp__ctx *c, const rp__bind *b)
     return score;
 }
 
-/* The client's prefix length in its own family's terms, or -1. */
-static int32_t
-family_plen(const rp__ctx *c, uint8_t v)
-{
-    if (v == RP__NOMATCH)
-        return -1;
-    if (c->client.family == 4)
-        return v < 96 ? 0 : v - 96;
-    return v;
-}
-
 static int32_t
 remote_plen(const rp__ctx *c, const rp__listener *l)
 {
     if (l->remote_list == RP__NONE)
         return 0;
-    return family_plen(c, c->crec[l->remote_list]);
+    return rp__family_plen(c, c->crec[l->remote_list]);
 }
 
 static const rp__listener *
@@ -240,53 +228,6 @@ select_listener(rp__ctx *c)
     if (best != NULL)
         c->d->prefix_len = best_plen;
     return best;
-}
-
-static bool
-in_group(const rp__ctx *c, const rp__rule *r)
-{
-    char key[NAME_MAX_LEN * 2 + 2];
-    uint32_t hit;
-
-    for (size_t i = 0; i < c->q->n_groups; i++) {
-        const char *g = c->q->groups[i];
-        if (rp__ci_equal(g, strnlen(g, 256), r->name, r->name_len))
-            return true;
-    }
-    memcpy(key, r->name, r->name_len);
-    key[r->name_len] = '\n';
-    rp__lower(key + r->name_len + 1, c->user, c->user_len);
-    return rp__strmap_get(c->p->groups, key, r->name_len + 1 + c->user_len,
-                          &hit) == 1;
-}
-
-/* Does @p r apply to this client?  *plen gets a matched network prefix. */
-bool
-rp__principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen)
-{
-    *plen = -1;
-    switch (r->principal) {
-    case RP_PRINCIPAL_ANONYMOUS:
-        return true;
-    case RP_PRINCIPAL_AUTHENTICATED:
-        return c->user != NULL && rp__from_ok(c, r);
-    case RP_PRINCIPAL_USER:
-        return c->user != NULL &&
-               rp__ci_equal(c->user, c->user_len, r->name, r->name_len) &&
-               rp__from_ok(c, r);
-    case RP_PRINCIPAL_GROUP:
-        return c->user != NULL && in_group(c, r) && rp__from_ok(c, r);
-    case RP_PRINCIPAL_CERTIFICATE:
-        return rp__has_cert_in(c, r->list);
-    case RP_PRINCIPAL_NETWORK:
-        *plen = family_plen(c, c->crec[r->list]);
-        return *plen >= 0;
-    case RP_PRINCIPAL_NETWORK_EXCEPT:
-        return c->crec[r->list] == RP__NOMATCH;
-    case RP_PRINCIPAL_INTERFACE:
-        return c->lrec[r->list] != RP__NOMATCH;
-    }
-    return false;
 }
 
 /* relay implies submit and local-sender, but only while relay itself is
@@ -391,14 +332,18 @@ parse_addresses(rp__ctx *c)
     /* RFC 6531: a non-ASCII address needs SMTPUTF8 on MAIL FROM. */
     if ((c->sender.utf8 || c->rcpt.utf8) && !(q->flags & RP_QUERY_SMTPUTF8))
         return RP_REASON_SMTPUTF8_REQUIRED;
-    /* Steps 6 and 7 classify both domains: start their misses now. */
-    if (c->rcpt.dom_type == RP__DOM_NAME)
-        c->pf_rcpt = rp__domtab_prefetch(c->p->domtab, c->rcpt.domain,
-                                         c->rcpt.domain_len, &c->rcpt_hash);
-    if (!c->sender.is_null && c->sender.dom_type == RP__DOM_NAME)
-        c->pf_sender =
-            rp__domtab_prefetch(c->p->domtab, c->sender.domain,
-                                c->sender.domain_len, &c->sender_hash);
+    /* Steps 4, 6 and 7 look both domains up: hash them once, and start
+     * their misses in the domain table now. */
+    if (c->rcpt.dom_type == RP__DOM_NAME) {
+        rp__domkey_make(&c->rkey, c->rcpt.domain, c->rcpt.domain_len);
+        c->has_rkey = true;
+        c->pf_rcpt = rp__domtab_prefetch(c->p->domtab, &c->rkey);
+    }
+    if (!c->sender.is_null && c->sender.dom_type == RP__DOM_NAME) {
+        rp__domkey_make(&c->skey, c->sender.domain, c->sender.domain_len);
+        c->has_skey = true;
+        c->pf_sender = rp__domtab_prefetch(c->p->domtab, &c->skey);
+    }
     return RP_REASON_NONE;
 }
 
@@ -634,7 +579,7 @@ early_steps(rp__ctx *c, bool *done)
     for (uint32_t i = 0; i < c->p->n_deny_client; i++) {
         uint8_t v = c->crec[c->p->deny_client_lists[i]];
         if (v != RP__NOMATCH) {
-            c->d->prefix_len = family_plen(c, v);
+            c->d->prefix_len = rp__family_plen(c, v);
             return finish(c, RP_REASON_CLIENT_BLOCKED, RP_STEP_DENY_CLIENT,
                           c->p->deny_client_items[i]);
         }
@@ -656,9 +601,9 @@ steps_first(rp__ctx *c, rp_status *st)
     if (done)
         return true;
     if (c->pf_rcpt)
-        rp__domtab_prefetch_key(policy->domtab, c->rcpt_hash);
+        rp__domtab_prefetch_key(policy->domtab, c->rkey.hash);
     if (c->pf_sender)
-        rp__domtab_prefetch_key(policy->domtab, c->sender_hash);
+        rp__domtab_prefetch_key(policy->domtab, c->skey.hash);
     *st = syntax_step(c, c->bad, &done);
     if (done)
         return true;
@@ -707,9 +652,13 @@ publish(rp__ctx *c, rp_decision *d)
     d->reply = c->reply;
     d->reply_len = c->reply_len;
     d->destination = c->destination;
-    d->destination_len = strnlen(c->destination, sizeof(c->destination));
+    d->destination_len = c->dest_len > 0
+                             ? c->dest_len
+                             : strnlen(c->destination, sizeof(c->destination));
     d->rewritten = c->rewritten;
-    d->rewritten_len = strnlen(c->rewritten, sizeof(c->rewritten));
+    d->rewritten_len = c->rewritten[0] == '\0'
+                           ? 0
+                           : strnlen(c->rewritten, sizeof(c->rewritten));
     d->explanation = c->explanation;
     d->explanation_len = c->xlen;
     if (c->truncated)

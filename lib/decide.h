@@ -1,11 +1,12 @@
 /*
  * decide.h - the state of one decision, shared by decide.c (the steps of
- * relaypolicy(7) §5), decide_sender.c (the sender rules), destination.c
+ * relaypolicy(7) §5), decide_grants.c (who a rule applies to, and the
+ * narrower grants), decide_sender.c (the sender rules), destination.c
  * (step 6, the effective destination), explain.c (the explanation) and
  * workspace.c (the state's home).  Calls point one way: decide.c calls
  * the others, decide_sender.c calls destination.c, and every one of them
- * may call explain.c, which calls none.  Everything lives in the caller's
- * workspace.
+ * may call explain.c, which calls none; nothing calls back into
+ * decide.c.  Everything lives in the caller's workspace.
  */
 #ifndef RP_DECIDE_H
 #define RP_DECIDE_H
@@ -17,6 +18,7 @@
 
 #include "address.h"
 #include "alloc.h"
+#include "domains.h"
 #include "ipaddr.h"
 #include "policy.h"
 #include "relaypolicy.h"
@@ -72,9 +74,10 @@ typedef struct rp__ctx {
     size_t dkey_len;    /* length of the text in dkey; 0: not built */
     size_t lkey_len;    /* length of lkey; 0: not built */
     uint32_t lkey_hash; /* rp__strmap_hash() of lkey */
-    /* Exact-pattern hashes of the recipient's and the sender's domains,
-     * when their slots were prefetched (pf_*). */
-    uint32_t rcpt_hash, sender_hash;
+    /* has_*: the recipient's and the sender's domains are names whose
+     * keys (rkey, skey) are made; pf_*: their exact slots in the domain
+     * table were prefetched. */
+    bool has_rkey, has_skey;
     bool pf_rcpt, pf_sender;
     bool truncated;   /* an explanation line did not fit */
     size_t reply_len; /* length of reply */
@@ -93,6 +96,9 @@ typedef struct rp__ctx {
     char destination[RP_ADDR_MAX];
     char rewritten[RP_ADDR_MAX];
     rp__addr sender, rcpt, dest;
+    /* The domain keys of the recipient and the sender, made once for
+     * every table (read only when has_rkey / has_skey). */
+    rp__domkey rkey, skey;
     rp__addr pre; /* the destination after routing, before reroute */
     char routed_from[RP_ADDR_MAX];
     char idn_note[RP_ADDR_MAX]; /* the U-label form, for explanations */
@@ -101,6 +107,11 @@ typedef struct rp__ctx {
     char dkey[RP_ADDR_MAX + 2];
     char lkey[16 + 2 * RP__LOCAL_MAX + 3];
     rp__scratch *scratch; /* the workspace's, shared by its slots */
+    /* The last local IP text this slot parsed and what it parsed to: an
+     * MTA asks again and again for the same few local addresses. */
+    char local_text[48];
+    size_t local_text_len; /* 0: none yet */
+    rp__ip local_parsed;
 } rp__ctx;
 
 /* The query flags this version knows; others are refused. */
@@ -146,17 +157,30 @@ void rp__decide_first(rp__ctx *c, rp_status begun);
 rp_status rp__decide_last(rp__ctx *c);
 rp_status rp__decide_finish(rp__ctx *c, rp_status begun);
 
-/* explain.c: append a line to the explanation (when asked for). */
-void rp__explain(rp__ctx *c, const char *fmt, ...)
+/* explain.c: append a line to the explanation.  rp__explain() calls it
+ * only when the query asks for one, so that a decision without an
+ * explanation neither calls nor evaluates the arguments. */
+void rp__explain_line(rp__ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+#define rp__explain(c, ...)                                                    \
+    ((c)->q->flags & RP_QUERY_EXPLAIN ? rp__explain_line((c), __VA_ARGS__)     \
+                                      : (void)0)
 
-/* Does rule @p r apply to this client?  *plen gets a matched network
- * prefix (decide.c). */
+/* The client's prefix length in its own family's terms, or -1. */
+static inline int32_t
+rp__family_plen(const rp__ctx *c, uint8_t v)
+{
+    if (v == RP__NOMATCH)
+        return -1;
+    if (c->client.family == 4)
+        return v < 96 ? 0 : v - 96;
+    return v;
+}
+
+/* decide_grants.c: who a rule applies to, and the narrower grants of
+ * relaypolicy(7) §4.2.  Does rule @p r apply to this client?  *plen gets
+ * a matched network prefix. */
 bool rp__principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen);
-
-/* decide_grants.c: the narrower grants of relaypolicy(7) §4.2. */
-bool rp__has_cert_in(const rp__ctx *c, uint32_t id);
-bool rp__from_ok(const rp__ctx *c, const rp__rule *r);
 /* Scoped relay towards the destination: adjusts perms, the relay grant and
  * deny, and sets c->scope_item; -1 on a regex failure. */
 int rp__scoped_relay(rp__ctx *c);
@@ -174,6 +198,10 @@ rp__res rp__resolve_destination(rp__ctx *c);
 /* Classify a parsed, qualified address: sets *cls and *dom. */
 rp__res
 rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom);
+/* The domain key of @p a, a domain name: the recipient's or the sender's
+ * when @p a has the same domain, else made in @p tmp. */
+const rp__domkey *
+rp__addr_key(const rp__ctx *c, const rp__addr *a, rp__domkey *tmp);
 /* Is the destination known (recipient validation of c->valid_dom)?
  * 1 yes, 0 no. */
 int rp__recipient_known(const rp__ctx *c);

@@ -68,9 +68,9 @@ prefetch_domains(rp__ctx *slots, const rp_status *ok, size_t n)
         if (ok[i] != RP_OK)
             continue;
         if (c->pf_rcpt)
-            rp__domtab_prefetch_key(c->p->domtab, c->rcpt_hash);
+            rp__domtab_prefetch_key(c->p->domtab, c->rkey.hash);
         if (c->pf_sender)
-            rp__domtab_prefetch_key(c->p->domtab, c->sender_hash);
+            rp__domtab_prefetch_key(c->p->domtab, c->skey.hash);
     }
 }
 

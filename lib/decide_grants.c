@@ -1,7 +1,9 @@
 /*
- * decide_grants.c - the narrower grants on the decision path
- * (relaypolicy(7) §4.2): certificates, logins bound to a network, scoped
- * relay at step 7, and claims of a client address from trusted proxies.
+ * decide_grants.c - who a rule applies to (its principal: anyone, a
+ * login, a group, a certificate, a network or an interface) and the
+ * narrower grants on the decision path (relaypolicy(7) §4.2):
+ * certificates, logins bound to a network, scoped relay at step 7, and
+ * claims of a client address from trusted proxies.
  * Nothing here allocates.
  */
 
@@ -14,10 +16,13 @@
 #include "policy.h"
 #include "radix.h"
 #include "relaypolicy.h"
+#include "text.h"
+
+#define NAME_MAX_LEN 255
 
 /* Is the client's certificate in certificate set @p id? */
-bool
-rp__has_cert_in(const rp__ctx *c, uint32_t id)
+static bool
+has_cert_in(const rp__ctx *c, uint32_t id)
 {
     char key[4 + RP__FP_LEN];
     uint32_t hit;
@@ -35,11 +40,58 @@ rp__has_cert_in(const rp__ctx *c, uint32_t id)
 /* A login rule's `from network [all-except] NETWORK`: is the client
  * address where the rule wants it? */
 bool
-rp__from_ok(const rp__ctx *c, const rp__rule *r)
+from_ok(const rp__ctx *c, const rp__rule *r)
 {
     if (r->from_list == RP__NONE)
         return true;
     return (c->crec[r->from_list] != RP__NOMATCH) != r->from_except;
+}
+
+static bool
+in_group(const rp__ctx *c, const rp__rule *r)
+{
+    char key[NAME_MAX_LEN * 2 + 2];
+    uint32_t hit;
+
+    for (size_t i = 0; i < c->q->n_groups; i++) {
+        const char *g = c->q->groups[i];
+        if (rp__ci_equal(g, strnlen(g, 256), r->name, r->name_len))
+            return true;
+    }
+    memcpy(key, r->name, r->name_len);
+    key[r->name_len] = '\n';
+    rp__lower(key + r->name_len + 1, c->user, c->user_len);
+    return rp__strmap_get(c->p->groups, key, r->name_len + 1 + c->user_len,
+                          &hit) == 1;
+}
+
+/* Does @p r apply to this client?  *plen gets a matched network prefix. */
+bool
+rp__principal_matches(const rp__ctx *c, const rp__rule *r, int32_t *plen)
+{
+    *plen = -1;
+    switch (r->principal) {
+    case RP_PRINCIPAL_ANONYMOUS:
+        return true;
+    case RP_PRINCIPAL_AUTHENTICATED:
+        return c->user != NULL && from_ok(c, r);
+    case RP_PRINCIPAL_USER:
+        return c->user != NULL &&
+               rp__ci_equal(c->user, c->user_len, r->name, r->name_len) &&
+               from_ok(c, r);
+    case RP_PRINCIPAL_GROUP:
+        return c->user != NULL && in_group(c, r) && from_ok(c, r);
+    case RP_PRINCIPAL_CERTIFICATE:
+        return has_cert_in(c, r->list);
+    case RP_PRINCIPAL_NETWORK:
+        *plen = rp__family_plen(c, c->crec[r->list]);
+        return *plen >= 0;
+    case RP_PRINCIPAL_NETWORK_EXCEPT:
+        return c->crec[r->list] == RP__NOMATCH;
+    case RP_PRINCIPAL_INTERFACE:
+        return c->lrec[r->list] != RP__NOMATCH;
+    }
+    return false;
 }
 
 /* The scoped rule @p item of the listener, for explanations. */
@@ -71,13 +123,14 @@ rp__explain_scope(rp__ctx *c, uint32_t item, const char *where)
 static int
 in_scope(rp__ctx *c, const rp__rule *r)
 {
+    rp__domkey tmp;
     uint32_t v;
     rp__dompat kind;
 
     if (c->dest.dom_type != RP__DOM_NAME)
         return 0; /* an address literal is in no domain list */
-    return rp__domtab_lookup(r->scope, c->dest.domain, c->dest.domain_len,
-                             c->scratch, &v, &kind);
+    return rp__domtab_lookup_key(r->scope, rp__addr_key(c, &c->dest, &tmp),
+                                 c->scratch, &v, &kind);
 }
 
 /* Scoped relay rules towards this destination (relaypolicy(7) §4.2): a
@@ -140,7 +193,7 @@ rp__cert_passes(const rp__ctx *c)
     for (uint32_t i = 0; i < c->l->n_rules; i++) {
         const rp__rule *r = &c->l->rules[i];
         if (!r->deny && r->principal == RP_PRINCIPAL_CERTIFICATE &&
-            rp__has_cert_in(c, r->list))
+            has_cert_in(c, r->list))
             return true;
     }
     return false;

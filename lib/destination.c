@@ -27,9 +27,30 @@ is_postmaster(const rp__addr *a)
     return rp__ci_equal(a->local, a->local_len, "postmaster", 10);
 }
 
+/* Is @p a's domain the one of @p b, whose key @p k is? */
+static bool
+same_domain(const rp__addr *a, const rp__addr *b, const rp__domkey *k)
+{
+    return a->domain_len == k->len && b->dom_type == RP__DOM_NAME &&
+           memcmp(a->domain, k->name, k->len) == 0;
+}
+
+const rp__domkey *
+rp__addr_key(const rp__ctx *c, const rp__addr *a, rp__domkey *tmp)
+{
+    if (c->has_rkey && (a == &c->rcpt || same_domain(a, &c->rcpt, &c->rkey)))
+        return &c->rkey;
+    if (c->has_skey &&
+        (a == &c->sender || same_domain(a, &c->sender, &c->skey)))
+        return &c->skey;
+    rp__domkey_make(tmp, a->domain, a->domain_len);
+    return tmp;
+}
+
 rp__res
 rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom)
 {
+    rp__domkey tmp;
     rp__dompat kind;
     uint32_t v = RP__NONE;
     int r;
@@ -42,8 +63,8 @@ rp__classify(rp__ctx *c, const rp__addr *a, rp__class *cls, uint32_t *dom)
         *cls = own ? RP__CLASS_SELF : RP__CLASS_EXTERNAL;
         return RP__RES_OK;
     }
-    r = rp__domtab_lookup(c->p->domtab, a->domain, a->domain_len, c->scratch,
-                          &v, &kind);
+    r = rp__domtab_lookup_key(c->p->domtab, rp__addr_key(c, a, &tmp),
+                              c->scratch, &v, &kind);
     if (r < 0) {
         c->fail = "a domain regular expression hit its match limit";
         return RP__RES_ERROR;
@@ -250,7 +271,9 @@ rp__resolve_destination(rp__ctx *c)
     res = resolve_routing(c, literal_routing);
     if (res != RP__RES_OK)
         return res;
-    c->pre = c->dest;
+    /* Step 4 reads it only for a routed or an unqualified recipient. */
+    if (c->routed || c->rcpt.dom_type == RP__DOM_NONE)
+        c->pre = c->dest;
     if (c->cls == RP__CLASS_LOCAL)
         c->valid_dom = c->dom;
     if (c->cls == RP__CLASS_SELF)
@@ -348,8 +371,9 @@ rp__addrset_match(rp__ctx *c,
             return v;
     }
     if (a->dom_type == RP__DOM_NAME) {
-        r = rp__domtab_lookup(set->domains, a->domain, a->domain_len,
-                              c->scratch, &v, &kind);
+        rp__domkey tmp;
+        r = rp__domtab_lookup_key(set->domains, rp__addr_key(c, a, &tmp),
+                                  c->scratch, &v, &kind);
         if (r > 0)
             return v;
         if (r < 0)

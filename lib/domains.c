@@ -40,32 +40,83 @@ rotl64(uint64_t x, unsigned r)
     return (x << r) | (x >> (64 - r));
 }
 
+/* The bytes of a word equal to '.', as the top bit of each byte (exact:
+ * no false positives), and their number. */
+static inline unsigned
+dots_in(uint64_t w)
+{
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t t = w ^ 0x2e2e2e2e2e2e2e2eull;
+    uint64_t m = ~(((t & low7) + low7) | t | low7);
+
+    return (unsigned)(((m >> 7) * 0x0101010101010101ull) >> 56);
+}
+
+/* The last @p n (1 to 7) bytes before @p end as a little-endian word, the
+ * first of them lowest: one load when @p whole, the key's length, has
+ * eight bytes before @p end. */
+static inline uint64_t
+tail_word(const unsigned char *end, size_t n, size_t whole)
+{
+    const unsigned char *p = end - n;
+    uint64_t w = 0;
+
+    if (whole >= 8)
+        return rp__rx_ld_le64(end - 8) >> (8 * (8 - n));
+    for (size_t i = n; i-- > 0;)
+        w = w << 8 | p[i];
+    return w;
+}
+
+static inline uint64_t
+hash_final(uint64_t h)
+{
+    h ^= h >> 31;
+    h *= HASH_K3;
+    h ^= h >> 29;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 /* A multiply-rotate hash over 8-byte words with a final avalanche, folded
  * to 32 bits.  Keys come from the policy, not from the client, so it needs
- * no secret seed. */
+ * no secret seed.  Words are read little-endian on every host, so that a
+ * compiled policy file's table answers alike everywhere. */
 static uint32_t
 hash_bytes(const char *key, size_t len)
 {
     const unsigned char *p = (const unsigned char *)key;
     uint64_t h = HASH_K1 ^ ((uint64_t)len * HASH_K2);
-    uint64_t w;
+    size_t n = len;
 
-    /* Words are read little-endian on every host, so that a compiled
-     * policy file's table answers alike everywhere. */
-    for (; len >= 8; p += 8, len -= 8) {
+    for (; n >= 8; p += 8, n -= 8)
+        h = (rotl64(h, 29) ^ rp__rx_ld_le64(p)) * HASH_K1;
+    if (n > 0)
+        h = (rotl64(h, 29) ^ tail_word(p + n, n, len)) * HASH_K1;
+    return (uint32_t)hash_final(h);
+}
+
+/* hash_bytes() of a domain and its number of labels, in one pass. */
+void
+rp__domkey_make(rp__domkey *k, const char *domain, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)domain;
+    uint64_t h = HASH_K1 ^ ((uint64_t)len * HASH_K2), w;
+    size_t n = len, dots = 0;
+
+    for (; n >= 8; p += 8, n -= 8) {
         w = rp__rx_ld_le64(p);
         h = (rotl64(h, 29) ^ w) * HASH_K1;
+        dots += dots_in(w);
     }
-    if (len > 0) {
-        w = 0;
-        for (size_t i = len; i-- > 0;)
-            w = w << 8 | p[i];
+    if (n > 0) {
+        w = tail_word(p + n, n, len); /* zero above the key: no dot */
         h = (rotl64(h, 29) ^ w) * HASH_K1;
+        dots += dots_in(w);
     }
-    h ^= h >> 31;
-    h *= HASH_K3;
-    h ^= h >> 29;
-    return (uint32_t)(h ^ (h >> 32));
+    k->name = domain;
+    k->len = len;
+    k->hash = (uint32_t)hash_final(h);
+    k->labels = dots + 1;
 }
 
 /* ------------------------------------------------------------------------
@@ -744,17 +795,16 @@ rp__domtab_freeze(rp__domtab_builder *b)
 /* Probe up to this many parent names at once. */
 #define SUFFIX_BATCH 8
 
-/* The longest suffix pattern covering @p d (of @p labels labels): d
- * itself, then each parent.  Only label counts some suffix pattern has are
- * probed; a batch of hashes is computed and their slots prefetched first,
- * so the cache misses of several probes overlap. */
+/* The longest suffix pattern covering the domain of @p k: the domain
+ * itself (whose hash the key holds), then each parent.  Only label counts
+ * some suffix pattern has are probed; a batch of hashes is computed and
+ * their slots prefetched first, so the cache misses of several probes
+ * overlap. */
 static int
-lookup_suffix(const rp__domtab *t,
-              const char *d,
-              size_t len,
-              size_t labels,
-              uint32_t *value)
+lookup_suffix(const rp__domtab *t, const rp__domkey *k, uint32_t *value)
 {
+    const char *d = k->name;
+    size_t len = k->len, labels = k->labels;
     size_t off[SUFFIX_BATCH];
     uint32_t hash[SUFFIX_BATCH];
     size_t i = 0;
@@ -771,15 +821,15 @@ lookup_suffix(const rp__domtab *t,
             }
             if ((t->suffix_labels & bit) != 0) {
                 off[n] = i;
-                hash[n] = hash_bytes(d + i, len - i);
+                hash[n] = i == 0 ? k->hash : hash_bytes(d + i, len - i);
                 map_prefetch(t->suffix, hash[n++]);
             }
             while (i < len && d[i] != '.')
                 i++;
             i++;
         }
-        for (size_t k = 0; k < n; k++)
-            if (map_get_hashed(t->suffix, d + off[k], len - off[k], hash[k],
+        for (size_t m = 0; m < n; m++)
+            if (map_get_hashed(t->suffix, d + off[m], len - off[m], hash[m],
                                value))
                 return 1;
     }
@@ -831,24 +881,37 @@ rp__domtab_lookup(const rp__domtab *t,
                   uint32_t *value,
                   rp__dompat *kind)
 {
+    rp__domkey k;
+
+    if (t == NULL)
+        return 0;
+    rp__domkey_make(&k, domain, len);
+    return rp__domtab_lookup_key(t, &k, scratch, value, kind);
+}
+
+int
+rp__domtab_lookup_key(const rp__domtab *t,
+                      const rp__domkey *key,
+                      rp__scratch *scratch,
+                      uint32_t *value,
+                      rp__dompat *kind)
+{
     uint32_t v = 0;
     rp__dompat k;
-    size_t labels;
     int r;
 
     if (t == NULL)
         return 0;
-    labels = count_labels(domain, len);
-    if ((t->exact_labels & LABELS_BIT(labels)) != 0 &&
-        rp__strmap_get(t->exact, domain, len, &v))
+    if ((t->exact_labels & LABELS_BIT(key->labels)) != 0 &&
+        rp__strmap_get_hashed(t->exact, key->name, key->len, key->hash, &v))
         k = RP__DOMPAT_EXACT;
-    else if (lookup_suffix(t, domain, len, labels, &v))
+    else if (lookup_suffix(t, key, &v))
         k = RP__DOMPAT_SUFFIX;
     else if (t->n_regex == 0)
         return 0;
     else {
-        r = scratch != NULL ? lookup_regex(t, domain, len, scratch, &v)
-                            : lookup_regex_local(t, domain, len, &v);
+        r = scratch != NULL ? lookup_regex(t, key->name, key->len, scratch, &v)
+                            : lookup_regex_local(t, key->name, key->len, &v);
         if (r <= 0)
             return r;
         k = RP__DOMPAT_REGEX;
@@ -860,21 +923,17 @@ rp__domtab_lookup(const rp__domtab *t,
     return 1;
 }
 
-/* Hint that @p domain (lowercased, no trailing dot) is about to be looked
- * up in @p t: prefetch the slot of its exact pattern when one of its label
- * count exists, and return 1 with its hash (for rp__domtab_prefetch_key())
- * in *hash; else 0.  Never allocates; the answer of a lookup is unchanged. */
+/* Hint that the domain of @p k is about to be looked up in @p t: prefetch
+ * the slot of its exact pattern when one of its label count exists, and
+ * return 1 (rp__domtab_prefetch_key() with k->hash is the second stage);
+ * else 0.  Never allocates; the answer of a lookup is unchanged. */
 int
-rp__domtab_prefetch(const rp__domtab *t,
-                    const char *domain,
-                    size_t len,
-                    uint32_t *hash)
+rp__domtab_prefetch(const rp__domtab *t, const rp__domkey *k)
 {
     if (t == NULL || rp__strmap_count(t->exact) == 0 ||
-        (t->exact_labels & LABELS_BIT(count_labels(domain, len))) == 0)
+        (t->exact_labels & LABELS_BIT(k->labels)) == 0)
         return 0;
-    *hash = hash_bytes(domain, len);
-    map_prefetch(t->exact, *hash);
+    map_prefetch(t->exact, k->hash);
     return 1;
 }
 

@@ -113,6 +113,17 @@ int rp__domtab_add(rp__domtab_builder *b,
                    size_t why_size);
 rp__domtab *rp__domtab_freeze(rp__domtab_builder *b);
 void rp__domtab_builder_free(rp__domtab_builder *b);
+/* A domain (lowercased, no trailing dot) ready for lookups: its hash, the
+ * one every map computes for the whole name, and its number of labels.
+ * Made once, it serves every table the domain is looked up in. */
+typedef struct rp__domkey {
+    const char *name;
+    size_t len;
+    uint32_t hash;
+    size_t labels;
+} rp__domkey;
+void rp__domkey_make(rp__domkey *k, const char *domain, size_t len);
+
 /* Look up a lowercased domain without trailing dot.  1 hit (*value, and
  * *kind the kind of pattern that matched), 0 miss, -1 regex failure. */
 int rp__domtab_lookup(const rp__domtab *t,
@@ -121,13 +132,16 @@ int rp__domtab_lookup(const rp__domtab *t,
                       rp__scratch *scratch,
                       uint32_t *value,
                       rp__dompat *kind);
-/* Prefetch the exact-pattern slot a lookup of @p domain reads: 1 and its
- * hash when there is one, for the second stage that prefetches the key
- * bytes once the slot is cached. */
-int rp__domtab_prefetch(const rp__domtab *t,
-                        const char *domain,
-                        size_t len,
-                        uint32_t *hash);
+/* rp__domtab_lookup() of a domain key (same answer). */
+int rp__domtab_lookup_key(const rp__domtab *t,
+                          const rp__domkey *key,
+                          rp__scratch *scratch,
+                          uint32_t *value,
+                          rp__dompat *kind);
+/* Prefetch the exact-pattern slot a lookup of @p k reads: 1 when there is
+ * one, for the second stage (rp__domtab_prefetch_key() with k->hash) that
+ * prefetches the key bytes once the slot is cached. */
+int rp__domtab_prefetch(const rp__domtab *t, const rp__domkey *k);
 void rp__domtab_prefetch_key(const rp__domtab *t, uint32_t hash);
 /* The regex patterns of @p t in insertion order: how many, and the
  * @p i-th with its value in *@p value (the one compile of each, for lint

@@ -11,9 +11,10 @@
 #include "relaypolicy.h"
 
 /* Append one line to the explanation.  A line that does not fit whole is
- * cut, and so are all that follow: the decision says so (truncated). */
+ * cut, and so are all that follow: the decision says so (truncated).
+ * Reached through rp__explain(), which only calls when asked. */
 void
-rp__explain(rp__ctx *c, const char *fmt, ...)
+rp__explain_line(rp__ctx *c, const char *fmt, ...)
 {
     size_t cap = c->explain_cap;
     va_list ap;

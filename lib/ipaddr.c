@@ -47,35 +47,39 @@ hex_value(unsigned char c)
 static int
 parse_v4(const char *s, size_t len, uint8_t out[4])
 {
-    size_t i = 0;
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
     for (int part = 0; part < 4; part++) {
-        unsigned value = 0;
-        size_t digits = 0;
+        unsigned value, d;
 
         if (part > 0) {
-            if (i >= len || s[i] != '.') {
+            if (p == end || *p != '.') {
                 return -1;
             }
-            i++;
+            p++;
         }
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (digits > 0 && value == 0) {
+        if (p == end || (value = (unsigned)*p - '0') > 9) {
+            return -1;
+        }
+        p++;
+        if (p != end && (d = (unsigned)*p - '0') <= 9) {
+            if (value == 0) {
                 return -1; /* A leading zero. */
             }
-            value = value * 10 + (unsigned)(s[i] - '0');
-            if (value > 255) {
-                return -1;
+            value = value * 10 + d;
+            p++;
+            if (p != end && (d = (unsigned)*p - '0') <= 9) {
+                value = value * 10 + d;
+                p++;
+                /* Above 255, or a fourth digit. */
+                if (value > 255 || (p != end && (unsigned)*p - '0' <= 9)) {
+                    return -1;
+                }
             }
-            digits++;
-            i++;
-        }
-        if (digits == 0) {
-            return -1;
         }
         out[part] = (uint8_t)value;
     }
-    return i == len ? 0 : -1;
+    return p == end ? 0 : -1;
 }
 
 /*
@@ -184,12 +188,18 @@ rp__ip_parse(const char *s, size_t len, rp__ip *out)
         return -1;
     }
     memset(out->b, 0, sizeof(out->b));
-    if (memchr(s, ':', len) == NULL) {
+    /* A dotted quad holds only digits and dots, so one that parses has no
+     * colon: the IPv4 parser may go first. */
+    if (parse_v4(s, len, out->b + 12) == 0) {
         out->b[10] = 0xff;
         out->b[11] = 0xff;
         out->family = 4;
-        return parse_v4(s, len, out->b + 12);
+        return 0;
     }
+    if (memchr(s, ':', len) == NULL) {
+        return -1;
+    }
+    memset(out->b + 12, 0, 4);
     if (parse_v6(s, len, out->b) != 0) {
         return -1;
     }

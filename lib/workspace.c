@@ -215,6 +215,32 @@ take_ip(const rp_ip *bin, const char *text, size_t len, rp__ip *out)
            rp__ip_parse(text, rp__span_len(text, len), out) == 0;
 }
 
+/* take_ip() of the local IP, with the slot's last parse of the same
+ * text reused. */
+static bool
+take_local(rp__ctx *c)
+{
+    const rp_query *q = c->q;
+    size_t n;
+
+    if (q->local.family != 0 || q->local_ip == NULL)
+        return take_ip(&q->local, q->local_ip, q->local_ip_len, &c->local);
+    n = rp__span_len(q->local_ip, q->local_ip_len);
+    if (n != 0 && n == c->local_text_len &&
+        memcmp(q->local_ip, c->local_text, n) == 0) {
+        c->local = c->local_parsed;
+        return true;
+    }
+    if (rp__ip_parse(q->local_ip, n, &c->local) != 0)
+        return false;
+    if (n < sizeof(c->local_text)) {
+        memcpy(c->local_text, q->local_ip, n);
+        c->local_text_len = n;
+        c->local_parsed = c->local;
+    }
+    return true;
+}
+
 static bool
 has_ip(const rp_ip *bin, const char *text)
 {
@@ -274,7 +300,7 @@ rp__query_check(rp__ctx *c)
         return api_error(d, "unknown query flag or non-zero reserved field");
     if (!take_facts(c))
         return api_error(d, c->fail);
-    if (!take_ip(&q->local, q->local_ip, q->local_ip_len, &c->local))
+    if (!take_local(c))
         return api_error(d, "local IP is missing, given twice or not a "
                             "strict IP address");
     if (q->local_port < 1 || q->local_port > 65535)

@@ -128,6 +128,41 @@ Test(workspace, binary_addresses_decide_as_text)
     rp_policy_free(p);
 }
 
+/* A slot reuses its parse of an unchanged local IP: the text, not the
+ * pointer, decides, so a buffer rewritten in place between decisions is
+ * parsed again, and a bad local IP after a good one is still refused. */
+Test(workspace, local_ip_reuse_follows_the_text)
+{
+    rp_policy *p = compile("listener a {\n    bind 192.0.2.1:25\n"
+                           "    role gateway\n}\n"
+                           "listener b {\n    bind 192.0.2.2:25\n"
+                           "    role gateway\n}\n",
+                           NULL);
+    rp_workspace *ws = workspace(0);
+    char local[16] = "192.0.2.1";
+    rp_query q;
+    rp_decision d;
+
+    vec_fill(&q, "203.0.113.5", local, 25, "bob@remote.example");
+    cr_assert_eq(rp_decide(p, &q, ws, &d), RP_OK, "%s", d.detail);
+    cr_expect_str_eq(d.listener, "a");
+    cr_assert_eq(rp_decide(p, &q, ws, &d), RP_OK, "%s", d.detail);
+    cr_expect_str_eq(d.listener, "a");
+    local[8] = '2';
+    cr_assert_eq(rp_decide(p, &q, ws, &d), RP_OK, "%s", d.detail);
+    cr_expect_str_eq(d.listener, "b");
+    local[8] = 'x';
+    cr_expect_eq(rp_decide(p, &q, ws, &d), RP_E_ARG);
+    local[8] = '2';
+    q.local_ip_len = 8; /* "192.0.2." */
+    cr_expect_eq(rp_decide(p, &q, ws, &d), RP_E_ARG);
+    q.local_ip_len = RP_NTS;
+    cr_assert_eq(rp_decide(p, &q, ws, &d), RP_OK, "%s", d.detail);
+    cr_expect_str_eq(d.listener, "b");
+    rp_workspace_free(ws);
+    rp_policy_free(p);
+}
+
 Test(workspace, sockaddr_conversion)
 {
     struct sockaddr_in s4;
