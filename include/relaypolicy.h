@@ -47,9 +47,9 @@ extern "C" {
  * ------------------------------------------------------------------------ */
 
 #define RP_VERSION_MAJOR 1
-#define RP_VERSION_MINOR 1
+#define RP_VERSION_MINOR 2
 #define RP_VERSION_PATCH 0
-#define RP_VERSION_STRING "1.1.0"
+#define RP_VERSION_STRING "1.2.0"
 #define RP_VERSION_NUM                                                         \
     ((RP_VERSION_MAJOR << 16) | (RP_VERSION_MINOR << 8) | RP_VERSION_PATCH)
 /** True when the header is at least version x.y.z. */
@@ -474,6 +474,39 @@ RP_API rp_status rp_policy_load(const void *data,
                                 const rp_options *opts,
                                 rp_policy **out,
                                 rp_error *err);
+
+/**
+ * A policy from a file that is either a compiled policy file or policy
+ * text: the file is opened once and its first 8 bytes decide.  One that
+ * starts with RP_POLICY_FILE_MAGIC is opened as by rp_policy_open()
+ * (mapped, from the same open file); any other is compiled as by
+ * rp_policy_compile_file() (the same limits, relative includes resolved
+ * against the file's directory unless opts->base_dir is set, errors with
+ * the file, line and column).  A file that starts with the magic but is
+ * damaged or of another format version is refused with RP_E_FORMAT; it
+ * is never compiled as text.  The check and the read use one open file,
+ * so a file renamed over @p path meanwhile cannot reach the wrong reader.
+ * (Since 1.2.0.)
+ *
+ * @param path  NUL-terminated; NULL gives RP_E_ARG.  Only a regular file
+ *              is read (never blocking on a FIFO: RP_E_IO).
+ * @param opts  NULL for defaults; as rp_policy_open() for a compiled file,
+ *              as rp_policy_compile_file() for text.
+ * @param out   receives the policy (reference count 1), NULL on failure.
+ *              Must not be NULL (RP_E_ARG).  Free with rp_policy_free().
+ * @param err   optional; filled on failure, err->file naming the file
+ *              (or the included file at fault).
+ * @return RP_OK; RP_E_IO (cannot open or read it, not a regular file),
+ *         RP_E_FORMAT (a damaged or foreign compiled policy file), what
+ *         rp_policy_compile_file() returns for text, RP_E_NOMEM, RP_E_ARG.
+ * Thread safety: safe; the options are only read.  Ownership: as
+ * rp_policy_open() for a compiled file (the mapping belongs to the
+ * policy), as rp_policy_compile() for text (nothing of the file is kept).
+ */
+RP_API rp_status rp_policy_load_path(const char *path,
+                                     const rp_options *opts,
+                                     rp_policy **out,
+                                     rp_error *err);
 
 /** Severity of a lint finding. */
 typedef enum rp_severity {

@@ -15,6 +15,7 @@
 #include "file.h"
 #include "freeze.h"
 #include "ipaddr.h"
+#include "load.h"
 #include "options.h"
 #include "parse.h"
 #include "policy.h"
@@ -287,6 +288,27 @@ rp_policy_compile(const char *text,
 }
 
 rp_status
+rp__compile_text_file(const char *text,
+                      size_t len,
+                      const rp_options *merged,
+                      const char *path,
+                      rp_policy **out,
+                      rp_error *err)
+{
+    rp_options o = *merged;
+    char dir[4096];
+    const char *slash;
+
+    if (o.base_dir == NULL && (slash = strrchr(path, '/')) != NULL &&
+        (size_t)(slash - path) < sizeof(dir)) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+        o.base_dir = slash == path ? "/" : dir;
+    }
+    return compile_named(text, len, &o, path, out, err);
+}
+
+rp_status
 rp_policy_compile_file(const char *path,
                        const rp_options *opts,
                        rp_policy **out,
@@ -294,10 +316,9 @@ rp_policy_compile_file(const char *path,
 {
     rp_options o;
     rp__alloc a;
-    char *text = NULL, dir[4096], why[160];
+    char *text = NULL, why[160];
     size_t len = 0;
     rp_status st;
-    const char *slash;
 
     if (out != NULL)
         *out = NULL;
@@ -313,13 +334,7 @@ rp_policy_compile_file(const char *path,
         rp__error_set(err, st, path, 0, 0, 0, NULL, 0, "cannot read: %s", why);
         return st;
     }
-    if (o.base_dir == NULL && (slash = strrchr(path, '/')) != NULL &&
-        (size_t)(slash - path) < sizeof(dir)) {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-        o.base_dir = slash == path ? "/" : dir;
-    }
-    st = compile_named(text, len, &o, path, out, err);
+    st = rp__compile_text_file(text, len, &o, path, out, err);
     rp__free(&a, text);
     return st;
 }

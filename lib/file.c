@@ -81,11 +81,43 @@ read_all(const rp__alloc *a,
 }
 
 /*
- * Read the regular file @p path whole, at most @p max bytes, into a new
- * NUL-terminated buffer from @p a (free it with rp__free()).  Returns
- * RP_OK; RP_E_IO when it cannot be opened or read or is not a regular
- * file; RP_E_LIMIT when it is too large; RP_E_NOMEM.  On failure @p why
- * says what happened (without the file name).  Never blocks on a FIFO.
+ * Read the regular file open on @p fd whole, from its current offset, at
+ * most @p max bytes, into a new NUL-terminated buffer from @p a (free it
+ * with rp__free()).  Returns RP_OK; RP_E_IO when it cannot be read or is
+ * not a regular file; RP_E_LIMIT when it is too large; RP_E_NOMEM.  On
+ * failure @p why says what happened (without the file name).  The caller
+ * keeps @p fd.
+ */
+rp_status
+rp__file_read_fd(const rp__alloc *a,
+                 int fd,
+                 uint32_t max,
+                 char **out,
+                 size_t *len,
+                 char *why,
+                 size_t why_size)
+{
+    struct stat sb;
+
+    *out = NULL;
+    *len = 0;
+    if (fstat(fd, &sb) != 0)
+        return why_errno(why, why_size, "cannot read", errno);
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(why, why_size, "not a regular file");
+        return RP_E_IO;
+    }
+    if ((uint64_t)sb.st_size > max) {
+        snprintf(why, why_size, "larger than %u bytes", (unsigned)max);
+        return RP_E_LIMIT;
+    }
+    return read_all(a, fd, max, out, len, why, why_size);
+}
+
+/*
+ * Read the regular file @p path whole, as rp__file_read_fd().  Returns as
+ * it does, and RP_E_IO when the file cannot be opened.  Never blocks on a
+ * FIFO.
  */
 rp_status
 rp__file_read(const rp__alloc *a,
@@ -96,7 +128,6 @@ rp__file_read(const rp__alloc *a,
               char *why,
               size_t why_size)
 {
-    struct stat sb;
     rp_status st;
     int fd;
 
@@ -105,17 +136,7 @@ rp__file_read(const rp__alloc *a,
     fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return why_errno(why, why_size, NULL, errno);
-    if (fstat(fd, &sb) != 0) {
-        st = why_errno(why, why_size, "cannot read", errno);
-    } else if (!S_ISREG(sb.st_mode)) {
-        snprintf(why, why_size, "not a regular file");
-        st = RP_E_IO;
-    } else if ((uint64_t)sb.st_size > max) {
-        snprintf(why, why_size, "larger than %u bytes", (unsigned)max);
-        st = RP_E_LIMIT;
-    } else {
-        st = read_all(a, fd, max, out, len, why, why_size);
-    }
+    st = rp__file_read_fd(a, fd, max, out, len, why, why_size);
     close(fd);
     return st;
 }

@@ -94,4 +94,12 @@ rp__pfile_write(const rp_policy *p, rp_write_fn write, void *ctx, char *why);
  * policy releases it through its file_close (policy.h). */
 typedef struct rp__pfile rp__pfile;
 
+/* pfile_read.c: rp_policy_open() of the file the caller has open on @p fd
+ * (and keeps), named @p path in errors; @p o are merged options. */
+rp_status rp__pfile_open_fd(int fd,
+                            const char *path,
+                            const rp_options *o,
+                            rp_policy **out,
+                            rp_error *err);
+
 #endif /* RP_PFILE_H */

@@ -1049,26 +1049,24 @@ open_fail(rp_error *err, const char *path, const char *what, int errnum)
     return errnum == ENOMEM ? RP_E_NOMEM : RP_E_IO;
 }
 
-/* Map @p path read-only into a new rp__pfile. */
+/* Map the file open on @p fd (named @p path) read-only into a new
+ * rp__pfile; the caller keeps @p fd. */
 static rp_status
-map_file(const rp__alloc *a, const char *path, rp__pfile **out, rp_error *err)
+map_fd(const rp__alloc *a,
+       int fd,
+       const char *path,
+       rp__pfile **out,
+       rp_error *err)
 {
     struct stat sb;
     rp__pfile *f;
     void *m;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
-    if (fd < 0)
-        return open_fail(err, path, "cannot open", errno);
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return open_fail(err, path, "cannot read", e);
-    }
+    if (fstat(fd, &sb) != 0)
+        return open_fail(err, path, "cannot read", errno);
     if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size < RP__PF_HEADER ||
         (uint64_t)sb.st_size > SIZE_MAX) {
         bool reg = S_ISREG(sb.st_mode);
-        close(fd);
         rp__error_set(err, reg ? RP_E_FORMAT : RP_E_IO, path, 0, 0, 0, NULL, 0,
                       "%s",
                       reg ? "too short for a compiled policy file"
@@ -1076,7 +1074,6 @@ map_file(const rp__alloc *a, const char *path, rp__pfile **out, rp_error *err)
         return reg ? RP_E_FORMAT : RP_E_IO;
     }
     m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
     if (m == MAP_FAILED)
         return open_fail(err, path, "cannot map", errno);
     if ((f = rp__calloc(a, 1, sizeof(*f))) == NULL) {
@@ -1090,6 +1087,37 @@ map_file(const rp__alloc *a, const char *path, rp__pfile **out, rp_error *err)
     f->mapped = true;
     *out = f;
     return RP_OK;
+}
+
+/* Map @p path read-only into a new rp__pfile. */
+static rp_status
+map_file(const rp__alloc *a, const char *path, rp__pfile **out, rp_error *err)
+{
+    rp_status st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+    if (fd < 0)
+        return open_fail(err, path, "cannot open", errno);
+    st = map_fd(a, fd, path, out, err);
+    close(fd);
+    return st;
+}
+
+rp_status
+rp__pfile_open_fd(int fd,
+                  const char *path,
+                  const rp_options *o,
+                  rp_policy **out,
+                  rp_error *err)
+{
+    rp__alloc a;
+    rp__pfile *f = NULL;
+    rp_status st;
+
+    rp__alloc_init(&a, o->allocator);
+    if ((st = map_fd(&a, fd, path, &f, err)) != RP_OK)
+        return st;
+    return from_image(f, o, path, out, err);
 }
 
 rp_status

@@ -34,7 +34,7 @@ from ._policy import (
     version,
 )
 
-__version__ = "1.0.0"
+__version__ = "1.2.0"
 
 __all__ = [
     "Decision",

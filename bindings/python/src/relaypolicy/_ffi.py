@@ -30,7 +30,7 @@ from typing import List, Optional
 # The ABI this module was written for: the library's major version (its
 # SOVERSION) must match, and its minor version be at least ABI_MINOR.
 ABI_MAJOR = 1
-ABI_MINOR = 1
+ABI_MINOR = 2
 
 RP_NTS = ctypes.c_size_t(-1).value
 RP_ADDR_MAX = 320
