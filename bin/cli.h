@@ -42,10 +42,8 @@ int opt_next(opt_state *st, const opt_spec *specs, size_t n, const char *cmd);
 int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Does @p path start with RP_POLICY_FILE_MAGIC? */
-bool is_policy_file(const char *path);
-
-/* Compile @p path (or open it, when it is a compiled policy file); on failure
+/* Compile @p path, or open it when it is a compiled policy file
+ * (rp_policy_load_path()); on failure
  * print "file:line:col: message" to stderr and return NULL. */
 rp_policy *load_policy(const char *path);
 

@@ -6,7 +6,6 @@
 #include "import.h"
 
 #include <stdarg.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,22 +121,6 @@ cli_decide(const rp_policy *p, const rp_query *q, rp_decision *d)
     return rp_decide(p, q, cli_ws, d);
 }
 
-bool
-is_policy_file(const char *path)
-{
-    char head[8];
-    /* Without blocking: a FIFO named as the policy is refused later. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-    bool yes;
-
-    if (fd < 0)
-        return false;
-    yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
-          memcmp(head, RP_POLICY_FILE_MAGIC, sizeof(head)) == 0;
-    close(fd);
-    return yes;
-}
-
 rp_policy *
 load_policy(const char *path)
 {
@@ -146,10 +129,7 @@ load_policy(const char *path)
     rp_status st;
 
     memset(&err, 0, sizeof(err));
-    if (is_policy_file(path))
-        st = rp_policy_open(path, NULL, &p, &err);
-    else
-        st = rp_policy_compile_file(path, NULL, &p, &err);
+    st = rp_policy_load_path(path, NULL, &p, &err);
     if (st != RP_OK) {
         if (err.status == RP_OK)
             err.status = st;

@@ -12,7 +12,6 @@
 #include "rpd.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,23 +27,6 @@ static bool stopping;
 static bool started;
 static bool exited;
 static pthread_t reload_thread;
-
-/* Does @p path start with the magic of a compiled policy file?  Such a
- * file is opened (mapped), not compiled: a reload costs milliseconds. */
-static bool
-is_compiled_file(const char *path)
-{
-    char head[8];
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    bool yes;
-
-    if (fd < 0)
-        return false;
-    yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
-          memcmp(head, RP_POLICY_FILE_MAGIC, sizeof(head)) == 0;
-    close(fd);
-    return yes;
-}
 
 rp_policy *
 rpd_policy_load(void)
@@ -65,10 +47,11 @@ rpd_policy_load(void)
         return NULL;
     }
     memset(&err, 0, sizeof(err));
-    if ((is_compiled_file(rpd_cfg.policy_path)
-             ? rp_policy_open(rpd_cfg.policy_path, NULL, &p, &err)
-             : rp_policy_compile_file(rpd_cfg.policy_path, NULL, &p, &err)) !=
-        RP_OK) {
+    /* A compiled policy file is opened (mapped), not compiled: a reload
+     * costs milliseconds.  The library reads the magic of the file it
+     * opens, so a file renamed over the path meanwhile cannot reach the
+     * wrong reader. */
+    if (rp_policy_load_path(rpd_cfg.policy_path, NULL, &p, &err) != RP_OK) {
         rpd_log("%s:%s", err.file[0] != '\0' ? err.file : rpd_cfg.policy_path,
                 err.message);
         return NULL;
@@ -93,9 +76,7 @@ reload_once(unsigned long n)
     rp_policy *p;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rpd_log("reload %lu: %s %s", n,
-            is_compiled_file(rpd_cfg.policy_path) ? "opening" : "compiling",
-            rpd_cfg.policy_path);
+    rpd_log("reload %lu: loading %s", n, rpd_cfg.policy_path);
     p = rpd_policy_load();
     if (p == NULL) {
         rpd_log("reload failed; still using the previous policy (reload %lu)",

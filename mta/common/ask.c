@@ -8,7 +8,6 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -291,33 +290,15 @@ mta_log_decision(const char *session,
 
 /* ---- the policy --------------------------------------------------------- */
 
-/* Does @p path start with the magic of a compiled policy file
- * (relaypolicy compile)?  Such a file is opened, not compiled. */
-static bool
-is_compiled_file(const char *path)
-{
-    char head[8];
-    /* Without blocking: a FIFO named as the policy is refused later. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-    bool yes;
-
-    if (fd < 0)
-        return false;
-    yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
-          memcmp(head, RP_POLICY_FILE_MAGIC, sizeof(head)) == 0;
-    close(fd);
-    return yes;
-}
-
 rp_policy *
 mta_policy_load(const char *path)
 {
     rp_policy *p = NULL;
     rp_error err;
 
-    if ((is_compiled_file(path)
-             ? rp_policy_open(path, NULL, &p, &err)
-             : rp_policy_compile_file(path, NULL, &p, &err)) != RP_OK) {
+    /* A compiled policy file (relaypolicy compile) is opened, not
+     * compiled: the library reads the magic of the file it opens. */
+    if (rp_policy_load_path(path, NULL, &p, &err) != RP_OK) {
         mta_log("%s:%s", err.file[0] != '\0' ? err.file : path, err.message);
         return NULL;
     }
