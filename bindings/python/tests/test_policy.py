@@ -84,6 +84,46 @@ class Compile(unittest.TestCase):
             Policy.from_file("/nonexistent/relaypolicy.conf")
         self.assertEqual(cm.exception.status, Status.E_IO)
 
+    def _save(self, policy: Policy, path: Path) -> None:
+        """Write @policy as a compiled policy file (rp_policy_save())."""
+        import ctypes
+        lib = relaypolicy._ffi.load()
+        lib.rp_policy_save.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                       ctypes.c_void_p]
+        handle = policy._acquire()
+        try:
+            self.assertEqual(
+                lib.rp_policy_save(handle, str(path).encode(), None), 0)
+        finally:
+            policy._release()
+
+    def test_from_file_opens_a_compiled_file(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "policy.rpc"
+            with Policy.from_string(EXAMPLE) as p:
+                self._save(p, path)
+                want = p.dump()
+            self.assertEqual(path.read_bytes()[:8], b"\x89RPC\r\n\x1a\n")
+            with Policy.from_file(path) as p:
+                self.assertEqual(p.dump(), want)
+                d = p.decide(client=OUTSIDE, local=MX,
+                             recipient="alice@local.example")
+                self.assertEqual(d.verdict, Verdict.ACCEPT)
+            # Damaged, it is refused: never compiled as text.
+            data = bytearray(path.read_bytes())
+            data[8] += 1  # another format version
+            path.write_bytes(bytes(data))
+            with self.assertRaises(PolicyError) as cm:
+                Policy.from_file(path)
+            self.assertEqual(cm.exception.status, Status.E_FORMAT)
+            self.assertIn("format version", cm.exception.message)
+
+    def test_directory_refused(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            with self.assertRaises(PolicyError) as cm:
+                Policy.from_file(tmp)
+            self.assertEqual(cm.exception.status, Status.E_IO)
+
     def test_open_relay_refused(self) -> None:
         text = "listener x {\n bind *:25\n allow anonymous relay\n}\n"
         with self.assertRaises(PolicyError) as cm:

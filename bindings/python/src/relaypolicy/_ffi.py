@@ -216,6 +216,10 @@ _PROTOTYPES = {
         c_enum,
         [c_char_p, POINTER(RpOptions), POINTER(c_void_p), POINTER(RpError)],
     ),
+    "rp_policy_load_path": (
+        c_enum,
+        [c_char_p, POINTER(RpOptions), POINTER(c_void_p), POINTER(RpError)],
+    ),
     "rp_policy_ref": (c_void_p, [c_void_p]),
     "rp_policy_free": (None, [c_void_p]),
     "rp_policy_dump": (c_enum, [c_void_p, WRITE_FN, c_void_p]),

@@ -360,16 +360,20 @@ class Policy:
     def from_file(cls, path: PathLike, *,
                   base_dir: Optional[PathLike] = None,
                   no_jit: bool = False, **limits: int) -> "Policy":
-        """Compile a policy file (see :meth:`from_string` for options).
+        """Compile a policy file, or open a compiled policy file
+        (``relaypolicy compile``): the file's first bytes decide, read
+        once (rp_policy_load_path()).  See :meth:`from_string` for the
+        options; a compiled file takes only ``no_jit``.
 
         Raises :class:`PolicyError` (``status`` ``Status.E_IO`` when the
-        file cannot be read).
+        file cannot be read, ``Status.E_FORMAT`` for a compiled policy
+        file that is damaged or of another format version).
         """
         opts = _make_options(base_dir, False, no_jit, limits)
         lib = _ffi.load()
         out = ctypes.c_void_p()
         err = _ffi.RpError()
-        status = lib.rp_policy_compile_file(
+        status = lib.rp_policy_load_path(
             os.fsencode(path), ctypes.byref(opts), ctypes.byref(out),
             ctypes.byref(err))
         if status != Status.OK:
