@@ -672,6 +672,8 @@ r_lists(pr *r)
         p->deny_client_lists[i] = r_idx(r, p->n_lists, false);
         p->deny_client_items[i] = r_idx(r, p->n_items, false);
     }
+    p->deny_literal_list = r_idx(r, p->n_lists, true);
+    p->prefix_items = r_map(r, p->n_items);
 }
 
 static void

@@ -20,7 +20,8 @@
  *   the domain table; recipients map, has_addr_recipients,
  *   has_interface_rules;
  *   the prefix table; list names (n, then each: the named lists);
- *   deny client lists (n; list, item each);
+ *   deny client lists (n; list, item each), the literal entries' list,
+ *   the prefix -> item map of shared lists;
  *   listeners: n, then name, item, remote_list, require_auth,
  *              require_auth_item, require_cert_ok, binds (n; 16 key
  *              bytes, family, any, port each), rules (n; deny, principal,
@@ -368,6 +369,8 @@ w_radix(pw *w)
         w_u32(w, w->p->deny_client_lists[i]);
         w_u32(w, w->p->deny_client_items[i]);
     }
+    w_u32(w, w->p->deny_literal_list);
+    w_map(w, w->p->prefix_items);
 }
 
 static void

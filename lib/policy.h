@@ -169,6 +169,11 @@ struct rp_policy {
     uint32_t *deny_client_lists; /* radix list ids to check (step 2) */
     uint32_t *deny_client_items; /* the statement named for each */
     uint32_t n_deny_client;
+    uint32_t deny_literal_list; /* the literal entries' list, or RP__NONE */
+    /* (list kind, prefix) -> item, for the lists of literal `deny client`
+     * and of `trusted-proxy` entries (prefix_items.h); NULL when each of
+     * them has at most one item. */
+    rp__strmap *prefix_items;
 
     /* Certificate sets: 4-byte set id (little-endian) and the 32-byte
      * fingerprint -> 1. */
