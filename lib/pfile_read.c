@@ -673,7 +673,7 @@ r_lists(pr *r)
         p->deny_client_items[i] = r_idx(r, p->n_items, false);
     }
     p->deny_literal_list = r_idx(r, p->n_lists, true);
-    p->prefix_items = r_map(r, p->n_items);
+    p->prefix_items = r_map(r, 0); /* values checked at use */
 }
 
 static void

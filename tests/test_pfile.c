@@ -4,6 +4,7 @@
  * exposure exactly as the policy compiled from text, over every decision
  * vector; damaged and foreign files are refused, never trusted.
  */
+#include "domains.h"
 #include "pfile.h"
 #include "test_ws.h"
 #include "vectors.h"
@@ -524,6 +525,102 @@ Test(pfile, damaged_records_in_place_fail_safe)
         cr_assert_eq(d.code, 451);
     }
     rp_policy_free(q);
+    free(a.s);
+    rp_policy_free(p);
+}
+
+/* The prefix -> item map of the literal `deny client` entries, found in
+ * file image @p a by its slots' bytes; NULL when it is not there. */
+static uint8_t *
+prefix_item_slots(const rp_policy *p, const write_buf *a, size_t *n_slots)
+{
+    rp__strmap_parts pt;
+    uint8_t *le;
+    uint8_t *at = NULL;
+
+    rp__strmap_parts_get(p->prefix_items, &pt);
+    cr_assert_not_null(p->prefix_items);
+    cr_assert_gt(pt.count, 1);
+    le = malloc(pt.n_slots * 16);
+    cr_assert_not_null(le);
+    for (size_t i = 0; i < pt.n_slots * 4; i++)
+        st32(le + 4 * i, pt.slots[i]);
+    for (size_t off = 0; off + pt.n_slots * 16 <= a->n; off += 4)
+        if (memcmp(a->s + off, le, pt.n_slots * 16) == 0) {
+            at = (uint8_t *)a->s + off;
+            break;
+        }
+    free(le);
+    *n_slots = pt.n_slots;
+    return at;
+}
+
+static rp_decision
+decide_client(const rp_policy *p, uint8_t a, uint8_t b)
+{
+    rp_decision d;
+    rp_query q;
+
+    memset(&q, 0, sizeof(q));
+    q.client.family = 4;
+    q.client.addr[0] = a;
+    q.client.addr[1] = b;
+    q.client.addr[3] = 9;
+    q.local.family = 4;
+    q.local.addr[0] = 192;
+    q.local.addr[3] = 1;
+    q.local_port = 25;
+    q.recipient = "u@a.example";
+    q.recipient_len = 11;
+    q.flags = RP_QUERY_EXPLAIN;
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
+    return d;
+}
+
+/* A damaged entry of the deny-client prefix -> item map names the first
+ * literal statement: the decision stays the rejection. */
+Test(pfile, damaged_deny_client_map_names_the_first_statement)
+{
+    static const char src[] =
+        "domain a.example local\n"
+        "deny client 10.0.0.0/8\n"
+        "deny client 10.1.0.0/16\n"
+        "listener mx {\n bind 0.0.0.0:25\n role gateway\n}\n";
+    rp_policy *p = NULL, *q = NULL;
+    rp_decision d;
+    rp_error err;
+    uint8_t *slots, *good;
+    size_t n_slots;
+    write_buf a;
+
+    cr_assert_eq(rp_policy_compile(src, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    cr_assert_eq(decide_client(p, 10, 1).rule_line, 3);
+    cr_assert_eq(decide_client(p, 10, 2).rule_line, 2);
+    a = image_of(p);
+    cr_assert_not_null(slots = prefix_item_slots(p, &a, &n_slots));
+    cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
+    cr_assert_eq(decide_client(q, 10, 1).rule_line, 3);
+    rp_policy_free(q);
+
+    /* Values out of range, then keys outside the key bytes. */
+    cr_assert_not_null(good = malloc(n_slots * 16));
+    memcpy(good, slots, n_slots * 16);
+    for (int round = 0; round < 2; round++) {
+        memcpy(slots, good, n_slots * 16);
+        for (size_t i = 0; i < n_slots; i++)
+            if (rp__pf_ld32(slots + 16 * i + 8) != UINT32_MAX)
+                st32(slots + 16 * i + (round == 0 ? 4 : 8), 0xfffffff0u);
+        cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
+        d = decide_client(q, 10, 1);
+        cr_assert_eq(d.verdict, RP_REJECT, "%s", d.reply);
+        cr_assert_eq(d.reason, RP_REASON_CLIENT_BLOCKED);
+        cr_assert_eq(d.rule_line, 2, "round %d", round);
+        cr_assert(strstr(d.explanation, "deny client 10.0.0.0/8") != NULL);
+        cr_assert_eq(decide_client(q, 11, 1).verdict, RP_ACCEPT);
+        rp_policy_free(q);
+    }
+    free(good);
     free(a.s);
     rp_policy_free(p);
 }
