@@ -310,7 +310,7 @@ typedef struct lists {
     uint32_t n_named;
     uint32_t n; /* list ids handed out */
     rp__radix_builder *rb;
-    rp__strmap_builder *items; /* prefix -> item (prefix_items.h), or NULL */
+    rp__pitems_builder *items; /* prefix -> item (prefix_items.h), or NULL */
 } lists;
 
 static bool
@@ -392,17 +392,17 @@ add_ref_items(rp__freeze *f, lists *L, const rp__bref *ref, char tag)
     uint32_t named = 0;
 
     if (L->items == NULL &&
-        (L->items = rp__strmap_builder_new(&f->p->alloc)) == NULL)
+        (L->items = rp__pitems_builder_new(&f->p->alloc)) == NULL)
         return nomem(f);
     if (ref->name == NULL)
-        return rp__pitem_add(L->items, tag, ref->ip.b, ref->plen, ref->item) ==
+        return rp__pitems_add(L->items, tag, ref->ip.b, ref->plen, ref->item) ==
                    0 ||
                nomem(f);
     if (!rp__strmap_get(L->names, ref->name, strlen(ref->name), &named))
         return true; /* add_ref() has failed on it already */
     for (uint32_t i = L->first[named]; i != RP__NONE; i = L->next[i])
-        if (rp__pitem_add(L->items, tag, f->b->nets[i].ip.b, f->b->nets[i].plen,
-                          ref->item) != 0)
+        if (rp__pitems_add(L->items, tag, f->b->nets[i].ip.b,
+                           f->b->nets[i].plen, ref->item) != 0)
             return nomem(f);
     return true;
 }
@@ -606,11 +606,10 @@ rp__freeze_lists(rp__freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
     rp__free(&f->p->alloc, L.first);
     rp__free(&f->p->alloc, L.next);
     if (ok && L.items != NULL) {
-        f->p->prefix_items = rp__strmap_freeze(L.items);
+        ok = rp__pitems_freeze(L.items, f->p) == 0 || nomem(f);
         L.items = NULL;
-        ok = f->p->prefix_items != NULL || nomem(f);
     }
-    rp__strmap_builder_free(L.items);
+    rp__pitems_builder_free(L.items);
     if (!ok) {
         rp__strmap_free(L.names);
         rp__free(&f->p->alloc, L.ids);

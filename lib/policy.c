@@ -85,7 +85,6 @@ rp_policy_free(rp_policy *p)
         rp__radix_free(p->radix); /* else it lives in the arena */
     rp__strmap_free(p->groups);
     rp__strmap_free(p->self_ips);
-    rp__strmap_free(p->prefix_items);
     free_addrset(&p->deny_sender);
     free_addrset(&p->deny_recipient);
     rp__strmap_free(p->login_owner);

@@ -4,7 +4,6 @@
  * exposure exactly as the policy compiled from text, over every decision
  * vector; damaged and foreign files are refused, never trusted.
  */
-#include "domains.h"
 #include "pfile.h"
 #include "test_ws.h"
 #include "vectors.h"
@@ -529,29 +528,25 @@ Test(pfile, damaged_records_in_place_fail_safe)
     rp_policy_free(p);
 }
 
-/* The prefix -> item map of the literal `deny client` entries, found in
- * file image @p a by its slots' bytes; NULL when it is not there. */
+/* The IPv4 prefix -> item records of policy @p p, found in its file
+ * image @p a by their bytes; NULL when they are not there. */
 static uint8_t *
-prefix_item_slots(const rp_policy *p, const write_buf *a, size_t *n_slots)
+prefix_item_records(const rp_policy *p, const write_buf *a, size_t *n)
 {
-    rp__strmap_parts pt;
-    uint8_t *le;
-    uint8_t *at = NULL;
+    size_t len = (size_t)p->prefix_items.n4 * 12;
+    uint8_t *le, *at = NULL;
 
-    rp__strmap_parts_get(p->prefix_items, &pt);
-    cr_assert_not_null(p->prefix_items);
-    cr_assert_gt(pt.count, 1);
-    le = malloc(pt.n_slots * 16);
-    cr_assert_not_null(le);
-    for (size_t i = 0; i < pt.n_slots * 4; i++)
-        st32(le + 4 * i, pt.slots[i]);
-    for (size_t off = 0; off + pt.n_slots * 16 <= a->n; off += 4)
-        if (memcmp(a->s + off, le, pt.n_slots * 16) == 0) {
+    cr_assert_gt(p->prefix_items.n4, 1);
+    cr_assert_not_null(le = malloc(len));
+    for (size_t i = 0; i < len / 4; i++)
+        st32(le + 4 * i, p->prefix_items.v4[i]);
+    for (size_t off = 0; off + len <= a->n; off += 4)
+        if (memcmp(a->s + off, le, len) == 0) {
             at = (uint8_t *)a->s + off;
             break;
         }
     free(le);
-    *n_slots = pt.n_slots;
+    *n = p->prefix_items.n4;
     return at;
 }
 
@@ -577,8 +572,8 @@ decide_client(const rp_policy *p, uint8_t a, uint8_t b)
     return d;
 }
 
-/* A damaged entry of the deny-client prefix -> item map names the first
- * literal statement: the decision stays the rejection. */
+/* A damaged deny-client prefix -> item record names the first literal
+ * statement: the decision stays the rejection. */
 Test(pfile, damaged_deny_client_map_names_the_first_statement)
 {
     static const char src[] =
@@ -589,8 +584,8 @@ Test(pfile, damaged_deny_client_map_names_the_first_statement)
     rp_policy *p = NULL, *q = NULL;
     rp_decision d;
     rp_error err;
-    uint8_t *slots, *good;
-    size_t n_slots;
+    uint8_t *recs, *good;
+    size_t n;
     write_buf a;
 
     cr_assert_eq(rp_policy_compile(src, RP_NTS, NULL, &p, &err), RP_OK, "%s",
@@ -598,19 +593,18 @@ Test(pfile, damaged_deny_client_map_names_the_first_statement)
     cr_assert_eq(decide_client(p, 10, 1).rule_line, 3);
     cr_assert_eq(decide_client(p, 10, 2).rule_line, 2);
     a = image_of(p);
-    cr_assert_not_null(slots = prefix_item_slots(p, &a, &n_slots));
+    cr_assert_not_null(recs = prefix_item_records(p, &a, &n));
     cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
     cr_assert_eq(decide_client(q, 10, 1).rule_line, 3);
     rp_policy_free(q);
 
-    /* Values out of range, then keys outside the key bytes. */
-    cr_assert_not_null(good = malloc(n_slots * 16));
-    memcpy(good, slots, n_slots * 16);
+    /* Items out of range, then keys that are not there. */
+    cr_assert_not_null(good = malloc(n * 12));
+    memcpy(good, recs, n * 12);
     for (int round = 0; round < 2; round++) {
-        memcpy(slots, good, n_slots * 16);
-        for (size_t i = 0; i < n_slots; i++)
-            if (rp__pf_ld32(slots + 16 * i + 8) != UINT32_MAX)
-                st32(slots + 16 * i + (round == 0 ? 4 : 8), 0xfffffff0u);
+        memcpy(recs, good, n * 12);
+        for (size_t i = 0; i < n; i++)
+            st32(recs + 12 * i + (round == 0 ? 8 : 0), 0xfffffff0u);
         cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
         d = decide_client(q, 10, 1);
         cr_assert_eq(d.verdict, RP_REJECT, "%s", d.reply);
