@@ -524,8 +524,8 @@ count_rules(const rp_builder *b)
 }
 
 /* Deny-client lists: every literal entry goes into one list, and the
- * prefix map names the statement of the entry that matched (the first
- * literal statement when the map has no such entry); a network list
+ * prefix -> item records name the statement of the entry that matched
+ * (the first literal statement when they have no such entry); a network list
  * named by "deny client NAME" is used as it is, with its own statement. */
 static bool
 build_deny_client(rp__freeze *f, lists *L)
