@@ -16,6 +16,7 @@
 #include "idn.h"
 #include "ipaddr.h"
 #include "policy.h"
+#include "prefix_items.h"
 #include "radix.h"
 #include "relaypolicy.h"
 #include "rp_regex.h"
@@ -581,7 +582,7 @@ early_steps(rp__ctx *c, bool *done)
         if (v != RP__NOMATCH) {
             c->d->prefix_len = rp__family_plen(c, v);
             return finish(c, RP_REASON_CLIENT_BLOCKED, RP_STEP_DENY_CLIENT,
-                          c->p->deny_client_items[i]);
+                          rp__deny_client_item(c->p, c->crec, c->client.b, i));
         }
     }
     rp__explain(c, "step 2 (deny client): not listed");

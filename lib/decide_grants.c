@@ -14,6 +14,7 @@
 #include "domains.h"
 #include "ipaddr.h"
 #include "policy.h"
+#include "prefix_items.h"
 #include "radix.h"
 #include "relaypolicy.h"
 #include "text.h"
@@ -226,7 +227,9 @@ rp__explain_proxy(rp__ctx *c)
 
     rp__ip_format(&c->peer, peer, sizeof(peer));
     if (c->proxy == RP__PROXY_BELIEVED) {
-        uint32_t it = c->p->proxy_item;
+        const uint8_t *rec = rp__radix_lookup(c->p->radix, c->peer.b);
+        uint32_t it = rp__pitem_find(c->p, RP__PITEM_PROXY, c->peer.b,
+                                     rec[c->p->proxy_list], c->p->proxy_item);
         rp__explain(c, "   claimed by trusted proxy %s (%s:%u: %s): believed",
                     peer, rp__item_file(c->p, it),
                     (unsigned)rp__item_line(c->p, it), rp__item_text(c->p, it));

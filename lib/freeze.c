@@ -15,6 +15,7 @@
 #include "domains.h"
 #include "freeze.h"
 #include "policy.h"
+#include "prefix_items.h"
 #include "radix.h"
 #include "relaypolicy.h"
 #include "rp_regex.h"
@@ -309,6 +310,7 @@ typedef struct lists {
     uint32_t n_named;
     uint32_t n; /* list ids handed out */
     rp__radix_builder *rb;
+    rp__pitems_builder *items; /* prefix -> item (prefix_items.h), or NULL */
 } lists;
 
 static bool
@@ -358,6 +360,8 @@ index_names(rp__freeze *f, lists *L)
 }
 
 static size_t count_rules(const rp_builder *b);
+static bool
+add_ref_items(rp__freeze *f, lists *L, const rp__bref *ref, char tag);
 
 /* Add a reference (literal or named) to list @p id. */
 static bool
@@ -375,6 +379,30 @@ add_ref(rp__freeze *f, lists *L, const rp__bref *ref, uint32_t id)
     for (uint32_t i = L->first[named]; i != RP__NONE; i = L->next[i])
         if (rp__radix_add(L->rb, f->b->nets[i].ip.b, f->b->nets[i].plen, id) !=
             0)
+            return nomem(f);
+    return true;
+}
+
+/* Record which item each prefix of @p ref (literal or named) came from,
+ * in a list shared by several statements of kind @p tag: the first
+ * statement of a prefix keeps it. */
+static bool
+add_ref_items(rp__freeze *f, lists *L, const rp__bref *ref, char tag)
+{
+    uint32_t named = 0;
+
+    if (L->items == NULL &&
+        (L->items = rp__pitems_builder_new(&f->p->alloc)) == NULL)
+        return nomem(f);
+    if (ref->name == NULL)
+        return rp__pitems_add(L->items, tag, ref->ip.b, ref->plen, ref->item) ==
+                   0 ||
+               nomem(f);
+    if (!rp__strmap_get(L->names, ref->name, strlen(ref->name), &named))
+        return true; /* add_ref() has failed on it already */
+    for (uint32_t i = L->first[named]; i != RP__NONE; i = L->next[i])
+        if (rp__pitems_add(L->items, tag, f->b->nets[i].ip.b,
+                           f->b->nets[i].plen, ref->item) != 0)
             return nomem(f);
     return true;
 }
@@ -429,7 +457,9 @@ build_proxies(rp__freeze *f, lists *L)
     f->p->proxy_list = L->n++;
     f->p->proxy_item = b->proxies[0].item;
     for (size_t i = 0; i < b->n_proxies; i++)
-        if (!add_ref(f, L, &b->proxies[i], f->p->proxy_list))
+        if (!add_ref(f, L, &b->proxies[i], f->p->proxy_list) ||
+            (b->n_proxies > 1 &&
+             !add_ref_items(f, L, &b->proxies[i], RP__PITEM_PROXY)))
             return false;
     return true;
 }
@@ -493,16 +523,20 @@ count_rules(const rp_builder *b)
     return n;
 }
 
-/* Deny-client lists: every literal entry goes into one list (the first
- * literal statement is named when it matches); a network list named by
- * "deny client NAME" is used as it is, with its own statement. */
+/* Deny-client lists: every literal entry goes into one list, and the
+ * prefix -> item records name the statement of the entry that matched
+ * (the first literal statement when they have no such entry); a network list
+ * named by "deny client NAME" is used as it is, with its own statement. */
 static bool
 build_deny_client(rp__freeze *f, lists *L)
 {
     const rp_builder *b = f->b;
     uint32_t *ids, *items, n = 0, literal = RP__NONE;
-
+    size_t n_literal = 0;
     uint32_t *named;
+
+    for (size_t i = 0; i < b->n_deny_clients; i++)
+        n_literal += b->deny_clients[i].name == NULL;
 
     ids = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
     items = rp__p_alloc(f, (b->n_deny_clients + 1) * sizeof(uint32_t));
@@ -522,7 +556,8 @@ build_deny_client(rp__freeze *f, lists *L)
                 ids[n] = literal;
                 items[n++] = ref->item;
             }
-            if (!add_ref(f, L, ref, literal))
+            if (!add_ref(f, L, ref, literal) ||
+                (n_literal > 1 && !add_ref_items(f, L, ref, RP__PITEM_DENY)))
                 return false;
             continue;
         }
@@ -538,6 +573,7 @@ build_deny_client(rp__freeze *f, lists *L)
     f->p->deny_client_lists = ids;
     f->p->deny_client_items = items;
     f->p->n_deny_client = n;
+    f->p->deny_literal_list = literal;
     return true;
 }
 
@@ -569,6 +605,11 @@ rp__freeze_lists(rp__freeze *f, uint32_t **remote_ids, uint32_t **rule_ids)
     ok = build_lists(f, &L, *remote_ids, *rule_ids);
     rp__free(&f->p->alloc, L.first);
     rp__free(&f->p->alloc, L.next);
+    if (ok && L.items != NULL) {
+        ok = rp__pitems_freeze(L.items, f->p) == 0 || nomem(f);
+        L.items = NULL;
+    }
+    rp__pitems_builder_free(L.items);
     if (!ok) {
         rp__strmap_free(L.names);
         rp__free(&f->p->alloc, L.ids);

@@ -654,6 +654,23 @@ r_radix(pr *r)
     p->n_lists = x->n_lists;
 }
 
+/* The prefix -> item records: sized here, their items checked where
+ * they are read (prefix_items.c). */
+static void
+r_pitems(pr *r, rp__pitems *t)
+{
+    const uint8_t *q;
+
+    t->n4 = r_u32(r);
+    q = r_sect(r, (size_t)t->n4 * 12, false);
+    t->v4 = q != NULL ? host32(r, q, (size_t)t->n4 * 3) : NULL;
+    t->n6 = r_u32(r);
+    q = r_sect(r, (size_t)t->n6 * 24, false);
+    t->v6 = q != NULL ? host32(r, q, (size_t)t->n6 * 6) : NULL;
+    if (r->fail != RP_OK)
+        t->n4 = t->n6 = 0;
+}
+
 static void
 r_lists(pr *r)
 {
@@ -672,6 +689,8 @@ r_lists(pr *r)
         p->deny_client_lists[i] = r_idx(r, p->n_lists, false);
         p->deny_client_items[i] = r_idx(r, p->n_items, false);
     }
+    p->deny_literal_list = r_idx(r, p->n_lists, true);
+    r_pitems(r, &p->prefix_items);
 }
 
 static void

@@ -20,7 +20,9 @@
  *   the domain table; recipients map, has_addr_recipients,
  *   has_interface_rules;
  *   the prefix table; list names (n, then each: the named lists);
- *   deny client lists (n; list, item each);
+ *   deny client lists (n; list, item each), the literal entries' list,
+ *   the prefix -> item records of shared lists (n4, a section of n4
+ *   IPv4 records, n6, a section of n6 others);
  *   listeners: n, then name, item, remote_list, require_auth,
  *              require_auth_item, require_cert_ok, binds (n; 16 key
  *              bytes, family, any, port each), rules (n; deny, principal,
@@ -368,6 +370,11 @@ w_radix(pw *w)
         w_u32(w, w->p->deny_client_lists[i]);
         w_u32(w, w->p->deny_client_items[i]);
     }
+    w_u32(w, w->p->deny_literal_list);
+    w_u32(w, w->p->prefix_items.n4);
+    w_sect32(w, w->p->prefix_items.v4, (size_t)w->p->prefix_items.n4 * 3);
+    w_u32(w, w->p->prefix_items.n6);
+    w_sect32(w, w->p->prefix_items.v6, (size_t)w->p->prefix_items.n6 * 6);
 }
 
 static void

@@ -134,6 +134,15 @@ typedef struct rp__dnet {
     uint8_t family;
 } rp__dnet;
 
+/* Sorted (prefix, length) -> item records (prefix_items.c): n4 IPv4 ones
+ * of 3 uint32, n6 others of 6; in place when opened from a file. */
+typedef struct rp__pitems {
+    const uint32_t *v4;
+    const uint32_t *v6;
+    uint32_t n4;
+    uint32_t n6;
+} rp__pitems;
+
 /* The relay exposure analysis (exposure.h). */
 typedef struct rp__exposure rp__exposure;
 
@@ -169,6 +178,11 @@ struct rp_policy {
     uint32_t *deny_client_lists; /* radix list ids to check (step 2) */
     uint32_t *deny_client_items; /* the statement named for each */
     uint32_t n_deny_client;
+    uint32_t deny_literal_list; /* the literal entries' list, or RP__NONE */
+    /* Which item each entry of the literal `deny client` list and of the
+     * `trusted-proxy` list came from (prefix_items.h); empty when each
+     * holds at most one entry. */
+    rp__pitems prefix_items;
 
     /* Certificate sets: 4-byte set id (little-endian) and the 32-byte
      * fingerprint -> 1. */

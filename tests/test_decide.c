@@ -97,6 +97,10 @@ Test(decide, vectors_families)
 {
     run_vectors("families.txt");
 }
+Test(decide, vectors_deny_client)
+{
+    run_vectors("deny-client.txt");
+}
 Test(decide, vectors_empty_recipient_list)
 {
     run_vectors("empty.txt");

@@ -215,9 +215,9 @@ vector_file(const char *file)
 Test(decide_batch, equals_decide_on_every_vector)
 {
     static const char *const files[] = {
-        "main.txt",     "login.txt",      "replies.txt",
-        "qualify.txt",  "postmaster.txt", "implied.txt",
-        "families.txt", "empty.txt",      "idn.txt"};
+        "main.txt",       "login.txt",      "replies.txt",  "qualify.txt",
+        "postmaster.txt", "implied.txt",    "families.txt", "empty.txt",
+        "idn.txt",        "deny-client.txt"};
     size_t total = 0;
 
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)

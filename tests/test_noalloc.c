@@ -187,6 +187,7 @@ static const char policy_text[] =
     "    deny user mallory submit\n"
     "}\n"
     "deny client 198.51.100.0/24\n"
+    "deny client 198.51.100.128/25 2001:db8:bad::/48\n"
     "deny sender /@spam\\.example$/ @bad.example\n"
     "deny recipient /^trap[0-9]*@/ .blocked.example\n"
     "deny recipient /(a+)+$/\n"
@@ -194,6 +195,7 @@ static const char policy_text[] =
     "alice@\xd0\xb4\xd0\xbe\xd0\xbc\xd0\xb5\xd0\xbd.\xd1\x80\xd1\x84\n"
     /* The narrower grants of relaypolicy(7) §4.2. */
     "trusted-proxy 10.0.0.7\n"
+    "trusted-proxy 10.7.0.0/16\n"
     "certificate rw " FP1 "\n"
     "listener devices {\n"
     "    bind *:2525\n"
@@ -259,6 +261,11 @@ static const fact facts[] = {
     {OUT, 26, NULL, "", "alice@local.example", RP_REASON_NO_LISTENER, 0, NULL,
      NULL},
     {"198.51.100.7", 25, NULL, "", "alice@local.example",
+     RP_REASON_CLIENT_BLOCKED, 0, NULL, NULL},
+    /* Blocked by a later literal statement: its entry is looked up. */
+    {"198.51.100.200", 25, NULL, "", "alice@local.example",
+     RP_REASON_CLIENT_BLOCKED, 0, NULL, NULL},
+    {"2001:db8:bad::1", 25, NULL, "", "alice@local.example",
      RP_REASON_CLIENT_BLOCKED, 0, NULL, NULL},
     {OUT, 25, NULL, "x@spam.example", "alice@local.example",
      RP_REASON_SENDER_DENIED, 0, NULL, NULL},
@@ -358,6 +365,8 @@ static const fact facts[] = {
      NULL, NULL},
     {"10.1.2.5", 2525, NULL, "", "x@a.vendor.example", RP_REASON_RELAYED, 0,
      "10.0.0.7", NULL},
+    {"10.1.2.5", 2525, NULL, "", "x@a.vendor.example", RP_REASON_RELAYED, 0,
+     "10.7.0.9", NULL},
     {"10.1.2.5", 2525, NULL, "", "x@a.vendor.example", RP_REASON_RELAY_DENIED,
      0, OUT, NULL},
 };

@@ -528,6 +528,97 @@ Test(pfile, damaged_records_in_place_fail_safe)
     rp_policy_free(p);
 }
 
+/* The IPv4 prefix -> item records of policy @p p, found in its file
+ * image @p a by their bytes; NULL when they are not there. */
+static uint8_t *
+prefix_item_records(const rp_policy *p, const write_buf *a, size_t *n)
+{
+    size_t len = (size_t)p->prefix_items.n4 * 12;
+    uint8_t *le, *at = NULL;
+
+    cr_assert_gt(p->prefix_items.n4, 1);
+    cr_assert_not_null(le = malloc(len));
+    for (size_t i = 0; i < len / 4; i++)
+        st32(le + 4 * i, p->prefix_items.v4[i]);
+    for (size_t off = 0; off + len <= a->n; off += 4)
+        if (memcmp(a->s + off, le, len) == 0) {
+            at = (uint8_t *)a->s + off;
+            break;
+        }
+    free(le);
+    *n = p->prefix_items.n4;
+    return at;
+}
+
+static rp_decision
+decide_client(const rp_policy *p, uint8_t a, uint8_t b)
+{
+    rp_decision d;
+    rp_query q;
+
+    memset(&q, 0, sizeof(q));
+    q.client.family = 4;
+    q.client.addr[0] = a;
+    q.client.addr[1] = b;
+    q.client.addr[3] = 9;
+    q.local.family = 4;
+    q.local.addr[0] = 192;
+    q.local.addr[3] = 1;
+    q.local_port = 25;
+    q.recipient = "u@a.example";
+    q.recipient_len = 11;
+    q.flags = RP_QUERY_EXPLAIN;
+    cr_assert_eq(rp_decide(p, &q, test_ws(), &d), RP_OK);
+    return d;
+}
+
+/* A damaged deny-client prefix -> item record names the first literal
+ * statement: the decision stays the rejection. */
+Test(pfile, damaged_deny_client_map_names_the_first_statement)
+{
+    static const char src[] =
+        "domain a.example local\n"
+        "deny client 10.0.0.0/8\n"
+        "deny client 10.1.0.0/16\n"
+        "listener mx {\n bind 0.0.0.0:25\n role gateway\n}\n";
+    rp_policy *p = NULL, *q = NULL;
+    rp_decision d;
+    rp_error err;
+    uint8_t *recs, *good;
+    size_t n;
+    write_buf a;
+
+    cr_assert_eq(rp_policy_compile(src, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    cr_assert_eq(decide_client(p, 10, 1).rule_line, 3);
+    cr_assert_eq(decide_client(p, 10, 2).rule_line, 2);
+    a = image_of(p);
+    cr_assert_not_null(recs = prefix_item_records(p, &a, &n));
+    cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
+    cr_assert_eq(decide_client(q, 10, 1).rule_line, 3);
+    rp_policy_free(q);
+
+    /* Items out of range, then keys that are not there. */
+    cr_assert_not_null(good = malloc(n * 12));
+    memcpy(good, recs, n * 12);
+    for (int round = 0; round < 2; round++) {
+        memcpy(recs, good, n * 12);
+        for (size_t i = 0; i < n; i++)
+            st32(recs + 12 * i + (round == 0 ? 8 : 0), 0xfffffff0u);
+        cr_assert_eq(load_bytes(a.s, a.n, 0, &q), RP_OK);
+        d = decide_client(q, 10, 1);
+        cr_assert_eq(d.verdict, RP_REJECT, "%s", d.reply);
+        cr_assert_eq(d.reason, RP_REASON_CLIENT_BLOCKED);
+        cr_assert_eq(d.rule_line, 2, "round %d", round);
+        cr_assert(strstr(d.explanation, "deny client 10.0.0.0/8") != NULL);
+        cr_assert_eq(decide_client(q, 11, 1).verdict, RP_ACCEPT);
+        rp_policy_free(q);
+    }
+    free(good);
+    free(a.s);
+    rp_policy_free(p);
+}
+
 /* A finding read from a file with a severity out of range is reported as
  * critical, and its strings outside the pool as "". */
 Test(pfile, damaged_finding_is_reported_not_dropped)
