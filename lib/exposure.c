@@ -13,6 +13,13 @@
  * which listener relaypolicy(7) §4.2 selects and whether an unauthenticated
  * client holds relay there (relaypolicy(7) §5 steps 1, 2, 5 and 7).
  * Neighbouring pieces with the same outcome merge into one range.
+ *
+ * The work stays near-linear in listeners: a local piece is scored only
+ * against the binds that can match it (wildcard binds of its port, exact
+ * binds at its address), a class's signature lists only the listeners
+ * that score, and a class is looked at only in the client pieces inside
+ * its candidates' remote ranges (elsewhere none of them serves the
+ * client, which is the outcome "no listener").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,14 +49,40 @@ typedef struct xlis {
     bool can_relay;          /* has a relay grant and no require auth */
 } xlis;
 
+/* A listener and its score for a local piece. */
+typedef struct xpair {
+    uint32_t listener;
+    int32_t score;
+} xpair;
+
+/* A bind, for finding the binds that can match a local piece. */
+typedef struct xbind {
+    rp__u128 key; /* exact binds: the address */
+    uint32_t listener;
+    uint32_t bind;
+    uint32_t port;
+} xbind;
+
 /* A class of local pieces: the same listener scores and interface
- * matches; its candidates are the listeners with a score. */
+ * matches; its candidates are the listeners with a score.  Its signature
+ * is its candidates (4-byte listener, 1-byte score, in file order), then
+ * one byte per interface rule. */
 typedef struct xclass {
-    uint32_t sig;   /* offset of its signature in the signature array */
-    uint32_t cand0; /* its candidates in the candidate array */
+    size_t sig;       /* offset of its signature in the signature array */
+    uint32_t sig_len; /* bytes */
+    uint32_t n_pairs; /* candidates in the signature */
+    uint32_t cand0;   /* its candidates in the candidate array */
     uint32_t n_cand;
     bool active; /* some candidate can relay */
 } xclass;
+
+/* A class entering (+1) or leaving (-1) the remote range of one of its
+ * candidates at client piece @p at. */
+typedef struct xevent {
+    size_t at;
+    int32_t delta;
+    uint32_t cls;
+} xevent;
 
 /* A local piece on a port, in the class it belongs to. */
 typedef struct xloc {
@@ -71,14 +104,24 @@ typedef struct xa {
     xlis *lis;
     xrule *rules;
     uint32_t n_rules, n_iface;
-    uint8_t *sigs; /* per class: int8 scores, then interface bits */
-    size_t sig_len, sigs_cap;
+    uint32_t *iface_rule; /* per interface bit: its rule */
+    xbind *wild;          /* wildcard binds, by port (0 first) */
+    size_t n_wild;
+    xbind *exact; /* exact binds, by address */
+    size_t n_exact;
+    xpair *pairs; /* scratch: one piece's candidates */
+    size_t pairs_cap;
+    uint8_t *sigs; /* the classes' signatures, one after another */
+    size_t sigs_len, sigs_cap;
     xclass *cls;
     size_t n_cls, cls_cap;
     uint32_t *hash; /* class id + 1 per slot */
     size_t hash_mask;
-    uint32_t *cand;
+    xpair *cand;
     size_t n_cand, cand_cap;
+    uint32_t *act; /* the classes looked at in the current piece */
+    size_t n_act;
+    uint32_t *act_pos, *act_cnt; /* per class: index in act, cover count */
     xloc *locs;
     size_t n_locs, locs_cap;
     xrun *runs;
@@ -103,6 +146,7 @@ collect_rules(xa *s)
 {
     const rp_policy *p = s->p;
     uint32_t n = 0;
+    size_t cap = 0;
 
     for (uint32_t i = 0; i < p->n_listeners; i++)
         n += p->listeners[i].n_rules;
@@ -127,8 +171,15 @@ collect_rules(xa *s)
             x->principal = r->principal;
             x->deny = r->deny;
             x->scoped = r->scope != NULL;
-            if (r->principal == RP_PRINCIPAL_INTERFACE)
+            if (r->principal == RP_PRINCIPAL_INTERFACE) {
+                uint32_t *v = rp__grow(s->a, s->iface_rule, &cap,
+                                       s->n_iface + 1, sizeof(*v));
+                if (v == NULL)
+                    return -1;
+                s->iface_rule = v;
+                v[s->n_iface] = s->n_rules;
                 x->iface = s->n_iface++;
+            }
             grant = grant || !r->deny;
             s->n_rules++;
         }
@@ -171,7 +222,8 @@ class_rehash(xa *s)
     if (h == NULL)
         return -1;
     for (size_t c = 0; c < s->n_cls; c++) {
-        size_t i = rp__hash_bytes(s->sigs + s->cls[c].sig, s->sig_len) & mask;
+        size_t i =
+            rp__hash_bytes(s->sigs + s->cls[c].sig, s->cls[c].sig_len) & mask;
         while (h[i] != 0)
             i = (i + 1) & mask;
         h[i] = (uint32_t)c + 1;
@@ -182,17 +234,18 @@ class_rehash(xa *s)
     return 0;
 }
 
-/* The class of the signature just past the last one, added if new. */
+/* The class of the signature of @p len bytes (@p n_pairs candidates)
+ * just past the last one, added if new. */
 static int
-class_of(xa *s, uint32_t *id)
+class_of(xa *s, uint32_t len, uint32_t n_pairs, uint32_t *id)
 {
-    const uint8_t *sig = s->sigs + s->n_cls * s->sig_len;
-    size_t i = rp__hash_bytes(sig, s->sig_len) & s->hash_mask;
+    const uint8_t *sig = s->sigs + s->sigs_len;
+    size_t i = rp__hash_bytes(sig, len) & s->hash_mask;
     xclass *c;
 
     for (; s->hash[i] != 0; i = (i + 1) & s->hash_mask) {
         const xclass *o = &s->cls[s->hash[i] - 1];
-        if (memcmp(s->sigs + o->sig, sig, s->sig_len) == 0) {
+        if (o->sig_len == len && memcmp(s->sigs + o->sig, sig, len) == 0) {
             *id = s->hash[i] - 1;
             return 0;
         }
@@ -201,11 +254,91 @@ class_of(xa *s, uint32_t *id)
     if (c == NULL)
         return -1;
     s->cls = c;
-    c[s->n_cls] = (xclass){(uint32_t)(s->n_cls * s->sig_len), 0, 0, false};
+    c[s->n_cls] = (xclass){s->sigs_len, len, n_pairs, 0, 0, false};
+    s->sigs_len += len;
     s->hash[i] = (uint32_t)s->n_cls + 1;
     *id = (uint32_t)s->n_cls++;
     if (s->n_cls * 2 > s->hash_mask)
         return class_rehash(s);
+    return 0;
+}
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+    const xpair *x = a, *y = b;
+
+    return (x->listener > y->listener) - (x->listener < y->listener);
+}
+
+static int
+add_pair(xa *s, size_t *n, const xbind *wb, const rp__ip *local, uint32_t port)
+{
+    const rp__bind *b = &s->p->listeners[wb->listener].binds[wb->bind];
+    int sc = bind_score(b, local, port);
+    xpair *v;
+
+    if (sc < 0)
+        return 0;
+    v = rp__grow(s->a, s->pairs, &s->pairs_cap, *n + 1, sizeof(*v));
+    if (v == NULL)
+        return -1;
+    s->pairs = v;
+    v[(*n)++] = (xpair){wb->listener, sc};
+    return 0;
+}
+
+/* The first of the @p n binds at or after @p key (exact binds) or port
+ * (wildcard binds: @p key.lo is the port). */
+static size_t
+bind_lower(const xbind *v, size_t n, rp__u128 key, bool by_port)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        bool before =
+            by_port ? v[mid].port < key.lo : rp__u_cmp(v[mid].key, key) < 0;
+        if (before)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* One local piece's candidates, sorted by listener, each with its best
+ * score: the wildcard binds of any port or of @p port, the exact binds
+ * at the piece's address (a bound address is a piece of its own). */
+static int
+piece_pairs(
+    xa *s, const rp__ip *local, rp__u128 first, uint32_t port, size_t *np)
+{
+    size_t n = 0, k = 0, i;
+
+    for (i = 0; i < s->n_wild && s->wild[i].port == 0; i++)
+        if (add_pair(s, &n, &s->wild[i], local, port) < 0)
+            return -1;
+    if (port != 0)
+        for (i = bind_lower(s->wild, s->n_wild, (rp__u128){0, port}, true);
+             i < s->n_wild && s->wild[i].port == port; i++)
+            if (add_pair(s, &n, &s->wild[i], local, port) < 0)
+                return -1;
+    for (i = bind_lower(s->exact, s->n_exact, first, false);
+         i < s->n_exact && rp__u_cmp(s->exact[i].key, first) == 0; i++)
+        if (add_pair(s, &n, &s->exact[i], local, port) < 0)
+            return -1;
+    if (n > 1)
+        qsort(s->pairs, n, sizeof(*s->pairs), cmp_pair);
+    for (i = 0; i < n; i++) {
+        if (k > 0 && s->pairs[k - 1].listener == s->pairs[i].listener) {
+            if (s->pairs[i].score > s->pairs[k - 1].score)
+                s->pairs[k - 1].score = s->pairs[i].score;
+            continue;
+        }
+        s->pairs[k++] = s->pairs[i];
+    }
+    *np = k;
     return 0;
 }
 
@@ -218,41 +351,88 @@ classify(xa *s, int family, rp__u128 first, rp__u128 last, uint32_t port)
     rp__ip local;
     const uint8_t *rec;
     uint8_t *sig;
+    size_t np = 0, len;
     uint32_t id;
     xloc *lc;
 
-    sig = rp__grow(s->a, s->sigs, &s->sigs_cap, (s->n_cls + 1) * s->sig_len, 1);
-    if (sig == NULL)
-        return -1;
-    s->sigs = sig;
-    sig += s->n_cls * s->sig_len;
-    /* Not every byte is written below: zero them so that equal pieces
-     * hash and compare equal (valgrind memcheck saw the difference). */
-    memset(sig, 0, s->sig_len);
     memset(&local, 0, sizeof(local));
     local.family = family;
     rp__u_store(first, local.b);
-    for (uint32_t i = 0; i < p->n_listeners; i++) {
-        const rp__listener *l = &p->listeners[i];
-        int score = -1;
-        for (uint32_t k = 0; k < l->n_binds; k++) {
-            int sc = bind_score(&l->binds[k], &local, port);
-            score = sc > score ? sc : score;
-        }
-        sig[i] = (uint8_t)(int8_t)score;
+    if (piece_pairs(s, &local, first, port, &np) < 0)
+        return -1;
+    len = np * 5 + s->n_iface;
+    sig = rp__grow(s->a, s->sigs, &s->sigs_cap, s->sigs_len + len + 1, 1);
+    if (sig == NULL)
+        return -1;
+    s->sigs = sig;
+    sig += s->sigs_len;
+    for (size_t i = 0; i < np; i++) {
+        uint32_t l = s->pairs[i].listener;
+        sig[5 * i] = (uint8_t)l;
+        sig[5 * i + 1] = (uint8_t)(l >> 8);
+        sig[5 * i + 2] = (uint8_t)(l >> 16);
+        sig[5 * i + 3] = (uint8_t)(l >> 24);
+        sig[5 * i + 4] = (uint8_t)(int8_t)s->pairs[i].score;
     }
     rec = s->n_iface > 0 ? rp__radix_lookup(p->radix, local.b) : NULL;
-    for (uint32_t r = 0; r < s->n_rules; r++)
-        if (s->rules[r].principal == RP_PRINCIPAL_INTERFACE)
-            sig[p->n_listeners + s->rules[r].iface] =
-                fam_plen(family, rec[s->rules[r].list]) >= 0;
-    if (class_of(s, &id) < 0)
+    for (uint32_t j = 0; j < s->n_iface; j++)
+        sig[np * 5 + j] =
+            fam_plen(family, rec[s->rules[s->iface_rule[j]].list]) >= 0;
+    if (class_of(s, (uint32_t)len, (uint32_t)np, &id) < 0)
         return -1;
     lc = rp__grow(s->a, s->locs, &s->locs_cap, s->n_locs + 1, sizeof(*lc));
     if (lc == NULL)
         return -1;
     s->locs = lc;
     lc[s->n_locs++] = (xloc){first, last, (uint32_t)family, port, id};
+    return 0;
+}
+
+static int
+cmp_wild(const void *a, const void *b)
+{
+    const xbind *x = a, *y = b;
+
+    if (x->port != y->port)
+        return x->port < y->port ? -1 : 1;
+    return (x->listener > y->listener) - (x->listener < y->listener);
+}
+
+static int
+cmp_exact(const void *a, const void *b)
+{
+    const xbind *x = a, *y = b;
+    int c = rp__u_cmp(x->key, y->key);
+
+    if (c != 0)
+        return c;
+    return (x->listener > y->listener) - (x->listener < y->listener);
+}
+
+/* File every bind: wildcard ones by port, exact ones by address. */
+static int
+index_binds(xa *s)
+{
+    const rp_policy *p = s->p;
+    size_t n = 0;
+
+    for (uint32_t i = 0; i < p->n_listeners; i++)
+        n += p->listeners[i].n_binds;
+    s->wild = rp__calloc(s->a, n + 1, sizeof(*s->wild));
+    s->exact = rp__calloc(s->a, n + 1, sizeof(*s->exact));
+    if (s->wild == NULL || s->exact == NULL)
+        return -1;
+    for (uint32_t i = 0; i < p->n_listeners; i++)
+        for (uint32_t k = 0; k < p->listeners[i].n_binds; k++) {
+            const rp__bind *b = &p->listeners[i].binds[k];
+            xbind x = {rp__u_load(b->ip.b), i, k, b->port};
+            if (b->any == RP__BIND_EXACT)
+                s->exact[s->n_exact++] = x;
+            else
+                s->wild[s->n_wild++] = x;
+        }
+    qsort(s->wild, s->n_wild, sizeof(*s->wild), cmp_wild);
+    qsort(s->exact, s->n_exact, sizeof(*s->exact), cmp_exact);
     return 0;
 }
 
@@ -310,9 +490,8 @@ build_classes(xa *s, const rp__xcuts *xc)
     uint32_t *ports = port_classes(s, &n_ports);
     int rc = ports == NULL ? -1 : 0;
 
-    s->sig_len = s->p->n_listeners + s->n_iface;
-    if (s->sig_len == 0)
-        s->sig_len = 1;
+    if (rc == 0)
+        rc = index_binds(s);
     if (rc == 0)
         rc = class_rehash(s);
     for (int f = 4; f <= 6 && rc == 0; f += 2) {
@@ -341,18 +520,18 @@ static int
 class_candidates(xa *s)
 {
     for (size_t c = 0; c < s->n_cls; c++) {
-        const int8_t *sc = (const int8_t *)(s->sigs + s->cls[c].sig);
+        const uint8_t *sig = s->sigs + s->cls[c].sig;
         s->cls[c].cand0 = (uint32_t)s->n_cand;
-        for (uint32_t i = 0; i < s->p->n_listeners; i++) {
-            uint32_t *v;
-            if (sc[i] < 0)
-                continue;
-            v = rp__grow(s->a, s->cand, &s->cand_cap, s->n_cand + 1,
-                         sizeof(*v));
+        for (uint32_t k = 0; k < s->cls[c].n_pairs; k++) {
+            const uint8_t *e = sig + 5 * k;
+            uint32_t i = (uint32_t)e[0] | (uint32_t)e[1] << 8 |
+                         (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
+            xpair *v = rp__grow(s->a, s->cand, &s->cand_cap, s->n_cand + 1,
+                                sizeof(*v));
             if (v == NULL)
                 return -1;
             s->cand = v;
-            v[s->n_cand++] = i;
+            v[s->n_cand++] = (xpair){i, (int8_t)e[4]};
             s->cls[c].active = s->cls[c].active || s->lis[i].can_relay;
         }
         s->cls[c].n_cand = (uint32_t)s->n_cand - s->cls[c].cand0;
@@ -367,23 +546,23 @@ class_candidates(xa *s)
 static uint32_t
 select_listener(const xa *s, const xclass *c, const uint8_t *rec, int family)
 {
-    const int8_t *sc = (const int8_t *)(s->sigs + c->sig);
     uint32_t best = RP__NONE;
     int32_t best_plen = -1;
     int best_score = -1;
 
     for (uint32_t k = 0; k < c->n_cand; k++) {
-        uint32_t i = s->cand[c->cand0 + k];
+        uint32_t i = s->cand[c->cand0 + k].listener;
+        int score = s->cand[c->cand0 + k].score;
         const rp__listener *l = &s->p->listeners[i];
         int32_t plen = l->remote_list == RP__NONE
                            ? 0
                            : fam_plen(family, rec[l->remote_list]);
         if (plen < 0)
             continue;
-        if (plen > best_plen || (plen == best_plen && sc[i] > best_score)) {
+        if (plen > best_plen || (plen == best_plen && score > best_score)) {
             best = i;
             best_plen = plen;
-            best_score = sc[i];
+            best_score = score;
         }
     }
     return best;
@@ -396,7 +575,7 @@ static uint32_t
 relay_item(
     const xa *s, uint32_t i, const xclass *c, const uint8_t *rec, int family)
 {
-    const uint8_t *iface = s->sigs + c->sig + s->p->n_listeners;
+    const uint8_t *iface = s->sigs + c->sig + 5 * (size_t)c->n_pairs;
     uint32_t grant = RP__NONE;
     bool scoped = false;
 
@@ -506,7 +685,8 @@ blocked(const rp_policy *p, const uint8_t *rec, int family)
     return false;
 }
 
-/* One client piece: its outcome in every class. */
+/* One client piece: its outcome in every class looked at (the others
+ * select no listener there). */
 static int
 client_piece(xa *s, rp__u128 first, rp__u128 last, int family)
 {
@@ -519,7 +699,8 @@ client_piece(xa *s, rp__u128 first, rp__u128 last, int family)
     rec = rp__radix_lookup(s->p->radix, key);
     no = blocked(s->p, rec, family);
     s->piece++;
-    for (uint32_t c = 0; c < s->n_cls; c++) {
+    for (size_t a = 0; a < s->n_act; a++) {
+        uint32_t c = s->act[a];
         const xclass *k = &s->cls[c];
         uint32_t l = RP__NONE, item = RP__NONE;
         if (k->n_cand > 0 && !no)
@@ -537,19 +718,150 @@ client_piece(xa *s, rp__u128 first, rp__u128 last, int family)
     return 0;
 }
 
+/* Class @p c enters (+1) or leaves (-1) one more cover. */
+static int
+cover(xa *s, uint32_t c, int32_t delta, int family)
+{
+    if (delta > 0) {
+        if (s->act_cnt[c]++ == 0) {
+            s->act_pos[c] = (uint32_t)s->n_act;
+            s->act[s->n_act++] = c;
+        }
+        return 0;
+    }
+    if (--s->act_cnt[c] > 0)
+        return 0;
+    /* No candidate serves the pieces from here on: the outcome "no
+     * listener", which ends the class's range. */
+    s->act[s->act_pos[c]] = s->act[--s->n_act];
+    s->act_pos[s->act[s->act_pos[c]]] = s->act_pos[c];
+    return emit(s, c, family);
+}
+
+static int
+cmp_event(const void *pa, const void *pb)
+{
+    const xevent *a = pa, *b = pb;
+
+    if (a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    if (a->delta != b->delta) /* enter before leave: ranges stay whole */
+        return a->delta > b->delta ? -1 : 1;
+    return (a->cls > b->cls) - (a->cls < b->cls);
+}
+
+/* The first piece of @p c starting after @p k. */
+static size_t
+piece_after(const rp__cuts *c, rp__u128 k)
+{
+    size_t lo = 0, hi = c->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rp__u_cmp(c->v[mid], k) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int
+add_event(xevent **v, size_t *n, size_t *cap, const rp__alloc *a, xevent e)
+{
+    xevent *g = rp__grow(a, *v, cap, *n + 1, sizeof(**v));
+
+    if (g == NULL)
+        return -1;
+    *v = g;
+    g[(*n)++] = e;
+    return 0;
+}
+
+/* The pieces in which each class is looked at: those inside the remote
+ * range of one of its candidates, every piece when a candidate serves
+ * every client (or the remote ranges are not known).  Classes without a
+ * candidate are never looked at: they select no listener.  Events at
+ * @p skip (the IPv4 block of the IPv6 space, never swept) move to the
+ * next piece. */
+static int
+class_events(xa *s,
+             const rp__xcuts *xc,
+             const rp__cuts *c,
+             int family,
+             size_t skip,
+             xevent **ev,
+             size_t *n_ev)
+{
+    bool known = xc->remote != NULL && xc->n_remote == 2 * s->p->n_listeners;
+    size_t cap = 0;
+
+    for (uint32_t k = 0; k < s->n_cls; k++) {
+        const xclass *cl = &s->cls[k];
+        bool all = !known;
+        for (uint32_t j = 0; j < cl->n_cand && !all; j++)
+            all =
+                s->p->listeners[s->cand[cl->cand0 + j].listener].remote_list ==
+                RP__NONE;
+        if (cl->n_cand == 0)
+            continue;
+        if (all) {
+            if (add_event(ev, n_ev, &cap, s->a, (xevent){0, 1, k}) < 0)
+                return -1;
+            continue;
+        }
+        for (uint32_t j = 0; j < cl->n_cand; j++) {
+            uint32_t l = s->cand[cl->cand0 + j].listener;
+            for (size_t r = xc->remote[2 * l]; r < xc->remote[2 * l + 1]; r++) {
+                rp__ip ip;
+                rp__u128 first, last;
+                size_t from, to;
+                memset(&ip, 0, sizeof(ip));
+                memcpy(ip.b, xc->client[r].key, 16);
+                rp__prefix_range(&ip, xc->client[r].plen, &first, &last);
+                if ((xc->client[r].plen >= 96 &&
+                     rp__u_cmp(first, RP__MAPPED_FIRST) >= 0 &&
+                     rp__u_cmp(first, RP__MAPPED_END) < 0) != (family == 4))
+                    continue;
+                from = piece_after(c, first) - 1;
+                to = piece_after(c, last);
+                from += from == skip;
+                to += to == skip;
+                if (add_event(ev, n_ev, &cap, s->a, (xevent){from, 1, k}) < 0 ||
+                    add_event(ev, n_ev, &cap, s->a, (xevent){to, -1, k}) < 0)
+                    return -1;
+            }
+        }
+    }
+    if (*n_ev > 1)
+        qsort(*ev, *n_ev, sizeof(**ev), cmp_event);
+    return 0;
+}
+
 static int
 sweep_family(xa *s, const rp__xcuts *xc, int family)
 {
     rp__cuts c = {NULL, 0, 0};
     int rc = rp__xcuts_make(s->a, xc->client, xc->n_client, family, &c);
+    xevent *ev = NULL;
+    size_t n_ev = 0, e = 0, skip = SIZE_MAX;
 
+    if (rc == 0 && family == 6)
+        skip = piece_after(&c, RP__MAPPED_FIRST) - 1;
+    if (rc == 0)
+        rc = class_events(s, xc, &c, family, skip, &ev, &n_ev);
+    s->n_act = 0;
+    memset(s->act_cnt, 0, (s->n_cls + 1) * sizeof(*s->act_cnt));
     for (size_t i = 0; i < c.n && rc == 0; i++) {
-        if (family == 6 && rp__u_cmp(c.v[i], RP__MAPPED_FIRST) == 0)
+        for (; e < n_ev && ev[e].at == i && rc == 0; e++)
+            rc = cover(s, ev[e].cls, ev[e].delta, family);
+        if (rc != 0 || i == skip)
             continue;
         rc = client_piece(s, c.v[i], rp__xcuts_last(&c, i, family), family);
     }
     for (uint32_t k = 0; k < s->n_cls && rc == 0; k++)
         rc = emit(s, k, family);
+    rp__free(s->a, ev);
     rp__free(s->a, c.v);
     return rc;
 }
@@ -606,24 +918,33 @@ finish_classes(xa *s)
 {
     rp__exposure *x = s->x;
     rp_exposure_local *out;
-    size_t k = 0;
+    size_t k = 0, *at, *order;
 
     x->cls = rp__calloc(s->a, s->n_cls + 1, sizeof(*x->cls));
     out = rp__calloc(s->a, s->n_locs + 1, sizeof(*out));
-    if (x->cls == NULL || out == NULL) {
+    at = rp__calloc(s->a, s->n_cls + 2, sizeof(*at));
+    order = rp__calloc(s->a, s->n_locs + 1, sizeof(*order));
+    if (x->cls == NULL || out == NULL || at == NULL || order == NULL) {
         rp__free(s->a, out);
+        rp__free(s->a, at);
+        rp__free(s->a, order);
         return -1;
     }
+    /* Each class's pieces, in cut order. */
+    for (size_t i = 0; i < s->n_locs; i++)
+        at[s->locs[i].cls + 2]++;
+    for (size_t c = 2; c < s->n_cls + 2; c++)
+        at[c] += at[c - 1];
+    for (size_t i = 0; i < s->n_locs; i++)
+        order[at[s->locs[i].cls + 1]++] = i;
     x->n_cls = (uint32_t)s->n_cls;
     x->locals = out;
     for (uint32_t c = 0; c < s->n_cls; c++) {
         const xloc *prev = NULL;
         rp__u128 run_first = {0, 0};
         x->cls[c].locals = out + k;
-        for (size_t i = 0; i < s->n_locs; i++) {
-            const xloc *lc = &s->locs[i];
-            if (lc->cls != c)
-                continue;
+        for (size_t j = at[c]; j < at[c + 1]; j++) {
+            const xloc *lc = &s->locs[order[j]];
             if (prev != NULL && prev->family == lc->family &&
                 prev->port == lc->port &&
                 rp__xadjacent(prev->last, lc->first, (int)lc->family)) {
@@ -639,6 +960,8 @@ finish_classes(xa *s)
         }
         x->cls[c].n = (uint32_t)(out + k - x->cls[c].locals);
     }
+    rp__free(s->a, at);
+    rp__free(s->a, order);
     return 0;
 }
 
@@ -655,6 +978,13 @@ xa_free(xa *s)
     rp__free(s->a, s->runs);
     rp__free(s->a, s->stamp_relay);
     rp__free(s->a, s->stamp_sel);
+    rp__free(s->a, s->act);
+    rp__free(s->a, s->act_pos);
+    rp__free(s->a, s->act_cnt);
+    rp__free(s->a, s->iface_rule);
+    rp__free(s->a, s->wild);
+    rp__free(s->a, s->exact);
+    rp__free(s->a, s->pairs);
 }
 
 static int
@@ -666,9 +996,13 @@ analyse(xa *s, const rp__xcuts *cuts)
         class_candidates(s) < 0)
         return -1;
     s->runs = rp__calloc(s->a, s->n_cls + 1, sizeof(*s->runs));
+    s->act = rp__calloc(s->a, s->n_cls + 1, sizeof(*s->act));
+    s->act_pos = rp__calloc(s->a, s->n_cls + 1, sizeof(*s->act_pos));
+    s->act_cnt = rp__calloc(s->a, s->n_cls + 1, sizeof(*s->act_cnt));
     s->stamp_relay = rp__calloc(s->a, nl, sizeof(uint32_t));
     s->stamp_sel = rp__calloc(s->a, nl, sizeof(uint32_t));
     if (s->runs == NULL || s->stamp_relay == NULL || s->stamp_sel == NULL ||
+        s->act == NULL || s->act_pos == NULL || s->act_cnt == NULL ||
         sweep_family(s, cuts, 4) < 0 || sweep_family(s, cuts, 6) < 0)
         return -1;
     finish_sums(s->x);

@@ -118,6 +118,11 @@ typedef struct rp__xcuts {
     size_t n_client, cap_client;
     rp__xpfx *local;
     size_t n_local, cap_local;
+    /* Per listener (file order): its remote prefixes are
+     * client[remote[2i] .. remote[2i+1]).  NULL when not known: then
+     * every class is analysed in every client piece. */
+    size_t *remote;
+    size_t n_remote, cap_remote;
 } rp__xcuts;
 
 /* One exposed range: clients first..last (one family) relay without
@@ -169,6 +174,9 @@ struct rp__exposure {
 int
 rp__xcuts_add(rp__xcuts *c, bool local, const uint8_t key[16], unsigned plen);
 void rp__xcuts_free(rp__xcuts *c);
+/* Record that the client prefixes added since @p first are the remote
+ * prefixes of the next listener. */
+int rp__xcuts_remote(rp__xcuts *c, size_t first);
 
 /* The starts of the pieces of one family's space, sorted and unique. */
 typedef struct rp__cuts {

@@ -90,8 +90,24 @@ rp__xcuts_free(rp__xcuts *c)
 {
     rp__free(c->a, c->client);
     rp__free(c->a, c->local);
+    rp__free(c->a, c->remote);
     c->client = c->local = NULL;
-    c->n_client = c->n_local = 0;
+    c->remote = NULL;
+    c->n_client = c->n_local = c->n_remote = 0;
+}
+
+int
+rp__xcuts_remote(rp__xcuts *c, size_t first)
+{
+    size_t *v =
+        rp__grow(c->a, c->remote, &c->cap_remote, c->n_remote + 2, sizeof(*v));
+
+    if (v == NULL)
+        return -1;
+    c->remote = v;
+    v[c->n_remote++] = first;
+    v[c->n_remote++] = c->n_client;
+    return 0;
 }
 
 static int

@@ -31,9 +31,15 @@ add_ref(rp__xcuts *c, const rp_builder *b, const rp__bref *ref, bool local)
 static int
 add_listener(rp__xcuts *c, const rp_builder *b, const rp__blistener *l)
 {
+    size_t first = c->n_client;
+
     for (size_t k = 0; k < l->n_remotes; k++)
         if (add_ref(c, b, &l->remotes[k], false) < 0)
             return -1;
+    /* Outside these the listener serves no client: the analysis looks
+     * at its classes only inside them. */
+    if (rp__xcuts_remote(c, first) < 0)
+        return -1;
     for (size_t k = 0; k < l->n_binds; k++)
         if (l->binds[k].any == RP__BIND_EXACT &&
             rp__xcuts_add(c, true, l->binds[k].ip.b, 128) < 0)

@@ -223,10 +223,25 @@ has_local_domain(const rp_builder *b)
     return false;
 }
 
-/* Listeners are compared pair by pair up to this many; beyond, only
- * listeners with the very same binds and remote ranges are found (by a
- * map of their signatures), and a finding says so. */
-#define LINT_MAX_LISTENERS 2000u
+/* A listener is compared with the earlier listeners that have its
+ * rarest bind (only those can hold all its binds), at most this many
+ * comparisons in all; beyond, only listeners with the very same binds and
+ * remote ranges are found (by a map of their signatures), and a finding
+ * says so. */
+#define LINT_MAX_LISTENER_PAIRS 4000000u
+
+/* One bind of one listener, for finding the listeners that have a bind. */
+typedef struct bind_ent {
+    unsigned char key[24];
+    uint32_t listener;
+} bind_ent;
+
+/* The binds of every listener, sorted by bind, then by listener. */
+typedef struct bind_index {
+    bind_ent *v;
+    size_t n;
+    size_t pairs; /* comparisons made so far */
+} bind_index;
 
 static void
 report_shadowed(lint *L, const rp__blistener *l, const rp__blistener *o)
@@ -244,6 +259,43 @@ static int
 cmp_bind_key(const void *x, const void *y)
 {
     return memcmp(x, y, 24);
+}
+
+static void
+bind_key(const rp__bind *bd, unsigned char out[24])
+{
+    memset(out, 0, 24);
+    if (bd->any == RP__BIND_EXACT)
+        memcpy(out, bd->ip.b, 16);
+    out[16] = (unsigned char)bd->any;
+    memcpy(out + 17, &bd->port, sizeof(bd->port));
+}
+
+static int
+cmp_bind_ent(const void *x, const void *y)
+{
+    const bind_ent *a = x, *b = y;
+    int c = memcmp(a->key, b->key, 24);
+
+    if (c != 0)
+        return c;
+    return (a->listener > b->listener) - (a->listener < b->listener);
+}
+
+/* The first entry of @p ix with bind @p key. */
+static size_t
+bind_first(const bind_index *ix, const unsigned char key[24])
+{
+    size_t lo = 0, hi = ix->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(ix->v[mid].key, key, 24) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 static int
@@ -270,14 +322,8 @@ listener_key(const rp_builder *b,
     (void)b;
     if (l->n_binds > 32 || l->n_remotes > 32 || size < 32 * 24 + 32 * 81)
         return 0;
-    for (size_t i = 0; i < l->n_binds; i++) {
-        const rp__bind *bd = &l->binds[i];
-        memset(binds[i], 0, 24);
-        if (bd->any == RP__BIND_EXACT)
-            memcpy(binds[i], bd->ip.b, 16);
-        binds[i][16] = (unsigned char)bd->any;
-        memcpy(binds[i] + 17, &bd->port, sizeof(bd->port));
-    }
+    for (size_t i = 0; i < l->n_binds; i++)
+        bind_key(&l->binds[i], binds[i]);
     qsort(binds, l->n_binds, 24, cmp_bind_key);
     for (size_t i = 0; i < l->n_remotes; i++) {
         rp__bref_text(&l->remotes[i], texts[i], sizeof(texts[i]));
@@ -294,8 +340,23 @@ listener_key(const rp_builder *b,
     return n + 1; /* never 0, even with no remotes */
 }
 
-/* Above LINT_MAX_LISTENERS: @p l is shadowed by the first listener with
- * the same signature. */
+/* Past LINT_MAX_LISTENER_PAIRS: @p l is shadowed by the first listener
+ * with the same signature. */
+/* File listener @p index under its signature unless one is there. */
+static void
+shadow_key_add(lint *L, size_t index, rp__strmap_builder *keys)
+{
+    const rp__blistener *l = &L->b->listeners[index];
+    char key[32 * 24 + 32 * 81 + 8];
+    size_t n = listener_key(L->b, l, key, sizeof(key));
+    uint32_t first;
+
+    key[n > 0 ? n - 1 : 0] = '\0';
+    if (n > 0 && rp__strmap_builder_get(keys, key, n, &first) != 1 &&
+        rp__strmap_add(keys, key, n, (uint32_t)index) < 0)
+        L->failed = true;
+}
+
 static void
 shadow_by_key(lint *L, size_t index, rp__strmap_builder *keys)
 {
@@ -313,8 +374,48 @@ shadow_by_key(lint *L, size_t index, rp__strmap_builder *keys)
         L->failed = true;
 }
 
+/* The earlier listeners that have every bind of listener @p index are
+ * among those that have its rarest bind: compare with those, in file
+ * order, and report the first that shadows it.  False when the
+ * comparisons would pass LINT_MAX_LISTENER_PAIRS (nothing compared). */
+static bool
+shadow_by_index(lint *L, size_t index, bind_index *ix)
+{
+    const rp_builder *b = L->b;
+    const rp__blistener *l = &b->listeners[index];
+    size_t best = 0, best_n = SIZE_MAX;
+    unsigned char key[24];
+
+    for (size_t i = 0; i < l->n_binds; i++) {
+        size_t at, end;
+        bind_key(&l->binds[i], key);
+        at = bind_first(ix, key);
+        for (end = at; end < ix->n && ix->v[end].listener < index &&
+                       memcmp(ix->v[end].key, key, 24) == 0;
+             end++)
+            ;
+        if (end - at < best_n) {
+            best = at;
+            best_n = end - at;
+        }
+    }
+    if (ix->pairs + best_n > LINT_MAX_LISTENER_PAIRS)
+        return false;
+    ix->pairs += best_n;
+    for (size_t k = best; k < best + best_n; k++) {
+        const rp__blistener *o = &b->listeners[ix->v[k].listener];
+        if (k > best && ix->v[k].listener == ix->v[k - 1].listener)
+            continue;
+        if (!binds_within(l, o) || !same_remotes(b, l, o))
+            continue;
+        report_shadowed(L, l, o);
+        break;
+    }
+    return true;
+}
+
 static void
-lint_listener(lint *L, size_t index, rp__strmap_builder *keys)
+lint_listener(lint *L, size_t index, bind_index *ix, rp__strmap_builder **keys)
 {
     const rp_builder *b = L->b;
     const rp__blistener *l = &b->listeners[index];
@@ -327,15 +428,26 @@ lint_listener(lint *L, size_t index, rp__strmap_builder *keys)
                 l->name);
         return;
     }
-    if (keys != NULL)
-        shadow_by_key(L, index, keys);
-    for (size_t k = 0; keys == NULL && k < index; k++) {
-        const rp__blistener *o = &b->listeners[k];
-        if (o->n_binds == 0 || !binds_within(l, o) || !same_remotes(b, l, o))
-            continue;
-        report_shadowed(L, l, o);
-        break;
+    if (*keys == NULL && !shadow_by_index(L, index, ix)) {
+        /* Too many listeners share binds: from here on, only the same
+         * signature is found.  The earlier listeners go in the map. */
+        if ((*keys = rp__strmap_builder_new(&L->p->alloc)) == NULL) {
+            L->failed = true;
+            return;
+        }
+        finding(L, RP_SEV_INFO, "lint-partial", l->item,
+                "split the policy, or compare the listeners by hand",
+                "%zu listeners share binds too widely to compare them all "
+                "(more than %u pairs): from listener '%s' on, a listener "
+                "is reported as shadowed only by one with exactly the same "
+                "binds and remote ranges",
+                b->n_listeners, (unsigned)LINT_MAX_LISTENER_PAIRS, l->name);
+        for (size_t k = 0; k < index; k++)
+            if (b->listeners[k].n_binds > 0)
+                shadow_key_add(L, k, *keys);
     }
+    if (*keys != NULL)
+        shadow_by_key(L, index, *keys);
     if (l->require_auth && binds_port25(l) && internet_facing(b, l) &&
         has_local_domain(b))
         finding(L, RP_SEV_WARNING, "auth-on-port25", l->require_auth_item,
@@ -1071,25 +1183,27 @@ lint_listeners(lint *L)
 {
     const rp_builder *b = L->b;
     rp__strmap_builder *keys = NULL;
+    bind_index ix = {NULL, 0, 0};
+    size_t n = 0;
 
-    if (b->n_listeners > LINT_MAX_LISTENERS) {
-        keys = rp__strmap_builder_new(&L->p->alloc);
-        if (keys == NULL) {
-            L->failed = true;
-            return;
-        }
-        finding(L, RP_SEV_INFO, "lint-partial", RP__NONE,
-                "split the policy, or compare the listeners by hand",
-                "%zu listeners are more than %u: a listener is reported as "
-                "shadowed only by one with exactly the same binds and "
-                "remote ranges",
-                b->n_listeners, (unsigned)LINT_MAX_LISTENERS);
+    for (size_t i = 0; i < b->n_listeners; i++)
+        n += b->listeners[i].n_binds;
+    if ((ix.v = rp__calloc(&L->p->alloc, n + 1, sizeof(*ix.v))) == NULL) {
+        L->failed = true;
+        return;
     }
+    for (size_t i = 0; i < b->n_listeners; i++)
+        for (size_t k = 0; k < b->listeners[i].n_binds; k++) {
+            bind_key(&b->listeners[i].binds[k], ix.v[ix.n].key);
+            ix.v[ix.n++].listener = (uint32_t)i;
+        }
+    qsort(ix.v, ix.n, sizeof(*ix.v), cmp_bind_ent);
     for (size_t i = 0; i < b->n_listeners; i++) {
-        lint_listener(L, i, keys);
+        lint_listener(L, i, &ix, &keys);
         lint_rules(L, &b->listeners[i]);
     }
     rp__strmap_builder_free(keys);
+    rp__free(&L->p->alloc, ix.v);
 }
 
 rp_status

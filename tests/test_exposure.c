@@ -156,6 +156,21 @@ Test(exposure, two_halves_of_the_internet)
                   3, "8.0.0.0/9");
 }
 
+Test(exposure, one_range_over_two_remote_ranges)
+{
+    /* The listener is looked at only inside its remote ranges; where one
+     * ends and the next begins, its range goes on. */
+    rp_policy *p = must_compile("listener mx {\n    bind 0.0.0.0:25\n"
+                                "    remote 10.0.0.0/25 10.0.0.128/25\n"
+                                "    allow network 10.0.0.0/24 relay\n}\n");
+    exposure_list *g = exposure_of(p);
+
+    cr_assert_eq(g->n, 1);
+    cr_expect_str_eq(g->v[0].client.text, "10.0.0.0/24");
+    free(g);
+    rp_policy_free(p);
+}
+
 Test(exposure, anonymous_relay_inside_a_public_remote_range)
 {
     expect_unsafe("listener mx {\n    bind *:25\n    remote 8.0.0.0/8\n"

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "relaypolicy.h"
@@ -224,6 +225,63 @@ Test(lint, listener_shadowed_by_an_earlier_one)
                 "    remote 10.0.0.0/8\n}\n",
                 "listener-shadowed");
     expect_none(clean, "listener-shadowed");
+}
+
+/* @p n listeners, 4 lines each: listener i binds 10.<i/256>.<i%256>.1:25
+ * (l1 also 10.255.255.1:587), or all 0.0.0.0:25 when @p shared, with
+ * remote 172.<16+i/256>.<i%256>.0/24; then "late", with one of l1's binds and
+ * its remote range. */
+static char *
+many_listeners(size_t n, bool shared)
+{
+    size_t cap = n * 120 + 400, k = 0;
+    char *t = malloc(cap);
+
+    cr_assert_not_null(t);
+    for (size_t i = 0; i < n; i++) {
+        char bind[64];
+        if (shared)
+            snprintf(bind, sizeof(bind), "0.0.0.0:25");
+        else
+            snprintf(bind, sizeof(bind), "10.%zu.%zu.1:25%s", i / 256 % 256,
+                     i % 256, i == 1 ? " 10.255.255.1:587" : "");
+        k += (size_t)snprintf(t + k, cap - k,
+                              "listener l%zu {\n    bind %s\n    remote "
+                              "172.%zu.%zu.0/24\n}\n",
+                              i, bind, 16 + i / 256, i % 256);
+    }
+    snprintf(t + k, cap - k,
+             "listener late {\n    bind 10.0.1.1:25\n    remote "
+             "172.16.1.0/24\n}\n");
+    return t;
+}
+
+Test(lint, listener_shadowed_among_thousands)
+{
+    /* 3,000 listeners on their own addresses: every one is still
+     * compared with all that could shadow it, so "late" (bound to a
+     * subset of l1's binds) is found and nothing is skipped. */
+    char *t = many_listeners(3000, false);
+    found F;
+    int i;
+
+    lint_text(t, &F);
+    i = find(&F, "listener-shadowed", 3000 * 4 + 1);
+    cr_assert_geq(i, 0, "late is shadowed by l1");
+    cr_assert_lt(find(&F, "lint-partial", 0), 0);
+    free(t);
+}
+
+Test(lint, listener_shadow_check_says_what_it_skips)
+{
+    /* 3,000 listeners sharing 0.0.0.0:25 are more pairs than compared:
+     * a finding says so. */
+    char *t = many_listeners(3000, true);
+    found F;
+
+    lint_text(t, &F);
+    cr_assert_geq(find(&F, "lint-partial", 0), 0);
+    free(t);
 }
 
 Test(lint, allow_shadowed_by_a_wider_deny)
