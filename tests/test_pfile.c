@@ -762,3 +762,71 @@ Test(pfile, sections_do_not_grow_with_listeners, .timeout = 120)
     rp_policy_free(p);
     rp_policy_free(q);
 }
+
+/* A listener whose remote is one named list uses that list's id (no list
+ * of its own, which would cost every prefix-table record a byte); one
+ * with two remotes keeps its own.  Through a file it decides the same. */
+Test(pfile, named_remote_is_the_named_list)
+{
+    write_buf t = {NULL, 0, 0};
+    char line[256];
+    rp_policy *p = NULL, *q;
+    rp_error err;
+    uint32_t named = 0;
+
+    for (unsigned k = 0; k < 5; k++) {
+        int m = snprintf(line, sizeof(line),
+                         "network office%u 192.168.%u.0/24\n", k, k);
+        write_buf_put(&t, line, (size_t)m);
+    }
+    for (unsigned i = 0; i < 40; i++) {
+        int m = snprintf(line, sizeof(line),
+                         "listener l%u {\n    bind 172.16.0.%u:25\n"
+                         "    remote office%u%s\n    role gateway\n"
+                         "    allow network office%u relay\n}\n",
+                         i, i, i % 5, i == 7 ? " 10.0.0.0/8" : "", i % 5);
+        write_buf_put(&t, line, (size_t)m);
+    }
+    cr_assert_eq(rp_policy_compile(t.s, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    while (named < p->n_lists && p->list_names[named] != NULL)
+        named++;
+    cr_assert_eq(named, 5);
+    cr_expect_eq(p->n_lists, named + 1, "lists: %u", p->n_lists);
+    for (unsigned i = 0; i < 40; i++) {
+        const rp__listener *l = &p->listeners[i];
+
+        char want[16];
+
+        snprintf(want, sizeof(want), "office%u", i % 5);
+        if (i == 7)
+            cr_expect_geq(l->remote_list, named);
+        else
+            cr_expect(l->remote_list < named &&
+                          strcmp(p->list_names[l->remote_list], want) == 0,
+                      "l%u: list %u", i, l->remote_list);
+    }
+    q = through_file(p);
+    for (unsigned i = 0; i < 40; i++)
+        for (unsigned c = 0; c < 6; c++) {
+            char local[32], client[32], what[64];
+            rp_query qy;
+            rp_decision d;
+            saved sv;
+
+            snprintf(local, sizeof(local), "172.16.0.%u", i);
+            snprintf(client, sizeof(client),
+                     c == 5 ? "10.1.2.3" : "192.168.%u.9", c);
+            vec_fill(&qy, client, local, 25, "x@elsewhere.example");
+            snprintf(what, sizeof(what), "l%u from %s", i, client);
+            cr_assert_eq(rp_decide(p, &qy, test_ws(), &d), RP_OK);
+            cr_expect_eq(d.verdict, c == i % 5 ? RP_RELAY : RP_REJECT, "%s",
+                         what);
+            save_decision(&sv, &d);
+            cr_assert_eq(rp_decide(q, &qy, test_ws(), &d), RP_OK);
+            same_decision(&sv.d, &d, what);
+        }
+    free(t.s);
+    rp_policy_free(p);
+    rp_policy_free(q);
+}
