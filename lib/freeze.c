@@ -478,10 +478,18 @@ add_listener_lists(rp__freeze *f,
     for (size_t i = 0; i < f->b->n_listeners; i++) {
         const rp__blistener *l = &f->b->listeners[i];
 
-        remote_ids[i] = l->n_remotes > 0 ? L->n++ : RP__NONE;
-        for (size_t k = 0; k < l->n_remotes; k++)
-            if (!add_ref(f, L, &l->remotes[k], remote_ids[i]))
+        /* A remote that is one named list is that list, as `allow network
+         * NAME` is: a list of its own per listener would cost every
+         * record of the prefix table a byte per listener. */
+        if (l->n_remotes == 1 && l->remotes[0].name != NULL) {
+            if (!ref_id(f, L, &l->remotes[0], &remote_ids[i]))
                 return false;
+        } else {
+            remote_ids[i] = l->n_remotes > 0 ? L->n++ : RP__NONE;
+            for (size_t k = 0; k < l->n_remotes; k++)
+                if (!add_ref(f, L, &l->remotes[k], remote_ids[i]))
+                    return false;
+        }
         for (size_t k = 0; k < l->n_rules; k++, r++) {
             const rp__brule *rule = &l->rules[k];
             uint32_t id = RP__NONE;

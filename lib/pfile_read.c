@@ -500,6 +500,41 @@ r_bind(pr *r, rp__bind *b)
     b->any = (rp__bind_any)any;
 }
 
+/* A relay scope's domain table (values: pattern index), built from its
+ * @p n patterns as the compiler built it; NULL when there are none.  The
+ * file holds no table per rule: sections of their own would bound the
+ * number of rules (and so of listeners) a file can hold. */
+static rp__domtab *
+r_scope(pr *r, const char **pats, uint32_t n)
+{
+    rp__domtab_builder *tb;
+    rp__domtab *t;
+    char why[160];
+
+    if (r->fail != RP_OK || n == 0)
+        return NULL;
+    tb = rp__domtab_builder_new(r->a, r->p->opts.flags,
+                                r->p->opts.regex_match_limit,
+                                r->p->opts.regex_depth_limit);
+    if (tb == NULL)
+        return nomem(r), NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t prev;
+        int rc = rp__domtab_add(tb, pats[i], strlen(pats[i]), i, &prev, why,
+                                sizeof(why));
+
+        if (rc < 0) {
+            rp__domtab_builder_free(tb);
+            if (rc == RP__DOMTAB_NOMEM)
+                return nomem(r), NULL;
+            return bad(r, "a relay scope's pattern is malformed"), NULL;
+        }
+    }
+    if ((t = rp__domtab_freeze(tb)) == NULL)
+        nomem(r);
+    return t;
+}
+
 /* A rule's narrower parts (relaypolicy(7) §4.2): `from network` and the
  * destinations of a scoped relay. */
 static void
@@ -514,7 +549,7 @@ r_rule_grants(pr *r, rp__rule *ru, uint32_t n_lists)
     for (uint32_t j = 0; r->fail == RP_OK && j < ru->n_scope; j++)
         pats[j] = r_str(r, true);
     ru->scope_pats = pats;
-    ru->scope = r_domtab(r, ru->n_scope, false);
+    ru->scope = r_scope(r, pats, ru->n_scope);
     ru->scope_text = r_str(r, false);
     if (r->fail == RP_OK && (ru->scope != NULL) != (ru->n_scope > 0))
         bad(r, "a relay scope is malformed");

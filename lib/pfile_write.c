@@ -27,8 +27,10 @@
  *              require_auth_item, require_cert_ok, binds (n; 16 key
  *              bytes, family, any, port each), rules (n; deny, principal,
  *              perms, list, name, item, from_list, from_except, then the
- *              relay scope: n patterns, the patterns, its domain table,
- *              its text, each);
+ *              relay scope: n patterns, the patterns, its text, each;
+ *              the scope's domain table is built from the patterns at
+ *              open, so that no section is written per rule or per
+ *              listener);
  *   the narrower grants: certificate map, trusted-proxy list and item;
  *   groups and self address maps, self_domain, qualify_domain;
  *   deny sender and deny recipient sets; has_login_map, login maps;
@@ -311,9 +313,11 @@ w_listeners(pw *w)
             w_u32(w, r->from_list);
             w_u32(w, r->from_except);
             w_u32(w, r->n_scope);
+            /* The scope's table is built again from its patterns at
+             * open: sections of its own per rule would bound the number
+             * of rules a file can hold. */
             for (uint32_t j = 0; j < r->n_scope; j++)
                 w_str(w, r->scope_pats[j]);
-            w_domtab(w, r->scope);
             w_str(w, r->scope_text);
         }
     }

@@ -649,3 +649,184 @@ Test(pfile, damaged_finding_is_reported_not_dropped)
     free(a.s);
     rp_policy_free(p);
 }
+
+/* ---- many listeners ----------------------------------------------------- */
+
+/* A policy of @p n listeners, each on its own address, with an unscoped
+ * relay grant, a scoped one (every other listener) and a scoped deny
+ * (every third), some regex scopes among them. */
+static char *
+many_listeners(unsigned n)
+{
+    write_buf t = {NULL, 0, 0};
+    char line[512];
+    static const char head[] = "domain example.com local recipients alice bob\n"
+                               "domain partner.example relay\n"
+                               "network office 192.168.0.0/24\n"
+                               "network guests 192.168.0.128/26\n";
+
+    write_buf_put(&t, head, strlen(head));
+    for (unsigned i = 0; i < n; i++) {
+        int k = snprintf(line, sizeof(line),
+                         "listener l%u {\n"
+                         "    bind 172.16.%u.%u:25\n"
+                         "    role gateway\n"
+                         "    allow network office relay\n",
+                         i, i / 256, i % 256);
+        write_buf_put(&t, line, (size_t)k);
+        if (i % 2 == 0) {
+            k = snprintf(line, sizeof(line),
+                         "    allow network 10.%u.%u.0/24 relay to "
+                         "v%u.example .v%u.example%s\n",
+                         i / 256, i % 256, i % 50, i % 50,
+                         i % 10 == 0 ? " /^x[0-9]+\\.example$/" : "");
+            write_buf_put(&t, line, (size_t)k);
+        }
+        if (i % 3 == 0) {
+            k = snprintf(line, sizeof(line),
+                         "    deny network guests relay to .v%u.example\n",
+                         i % 7);
+            write_buf_put(&t, line, (size_t)k);
+        }
+        write_buf_put(&t, "}\n", 2);
+    }
+    return t.s;
+}
+
+static uint32_t
+section_count(const write_buf *a)
+{
+    return rp__pf_ld32((const uint8_t *)a->s + RP__PFH_NSECT);
+}
+
+Test(pfile, sections_do_not_grow_with_listeners, .timeout = 120)
+{
+    char *s10 = many_listeners(10), *s2k = many_listeners(2000);
+    rp_policy *p10 = NULL, *p = NULL, *q;
+    write_buf a10, a, t1, t2;
+    rp_error err;
+    unsigned cases = 0;
+
+    cr_assert_eq(rp_policy_compile(s10, RP_NTS, NULL, &p10, &err), RP_OK, "%s",
+                 err.message);
+    cr_assert_eq(rp_policy_compile(s2k, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    a10 = image_of(p10);
+    a = image_of(p);
+    cr_expect_eq(section_count(&a), section_count(&a10),
+                 "2000 listeners: %u sections, 10 listeners: %u",
+                 section_count(&a), section_count(&a10));
+    q = through_file(p);
+    cr_assert_eq(rp_policy_listener_count(q), 2000);
+    t1 = describe(p);
+    t2 = describe(q);
+    cr_expect_str_eq(t1.s, t2.s, "dump, lint or exposure");
+    /* Decisions on listeners with every mix of rules, from inside and
+     * outside their networks, to scoped, unscoped and regex domains. */
+    for (unsigned i = 0; i < 2000; i += 37) {
+        static const char *const rcpt[] = {
+            "alice@example.com", "x@partner.example", "y@elsewhere.example",
+            "z@v0.example",      "z@a.v6.example",    "z@x17.example",
+            "z@v10.example"};
+        char local[32], inside[32], what[96];
+        const char *clients[] = {inside, "192.168.0.5", "192.168.0.130",
+                                 "198.51.100.1"};
+
+        snprintf(local, sizeof(local), "172.16.%u.%u", i / 256, i % 256);
+        snprintf(inside, sizeof(inside), "10.%u.%u.9", i / 256, i % 256);
+        for (size_t c = 0; c < 4; c++)
+            for (size_t r = 0; r < sizeof(rcpt) / sizeof(*rcpt); r++) {
+                rp_query qy;
+                rp_decision d;
+                saved sv;
+
+                vec_fill(&qy, clients[c], local, 25, rcpt[r]);
+                qy.flags |= RP_QUERY_EXPLAIN;
+                snprintf(what, sizeof(what), "l%u %s %s", i, clients[c],
+                         rcpt[r]);
+                cr_assert_eq(rp_decide(p, &qy, test_ws(), &d), RP_OK);
+                save_decision(&sv, &d);
+                cr_assert_eq(rp_decide(q, &qy, test_ws(), &d), RP_OK);
+                same_decision(&sv.d, &d, what);
+                cases++;
+            }
+    }
+    cr_assert_gt(cases, 1000);
+    free(t1.s);
+    free(t2.s);
+    free(a.s);
+    free(a10.s);
+    free(s10);
+    free(s2k);
+    rp_policy_free(p10);
+    rp_policy_free(p);
+    rp_policy_free(q);
+}
+
+/* A listener whose remote is one named list uses that list's id (no list
+ * of its own, which would cost every prefix-table record a byte); one
+ * with two remotes keeps its own.  Through a file it decides the same. */
+Test(pfile, named_remote_is_the_named_list)
+{
+    write_buf t = {NULL, 0, 0};
+    char line[256];
+    rp_policy *p = NULL, *q;
+    rp_error err;
+    uint32_t named = 0;
+
+    for (unsigned k = 0; k < 5; k++) {
+        int m = snprintf(line, sizeof(line),
+                         "network office%u 192.168.%u.0/24\n", k, k);
+        write_buf_put(&t, line, (size_t)m);
+    }
+    for (unsigned i = 0; i < 40; i++) {
+        int m = snprintf(line, sizeof(line),
+                         "listener l%u {\n    bind 172.16.0.%u:25\n"
+                         "    remote office%u%s\n    role gateway\n"
+                         "    allow network office%u relay\n}\n",
+                         i, i, i % 5, i == 7 ? " 10.0.0.0/8" : "", i % 5);
+        write_buf_put(&t, line, (size_t)m);
+    }
+    cr_assert_eq(rp_policy_compile(t.s, RP_NTS, NULL, &p, &err), RP_OK, "%s",
+                 err.message);
+    while (named < p->n_lists && p->list_names[named] != NULL)
+        named++;
+    cr_assert_eq(named, 5);
+    cr_expect_eq(p->n_lists, named + 1, "lists: %u", p->n_lists);
+    for (unsigned i = 0; i < 40; i++) {
+        const rp__listener *l = &p->listeners[i];
+
+        char want[16];
+
+        snprintf(want, sizeof(want), "office%u", i % 5);
+        if (i == 7)
+            cr_expect_geq(l->remote_list, named);
+        else
+            cr_expect(l->remote_list < named &&
+                          strcmp(p->list_names[l->remote_list], want) == 0,
+                      "l%u: list %u", i, l->remote_list);
+    }
+    q = through_file(p);
+    for (unsigned i = 0; i < 40; i++)
+        for (unsigned c = 0; c < 6; c++) {
+            char local[32], client[32], what[64];
+            rp_query qy;
+            rp_decision d;
+            saved sv;
+
+            snprintf(local, sizeof(local), "172.16.0.%u", i);
+            snprintf(client, sizeof(client),
+                     c == 5 ? "10.1.2.3" : "192.168.%u.9", c);
+            vec_fill(&qy, client, local, 25, "x@elsewhere.example");
+            snprintf(what, sizeof(what), "l%u from %s", i, client);
+            cr_assert_eq(rp_decide(p, &qy, test_ws(), &d), RP_OK);
+            cr_expect_eq(d.verdict, c == i % 5 ? RP_RELAY : RP_REJECT, "%s",
+                         what);
+            save_decision(&sv, &d);
+            cr_assert_eq(rp_decide(q, &qy, test_ws(), &d), RP_OK);
+            same_decision(&sv.d, &d, what);
+        }
+    free(t.s);
+    rp_policy_free(p);
+    rp_policy_free(q);
+}
