@@ -407,7 +407,7 @@ RP_API rp_status rp_policy_dump(const rp_policy *policy,
 /** The first 8 bytes of a compiled policy file. */
 #define RP_POLICY_FILE_MAGIC "\x89RPC\r\n\x1a\n"
 /** The format version this library writes and reads. */
-#define RP_POLICY_FILE_VERSION 4
+#define RP_POLICY_FILE_VERSION 2
 
 /**
  * Write @p policy as a compiled policy file to @p path, atomically: the

@@ -35,12 +35,11 @@
 #include "relaypolicy.h"
 
 #define RP__PF_MAGIC "\x89RPC\r\n\x1a\n"
-/* 2: items, domains and lint findings read in place as uint32 records;
- * the prefix heap's slack grew to RP__RX_PAD (4096 bytes).
- * 3: the literal deny-client list and the prefix -> item records after the
- * deny client lists.
- * 4: no section per rule: a relay scope's table is built from its
- * patterns at open. */
+/* Format 1 was 1.1.0's.  Format 2 (1.2.0): items, domains and lint
+ * findings read in place as uint32 records; the prefix heap's slack grew
+ * to RP__RX_PAD (4096 bytes); the literal deny-client list and its
+ * prefix -> statement records follow the deny client lists; no section
+ * per rule (a relay scope's table is built from its patterns at open). */
 #define RP__PF_VERSION ((uint32_t)RP_POLICY_FILE_VERSION)
 #define RP__PF_HEADER 128u
 #define RP__PF_BOM 0x01020304u
