@@ -320,13 +320,8 @@ rp_policy_compile_file(const char *path,
     size_t len = 0;
     rp_status st;
 
-    if (out != NULL)
-        *out = NULL;
-    if (path == NULL || out == NULL)
-        return RP_E_ARG;
-    if ((st = rp__options_check(opts, err)) != RP_OK)
+    if ((st = rp__options_enter(path, out, opts, &o, err)) != RP_OK)
         return st;
-    rp__options_merge(&o, opts);
     rp__alloc_init(&a, o.allocator);
     st = rp__file_read(&a, path, o.max_policy_bytes, &text, &len, why,
                        sizeof(why));

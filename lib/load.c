@@ -100,13 +100,8 @@ rp_policy_load_path(const char *path,
     bool compiled = false;
     int fd;
 
-    if (out != NULL)
-        *out = NULL;
-    if (path == NULL || out == NULL)
-        return RP_E_ARG;
-    if ((st = rp__options_check(opts, err)) != RP_OK)
+    if ((st = rp__options_enter(path, out, opts, &o, err)) != RP_OK)
         return st;
-    rp__options_merge(&o, opts);
     /* Without blocking: a FIFO is refused below, not waited on. */
     fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)

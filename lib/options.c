@@ -87,3 +87,22 @@ rp__options_merge(rp_options *out, const rp_options *in)
     out->batch_capacity = pick(in->batch_capacity, out->batch_capacity);
     out->base_dir = in->base_dir;
 }
+
+rp_status
+rp__options_enter(const char *path,
+                  rp_policy **out,
+                  const rp_options *opts,
+                  rp_options *o,
+                  rp_error *err)
+{
+    rp_status st;
+
+    if (out != NULL)
+        *out = NULL;
+    if (path == NULL || out == NULL)
+        return RP_E_ARG;
+    if ((st = rp__options_check(opts, err)) != RP_OK)
+        return st;
+    rp__options_merge(o, opts);
+    return RP_OK;
+}

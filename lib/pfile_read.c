@@ -1185,13 +1185,8 @@ rp_policy_open(const char *path,
     rp__pfile *f = NULL;
     rp_status st;
 
-    if (out != NULL)
-        *out = NULL;
-    if (path == NULL || out == NULL)
-        return RP_E_ARG;
-    if ((st = rp__options_check(opts, err)) != RP_OK)
+    if ((st = rp__options_enter(path, out, opts, &o, err)) != RP_OK)
         return st;
-    rp__options_merge(&o, opts);
     rp__alloc_init(&a, o.allocator);
     if ((st = map_file(&a, path, &f, err)) != RP_OK)
         return st;
