@@ -56,6 +56,24 @@ round_trip(const rp_policy *p, const char *what)
     return ok;
 }
 
+/* @p text compiles, its dump holds the lines @p want in one block, and
+ * the dump round-trips. */
+static void
+expect_block(const char *text, const char *want, const char *what)
+{
+    rp_policy *p = NULL;
+    rp_error err;
+    char *d;
+
+    cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK,
+                 "%s: %s", what, err.message);
+    d = dump(p);
+    cr_expect(strstr(d, want) != NULL, "%s: %s", what, d);
+    cr_expect(round_trip(p, what));
+    free(d);
+    rp_policy_free(p);
+}
+
 /* Every file @p name in the subdirectories of @p dir (or, with @p name
  * NULL, every file of @p dir) that compiles must round-trip. */
 static void
@@ -177,17 +195,8 @@ Test(dump, network_lines_sorted_by_list_then_address)
                                "network zeta 10.0.0.0/16\n"
                                "network zeta 198.51.100.0/24\n"
                                "network zeta 2001:db8::/32\n";
-    rp_policy *p = NULL;
-    rp_error err;
-    char *d;
 
-    cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK, "%s",
-                 err.message);
-    d = dump(p);
-    cr_expect(strstr(d, want) != NULL, "%s", d);
-    cr_expect(round_trip(p, "network lists"));
-    free(d);
-    rp_policy_free(p);
+    expect_block(text, want, "network lists");
 }
 
 /* `deny client` lines are rendered when the dump is asked for too, sorted
@@ -210,15 +219,6 @@ Test(dump, deny_client_lines_sorted_as_text)
                                "deny client blocked\n"
                                "deny client fe80::/10\n"
                                "deny sender @spam.example\n";
-    rp_policy *p = NULL;
-    rp_error err;
-    char *d;
 
-    cr_assert_eq(rp_policy_compile(text, RP_NTS, NULL, &p, &err), RP_OK, "%s",
-                 err.message);
-    d = dump(p);
-    cr_expect(strstr(d, want) != NULL, "%s", d);
-    cr_expect(round_trip(p, "deny client"));
-    free(d);
-    rp_policy_free(p);
+    expect_block(text, want, "deny client");
 }
