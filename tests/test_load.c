@@ -74,12 +74,24 @@ image_of(const rp_policy *p)
 
 /* Text is compiled as rp_policy_compile_file() compiles it: the same
  * policy, includes resolved against the file's directory. */
+/* @p p and @p q dump the same text; both are freed. */
+static void
+same_dump_then_free(rp_policy *p, rp_policy *q)
+{
+    write_buf a = dump_of(p), b = dump_of(q);
+
+    cr_assert_str_eq(a.s, b.s);
+    free(a.s);
+    free(b.s);
+    rp_policy_free(p);
+    rp_policy_free(q);
+}
+
 Test(load, text_path_is_compiled_with_relative_includes)
 {
     char main_conf[128], inner[128];
     rp_policy *p = NULL, *q = NULL;
     rp_error err;
-    write_buf a, b;
 
     write_file(path_of("inner.conf", inner, sizeof(inner)), GATEWAY,
                strlen(GATEWAY));
@@ -90,13 +102,7 @@ Test(load, text_path_is_compiled_with_relative_includes)
     cr_assert_null(p->file, "text must be compiled, not mapped");
     cr_assert_eq(rp_policy_listener_count(p), 1);
     cr_assert_eq(rp_policy_compile_file(main_conf, NULL, &q, &err), RP_OK);
-    a = dump_of(p);
-    b = dump_of(q);
-    cr_assert_str_eq(a.s, b.s);
-    free(a.s);
-    free(b.s);
-    rp_policy_free(p);
-    rp_policy_free(q);
+    same_dump_then_free(p, q);
 }
 
 /* Errors in text name the file, line and column, as compile_file's do. */
@@ -153,7 +159,6 @@ Test(load, compiled_path_is_opened)
     rp_policy *p = NULL, *q = NULL;
     rp_options o;
     rp_error err;
-    write_buf a, b;
 
     cr_assert_eq(rp_policy_compile_file(RP_TEST_DATA "/decide/main.conf", NULL,
                                         &p, &err),
@@ -167,13 +172,7 @@ Test(load, compiled_path_is_opened)
     cr_assert_eq(rp_policy_load_path(path, &o, &q, &err), RP_OK, "%s",
                  err.message);
     cr_assert_not_null(q->file, "a compiled file must be mapped");
-    a = dump_of(p);
-    b = dump_of(q);
-    cr_assert_str_eq(a.s, b.s);
-    free(a.s);
-    free(b.s);
-    rp_policy_free(p);
-    rp_policy_free(q);
+    same_dump_then_free(p, q);
 }
 
 /* Load @p len bytes of @p data written to a file; the status. */
